@@ -1,0 +1,37 @@
+"""fastdnn: the course's L-layer neural network as a library.
+
+``import fastdnn`` hands out the course API of the default backend at top
+level; :func:`get_backend` returns either backend module by name.
+"""
+import importlib
+
+from .data import flatten_images, load_data, load_image
+from .reference import __all__ as _api
+
+__version__ = "0.1.0"
+
+#: Backend names and the modules that implement them.
+BACKENDS = {"numpy": "fastdnn.reference"}
+DEFAULT_BACKEND = "numpy"
+
+
+def get_backend(name=DEFAULT_BACKEND):
+    """Return the module of backend ``name`` (``"numpy"`` or ``"numba"``).
+
+    Both modules expose the same functions with the same signatures.
+    """
+    if name not in BACKENDS:
+        raise ValueError("unknown backend %r; choose one of %s"
+                         % (name, ", ".join(repr(b) for b in BACKENDS)))
+    return importlib.import_module(BACKENDS[name])
+
+
+def _export(module):
+    for _name in _api:
+        globals()[_name] = getattr(module, _name)
+
+
+_export(get_backend(DEFAULT_BACKEND))
+
+__all__ = list(_api) + ["get_backend", "load_data", "flatten_images",
+                        "load_image", "BACKENDS", "__version__"]

@@ -1,0 +1,307 @@
+"""Input checks shared by every backend.
+
+Both backends call these functions before doing any work, so that bad input
+raises the same ``TypeError``/``ValueError`` with the same message whichever
+backend is in use, and so that nothing reaches a jitted kernel that could make
+it fail with a typing error, read out of bounds or broadcast silently.
+
+Dtype policy: float32 and float64 arrays keep their dtype. Every other numeric
+input (integers, booleans, uint8 images, float16) is converted to the float
+dtype of the other arrays of the call, or to float64 when there is none.
+"""
+import numbers
+import operator
+
+import numpy as np
+
+#: The float dtypes the kernels are compiled for.
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _describe(x):
+    if isinstance(x, np.ndarray):
+        return "array of dtype %s and shape %s" % (x.dtype, x.shape)
+    return type(x).__name__
+
+
+def as_array(x, name):
+    """Return ``x`` as a real numeric ndarray, or raise ``TypeError``.
+
+    Strings, ``None``, objects and complex numbers are refused; booleans,
+    integers and floats are accepted unchanged (conversion comes later).
+    """
+    if x is None or isinstance(x, (str, bytes)):
+        raise TypeError(
+            "%s must be a numeric array, got %s" % (name, _describe(x)))
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise TypeError(
+            "%s must be a numeric array, got %s that numpy cannot turn into "
+            "one (%s)" % (name, type(x).__name__, exc)) from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            "%s must be a real numeric array (bool, int or float), got %s; "
+            "convert it with np.asarray(%s, dtype=float)"
+            % (name, _describe(arr), name))
+    return arr
+
+
+def result_dtype(*arrays):
+    """The float dtype a call computes in.
+
+    float64 if any argument is float64, else float32 if any is float32, else
+    float64 (only integer, boolean or float16 arguments).
+    """
+    dtypes = {a.dtype for a in arrays}
+    if np.dtype(np.float64) in dtypes:
+        return np.dtype(np.float64)
+    if np.dtype(np.float32) in dtypes:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def check_dtype(dtype, name="dtype"):
+    """Normalise a user's dtype argument to float32 or float64."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError("%s must be 'float32' or 'float64', got %r"
+                        % (name, dtype)) from None
+    if dt not in FLOAT_DTYPES:
+        raise ValueError("%s must be 'float32' or 'float64', got %r"
+                         % (name, dtype))
+    return dt
+
+
+def as_matrix(x, name, dtype=None, finite=True, shape_hint="(n, m)"):
+    """Return ``x`` as a 2-D float array with no NaN or inf.
+
+    Parameters
+    ----------
+    x : array_like
+        The user's argument.
+    name : str
+        The argument's name, used in error messages.
+    dtype : numpy dtype, optional
+        Convert to this dtype. By default float32/float64 are kept and other
+        numeric dtypes become float64.
+    finite : bool
+        Refuse NaN and inf (default).
+    shape_hint : str
+        The expected shape in course notation, for error messages.
+    """
+    arr = as_array(x, name)
+    if arr.ndim != 2:
+        fix = ""
+        if arr.ndim == 1:
+            fix = ("; a row of m values is np.reshape(%s, (1, -1)), a column "
+                   "of n values np.reshape(%s, (-1, 1))" % (name, name))
+        raise ValueError("%s must be a 2-D array of shape %s, got shape %s%s"
+                         % (name, shape_hint, arr.shape, fix))
+    if arr.size == 0:
+        raise ValueError("%s must not be empty, got shape %s (expected %s "
+                         "with every size >= 1)" % (name, arr.shape,
+                                                    shape_hint))
+    if dtype is None:
+        dtype = arr.dtype if arr.dtype in FLOAT_DTYPES else np.float64
+    arr = arr.astype(dtype, copy=False)
+    if finite:
+        check_finite(arr, name)
+    return arr
+
+
+def check_finite(arr, name):
+    if not np.isfinite(arr).all():
+        n_nan = int(np.isnan(arr).sum())
+        n_inf = int(np.isinf(arr).sum())
+        raise ValueError(
+            "%s contains %d NaN and %d inf value(s); clean the data (or, "
+            "during training, lower the learning rate)" % (name, n_nan, n_inf))
+
+
+def as_matrices(named, finite=True):
+    """Validate several arrays at once and give them one float dtype.
+
+    ``named`` is a sequence of ``(name, value, shape_hint)``.
+    """
+    raw = [as_array(value, name) for name, value, _ in named]
+    dtype = result_dtype(*raw)
+    return [as_matrix(arr, name, dtype=dtype, finite=finite, shape_hint=hint)
+            for arr, (name, _, hint) in zip(raw, named)]
+
+
+def check_linear_shapes(A, W, b, a_name="A"):
+    """``Z = W A + b``: W (n_l, n_{l-1}), A (n_{l-1}, m), b (n_l, 1)."""
+    if W.shape[1] != A.shape[0]:
+        raise ValueError(
+            "W has %d columns but %s has %d rows: W must be (n_l, n_{l-1}) "
+            "and %s (n_{l-1}, m); got W %s and %s %s"
+            % (W.shape[1], a_name, A.shape[0], a_name, W.shape, a_name,
+               A.shape))
+    if b.shape != (W.shape[0], 1):
+        raise ValueError(
+            "b must have shape (n_l, 1) = %s to match W %s, got %s"
+            % ((W.shape[0], 1), W.shape, b.shape))
+
+
+def check_same_shape(x, x_name, ref, ref_name):
+    if x.shape != ref.shape:
+        raise ValueError(
+            "%s has shape %s but %s has shape %s; they must match (nothing "
+            "is broadcast)" % (x_name, x.shape, ref_name, ref.shape))
+
+
+def check_activation(activation, table):
+    if not isinstance(activation, str) or activation not in table:
+        raise ValueError("activation must be one of %s, got %r"
+                         % (", ".join(repr(k) for k in sorted(table)),
+                            activation))
+    return activation
+
+
+def check_int(value, name, minimum):
+    """An integer (numpy integers too, not bool, not float) >= minimum."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError("%s must be an integer, got a bool" % name)
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError("%s must be an integer, got %r (%s)"
+                        % (name, value, type(value).__name__)) from None
+    if value < minimum:
+        raise ValueError("%s must be >= %d, got %d" % (name, minimum, value))
+    return value
+
+
+def check_layer_dims(layer_dims, name="layer_dims"):
+    """A sequence of at least two positive integer layer widths."""
+    if isinstance(layer_dims, (str, bytes)) or not hasattr(layer_dims,
+                                                           "__len__"):
+        raise TypeError("%s must be a sequence of layer widths such as "
+                        "[12288, 20, 7, 5, 1], got %r" % (name, layer_dims))
+    dims = [check_int(d, "%s[%d]" % (name, i), 1)
+            for i, d in enumerate(layer_dims)]
+    if len(dims) < 2:
+        raise ValueError("%s needs at least two sizes (input and output), got "
+                         "%r" % (name, list(layer_dims)))
+    return dims
+
+
+def check_learning_rate(learning_rate):
+    if isinstance(learning_rate, (bool, np.bool_)) or not isinstance(
+            learning_rate, numbers.Real):
+        raise TypeError("learning_rate must be a real number, got %r (%s)"
+                        % (learning_rate, type(learning_rate).__name__))
+    if not (np.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError("learning_rate must be finite and > 0, got %r"
+                         % (learning_rate,))
+    return float(learning_rate)
+
+
+def check_parameters(parameters, dtype=None, finite=True):
+    """Validate a parameters dict ``{"W1", "b1", ..., "WL", "bL"}``.
+
+    Returns ``(L, Ws, bs)`` with the arrays converted to one float dtype.
+    """
+    if not isinstance(parameters, dict):
+        raise TypeError("parameters must be a dict {'W1': ..., 'b1': ..., "
+                        "...}, got %s" % type(parameters).__name__)
+    L = len(parameters) // 2
+    expected = {"%s%d" % (k, l) for l in range(1, L + 1) for k in "Wb"}
+    if L < 1 or set(parameters) != expected:
+        missing = sorted(expected - set(parameters))
+        extra = sorted(set(parameters) - expected)
+        raise ValueError(
+            "parameters must hold exactly W1, b1, ..., WL, bL; missing %s, "
+            "unexpected %s" % (missing or "none", extra or "none"))
+    named = []
+    for l in range(1, L + 1):
+        named.append(("W%d" % l, parameters["W%d" % l], "(n_%d, n_%d)"
+                      % (l, l - 1)))
+        named.append(("b%d" % l, parameters["b%d" % l], "(n_%d, 1)" % l))
+    raw = [as_array(v, n) for n, v, _ in named]
+    if dtype is None:
+        dtype = result_dtype(*raw)
+    arrs = [as_matrix(a, n, dtype=dtype, finite=finite, shape_hint=h)
+            for a, (n, _, h) in zip(raw, named)]
+    Ws, bs = arrs[0::2], arrs[1::2]
+    for l in range(1, L + 1):
+        W, b = Ws[l - 1], bs[l - 1]
+        if b.shape != (W.shape[0], 1):
+            raise ValueError("b%d must have shape %s to match W%d %s, got %s"
+                             % (l, (W.shape[0], 1), l, W.shape, b.shape))
+        if l > 1 and W.shape[1] != Ws[l - 2].shape[0]:
+            raise ValueError(
+                "W%d has %d columns but W%d has %d rows; layer sizes must "
+                "chain (W%d is (n_%d, n_%d))"
+                % (l, W.shape[1], l - 1, Ws[l - 2].shape[0], l, l, l - 1))
+    return L, Ws, bs
+
+
+def check_labels(Y, AL_shape, dtype, name="Y"):
+    """Labels of exactly AL's shape (1, m), as floats of ``dtype``.
+
+    Real-valued labels are allowed (the cross-entropy is defined for them).
+    """
+    Y = as_matrix(Y, name, dtype=dtype, shape_hint="(1, m)")
+    if Y.shape != AL_shape:
+        raise ValueError(
+            "%s has shape %s but AL has shape %s; they must match exactly "
+            "(a column (m, 1) is not broadcast against a row (1, m): use "
+            "np.reshape(%s, (1, -1)))" % (name, Y.shape, AL_shape, name))
+    return Y
+
+
+def check_X_for_layers(X, layer_dims):
+    if X.shape[0] != layer_dims[0]:
+        raise ValueError(
+            "X has %d rows (features) but layers_dims[0] is %d; X must be "
+            "(n_x, m) with one example per column" % (X.shape[0],
+                                                      layer_dims[0]))
+
+
+def check_X_for_parameters(X, W1):
+    if X.shape[0] != W1.shape[1]:
+        raise ValueError(
+            "X has %d rows but W1 has %d columns; X must be (n_x, m) = "
+            "(%d, m), one example per column" % (X.shape[0], W1.shape[1],
+                                                 W1.shape[1]))
+
+
+def check_training_labels(Y, m, dtype):
+    """Training labels: (1, m); a 1-D vector of m labels is accepted too."""
+    arr = as_array(Y, "Y")
+    if arr.ndim == 1 and arr.shape[0] == m:
+        arr = arr.reshape(1, m)
+    Y = as_matrix(arr, "Y", dtype=dtype, shape_hint="(1, m)")
+    if Y.shape != (1, m):
+        raise ValueError("Y must have shape (1, m) = (1, %d) to match X's m "
+                         "columns, got %s" % (m, Y.shape))
+    return Y
+
+
+def unpack_linear_cache(cache, name="cache"):
+    try:
+        A_prev, W, b = cache
+    except (TypeError, ValueError):
+        raise TypeError("%s must be the tuple (A_prev, W, b) made by "
+                        "linear_forward" % name) from None
+    return A_prev, W, b
+
+
+def unpack_activation_cache(cache, name="cache"):
+    try:
+        linear_cache, Z = cache
+    except (TypeError, ValueError):
+        raise TypeError("%s must be the tuple ((A_prev, W, b), Z) made by "
+                        "linear_activation_forward" % name) from None
+    return unpack_linear_cache(linear_cache, name + "[0]") + (Z,)
+
+
+def check_caches(caches):
+    if isinstance(caches, (list, tuple)) and len(caches) >= 1:
+        return list(caches)
+    raise TypeError("caches must be the non-empty list (or tuple) of layer "
+                    "caches made by L_model_forward, got %s"
+                    % _describe(caches))

@@ -1,0 +1,37 @@
+"""The seed's cat-training table, on the real data, in every backend."""
+import numpy as np
+import pytest
+
+import fastdnn
+
+from seed_values import COSTS_4_LAYER, TRAINING_TABLE
+
+# Float64 training amplifies rounding differences (BLAS summation order) by
+# a few orders of magnitude over 2500 iterations; 1e-9 relative is far above
+# that and far below any real change in the algorithm.
+COST_RTOL = 1e-9
+
+pytestmark = [pytest.mark.slow, pytest.mark.data]
+
+
+def _accuracy(B, x, y, parameters):
+    p = B.predict(x, y, parameters, print_accuracy=False)
+    return np.sum(p == y) / y.shape[1]
+
+
+@pytest.mark.parametrize("backend", sorted(fastdnn.BACKENDS))
+@pytest.mark.parametrize("model,dims,c0,c2400,train_acc,test_acc",
+                         TRAINING_TABLE, ids=["2layer", "L3", "L5"])
+def test_seed_training_table(cat_data, backend, model, dims, c0, c2400,
+                             train_acc, test_acc):
+    B = fastdnn.get_backend(backend)
+    train_x, train_y, test_x, test_y, _ = cat_data
+    parameters, costs = getattr(B, model)(train_x, train_y, dims, 0.0075,
+                                          2500)
+    assert len(costs) == 25
+    np.testing.assert_allclose(costs[0], c0, rtol=COST_RTOL)
+    np.testing.assert_allclose(costs[24], c2400, rtol=COST_RTOL)
+    if len(dims) == 5:
+        np.testing.assert_allclose(costs, COSTS_4_LAYER, rtol=COST_RTOL)
+    assert _accuracy(B, train_x, train_y, parameters) == train_acc
+    assert _accuracy(B, test_x, test_y, parameters) == test_acc
