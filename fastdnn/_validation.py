@@ -305,3 +305,65 @@ def check_caches(caches):
     raise TypeError("caches must be the non-empty list (or tuple) of layer "
                     "caches made by L_model_forward, got %s"
                     % _describe(caches))
+
+
+def check_model_input(X, parameters):
+    """Validate ``(X, parameters)`` for a forward pass.
+
+    Returns X and a new parameters dict, all in one float dtype.
+    """
+    L, Ws, bs = check_parameters(parameters)
+    X = as_matrix(X, "X", dtype=Ws[0].dtype, shape_hint="(n_x, m)")
+    check_X_for_parameters(X, Ws[0])
+    parameters = {}
+    for l in range(1, L + 1):
+        parameters["W" + str(l)] = Ws[l - 1]
+        parameters["b" + str(l)] = bs[l - 1]
+    return X, parameters
+
+
+def check_backward_input(AL, Y, caches):
+    """Validate ``L_model_backward``'s arguments.
+
+    Returns ``(AL, Y, caches)`` with caches as a list of
+    ``((A_prev, W, b), Z)`` in AL's dtype, every shape checked.
+    """
+    caches = check_caches(caches)
+    AL = as_matrix(AL, "AL", shape_hint="(1, m)")
+    Y = check_labels(Y, AL.shape, AL.dtype)
+    checked = []
+    for l, cache in enumerate(caches, start=1):
+        A_prev, W, b, Z = unpack_activation_cache(
+            cache, "caches[%d]" % (l - 1))
+        A_prev, W, b, Z = [
+            as_matrix(x, "caches[%d] %s" % (l - 1, n), dtype=AL.dtype)
+            for x, n in ((A_prev, "A_prev"), (W, "W"), (b, "b"), (Z, "Z"))]
+        check_linear_shapes(A_prev, W, b, "A_prev")
+        if A_prev.shape[1] != AL.shape[1]:
+            raise ValueError("caches[%d]: A_prev has %d columns but AL has "
+                             "m = %d" % (l - 1, A_prev.shape[1], AL.shape[1]))
+        if Z.shape != (W.shape[0], AL.shape[1]):
+            raise ValueError("caches[%d]: Z must have shape (n_l, m) = %s, "
+                             "got %s" % (l - 1, (W.shape[0], AL.shape[1]),
+                                         Z.shape))
+        if checked and A_prev.shape[0] != checked[-1][1].shape[0]:
+            raise ValueError("caches[%d] does not chain with caches[%d]: "
+                             "A_prev has %d rows, the layer before has %d "
+                             "units" % (l - 1, l - 2, A_prev.shape[0],
+                                        checked[-1][1].shape[0]))
+        checked.append(((A_prev, W, b), Z))
+    if checked[-1][1].shape != AL.shape:
+        raise ValueError("AL has shape %s but the last cache's Z has shape "
+                         "%s" % (AL.shape, checked[-1][1].shape))
+    return AL, Y, checked
+
+
+def check_training(X, Y, layers_dims, learning_rate, num_iterations):
+    """Validate a training call; returns the arguments converted."""
+    dims = check_layer_dims(layers_dims, "layers_dims")
+    X = as_matrix(X, "X", shape_hint="(n_x, m)")
+    check_X_for_layers(X, dims)
+    Y = check_training_labels(Y, X.shape[1], X.dtype)
+    learning_rate = check_learning_rate(learning_rate)
+    num_iterations = check_int(num_iterations, "num_iterations", 0)
+    return X, Y, dims, learning_rate, num_iterations

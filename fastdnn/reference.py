@@ -258,19 +258,8 @@ def L_model_forward(X, parameters):
     caches : list of L tuples
         Each layer's ``((A_prev, W, b), Z)``.
     """
-    X, parameters = _check_model_input(X, parameters)
+    X, parameters = v.check_model_input(X, parameters)
     return _L_model_forward(X, parameters)
-
-
-def _check_model_input(X, parameters):
-    L, Ws, bs = v.check_parameters(parameters)
-    X = v.as_matrix(X, "X", dtype=Ws[0].dtype, shape_hint="(n_x, m)")
-    v.check_X_for_parameters(X, Ws[0])
-    parameters = {}
-    for l in range(1, L + 1):
-        parameters["W" + str(l)] = Ws[l - 1]
-        parameters["b" + str(l)] = bs[l - 1]
-    return X, parameters
 
 
 def _L_model_forward(X, parameters):
@@ -442,36 +431,8 @@ def L_model_backward(AL, Y, caches):
         ``dA0 .. dA{L-1}`` (n_l, m), ``dW1 .. dWL`` and ``db1 .. dbL`` shaped
         like the parameters.
     """
-    AL, Y, caches = _check_backward_input(AL, Y, caches)
+    AL, Y, caches = v.check_backward_input(AL, Y, caches)
     return _L_model_backward(AL, Y, caches)
-
-
-def _check_backward_input(AL, Y, caches):
-    caches = v.check_caches(caches)
-    AL = v.as_matrix(AL, "AL", shape_hint="(1, m)")
-    Y = v.check_labels(Y, AL.shape, AL.dtype)
-    checked = []
-    for l, cache in enumerate(caches, start=1):
-        A_prev, W, b, Z = v.unpack_activation_cache(cache,
-                                                    "caches[%d]" % (l - 1))
-        A_prev, W, b, Z = [
-            v.as_matrix(x, "caches[%d] %s" % (l - 1, n), dtype=AL.dtype)
-            for x, n in ((A_prev, "A_prev"), (W, "W"), (b, "b"), (Z, "Z"))]
-        v.check_linear_shapes(A_prev, W, b, "A_prev")
-        if Z.shape != (W.shape[0], AL.shape[1]):
-            raise ValueError("caches[%d]: Z must have shape (n_l, m) = %s, "
-                             "got %s" % (l - 1, (W.shape[0], AL.shape[1]),
-                                         Z.shape))
-        if checked and A_prev.shape[0] != checked[-1][1].shape[0]:
-            raise ValueError("caches[%d] does not chain with caches[%d]: "
-                             "A_prev has %d rows, the layer before has %d "
-                             "units" % (l - 1, l - 2, A_prev.shape[0],
-                                        checked[-1][1].shape[0]))
-        checked.append(((A_prev, W, b), Z))
-    if checked[-1][1].shape != AL.shape:
-        raise ValueError("AL has shape %s but the last cache's Z has shape "
-                         "%s" % (AL.shape, checked[-1][1].shape))
-    return AL, Y, checked
 
 
 def _L_model_backward(AL, Y, caches):
@@ -567,7 +528,7 @@ def predict(X, y, parameters, print_accuracy=True):
     p : ndarray of shape (1, m)
         1.0 where the predicted probability is > 0.5, else 0.0.
     """
-    X, parameters = _check_model_input(X, parameters)
+    X, parameters = v.check_model_input(X, parameters)
     probas, _ = _L_model_forward(X, parameters)
     m = probas.shape[1]
     p = (probas > 0.5).astype(np.float64)
@@ -597,16 +558,6 @@ def _check_cost(cost, i, learning_rate):
             "learning rate than %g" % (float(cost), i, learning_rate))
 
 
-def _check_training(X, Y, layers_dims, learning_rate, num_iterations):
-    dims = v.check_layer_dims(layers_dims, "layers_dims")
-    X = v.as_matrix(X, "X", shape_hint="(n_x, m)")
-    v.check_X_for_layers(X, dims)
-    Y = v.check_training_labels(Y, X.shape[1], X.dtype)
-    learning_rate = v.check_learning_rate(learning_rate)
-    num_iterations = v.check_int(num_iterations, "num_iterations", 0)
-    return X, Y, dims, learning_rate, num_iterations
-
-
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
                     num_iterations=3000, print_cost=False, *, callback=None):
     """Train LINEAR -> RELU -> LINEAR -> SIGMOID by gradient descent.
@@ -630,7 +581,7 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
     costs : list of float
         The cost at every iteration ``i`` with ``i % 100 == 0``.
     """
-    X, Y, dims, learning_rate, num_iterations = _check_training(
+    X, Y, dims, learning_rate, num_iterations = v.check_training(
         X, Y, layers_dims, learning_rate, num_iterations)
     if len(dims) != 3:
         raise ValueError("layers_dims must be (n_x, n_h, n_y) for "
@@ -662,7 +613,7 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075,
     ``randn / sqrt(n_{l-1})``). Parameters and returns as
     :func:`two_layer_model`, with ``layers_dims = [n_x, n_1, ..., n_L]``.
     """
-    X, Y, dims, learning_rate, num_iterations = _check_training(
+    X, Y, dims, learning_rate, num_iterations = v.check_training(
         X, Y, layers_dims, learning_rate, num_iterations)
     costs = []
     parameters = initialize_parameters_deep(dims)
