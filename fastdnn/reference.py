@@ -559,7 +559,8 @@ def _check_cost(cost, i, learning_rate):
 
 
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
-                    num_iterations=3000, print_cost=False, *, callback=None):
+                    num_iterations=3000, print_cost=False, *, callback=None,
+                    seed=1):
     """Train LINEAR -> RELU -> LINEAR -> SIGMOID by gradient descent.
 
     Parameters
@@ -574,6 +575,8 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
         last one.
     callback : callable, optional
         ``callback(i, cost)``, called where the cost would be printed.
+    seed : int, RandomState or Generator
+        Seed of the initial parameters (default 1, the course's).
 
     Returns
     -------
@@ -587,7 +590,7 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
         raise ValueError("layers_dims must be (n_x, n_h, n_y) for "
                          "two_layer_model, got %r" % (list(layers_dims),))
     costs = []
-    parameters = initialize_parameters(*dims)
+    parameters = initialize_parameters(*dims, seed=seed)
     parameters = {k: P.astype(X.dtype) for k, P in parameters.items()}
     for i in range(num_iterations):
         W1, b1 = parameters["W1"], parameters["b1"]
@@ -606,17 +609,18 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
 
 
 def L_layer_model(X, Y, layers_dims, learning_rate=0.0075,
-                  num_iterations=3000, print_cost=False, *, callback=None):
+                  num_iterations=3000, print_cost=False, *, callback=None,
+                  seed=1):
     """Train [LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID.
 
-    Initialised with :func:`initialize_parameters_deep` (seed 1,
-    ``randn / sqrt(n_{l-1})``). Parameters and returns as
+    Initialised with :func:`initialize_parameters_deep` (``seed``, default
+    1, and ``randn / sqrt(n_{l-1})``). Parameters and returns as
     :func:`two_layer_model`, with ``layers_dims = [n_x, n_1, ..., n_L]``.
     """
     X, Y, dims, learning_rate, num_iterations = v.check_training(
         X, Y, layers_dims, learning_rate, num_iterations)
     costs = []
-    parameters = initialize_parameters_deep(dims)
+    parameters = initialize_parameters_deep(dims, seed=seed)
     parameters = {k: P.astype(X.dtype) for k, P in parameters.items()}
     for i in range(num_iterations):
         AL, caches = _L_model_forward(X, parameters)
