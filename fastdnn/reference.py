@@ -435,10 +435,13 @@ def L_model_backward(AL, Y, caches):
     return _L_model_backward(AL, Y, caches)
 
 
-def _L_model_backward(AL, Y, caches):
+def _L_model_backward(AL, Y, caches, i=None, learning_rate=None):
     grads = {}
     L = len(caches)
-    dAL = _dAL(AL, Y)
+    if i is None:
+        dAL = _dAL(AL, Y)
+    else:
+        dAL = _training_dAL(AL, Y, i, learning_rate)
     dA, dW, db = _linear_activation_backward(dAL, caches[L - 1], "sigmoid")
     grads["dA" + str(L - 1)] = dA
     grads["dW" + str(L)] = dW
@@ -558,6 +561,18 @@ def _check_cost(cost, i, learning_rate):
             "learning rate than %g" % (float(cost), i, learning_rate))
 
 
+def _training_dAL(AL, Y, i, learning_rate):
+    # A sigmoid saturated on a wrong label has an infinite gradient: that
+    # run has diverged as surely as one whose cost is NaN.
+    try:
+        return _dAL(AL, Y)
+    except ValueError:
+        raise FloatingPointError(
+            "training diverged: the output saturated on a wrong label at "
+            "iteration %d (infinite gradient); try a smaller learning rate "
+            "than %g" % (i, learning_rate)) from None
+
+
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
                     num_iterations=3000, print_cost=False, *, callback=None,
                     seed=1):
@@ -599,7 +614,7 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
         A2, cache2 = _linear_activation_forward(A1, W2, b2, "sigmoid")
         cost = _compute_cost(A2, Y)
         _check_cost(cost, i, learning_rate)
-        dA2 = _dAL(A2, Y)
+        dA2 = _training_dAL(A2, Y, i, learning_rate)
         dA1, dW2, db2 = _linear_activation_backward(dA2, cache2, "sigmoid")
         dA0, dW1, db1 = _linear_activation_backward(dA1, cache1, "relu")
         grads = {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
@@ -626,7 +641,7 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075,
         AL, caches = _L_model_forward(X, parameters)
         cost = _compute_cost(AL, Y)
         _check_cost(cost, i, learning_rate)
-        grads = _L_model_backward(AL, Y, caches)
+        grads = _L_model_backward(AL, Y, caches, i, learning_rate)
         parameters = _update_parameters(parameters, grads, learning_rate)
         _record(i, num_iterations, cost, costs, print_cost, callback)
     return parameters, costs

@@ -1,0 +1,284 @@
+"""Bad input raises a clear TypeError/ValueError, the same from every
+backend, before any kernel runs; valid-but-unusual input stays accepted."""
+import warnings
+
+import numpy as np
+import pytest
+
+import fastdnn
+
+
+@pytest.fixture(params=sorted(fastdnn.BACKENDS))
+def B(request):
+    return fastdnn.get_backend(request.param)
+
+
+def _A(n=3, m=4):
+    return np.arange(n * m, dtype=float).reshape(n, m) / 10 - 0.5
+
+
+def _params(dims=(3, 2, 1)):
+    return fastdnn.reference.initialize_parameters_deep(list(dims))
+
+
+def _cache():
+    A, W, b = _A(3, 4), np.ones((2, 3)), np.zeros((2, 1))
+    return (A, W, b)
+
+
+def _caches():
+    X = _A(3, 4)
+    return fastdnn.reference.L_model_forward(X, _params())
+
+
+NAN = np.array([[np.nan, 1.0]])
+
+# (id, function, args, exception, message pattern)
+BAD = [
+    # TypeError: not numeric arrays
+    ("sigmoid-str", "sigmoid", lambda: ("abc",), TypeError, "Z must be"),
+    ("relu-none", "relu", lambda: (None,), TypeError, "Z must be"),
+    ("relu-object", "relu", lambda: (np.array([[object()]]),), TypeError,
+     "real numeric"),
+    ("sigmoid-complex", "sigmoid", lambda: (np.ones((2, 2)) * 1j,),
+     TypeError, "real numeric"),
+    ("linear_forward-str-W", "linear_forward",
+     lambda: (_A(), "W", np.zeros((2, 1))), TypeError, "W must be"),
+    ("init-float-width", "initialize_parameters_deep",
+     lambda: ([3, 2.5, 1],), TypeError, r"layer_dims\[1\] must be an "
+                                        "integer"),
+    ("init-str-dims", "initialize_parameters_deep", lambda: ("3,2,1",),
+     TypeError, "sequence of layer widths"),
+    ("update-str-lr", "update_parameters",
+     lambda: (_params(), {"d" + k: v for k, v in _params().items()}, "0.1"),
+     TypeError, "learning_rate must be a real number"),
+    ("update-grads-list", "update_parameters",
+     lambda: (_params(), [1, 2], 0.1), TypeError, "grads must be a dict"),
+    ("forward-params-list", "L_model_forward", lambda: (_A(), [1, 2]),
+     TypeError, "parameters must be a dict"),
+    ("backward-cache-not-tuple", "linear_backward",
+     lambda: (np.ones((2, 4)), "cache"), TypeError, "cache must be the tuple"),
+    ("backward-caches-empty", "L_model_backward",
+     lambda: (np.full((1, 4), .5), np.ones((1, 4)), []), TypeError,
+     "caches must be"),
+    # ValueError: shapes
+    ("linear_forward-W-cols", "linear_forward",
+     lambda: (_A(3, 4), np.ones((2, 5)), np.zeros((2, 1))), ValueError,
+     "W has 5 columns but A has 3 rows"),
+    ("linear_forward-b-shape", "linear_forward",
+     lambda: (_A(3, 4), np.ones((2, 3)), np.zeros((1, 2))), ValueError,
+     r"b must have shape \(n_l, 1\) = \(2, 1\)"),
+    ("linear_forward-b-1d", "linear_forward",
+     lambda: (_A(3, 4), np.ones((2, 3)), np.zeros(2)), ValueError,
+     "b must be a 2-D array"),
+    ("laf-activation", "linear_activation_forward",
+     lambda: (_A(3, 4), np.ones((2, 3)), np.zeros((2, 1)), "tanh"),
+     ValueError, "activation must be one of 'relu', 'sigmoid', got 'tanh'"),
+    ("lab-activation", "linear_activation_backward",
+     lambda: (np.ones((2, 4)), (_cache(), np.ones((2, 4))), "softmax"),
+     ValueError, "activation must be one of"),
+    ("sigmoid-1d", "sigmoid", lambda: (np.ones(3),), ValueError,
+     "2-D array"),
+    ("relu-empty", "relu", lambda: (np.ones((2, 0)),), ValueError,
+     "must not be empty"),
+    ("sigmoid_backward-shape", "sigmoid_backward",
+     lambda: (np.ones((2, 3)), np.ones((3, 2))), ValueError,
+     "dA has shape"),
+    ("relu_backward-nan", "relu_backward",
+     lambda: (NAN, np.ones((1, 2))), ValueError, "dA contains 1 NaN"),
+    ("cost-column-vs-row", "compute_cost",
+     lambda: (np.full((1, 3), .5), np.ones((3, 1))), ValueError,
+     r"Y has shape \(3, 1\) but AL has shape \(1, 3\)"),
+    ("cost-1d-Y", "compute_cost",
+     lambda: (np.full((1, 3), .5), np.ones(3)), ValueError, "2-D array"),
+    ("cost-nan", "compute_cost",
+     lambda: (np.array([[np.nan, .5]]), np.ones((1, 2))), ValueError,
+     "AL contains 1 NaN"),
+    ("linear_backward-dZ", "linear_backward",
+     lambda: (np.ones((3, 4)), _cache()), ValueError,
+     r"dZ must have shape \(n_l, m\) = \(2, 4\)"),
+    ("lab-dA-vs-Z", "linear_activation_backward",
+     lambda: (np.ones((2, 3)), (_cache(), np.ones((2, 4))), "relu"),
+     ValueError, "dA has shape"),
+    ("backward-AL-vs-Y", "L_model_backward",
+     lambda: (_caches()[0], np.ones((4, 1)), _caches()[1]), ValueError,
+     r"Y has shape \(4, 1\)"),
+    ("backward-AL-vs-caches", "L_model_backward",
+     lambda: (np.full((1, 5), .5), np.ones((1, 5)), _caches()[1]),
+     ValueError, "m = 5"),
+    ("backward-inf", "L_model_backward",
+     lambda: (np.array([[np.inf, .5, .5, .5]]), np.ones((1, 4)),
+              _caches()[1]), ValueError, "AL contains 0 NaN and 1 inf"),
+    ("forward-X-rows", "L_model_forward", lambda: (_A(4, 4), _params()),
+     ValueError, "X has 4 rows but W1 has 3 columns"),
+    ("forward-missing-b", "L_model_forward",
+     lambda: (_A(), {k: v for k, v in _params().items() if k != "b2"} |
+              {"W3": np.ones((1, 1))}), ValueError, "missing"),
+    ("forward-extra-key", "L_model_forward",
+     lambda: (_A(), _params() | {"gamma": 1.0}), ValueError, "unexpected"),
+    ("forward-chain", "L_model_forward",
+     lambda: (_A(), _params() | {"W2": np.ones((1, 3))}), ValueError,
+     "W2 has 3 columns but W1 has 2 rows"),
+    ("forward-nan-param", "L_model_forward",
+     lambda: (_A(), _params() | {"b1": np.array([[np.nan], [0.]])}),
+     ValueError, "b1 contains 1 NaN"),
+    ("forward-nan-X", "L_model_forward",
+     lambda: (_A() * np.nan, _params()), ValueError, "X contains 12 NaN"),
+    ("init-one-layer", "initialize_parameters_deep", lambda: ([5],),
+     ValueError, "at least two sizes"),
+    ("init-zero-width", "initialize_parameters_deep", lambda: ([5, 0, 1],),
+     ValueError, r"layer_dims\[1\] must be >= 1"),
+    ("init2-zero", "initialize_parameters", lambda: (3, 0, 1), ValueError,
+     ">= 1"),
+    ("update-lr-negative", "update_parameters",
+     lambda: (_params(), {"d" + k: v for k, v in _params().items()}, -0.1),
+     ValueError, "finite and > 0"),
+    ("update-lr-nan", "update_parameters",
+     lambda: (_params(), {"d" + k: v for k, v in _params().items()},
+              float("nan")), ValueError, "finite and > 0"),
+    ("update-missing-grad", "update_parameters",
+     lambda: (_params(), {"dW1": _params()["W1"]}, 0.1), ValueError,
+     "grads has no 'db1'"),
+    ("update-grad-shape", "update_parameters",
+     lambda: (_params(), {"d" + k: v.T for k, v in _params().items()}, 0.1),
+     ValueError, "dW1 has shape"),
+    ("update-grad-nan", "update_parameters",
+     lambda: (_params(), {"d" + k: v * np.nan for k, v in
+                          _params().items()}, 0.1), ValueError,
+     "dW1 contains"),
+    ("predict-y-column", "predict",
+     lambda: (_A(3, 4), np.ones((4, 1)), _params()), ValueError,
+     r"y must have shape \(1, m\)"),
+    ("L-X-vs-dims", "L_layer_model",
+     lambda: (_A(3, 4), np.ones((1, 4)), [4, 2, 1]), ValueError,
+     r"X has 3 rows \(features\) but layers_dims\[0\] is 4"),
+    ("L-Y-length", "L_layer_model",
+     lambda: (_A(3, 4), np.ones((1, 5)), [3, 2, 1]), ValueError,
+     r"Y must have shape \(1, m\) = \(1, 4\)"),
+    ("L-Y-column", "L_layer_model",
+     lambda: (_A(3, 4), np.ones((4, 1)), [3, 2, 1]), ValueError,
+     r"Y must have shape \(1, m\)"),
+    ("L-zero-examples", "L_layer_model",
+     lambda: (np.ones((3, 0)), np.ones((1, 0)), [3, 2, 1]), ValueError,
+     "must not be empty"),
+    ("L-negative-iterations", "L_layer_model",
+     lambda: (_A(3, 4), np.ones((1, 4)), [3, 2, 1], 0.1, -1), ValueError,
+     "num_iterations must be >= 0"),
+    ("L-float-iterations", "L_layer_model",
+     lambda: (_A(3, 4), np.ones((1, 4)), [3, 2, 1], 0.1, 10.5), TypeError,
+     "num_iterations must be an integer"),
+    ("L-lr-inf", "L_layer_model",
+     lambda: (_A(3, 4), np.ones((1, 4)), [3, 2, 1], float("inf")),
+     ValueError, "finite and > 0"),
+    ("L-lr-bool", "L_layer_model",
+     lambda: (_A(3, 4), np.ones((1, 4)), [3, 2, 1], True), TypeError,
+     "learning_rate must be a real number"),
+    ("L-X-nan", "L_layer_model",
+     lambda: (_A(3, 4) * np.nan, np.ones((1, 4)), [3, 2, 1]), ValueError,
+     "X contains"),
+    ("two-dims", "two_layer_model",
+     lambda: (_A(3, 4), np.ones((1, 4)), (3, 2, 2, 1)), ValueError,
+     r"\(n_x, n_h, n_y\)"),
+]
+
+
+@pytest.mark.parametrize("name,func,args,exc,pattern", BAD,
+                         ids=[c[0] for c in BAD])
+def test_bad_input_raises_clearly(B, name, func, args, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        getattr(B, func)(*args())
+
+
+@pytest.mark.parametrize("name,func,args,exc,pattern", BAD,
+                         ids=[c[0] for c in BAD])
+def test_backends_raise_the_same_error(name, func, args, exc, pattern):
+    messages = set()
+    for backend in fastdnn.BACKENDS:
+        with pytest.raises(exc) as info:
+            getattr(fastdnn.get_backend(backend), func)(*args())
+        messages.add((type(info.value), str(info.value)))
+    assert len(messages) == 1, messages
+
+
+# ------------------------------------------------ permissive where defined
+
+def test_integer_and_boolean_labels_are_accepted(B):
+    AL = np.array([[.8, .9, .4]])
+    c_int = B.compute_cost(AL, np.array([[1, 1, 0]]))
+    c_bool = B.compute_cost(AL, np.array([[True, True, False]]))
+    c_float = B.compute_cost(AL, np.array([[1., 1., 0.]]))
+    assert c_int == c_bool == c_float
+
+
+def test_real_valued_labels_are_accepted(B):
+    AL = np.array([[.8, .9, .4]])
+    Y = np.array([[.7, .2, .5]])
+    expected = -np.mean(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))
+    np.testing.assert_allclose(B.compute_cost(AL, Y), expected, rtol=1e-14)
+
+
+def test_AL_outside_unit_interval_is_accepted_in_backward(B):
+    # The course's own test case feeds AL = randn to L_model_backward.
+    AL, caches = _caches()
+    grads = B.L_model_backward(-AL, np.array([[1, 0, 1, 0]]), caches)
+    assert all(np.isfinite(g).all() for g in grads.values())
+
+
+def test_uint8_images_are_converted(B):
+    X = (np.arange(12).reshape(3, 4) * 20).astype(np.uint8)
+    AL, _ = B.L_model_forward(X, _params())
+    AL_f, _ = B.L_model_forward(X.astype(float), _params())
+    np.testing.assert_array_equal(AL, AL_f)
+
+
+# ---------------------------------------------------------------- numerics
+
+def test_sigmoid_is_stable_for_huge_inputs(B):
+    Z = np.array([[-1e308, -1000., -40., 0., 40., 1000., 1e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        A, _ = B.sigmoid(Z)
+        dZ = B.sigmoid_backward(np.ones_like(Z), Z)
+    assert np.isfinite(A).all() and np.isfinite(dZ).all()
+    assert A[0, 0] == 0 and A[0, -1] == 1 and A[0, 3] == 0.5
+    assert 0 < A[0, 2] < 1e-17
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cost_is_finite_at_saturation(B, dtype):
+    AL = np.array([[0., 1., 1., 0.]], dtype=dtype)
+    Y = np.array([[0, 1, 0, 1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cost = B.compute_cost(AL, Y)
+    assert cost.dtype == dtype and np.isfinite(cost)
+    # The two wrong answers each cost -log(eps).
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(cost, -2 * np.log(eps) / 4, rtol=1e-6)
+
+
+def test_backward_saturated_but_right_is_finite(B):
+    AL, caches = _caches()
+    AL = np.where(np.arange(4) % 2 == 0, 1.0, 0.0).reshape(1, 4)
+    Y = AL.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        grads = B.L_model_backward(AL, Y, caches)
+    assert all(np.isfinite(g).all() for g in grads.values())
+
+
+def test_backward_saturated_and_wrong_is_refused(B):
+    _, caches = _caches()
+    AL = np.array([[1.0, .5, .5, .5]])
+    with pytest.raises(ValueError, match="saturated sigmoid"):
+        B.L_model_backward(AL, np.array([[0, 1, 1, 1]]), caches)
+
+
+def test_divergent_training_stops_with_iteration_and_advice(B):
+    rng = np.random.RandomState(0)
+    X = rng.rand(5, 20) * 1e3
+    Y = (rng.rand(1, 20) > 0.5).astype(float)
+    with pytest.raises(FloatingPointError,
+                       match=r"iteration \d+.*try a smaller learning rate"):
+        B.L_layer_model(X, Y, [5, 4, 1], learning_rate=1e6,
+                        num_iterations=200)
