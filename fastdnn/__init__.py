@@ -35,3 +35,28 @@ _export(get_backend(DEFAULT_BACKEND))
 
 __all__ = list(_api) + ["get_backend", "load_data", "flatten_images",
                         "load_image", "BACKENDS", "__version__"]
+
+
+#: Exported on first use (module ``__getattr__``), so that ``import fastdnn``
+#: stays fast and never imports matplotlib or scikit-learn.
+_LAZY = {
+    "save_model": "fastdnn.io",
+    "load_model": "fastdnn.io",
+    "ModelFileError": "fastdnn.io",
+    "plot_costs": "fastdnn.plots",
+    "plot_mislabeled": "fastdnn.plots",
+    "DNNClassifier": "fastdnn.estimator",
+}
+__all__ += sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
