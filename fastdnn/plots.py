@@ -1,0 +1,164 @@
+"""Figures: the cost curve and the mislabeled images.
+
+Built with matplotlib's object API (:class:`matplotlib.figure.Figure`), never
+``pyplot``: no global state, no GUI, works on a headless machine. Each
+function writes a PNG when given a path and returns the figure, which a
+notebook displays as it is.
+"""
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import _validation as v
+
+_BLUE = "#1f5fa8"
+_RED = "#c0392b"
+_GREEN = "#1e8449"
+
+
+def _save(fig, path):
+    if path is not None:
+        fig.savefig(path, format="png", dpi=fig.dpi)
+    return fig
+
+
+def plot_costs(costs, learning_rate, path=None, *, every=100):
+    """The learning curve: the cost recorded every ``every`` iterations.
+
+    Parameters
+    ----------
+    costs : sequence of float
+        As returned by ``L_layer_model`` (one cost every 100 iterations).
+    learning_rate : float
+        Shown in the title, as the course does.
+    path : str or os.PathLike, optional
+        Write the figure there as a PNG.
+    every : int
+        Iterations between two recorded costs (100 for fastdnn's models).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    c = np.asarray(costs, dtype=np.float64).ravel()
+    if c.size == 0:
+        raise ValueError("costs is empty: train for at least one iteration")
+    every = v.check_int(every, "every", 1)
+    it = np.arange(c.size) * every
+
+    fig = Figure(figsize=(7, 4.2), dpi=100, layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot(it, c, color=_BLUE, linewidth=2,
+            marker="o" if c.size <= 30 else None, markersize=3.5)
+    ax.set_title("Learning rate = %g" % learning_rate, fontsize=12)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("cost (cross-entropy)")
+    ax.grid(True, color="0.88", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if c.size > 1:
+        ax.set_xlim(0, it[-1])
+    ax.set_ylim(bottom=0)
+    ax.annotate("%.4f" % c[0], (it[0], c[0]), xytext=(6, 4),
+                textcoords="offset points", fontsize=9, color="0.3")
+    if c.size > 1:
+        ax.annotate("%.4f" % c[-1], (it[-1], c[-1]), xytext=(-6, 6),
+                    textcoords="offset points", ha="right", fontsize=9,
+                    color="0.3")
+    return _save(fig, path)
+
+
+def _class_names(classes):
+    names = []
+    for c in np.asarray(classes).ravel().tolist():
+        names.append(c.decode("utf-8") if isinstance(c, bytes) else str(c))
+    if len(names) != 2:
+        raise ValueError("classes must name the two classes (label 0, label "
+                         "1), got %r" % (names,))
+    return names
+
+
+def _image_shape(n_x, image_shape):
+    if image_shape is not None:
+        shape = tuple(int(s) for s in image_shape)
+        if int(np.prod(shape)) != n_x:
+            raise ValueError("image_shape %s does not hold the %d values of "
+                             "one column of X" % (shape, n_x))
+        return shape
+    side = int(round(math.sqrt(n_x / 3)))
+    if side * side * 3 == n_x:
+        return (side, side, 3)
+    side = int(round(math.sqrt(n_x)))
+    if side * side == n_x:
+        return (side, side)
+    raise ValueError("cannot tell the image size of a column of %d values; "
+                     "pass image_shape=(height, width, channels)" % n_x)
+
+
+def plot_mislabeled(classes, X, y, p, path=None, *, image_shape=None,
+                    max_images=None, ncols=5):
+    """The course's ``print_mislabeled_images``: a grid of the images whose
+    prediction differs from the label, each titled with both classes.
+
+    Parameters
+    ----------
+    classes : sequence of two str or bytes
+        Names of label 0 and label 1 (``load_data``'s ``classes``).
+    X : ndarray of shape (n_x, m)
+        Flattened images, one per column, values in [0, 1].
+    y, p : ndarray of shape (1, m)
+        True and predicted 0/1 labels.
+    path : str or os.PathLike, optional
+        Write the figure there as a PNG.
+    image_shape : (height, width[, channels]), optional
+        By default square RGB (or grayscale) images are assumed.
+    max_images : int, optional
+        Show at most this many mislabeled images (all by default).
+    ncols : int
+        Images per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    names = _class_names(classes)
+    X = v.as_matrix(X, "X", shape_hint="(n_x, m)")
+    m = X.shape[1]
+    y = np.asarray(y).reshape(-1)
+    p = np.asarray(p).reshape(-1)
+    if y.shape != (m,) or p.shape != (m,):
+        raise ValueError("y and p must hold one label per column of X (m = "
+                         "%d), got shapes %s and %s"
+                         % (m, np.shape(y), np.shape(p)))
+    shape = _image_shape(X.shape[0], image_shape)
+    ncols = v.check_int(ncols, "ncols", 1)
+    wrong = np.flatnonzero((y != 0) != (p != 0))
+    shown = wrong if max_images is None else wrong[:v.check_int(
+        max_images, "max_images", 0)]
+
+    if shown.size == 0:
+        fig = Figure(figsize=(5, 1.6), dpi=100, layout="constrained")
+        fig.text(0.5, 0.5, "No mislabeled images (%d of %d correct)"
+                 % (m - wrong.size, m), ha="center", va="center",
+                 fontsize=12, color=_GREEN)
+        return _save(fig, path)
+
+    cols = min(ncols, shown.size)
+    rows = math.ceil(shown.size / cols)
+    fig = Figure(figsize=(2.1 * cols, 2.45 * rows + 0.55), dpi=100,
+                 layout="constrained")
+    fig.suptitle("%d mislabeled image%s of %d" % (
+        wrong.size, "" if wrong.size == 1 else "s", m), fontsize=13)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for ax, j in zip(axes.ravel(), shown):
+        img = np.clip(X[:, j].reshape(shape), 0, 1)
+        ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0,
+                  vmax=1, interpolation="lanczos")
+        pred, true = names[int(p[j] != 0)], names[int(y[j] != 0)]
+        ax.set_title("#%d\nPrediction: %s\nClass: %s" % (j, pred, true),
+                     fontsize=9, color=_RED, linespacing=1.25)
+    return _save(fig, path)
