@@ -11,8 +11,9 @@ from .reference import __all__ as _api
 __version__ = "0.1.0"
 
 #: Backend names and the modules that implement them.
-BACKENDS = {"numpy": "fastdnn.reference"}
-DEFAULT_BACKEND = "numpy"
+BACKENDS = {"numpy": "fastdnn.reference", "numba": "fastdnn.jit"}
+#: The backend whose functions ``import fastdnn`` hands out.
+DEFAULT_BACKEND = "numba"
 
 
 def get_backend(name=DEFAULT_BACKEND):
@@ -26,6 +27,17 @@ def get_backend(name=DEFAULT_BACKEND):
     return importlib.import_module(BACKENDS[name])
 
 
+def warmup():
+    """Compile every numba kernel for float32 and float64.
+
+    Loads them from numba's on-disk cache when it has them (a fraction of a
+    second), else compiles them (seconds). Call it at start-up to keep the
+    compile time out of the first real call.
+    """
+    from . import _kernels
+    _kernels.warmup()
+
+
 def _export(module):
     for _name in _api:
         globals()[_name] = getattr(module, _name)
@@ -34,7 +46,8 @@ def _export(module):
 _export(get_backend(DEFAULT_BACKEND))
 
 __all__ = list(_api) + ["get_backend", "load_data", "flatten_images",
-                        "load_image", "BACKENDS", "__version__"]
+                        "load_image", "warmup", "BACKENDS",
+                        "DEFAULT_BACKEND", "__version__"]
 
 
 #: Exported on first use (module ``__getattr__``), so that ``import fastdnn``

@@ -361,9 +361,58 @@ def check_backward_input(AL, Y, caches):
 def check_training(X, Y, layers_dims, learning_rate, num_iterations):
     """Validate a training call; returns the arguments converted."""
     dims = check_layer_dims(layers_dims, "layers_dims")
+    if dims[-1] != 1:
+        raise ValueError("layers_dims must end with 1 (one sigmoid output "
+                         "unit, binary labels), got %r" % (dims,))
     X = as_matrix(X, "X", shape_hint="(n_x, m)")
     check_X_for_layers(X, dims)
     Y = check_training_labels(Y, X.shape[1], X.dtype)
     learning_rate = check_learning_rate(learning_rate)
     num_iterations = check_int(num_iterations, "num_iterations", 0)
     return X, Y, dims, learning_rate, num_iterations
+
+
+def check_two_layer_dims(dims):
+    """``two_layer_model``'s ``layers_dims``: exactly (n_x, n_h, n_y)."""
+    if len(dims) != 3:
+        raise ValueError("layers_dims must be (n_x, n_h, n_y) for "
+                         "two_layer_model, got %r" % (list(dims),))
+
+
+def check_update_input(parameters, grads, learning_rate):
+    """Validate ``update_parameters``' arguments.
+
+    Returns ``(parameters, grads, learning_rate)``: new dicts ``{"W1", "b1",
+    ...}`` and ``{"dW1", "db1", ...}`` (only the gradients used) with every
+    gradient in its parameter's dtype and shape.
+    """
+    L, Ws, bs = check_parameters(parameters)
+    learning_rate = check_learning_rate(learning_rate)
+    if not isinstance(grads, dict):
+        raise TypeError("grads must be a dict {'dW1': ..., 'db1': ...}, got "
+                        "%s" % type(grads).__name__)
+    new, checked = {}, {}
+    for l in range(1, L + 1):
+        for key, P in (("W", Ws[l - 1]), ("b", bs[l - 1])):
+            name = "d%s%d" % (key, l)
+            if name not in grads:
+                raise ValueError("grads has no %r; it must hold dW1, db1, "
+                                 "..., dW%d, db%d" % (name, L, L))
+            G = as_matrix(grads[name], name, dtype=P.dtype,
+                          shape_hint=str(P.shape))
+            check_same_shape(G, name, P, "%s%d" % (key, l))
+            checked[name] = G
+            new[key + str(l)] = P
+    return new, checked, learning_rate
+
+
+def check_cost_input(AL, Y):
+    """``compute_cost``'s arguments: AL (1, m) probabilities (one output
+    unit: the cross-entropy of several rows is not what the course's formula
+    computes) and labels of the same shape, in AL's dtype."""
+    AL = as_matrix(AL, "AL", shape_hint="(1, m)")
+    Y = check_labels(Y, AL.shape, AL.dtype)
+    if AL.shape[0] != 1:
+        raise ValueError("AL must have shape (1, m) (one sigmoid output "
+                         "unit), got %s" % (AL.shape,))
+    return AL, Y

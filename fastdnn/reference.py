@@ -305,8 +305,7 @@ def compute_cost(AL, Y):
         As the course returns it (``np.squeeze`` of a (1, 1) product), in
         AL's float dtype.
     """
-    AL = v.as_matrix(AL, "AL", shape_hint="(1, m)")
-    Y = v.check_labels(Y, AL.shape, AL.dtype)
+    AL, Y = v.check_cost_input(AL, Y)
     return _compute_cost(AL, Y)
 
 
@@ -471,23 +470,8 @@ def update_parameters(parameters, grads, learning_rate):
     parameters : dict
         A new dict; the inputs are left unchanged.
     """
-    L, Ws, bs = v.check_parameters(parameters)
-    learning_rate = v.check_learning_rate(learning_rate)
-    if not isinstance(grads, dict):
-        raise TypeError("grads must be a dict {'dW1': ..., 'db1': ...}, got "
-                        "%s" % type(grads).__name__)
-    new, checked = {}, {}
-    for l in range(1, L + 1):
-        for key, P in (("W", Ws[l - 1]), ("b", bs[l - 1])):
-            name = "d%s%d" % (key, l)
-            if name not in grads:
-                raise ValueError("grads has no %r; it must hold dW1, db1, "
-                                 "..., dW%d, db%d" % (name, L, L))
-            G = v.as_matrix(grads[name], name, dtype=P.dtype,
-                            shape_hint=str(P.shape))
-            v.check_same_shape(G, name, P, "%s%d" % (key, l))
-            checked[name] = G
-            new[key + str(l)] = P
+    new, checked, learning_rate = v.check_update_input(
+        parameters, grads, learning_rate)
     return _update_parameters(new, checked, learning_rate)
 
 
@@ -601,9 +585,7 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
     """
     X, Y, dims, learning_rate, num_iterations = v.check_training(
         X, Y, layers_dims, learning_rate, num_iterations)
-    if len(dims) != 3:
-        raise ValueError("layers_dims must be (n_x, n_h, n_y) for "
-                         "two_layer_model, got %r" % (list(layers_dims),))
+    v.check_two_layer_dims(dims)
     costs = []
     parameters = initialize_parameters(*dims, seed=seed)
     parameters = {k: P.astype(X.dtype) for k, P in parameters.items()}

@@ -1,0 +1,427 @@
+"""numba kernels of the jit backend (private).
+
+Every kernel takes validated, C-contiguous float32 or float64 arrays of one
+dtype and writes into output arrays allocated by its caller (the public
+wrappers of :mod:`fastdnn.jit` or the solver of :mod:`fastdnn._primal`);
+nothing here checks its input. Constants are built with ``dtype.type(...)``
+so that float32 arrays are computed in float32 throughout (a bare ``1.0``
+would promote them to float64).
+
+Activations are passed as small integers, :data:`ACT_NONE`,
+:data:`ACT_RELU` and :data:`ACT_SIGMOID`, so that one compiled kernel serves
+every layer.
+
+Parallel kernels split their work into blocks of independent outputs (column
+blocks of ``Z``, row blocks of ``dW``) whose bounds depend only on the
+shapes; every output element is computed by the same instructions whichever
+thread runs its block, so results are identical for any thread count.
+"""
+import numpy as np
+
+from . import _numba_config as cfg
+
+import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
+from numba import prange  # noqa: E402
+
+ACT_NONE = 0
+ACT_RELU = 1
+ACT_SIGMOID = 2
+
+#: Columns of Z per forward block: a block's accumulators (n_l x 96) stay in
+#: the L1 cache while the rows of A_prev stream through.
+FORWARD_COLS = 96
+
+#: Rows of A_prev (columns of dW) per backward block.
+BACKWARD_ROWS = 64
+
+_serial = numba.njit(fastmath=cfg.FASTMATH_ELEMENTWISE, **cfg.JIT_KW)
+_serial_sum = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
+_exact = numba.njit(**cfg.JIT_KW)
+_parallel = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.PARALLEL_JIT_KW)
+
+
+# --------------------------------------------------------------- activations
+
+@_exact
+def _sigmoid_scalar(z):
+    # exp of a non-positive number only: no overflow for any finite z; the
+    # same formula, branch for branch, as the reference's _sigmoid.
+    one = type(z)(1)
+    e = np.exp(-abs(z))
+    if z >= 0:
+        return one / (one + e)
+    return e / (one + e)
+
+
+@_exact
+def _sigmoid_derivative(dA, z):
+    s = _sigmoid_scalar(z)
+    one = type(z)(1)
+    return dA * s * (one - s)
+
+
+@_exact
+def _activate(z, act):
+    if act == ACT_RELU:
+        # np.maximum(0, z) of the reference: NaN stays NaN.
+        return type(z)(0) if z < 0 else z
+    if act == ACT_SIGMOID:
+        return _sigmoid_scalar(z)
+    return z
+
+
+@_exact
+def _activation_grad(dA, z, act):
+    if act == ACT_RELU:
+        # The reference zeroes dA where z <= 0 (a NaN z keeps dA).
+        return type(dA)(0) if z <= 0 else dA
+    if act == ACT_SIGMOID:
+        return _sigmoid_derivative(dA, z)
+    return dA
+
+
+@_exact
+def activation_into(Z, act, out):
+    """``out = g(Z)`` element-wise, Z and out (n_l, m)."""
+    n, m = Z.shape
+    for i in range(n):
+        for j in range(m):
+            out[i, j] = _activate(Z[i, j], act)
+
+
+@_exact
+def activation_backward_into(dA, Z, act, out):
+    """``out = dA * g'(Z)`` element-wise, all (n_l, m)."""
+    n, m = Z.shape
+    for i in range(n):
+        for j in range(m):
+            out[i, j] = _activation_grad(dA[i, j], Z[i, j], act)
+
+
+# ---------------------------------------------------------------- forward
+
+@_serial
+def _forward_block(W, A, b, act, Z, Aout, j0, j1):
+    # Z[:, j0:j1] = W A[:, j0:j1] + b as row updates ("axpy") along the
+    # contiguous m axis, four rows of A at a time: each row slice of A is
+    # read from memory once and reused for all n_l rows of Z, and the
+    # accumulator block stays in L1. The order of the additions is spelled
+    # out, so no reassociation is needed (or allowed) here.
+    n, K = W.shape
+    width = j1 - j0
+    acc = np.zeros((n, width), dtype=Z.dtype)
+    k = 0
+    while k + 4 <= K:
+        a0 = A[k, j0:j1]
+        a1 = A[k + 1, j0:j1]
+        a2 = A[k + 2, j0:j1]
+        a3 = A[k + 3, j0:j1]
+        for i in range(n):
+            w0 = W[i, k]
+            w1 = W[i, k + 1]
+            w2 = W[i, k + 2]
+            w3 = W[i, k + 3]
+            row = acc[i]
+            for j in range(width):
+                row[j] += (w0 * a0[j] + w1 * a1[j]) + (w2 * a2[j]
+                                                       + w3 * a3[j])
+        k += 4
+    while k < K:
+        a0 = A[k, j0:j1]
+        for i in range(n):
+            w0 = W[i, k]
+            row = acc[i]
+            for j in range(width):
+                row[j] += w0 * a0[j]
+        k += 1
+    for i in range(n):
+        bi = b[i, 0]
+        for j in range(width):
+            z = acc[i, j] + bi
+            Z[i, j0 + j] = z
+            Aout[i, j0 + j] = _activate(z, act)
+
+
+@_serial
+def forward_serial(W, A, b, act, Z, Aout):
+    """``Z = W A + b``, ``Aout = g(Z)``; W (n_l, n_{l-1}), A (n_{l-1}, m),
+    b (n_l, 1), Z and Aout (n_l, m)."""
+    m = A.shape[1]
+    nblocks = (m + FORWARD_COLS - 1) // FORWARD_COLS
+    for blk in range(nblocks):
+        j0 = blk * FORWARD_COLS
+        _forward_block(W, A, b, act, Z, Aout, j0, min(m, j0 + FORWARD_COLS))
+
+
+@_parallel
+def forward_parallel(W, A, b, act, Z, Aout):
+    """:func:`forward_serial` with the column blocks spread over threads."""
+    m = A.shape[1]
+    nblocks = (m + FORWARD_COLS - 1) // FORWARD_COLS
+    for blk in prange(nblocks):
+        j0 = blk * FORWARD_COLS
+        _forward_block(W, A, b, act, Z, Aout, j0, min(m, j0 + FORWARD_COLS))
+
+
+# ---------------------------------------------------------------- backward
+
+@_serial_sum
+def _dW_block(dZ, A_prev, dW, k0, k1):
+    # dW[:, k0:k1] = dZ A_prev[k0:k1].T / m: sums along the contiguous m
+    # axis of both operands, 2 x 4 outputs at a time in independent scalar
+    # accumulators (which LLVM turns into SIMD lanes under "reassoc"). The
+    # loop order k-block outer, i inner reads each row of A_prev from memory
+    # once.
+    n, m = dZ.shape
+    inv_m = dZ.dtype.type(1.0 / m)
+    zero = dZ.dtype.type(0)
+    k = k0
+    while k + 4 <= k1:
+        a0 = A_prev[k]
+        a1 = A_prev[k + 1]
+        a2 = A_prev[k + 2]
+        a3 = A_prev[k + 3]
+        i = 0
+        while i + 2 <= n:
+            d0 = dZ[i]
+            d1 = dZ[i + 1]
+            s00 = zero
+            s01 = zero
+            s02 = zero
+            s03 = zero
+            s10 = zero
+            s11 = zero
+            s12 = zero
+            s13 = zero
+            for j in range(m):
+                x0 = d0[j]
+                x1 = d1[j]
+                s00 += x0 * a0[j]
+                s01 += x0 * a1[j]
+                s02 += x0 * a2[j]
+                s03 += x0 * a3[j]
+                s10 += x1 * a0[j]
+                s11 += x1 * a1[j]
+                s12 += x1 * a2[j]
+                s13 += x1 * a3[j]
+            dW[i, k] = inv_m * s00
+            dW[i, k + 1] = inv_m * s01
+            dW[i, k + 2] = inv_m * s02
+            dW[i, k + 3] = inv_m * s03
+            dW[i + 1, k] = inv_m * s10
+            dW[i + 1, k + 1] = inv_m * s11
+            dW[i + 1, k + 2] = inv_m * s12
+            dW[i + 1, k + 3] = inv_m * s13
+            i += 2
+        if i < n:
+            d0 = dZ[i]
+            s00 = zero
+            s01 = zero
+            s02 = zero
+            s03 = zero
+            for j in range(m):
+                x0 = d0[j]
+                s00 += x0 * a0[j]
+                s01 += x0 * a1[j]
+                s02 += x0 * a2[j]
+                s03 += x0 * a3[j]
+            dW[i, k] = inv_m * s00
+            dW[i, k + 1] = inv_m * s01
+            dW[i, k + 2] = inv_m * s02
+            dW[i, k + 3] = inv_m * s03
+        k += 4
+    while k < k1:
+        a0 = A_prev[k]
+        for i in range(n):
+            d0 = dZ[i]
+            s00 = zero
+            for j in range(m):
+                s00 += d0[j] * a0[j]
+            dW[i, k] = inv_m * s00
+        k += 1
+
+
+@_serial
+def _dA_prev_block(W, dZ, dA_prev, k0, k1):
+    # dA_prev[k0:k1] = W[:, k0:k1].T dZ as row updates along m, i in order.
+    n, m = dZ.shape
+    zero = dZ.dtype.type(0)
+    for k in range(k0, k1):
+        row = dA_prev[k]
+        for j in range(m):
+            row[j] = zero
+        for i in range(n):
+            w = W[i, k]
+            d = dZ[i]
+            for j in range(m):
+                row[j] += w * d[j]
+
+
+@_serial_sum
+def _dZ_db(dA, Z, act, dZ, db):
+    n, m = Z.shape
+    inv_m = Z.dtype.type(1.0 / m)
+    zero = Z.dtype.type(0)
+    for i in range(n):
+        s = zero
+        for j in range(m):
+            d = _activation_grad(dA[i, j], Z[i, j], act)
+            dZ[i, j] = d
+            s += d
+        db[i, 0] = inv_m * s
+
+
+@_serial
+def backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+                    dA_prev):
+    """One layer's backward pass.
+
+    ``dZ = dA * g'(Z)``, ``dW = dZ A_prev^T / m``, ``db = rowsum(dZ) / m``
+    and, when ``need_dA_prev``, ``dA_prev = W^T dZ``. dA, Z, dZ (n_l, m);
+    A_prev and dA_prev (n_{l-1}, m); W and dW (n_l, n_{l-1}); db (n_l, 1).
+    """
+    _dZ_db(dA, Z, act, dZ, db)
+    K = A_prev.shape[0]
+    nblocks = (K + BACKWARD_ROWS - 1) // BACKWARD_ROWS
+    for blk in range(nblocks):
+        k0 = blk * BACKWARD_ROWS
+        k1 = min(K, k0 + BACKWARD_ROWS)
+        _dW_block(dZ, A_prev, dW, k0, k1)
+        if need_dA_prev:
+            _dA_prev_block(W, dZ, dA_prev, k0, k1)
+
+
+@_parallel
+def backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+                      dA_prev):
+    """:func:`backward_serial` with the row blocks of A_prev spread over
+    threads."""
+    _dZ_db(dA, Z, act, dZ, db)
+    K = A_prev.shape[0]
+    nblocks = (K + BACKWARD_ROWS - 1) // BACKWARD_ROWS
+    for blk in prange(nblocks):
+        k0 = blk * BACKWARD_ROWS
+        k1 = min(K, k0 + BACKWARD_ROWS)
+        _dW_block(dZ, A_prev, dW, k0, k1)
+        if need_dA_prev:
+            _dA_prev_block(W, dZ, dA_prev, k0, k1)
+
+
+# ---------------------------------------------------------------- cost
+
+@_serial_sum
+def cost(AL, Y, lo, hi):
+    """Cross-entropy of AL (1, m) against Y (1, m), AL clipped to [lo, hi].
+
+    The reference's ``(1/m) * (-Y.log(AL)^T - (1-Y).log(1-AL)^T)``, in AL's
+    dtype.
+    """
+    m = AL.shape[1]
+    one = AL.dtype.type(1)
+    s_pos = AL.dtype.type(0)
+    s_neg = AL.dtype.type(0)
+    for j in range(m):
+        a = AL[0, j]
+        # Explicit comparisons rather than min/max: a NaN stays NaN, so a
+        # diverged run is reported instead of clipped into a finite cost.
+        if a < lo:
+            a = lo
+        elif a > hi:
+            a = hi
+        y = Y[0, j]
+        s_pos += y * np.log(a)
+        s_neg += (one - y) * np.log(one - a)
+    return AL.dtype.type(1.0 / m) * (-s_pos - s_neg)
+
+
+@_exact
+def dAL_into(AL, Y, out):
+    """The reference's ``_dAL``: ``-(Y / AL - (1 - Y) / (1 - AL))`` with a
+    term of zero label weight taken as 0. Returns False if any value is not
+    finite (the caller raises the reference's error)."""
+    m = AL.shape[1]
+    one = AL.dtype.type(1)
+    zero = AL.dtype.type(0)
+    ok = True
+    for j in range(m):
+        a = AL[0, j]
+        y = Y[0, j]
+        pos = y / a if y != zero else zero
+        neg = (one - y) / (one - a) if y != one else zero
+        d = -(pos - neg)
+        out[0, j] = d
+        if not np.isfinite(d):
+            ok = False
+    return ok
+
+
+@_exact
+def sigmoid_output_dZ(AL, Y, Z, dZ):
+    """dZ of the sigmoid output layer exactly as the reference builds it,
+    ``dAL * s * (1 - s)``, written into dZ (1, m); False if dAL is not
+    finite."""
+    ok = dAL_into(AL, Y, dZ)
+    m = AL.shape[1]
+    for j in range(m):
+        dZ[0, j] = _sigmoid_derivative(dZ[0, j], Z[0, j])
+    return ok
+
+
+# ---------------------------------------------------------------- update
+
+@_exact
+def update_into(P, G, lr, out):
+    """``out = P - lr * G`` (no fused multiply-add: the reference's two
+    roundings, bit for bit)."""
+    n, m = P.shape
+    for i in range(n):
+        for j in range(m):
+            out[i, j] = P[i, j] - lr * G[i, j]
+
+
+# ---------------------------------------------------------------- dispatch
+
+def forward(W, A, b, act, Z, Aout):
+    """Run :func:`forward_parallel` on big layers, else the serial kernel
+    (identical results)."""
+    if W.size * A.shape[1] >= cfg.PARALLEL_MIN_WORK:
+        forward_parallel(W, A, b, act, Z, Aout)
+    else:
+        forward_serial(W, A, b, act, Z, Aout)
+
+
+def backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev):
+    """Run :func:`backward_parallel` on big layers, else the serial kernel
+    (identical results)."""
+    if W.size * A_prev.shape[1] >= cfg.PARALLEL_MIN_WORK:
+        backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+                          dA_prev)
+    else:
+        backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+                        dA_prev)
+
+
+def warmup(dtypes=(np.float32, np.float64)):
+    """Compile every kernel (serial and parallel) for ``dtypes``."""
+    for dtype in dtypes:
+        dt = np.dtype(dtype)
+        one = np.ones((2, 3), dt)
+        W = np.ones((2, 2), dt)
+        b = np.zeros((2, 1), dt)
+        out = np.empty((2, 3), dt)
+        out2 = np.empty((2, 3), dt)
+        row = np.full((1, 3), 0.5, dt)
+        for act in (ACT_NONE, ACT_RELU, ACT_SIGMOID):
+            activation_into(one, act, out)
+            activation_backward_into(one, one, act, out)
+        for kernel in (forward_serial, forward_parallel):
+            kernel(W, one, b, ACT_RELU, out, out2)
+        dW = np.empty((2, 2), dt)
+        for kernel in (backward_serial, backward_parallel):
+            kernel(one, one, one, W, ACT_RELU, True, out, dW, b.copy(),
+                   out2)
+        eps = np.finfo(dt).eps
+        cost(row, row, dt.type(eps), dt.type(1) - dt.type(eps))
+        dAL_into(row, row, np.empty_like(row))
+        sigmoid_output_dZ(row, row, row, np.empty_like(row))
+        update_into(W, W, dt.type(0.1), np.empty_like(W))

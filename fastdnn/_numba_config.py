@@ -1,0 +1,80 @@
+"""Every numba setting of fastdnn, in one place.
+
+Environment variables
+---------------------
+FASTDNN_NUMBA_CACHE
+    ``0`` (or ``false``/``no``/``off``) turns numba's on-disk cache off; by
+    default compiled kernels are cached, which brings the first call of a
+    new process from seconds down to a fraction of a second.
+NUMBA_CACHE_DIR
+    numba's own variable. When it is unset and the package directory is not
+    writable (a system-wide install), it is pointed at a per-user cache
+    directory so that caching still works.
+NUMBA_NUM_THREADS, NUMBA_DISABLE_JIT
+    numba's own. Results never depend on the thread count (see
+    :data:`PARALLEL_JIT_KW`); ``NUMBA_DISABLE_JIT=1`` runs the kernels as
+    plain (slow) Python, for debugging.
+
+This module must be imported before numba compiles anything of ours, which
+is why :mod:`fastdnn._kernels` imports it first.
+"""
+import os
+import sys
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _env_flag(name, default):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+def _user_cache_dir():
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
+    elif sys.platform == "darwin":
+        base = os.path.expanduser("~/Library/Caches")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser(
+            "~/.cache")
+    return os.path.join(base, "fastdnn", "numba")
+
+
+#: Whether kernels are cached on disk (``FASTDNN_NUMBA_CACHE=0`` disables).
+CACHE = _env_flag("FASTDNN_NUMBA_CACHE", True)
+
+if (CACHE and not os.environ.get("NUMBA_CACHE_DIR")
+        and not os.access(_PACKAGE_DIR, os.W_OK)):
+    os.environ["NUMBA_CACHE_DIR"] = _user_cache_dir()
+    if "numba" in sys.modules:  # numba read its config already
+        import numba
+        numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
+
+#: fastmath flags for reductions. ``reassoc`` lets LLVM keep several
+#: partial sums in SIMD lanes (a reduction does not vectorise without it);
+#: ``contract`` allows fused multiply-adds. Neither assumes away NaN or inf
+#: (no ``nnan``/``ninf``), so a diverging training run still shows up as a
+#: NaN cost, and neither changes results between runs: the summation order
+#: is fixed at compile time.
+FASTMATH_SUM = {"reassoc", "contract"}
+
+#: fastmath flags for element-wise kernels and for sums whose order we spell
+#: out ourselves: fused multiply-adds only.
+FASTMATH_ELEMENTWISE = {"contract"}
+
+#: Keyword arguments of every serial kernel. ``error_model="numpy"``: a
+#: float division by zero gives inf/NaN as in numpy instead of raising
+#: ZeroDivisionError (and keeps the division out of the slow checked path).
+JIT_KW = dict(nogil=True, cache=CACHE, error_model="numpy")
+
+#: Keyword arguments of every parallel kernel. Parallel kernels only split
+#: work over independent outputs (blocks of columns or rows); each output
+#: is computed by the same code whichever thread runs it, so the results do
+#: not depend on ``numba.get_num_threads()``.
+PARALLEL_JIT_KW = dict(JIT_KW, parallel=True)
+
+#: Work (multiply-adds) below which a kernel runs serially: starting the
+#: thread pool costs more than it saves on small layers.
+PARALLEL_MIN_WORK = 1 << 17
