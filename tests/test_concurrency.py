@@ -1,0 +1,84 @@
+"""Every backend is safe to call from many threads at once, and a full
+training run stays within a fixed memory budget."""
+import os
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+import fastdnn
+
+N_THREADS = 8
+#: Peak resident memory allowed for a whole process that imports fastdnn,
+#: compiles its kernels and trains the seed's 4-layer model in float64.
+PEAK_MEMORY_MB = 500
+
+
+def _jobs(B):
+    rng = np.random.RandomState(0)
+    X = rng.rand(300, 57)
+    Y = (rng.rand(1, 57) > 0.5).astype(int)
+    dims = [300, 20, 7, 5, 1]
+    params = B.initialize_parameters_deep(dims)
+
+    def forward_backward():
+        AL, caches = B.L_model_forward(X, params)
+        return B.L_model_backward(AL, Y, caches)
+
+    def layer():
+        return B.linear_activation_forward(X, params["W1"], params["b1"],
+                                           "relu")[0]
+
+    def train():
+        return B.L_layer_model(X, Y, dims, 0.01, 30)[0]
+
+    def cost():
+        return B.compute_cost(B.L_model_forward(X, params)[0], Y)
+
+    return [forward_backward, layer, train, cost]
+
+
+def _flatten(result):
+    if isinstance(result, dict):
+        return [result[k] for k in sorted(result)]
+    return [result]
+
+
+@pytest.mark.parametrize("backend", sorted(fastdnn.BACKENDS))
+def test_threads_give_the_serial_results(backend):
+    B = fastdnn.get_backend(backend)
+    jobs = _jobs(B)
+    serial = [job() for job in jobs]
+    with ThreadPoolExecutor(N_THREADS) as pool:
+        futures = [pool.submit(jobs[i % len(jobs)])
+                   for i in range(4 * N_THREADS)]
+        results = [f.result() for f in futures]
+    for i, result in enumerate(results):
+        want = _flatten(serial[i % len(jobs)])
+        for got, exp in zip(_flatten(result), want):
+            np.testing.assert_array_equal(got, exp)
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_peak_memory_of_a_full_training_run(data_dir):
+    # The child reports its own peak (ru_maxrss of RUSAGE_SELF, in KiB on
+    # Linux): RUSAGE_CHILDREN here would also count earlier, unrelated
+    # subprocesses of the test run.
+    script = textwrap.dedent("""
+                import fastdnn
+        x, y, _, _, _ = fastdnn.load_data(%r)
+        X = fastdnn.flatten_images(x)
+        p, costs = fastdnn.L_layer_model(X, y, [12288, 20, 7, 5, 1], 0.0075,
+                                         2500)
+        assert len(costs) == 25
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """ % data_dir)
+    out = subprocess.run([sys.executable, "-c", script], check=True,
+                         env=dict(os.environ), timeout=900,
+                         capture_output=True, text=True).stdout
+    peak_mb = int(out.split()[-1]) / 1024
+    assert 50 < peak_mb < PEAK_MEMORY_MB, peak_mb
