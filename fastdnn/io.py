@@ -194,18 +194,26 @@ def load_model(path):
     """
     path = os.fspath(path)
     with open(path, "rb") as f:  # OSError for a missing/unreadable file
-        magic = f.read(len(_ZIP_MAGIC))
-    if magic != _ZIP_MAGIC:
+        arrays = _read_arrays(path, f)
+    meta = _read_metadata(path, arrays.pop(METADATA_KEY))
+    parameters = _read_parameters(path, arrays, meta)
+    return parameters, meta
+
+
+def _read_arrays(path, f):
+    # np.load gets an open file, closed by the caller whatever happens (it
+    # leaks its own file handle when the zip directory is unreadable).
+    if f.read(len(_ZIP_MAGIC)) != _ZIP_MAGIC:
         raise ModelFileError("%s is not a fastdnn model file (not an .npz "
                              "archive)" % path)
+    f.seek(0)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            names = list(archive.files)
-            if METADATA_KEY not in names:
+        with np.load(f, allow_pickle=False) as archive:
+            if METADATA_KEY not in archive.files:
                 raise ModelFileError(
                     "%s is an .npz archive but not a fastdnn model file (no "
                     "%s metadata)" % (path, METADATA_KEY))
-            arrays = {name: archive[name] for name in names}
+            return {name: archive[name] for name in archive.files}
     except ModelFileError:
         raise
     except ValueError as exc:
@@ -218,9 +226,6 @@ def load_model(path):
             NotImplementedError, RuntimeError) as exc:
         raise ModelFileError("%s is truncated or corrupt: %s"
                              % (path, exc)) from None
-    meta = _read_metadata(path, arrays.pop(METADATA_KEY))
-    parameters = _read_parameters(path, arrays, meta)
-    return parameters, meta
 
 
 def _read_metadata(path, raw):
