@@ -1,0 +1,442 @@
+"""The dual-form ("gram") solver for full-batch gradient descent.
+
+For full-batch, plain gradient descent the first layer sees the inputs only
+through ``Z1 = W1 X + b1``, and every update adds ``-(lr/m) dZ1 X^T`` to
+``W1`` and ``-(lr/m) dZ1 1`` to ``b1``. So
+
+    Z1 <- Z1 - (lr/m) dZ1 (G + 1 1^T),    G = X^T X   (m x m, computed once)
+
+and ``W1``, ``b1`` never need to exist during training: the solver keeps
+``S``, the sum of every iteration's ``dZ1``, and rebuilds
+
+    W1 = W1_0 - (lr/m) S X^T,    b1 = b1_0 - (lr/m) S 1
+
+when :meth:`GramSolver.parameters` is called. One iteration costs about
+``n_1 m^2`` multiply-adds for the first layer instead of the primal form's
+``2 n_1 n_x m``; with the cat images (``n_x = 12288``, ``m = 209``) that is
+~120 times less work. Layers 2..L are small and are trained as usual, in the
+same compiled loop.
+
+Limits, on purpose:
+
+- full-batch, plain gradient descent only (no mini-batches, momentum,
+  regularisation or learning-rate schedules: each would break the identity);
+- extra memory is O(m^2): ``K = X^T X + 1 1^T`` is ``m x m`` in the training
+  dtype (350 kB for m = 209, 800 MB for m = 10000 in float64), on top of the
+  O(n_1 m) state. :func:`gram_pays` says when the trade is worth it.
+
+The numbers are those of :func:`fastdnn.reference.L_layer_model` up to
+rounding: the same course formulas (``dAL = -(Y/AL - (1-Y)/(1-AL))``, the
+sigmoid derivative ``dAL * s * (1 - s)``, the cost with AL clipped to
+``[eps, 1 - eps]``) evaluated in the training dtype.
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+from . import _validation as v
+
+try:  # one place for the numba flags, once the jit backend has it
+    from ._numba_config import FASTMATH as _FASTMATH, CACHE as _CACHE
+except ImportError:  # pragma: no cover - until fastdnn/_numba_config.py
+    # Reassociation and contraction only: never nnan/ninf, so that a NaN or
+    # an infinity is seen and reported, never optimised away.
+    _FASTMATH = frozenset({"contract", "reassoc", "nsz"})
+    _CACHE = True
+
+_JIT = dict(nogil=True, fastmath=set(_FASTMATH), cache=_CACHE)
+
+#: Rows of Z1 and columns of K handled by one register block of the
+#: ``dZ1 K`` product; the arrays are padded to multiples of these with zeros.
+_BLOCK_ROWS = 4
+_BLOCK_COLS = 2
+
+#: Status codes of the compiled loop (``-1``: every iteration done).
+_OK = -1
+
+
+def gram_pays(n_x, m, layer_dims=None):
+    """Whether the dual form is expected to train faster than the primal one.
+
+    Per iteration the primal form spends ``2 n_1 n_x m`` multiply-adds on the
+    first layer (forward ``W1 X`` and ``dW1 = dZ1 X^T``; ``dA0`` is never
+    needed), the dual form ``n_1 m^2`` (``dZ1 K``) plus a one-time
+    ``n_x m^2 / 2`` for ``X^T X``. Counting flops alone the dual form pays
+    while ``m < 2 n_x``; measured on this project's machine (see
+    docs/readme/performance.md and ``fastdnn bench``) the compiled ``dZ1 K``
+    loop runs at about the speed of the BLAS products of the primal form, so
+    the break-even is close to the flop count's. The rule asks for a margin
+    (``m <= n_x``) and refuses m past which K alone would take more than
+    2 GiB in float64.
+
+    Parameters
+    ----------
+    n_x : int
+        Input features.
+    m : int
+        Training examples.
+    layer_dims : sequence of int, optional
+        ``[n_x, n_1, ..., n_L]``; unused by the rule (``n_1`` cancels out),
+        accepted so that callers can pass what they have.
+
+    Returns
+    -------
+    bool
+    """
+    n_x = v.check_int(n_x, "n_x", 1)
+    m = v.check_int(m, "m", 1)
+    if m * m * 8 > _MAX_K_BYTES:
+        return False
+    return m <= n_x
+
+
+#: The largest K (in float64 bytes) that :func:`gram_pays` accepts.
+_MAX_K_BYTES = 2 * 1024 ** 3
+
+
+# ------------------------------------------------------------ compiled loop
+
+@njit(**_JIT)
+def _z1_update(Z1, dZ1, K, c, zero):
+    """``Z1 -= c * dZ1 @ K`` on padded arrays (rows a multiple of 4, K's
+    order a multiple of 2), as 4 x 2 blocks of dot products; K symmetric, so
+    row j of K is column j."""
+    n1p, mp = Z1.shape
+    for i in range(0, n1p, _BLOCK_ROWS):
+        d0 = dZ1[i]
+        d1 = dZ1[i + 1]
+        d2 = dZ1[i + 2]
+        d3 = dZ1[i + 3]
+        for j in range(0, mp, _BLOCK_COLS):
+            k0 = K[j]
+            k1 = K[j + 1]
+            s00 = zero
+            s01 = zero
+            s10 = zero
+            s11 = zero
+            s20 = zero
+            s21 = zero
+            s30 = zero
+            s31 = zero
+            for k in range(mp):
+                b0 = k0[k]
+                b1 = k1[k]
+                a = d0[k]
+                s00 += a * b0
+                s01 += a * b1
+                a = d1[k]
+                s10 += a * b0
+                s11 += a * b1
+                a = d2[k]
+                s20 += a * b0
+                s21 += a * b1
+                a = d3[k]
+                s30 += a * b0
+                s31 += a * b1
+            Z1[i, j] -= c * s00
+            Z1[i, j + 1] -= c * s01
+            Z1[i + 1, j] -= c * s10
+            Z1[i + 1, j + 1] -= c * s11
+            Z1[i + 2, j] -= c * s20
+            Z1[i + 2, j + 1] -= c * s21
+            Z1[i + 3, j] -= c * s30
+            Z1[i + 3, j + 1] -= c * s31
+
+
+@njit(**_JIT)
+def _run(Z1, dZ1, S, K, dims, Wf, woff, bf, boff, A, Z, D, roff, Y,
+         lr, inv_m, c, zero, one, eps, n, costs):
+    """``n`` iterations: forward, cost, backward, update. Returns ``_OK``,
+    or ``2 i`` if the cost of iteration ``i`` (0-based, this call) is not
+    finite, ``2 i + 1`` if its dAL is not: nothing of iteration ``i`` is
+    applied then, as in the reference, which raises there.
+
+    ``A``, ``Z``, ``D`` (activations, pre-activations, dZ / dA) hold the
+    layers' ``(n_l, m)`` blocks one under the other, layer ``q + 1`` from
+    row ``roff[q]``; every inner loop runs over the m contiguous columns of
+    one row view."""
+    L = dims.shape[0]
+    n1 = dims[0]
+    m = Y.shape[0]
+    for it in range(n):
+        # ---- forward: A1 = relu(Z1)
+        for i in range(n1):
+            a = A[i]
+            z1 = Z1[i]
+            for k in range(m):
+                z = z1[k]
+                a[k] = z if z > zero else zero
+        # ---- layers 2..L: Z = W A_prev + b, relu / sigmoid
+        for q in range(1, L):
+            nout = dims[q]
+            nin = dims[q - 1]
+            for i in range(nout):
+                zr = Z[roff[q] + i]
+                ar = A[roff[q] + i]
+                for k in range(m):
+                    zr[k] = zero
+                for j in range(nin):
+                    w = Wf[woff[q] + i * nin + j]
+                    ap = A[roff[q - 1] + j]
+                    for k in range(m):
+                        zr[k] += w * ap[k]
+                b = bf[boff[q] + i]
+                if q < L - 1:
+                    for k in range(m):
+                        z = zr[k] + b
+                        zr[k] = z
+                        ar[k] = z if z > zero else zero
+                else:
+                    for k in range(m):
+                        z = zr[k] + b
+                        zr[k] = z
+                        e = math.exp(-abs(z))
+                        ar[k] = one / (one + e) if z >= zero else \
+                            e / (one + e)
+        # ---- cost, AL clipped to [eps, 1 - eps]
+        AL = A[roff[L - 1]]
+        s1 = 0.0
+        s2 = 0.0
+        for k in range(m):
+            al = min(max(AL[k], eps), one - eps)
+            y = Y[k]
+            s1 += y * math.log(al)
+            s2 += (one - y) * math.log(one - al)
+        cost = (1.0 / m) * (-s1 - s2)
+        costs[it] = cost
+        if not math.isfinite(cost):
+            return 2 * it
+        # ---- dZL = dAL * s * (1 - s), the course's dAL
+        bad = False
+        dL = D[roff[L - 1]]
+        for k in range(m):
+            al = AL[k]
+            y = Y[k]
+            pos = y / al if y != zero else zero
+            neg = (one - y) / (one - al) if y != one else zero
+            dA = -(pos - neg)
+            bad |= not math.isfinite(dA)
+            dL[k] = dA * al * (one - al)
+        if bad:
+            return 2 * it + 1
+        # ---- backward through layers L..2, updating W_l, b_l in place
+        # after dA_{l-1} has used the old W_l
+        for q in range(L - 1, 0, -1):
+            nout = dims[q]
+            nin = dims[q - 1]
+            # dA_prev = W^T dZ, then the relu mask of the layer below
+            for j in range(nin):
+                if q > 1:
+                    t = D[roff[q - 1] + j]
+                    zp = Z[roff[q - 1] + j]
+                else:
+                    t = dZ1[j]
+                    zp = Z1[j]
+                for k in range(m):
+                    t[k] = zero
+                for i in range(nout):
+                    w = Wf[woff[q] + i * nin + j]
+                    d = D[roff[q] + i]
+                    for k in range(m):
+                        t[k] += w * d[k]
+                for k in range(m):
+                    if zp[k] <= zero:
+                        t[k] = zero
+            # W -= lr * (dZ A_prev^T / m), b -= lr * (sum dZ / m)
+            for i in range(nout):
+                d = D[roff[q] + i]
+                for j in range(nin):
+                    ap = A[roff[q - 1] + j]
+                    s = zero
+                    for k in range(m):
+                        s += d[k] * ap[k]
+                    Wf[woff[q] + i * nin + j] -= lr * (inv_m * s)
+                s = zero
+                for k in range(m):
+                    s += d[k]
+                bf[boff[q] + i] -= lr * (inv_m * s)
+        # ---- first layer, dual form: S += dZ1, Z1 -= (lr/m) dZ1 K
+        for i in range(n1):
+            si = S[i]
+            di = dZ1[i]
+            for k in range(m):
+                si[k] += di[k]
+        _z1_update(Z1, dZ1, K, c, zero)
+    return _OK
+
+
+# ------------------------------------------------------------ the solver
+
+def _padded(n, block):
+    return -(-n // block) * block
+
+
+class GramSolver:
+    """Full-batch gradient descent on ``[LINEAR->RELU]x(L-1)->LINEAR->SIGMOID``
+    with the first layer in dual form.
+
+    Extra memory is O(m^2): the ``m x m`` matrix ``K = X^T X + 1 1^T`` in
+    the training dtype, plus O(n_1 m) state (``Z1``, ``dZ1``, ``S``) and the
+    small layers' activations. ``X`` itself is kept (by reference, not
+    copied when already C-contiguous) to rebuild ``W1``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_x, m), float32 or float64
+    Y : ndarray of shape (1, m), same dtype
+    Ws, bs : lists of ndarrays
+        ``W_l`` of shape (n_l, n_{l-1}) and ``b_l`` of shape (n_l, 1),
+        ``n_L = 1``; copied, never modified.
+    learning_rate : float
+
+    Examples
+    --------
+    >>> solver = GramSolver(X, Y, Ws, bs, 0.0075)    # doctest: +SKIP
+    >>> costs = np.empty(2500)
+    >>> solver.run(2500, costs)
+    >>> Ws, bs = solver.parameters()
+    """
+
+    def __init__(self, X, Y, Ws, bs, learning_rate):
+        Ws = list(Ws)
+        bs = list(bs)
+        if len(Ws) < 1 or len(Ws) != len(bs):
+            raise ValueError("Ws and bs must be two non-empty lists of the "
+                             "same length, got %d and %d"
+                             % (len(Ws), len(bs)))
+        X = v.as_matrix(X, "X", shape_hint="(n_x, m)")
+        dtype = X.dtype
+        Ws = [v.as_matrix(W, "W%d" % (l + 1), dtype=dtype)
+              for l, W in enumerate(Ws)]
+        bs = [v.as_matrix(b, "b%d" % (l + 1), dtype=dtype)
+              for l, b in enumerate(bs)]
+        for l, (W, b) in enumerate(zip(Ws, bs), start=1):
+            if b.shape != (W.shape[0], 1):
+                raise ValueError("b%d must have shape %s, got %s"
+                                 % (l, (W.shape[0], 1), b.shape))
+            if l > 1 and W.shape[1] != Ws[l - 2].shape[0]:
+                raise ValueError("W%d has %d columns but W%d has %d rows"
+                                 % (l, W.shape[1], l - 1,
+                                    Ws[l - 2].shape[0]))
+        v.check_X_for_parameters(X, Ws[0])
+        if Ws[-1].shape[0] != 1:
+            raise ValueError("the output layer must have one unit (n_L = 1),"
+                             " got %d" % Ws[-1].shape[0])
+        m = X.shape[1]
+        Y = v.check_training_labels(Y, m, dtype)
+        self.learning_rate = v.check_learning_rate(learning_rate)
+
+        self.dtype = dtype
+        self.m = m
+        self.iteration = 0
+        self._X = np.ascontiguousarray(X)
+        self._Y = np.ascontiguousarray(Y[0])
+        self._W1_0 = Ws[0].copy()
+        self._b1_0 = bs[0].copy()
+        dims = [W.shape[0] for W in Ws]
+        self._dims = np.array(dims, dtype=np.int64)
+        L = len(dims)
+        n1 = dims[0]
+        n1p = _padded(n1, _BLOCK_ROWS)
+        mp = _padded(m, _BLOCK_COLS)
+
+        # K = X^T X + 1 1^T, zero-padded to (mp, mp); X.T @ X is one BLAS
+        # call (a symmetric rank-k update).
+        K = np.zeros((mp, mp), dtype=dtype)
+        K[:m, :m] = self._X.T @ self._X
+        K[:m, :m] += 1
+        self._K = K
+        Z1 = np.zeros((n1p, mp), dtype=dtype)
+        Z1[:n1, :m] = np.dot(Ws[0], self._X) + bs[0]
+        self._Z1 = Z1
+        self._dZ1 = np.zeros((n1p, mp), dtype=dtype)
+        # S in float64 whatever the dtype: exact enough to rebuild W1.
+        self._S = np.zeros((n1, m), dtype=np.float64)
+
+        # Layers 2..L packed flat; index q = 1..L-1 is layer q + 1.
+        woff = np.zeros(L, dtype=np.int64)
+        boff = np.zeros(L, dtype=np.int64)
+        for q in range(1, L - 1):
+            woff[q + 1] = woff[q] + dims[q] * dims[q - 1]
+            boff[q + 1] = boff[q] + dims[q]
+        self._Wf = np.concatenate(
+            [W.ravel() for W in Ws[1:]] or [np.zeros(0, dtype)]).astype(
+                dtype)
+        self._bf = np.concatenate(
+            [b.ravel() for b in bs[1:]] or [np.zeros(0, dtype)]).astype(
+                dtype)
+        self._woff, self._boff = woff, boff
+        roff = np.zeros(L, dtype=np.int64)
+        for q in range(1, L):
+            roff[q] = roff[q - 1] + dims[q - 1]
+        self._roff = roff
+        rows = int(roff[-1] + dims[-1])
+        self._A = np.zeros((rows, m), dtype=dtype)
+        self._Z = np.zeros((rows, m), dtype=dtype)
+        self._D = np.zeros((rows, m), dtype=dtype)
+        t = dtype.type
+        self._scalars = (t(self.learning_rate), t(1.0 / m),
+                         t(self.learning_rate / m), t(0), t(1),
+                         t(np.finfo(dtype).eps))
+
+    def run(self, n, costs_out):
+        """Advance ``n`` iterations; ``costs_out[i]`` gets the cost of the
+        i-th (computed before that iteration's update).
+
+        Raises ``FloatingPointError`` (cost not finite) or ``ValueError``
+        (infinite cross-entropy gradient) as the reference does, naming the
+        global iteration; the iterations before it are kept.
+        """
+        n = v.check_int(n, "n", 0)
+        costs_out = np.asarray(costs_out)
+        if costs_out.dtype != np.float64 or costs_out.ndim != 1 \
+                or costs_out.shape[0] < n:
+            raise ValueError("costs_out must be a float64 vector of at least"
+                             " n = %d values, got %s" % (n, v._describe(
+                                 costs_out)))
+        if not costs_out.flags.writeable or \
+                not costs_out.flags.c_contiguous:
+            raise ValueError("costs_out must be writeable and contiguous")
+        if n == 0:
+            return
+        status = _run(self._Z1, self._dZ1, self._S, self._K, self._dims,
+                      self._Wf, self._woff, self._bf, self._boff, self._A,
+                      self._Z, self._D, self._roff, self._Y, *self._scalars,
+                      n, costs_out)
+        if status == _OK:
+            self.iteration += n
+            return
+        done, kind = divmod(int(status), 2)
+        i = self.iteration + done
+        self.iteration = i
+        if kind == 0:
+            raise FloatingPointError(
+                "training diverged: the cost is %s at iteration %d; try a "
+                "smaller learning rate than %g"
+                % (float(costs_out[done]), i, self.learning_rate))
+        raise ValueError(
+            "the cross-entropy gradient is infinite at iteration %d: AL is "
+            "exactly 0 where Y is not 0, or exactly 1 where Y is not 1 (a "
+            "saturated sigmoid); lower the learning rate" % i)
+
+    def parameters(self):
+        """The current parameters as two new lists ``(Ws, bs)``.
+
+        ``W1 = W1_0 - (lr/m) S X^T`` and ``b1 = b1_0 - (lr/m) S 1`` are
+        rebuilt here (one ``n_1 x m x n_x`` product, in float64).
+        """
+        scale = self.learning_rate / self.m
+        S = self._S
+        X = self._X.astype(np.float64, copy=False)
+        W1 = self._W1_0 - scale * np.dot(S, X.T)
+        b1 = self._b1_0 - scale * S.sum(axis=1, keepdims=True)
+        Ws = [W1.astype(self.dtype, copy=False)]
+        bs = [b1.astype(self.dtype, copy=False)]
+        dims = self._dims
+        for q in range(1, dims.shape[0]):
+            nout, nin = int(dims[q]), int(dims[q - 1])
+            w0, b0 = int(self._woff[q]), int(self._boff[q])
+            Ws.append(self._Wf[w0:w0 + nout * nin].reshape(nout, nin).copy())
+            bs.append(self._bf[b0:b0 + nout].reshape(nout, 1).copy())
+        return Ws, bs
