@@ -58,9 +58,8 @@ def plot_costs(costs, learning_rate, path=None, *, every=100):
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    if c.size > 1:
-        ax.set_xlim(0, it[-1])
-    ax.set_ylim(bottom=0)
+    ax.margins(x=0.03)
+    ax.set_ylim(0, 1.08 * max(c.max(), 1e-12))
     ax.annotate("%.4f" % c[0], (it[0], c[0]), xytext=(6, 4),
                 textcoords="offset points", fontsize=9, color="0.3")
     if c.size > 1:
