@@ -519,4 +519,3 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075,
     parameters = initialize_parameters_deep(dims, seed=seed)
     return _train(X, Y, dims, learning_rate, num_iterations, print_cost,
                   callback, parameters, solver, dtype)
-

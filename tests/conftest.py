@@ -30,3 +30,25 @@ def cat_data(data_dir):
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
+
+
+# ------------------------------------------------ jit backend (issue 3)
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "nojit: small tests that also run with NUMBA_DISABLE_JIT=1 "
+                   "(tests/test_jit.py runs them so in a subprocess)")
+
+
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover - hypothesis is a test extra
+    pass
+else:
+    # A fixed, modest number of examples keeps the suite within minutes on
+    # two cores; no deadline, since a first call may compile a kernel.
+    settings.register_profile(
+        "fastdnn", max_examples=25, deadline=None, derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow,
+                               HealthCheck.function_scoped_fixture])
+    settings.load_profile("fastdnn")

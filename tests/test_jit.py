@@ -1,0 +1,352 @@
+"""The numba backend on its own: its API mirrors the reference's, dtypes,
+thread-count independence, the training driver, the numba settings, and a
+subset that also runs with NUMBA_DISABLE_JIT=1."""
+import inspect
+import os
+import subprocess
+import sys
+
+import numba
+import numpy as np
+import pytest
+
+import fastdnn
+from fastdnn import _kernels as K
+from fastdnn import _numba_config, jit, reference
+from fastdnn.registry import REGISTRY, SMALL, Shape, make_inputs
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRAINING = ("two_layer_model", "L_layer_model")
+
+
+def _public_functions(module):
+    return {name for name, f in vars(module).items()
+            if inspect.isfunction(f) and not name.startswith("_")}
+
+
+# ------------------------------------------------ the API mirrors reference
+
+@pytest.mark.nojit
+def test_same_public_functions_and_signatures():
+    assert jit.__all__ == reference.__all__
+    assert _public_functions(jit) == _public_functions(reference) == set(
+        reference.__all__)
+    for name in reference.__all__:
+        ref = inspect.signature(getattr(reference, name))
+        got = inspect.signature(getattr(jit, name))
+        if name in TRAINING:
+            extra = list(got.parameters.values())[len(ref.parameters):]
+            assert [(p.name, p.kind, p.default) for p in extra] == [
+                ("solver", inspect.Parameter.KEYWORD_ONLY, "auto"),
+                ("dtype", inspect.Parameter.KEYWORD_ONLY, None)]
+            assert "callback" in ref.parameters
+            got = got.replace(parameters=list(got.parameters.values())[
+                :len(ref.parameters)])
+        assert got == ref, name
+
+
+@pytest.mark.nojit
+def test_top_level_is_jit_and_backends_by_name():
+    assert fastdnn.DEFAULT_BACKEND == "numba"
+    for name in reference.__all__:
+        assert getattr(fastdnn, name) is getattr(jit, name)
+    assert fastdnn.get_backend("numba") is jit
+    assert fastdnn.get_backend("numpy") is reference
+    with pytest.raises(ValueError, match="'numba'.*'numpy'|'numpy'.*'numba'"):
+        fastdnn.get_backend("cuda")
+
+
+# ------------------------------------------------ dtypes
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", sorted(REGISTRY))
+def test_float_dtype_is_kept_everywhere(op, dtype):
+    out = REGISTRY[op]["numba"](*make_inputs(op, SMALL, dtype, 1))
+
+    def arrays(x):
+        if isinstance(x, dict):
+            x = list(x.values())
+        if isinstance(x, (tuple, list)):
+            return [a for v in x for a in arrays(v)]
+        return [x] if isinstance(x, np.ndarray) else []
+
+    found = arrays(out)
+    assert found
+    for a in found:
+        if op == "predict":
+            assert a.dtype == np.float64  # 0.0/1.0 labels, as the reference
+        else:
+            assert a.dtype == dtype, op
+    if op == "compute_cost":
+        assert out.shape == () and out.dtype == dtype
+
+
+@pytest.mark.nojit
+def test_other_numeric_inputs_are_converted_once():
+    X = (np.arange(12).reshape(3, 4) % 5).astype(np.uint8)
+    parameters = reference.initialize_parameters_deep([3, 2, 1])
+    for backend in (jit, reference):
+        AL, caches = backend.L_model_forward(X, parameters)
+        assert AL.dtype == np.float64
+    np.testing.assert_allclose(jit.L_model_forward(X, parameters)[0],
+                               reference.L_model_forward(X, parameters)[0],
+                               rtol=1e-13)
+    Y = np.array([[True, False, True]])
+    AL = np.array([[.2, .4, .9]], dtype=np.float32)
+    assert jit.compute_cost(AL, Y).dtype == np.float32
+    # int labels with float32 X: float32 training, like the reference
+    Xf = np.random.RandomState(0).rand(3, 6).astype(np.float32)
+    Yi = np.array([[0, 1, 1, 0, 1, 0]])
+    p, costs = jit.L_layer_model(Xf, Yi, [3, 2, 1], 0.1, 3)
+    assert all(P.dtype == np.float32 for P in p.values())
+
+
+def test_training_dtype_keyword():
+    X, Y, dims, lr, n = make_inputs("L_layer_model", SMALL, "float64", 2)
+    p32, c32 = jit.L_layer_model(X, Y, dims, lr, 201, dtype="float32")
+    assert all(P.dtype == np.float32 for P in p32.values())
+    p_ref, c_ref = reference.L_layer_model(X.astype(np.float32), Y, dims, lr,
+                                           201)
+    np.testing.assert_allclose(c32, c_ref, rtol=1e-5)
+    p64, _ = jit.L_layer_model(X.astype(np.float32), Y, dims, lr, 2,
+                               dtype=np.float64)
+    assert all(P.dtype == np.float64 for P in p64.values())
+    with pytest.raises(ValueError, match="float32"):
+        jit.L_layer_model(X, Y, dims, lr, 2, dtype="float16")
+
+
+# ------------------------------------------------ threads
+
+def _big_layer(dtype):
+    # Big enough for the parallel kernels (>= PARALLEL_MIN_WORK multiply-
+    # adds), with sizes that are not multiples of the blocks.
+    return make_inputs("linear_activation_backward[relu]",
+                       Shape((643, 21, 1), 203), dtype, 11)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_parallel_and_serial_kernels_agree_bit_for_bit(dtype):
+    dA, ((A_prev, W, b), Z) = _big_layer(dtype)
+    assert W.size * A_prev.shape[1] >= _numba_config.PARALLEL_MIN_WORK
+    outs = []
+    for fwd, bwd in ((K.forward_serial, K.backward_serial),
+                     (K.forward_parallel, K.backward_parallel)):
+        Zo, Ao = np.empty_like(Z), np.empty_like(Z)
+        fwd(W, A_prev, b, K.ACT_RELU, Zo, Ao)
+        dZ, dW = np.empty_like(dA), np.empty_like(W)
+        db, dAp = np.empty_like(b), np.empty_like(A_prev)
+        bwd(dA, Z, A_prev, W, K.ACT_RELU, True, dZ, dW, db, dAp)
+        outs.append((Zo, Ao, dZ, dW, db, dAp))
+    for s, p in zip(*outs):
+        np.testing.assert_array_equal(s, p)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2,
+                    reason="numba has a single thread")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_results_do_not_depend_on_the_thread_count(dtype):
+    dA, ((A_prev, W, b), Z) = _big_layer(dtype)
+    X, Y, dims, lr, _ = make_inputs("L_layer_model",
+                                    Shape((643, 21, 4, 1), 203), dtype, 3)
+    results = []
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            results.append((
+                jit.linear_activation_forward(A_prev, W, b, "relu"),
+                jit.linear_activation_backward(dA, ((A_prev, W, b), Z),
+                                               "relu"),
+                jit.L_layer_model(X, Y, dims, lr, 5, solver="primal")))
+    finally:
+        numba.set_num_threads(before)
+
+    def flat(x):
+        if isinstance(x, dict):
+            x = list(x.values())
+        if isinstance(x, (tuple, list)):
+            return [a for v in x for a in flat(v)]
+        return [x]
+
+    for one, two in zip(flat(results[0]), flat(results[1])):
+        np.testing.assert_array_equal(one, two)
+
+
+# ------------------------------------------------ training driver
+
+def test_solver_keyword():
+    X, Y, dims, lr, n = make_inputs("L_layer_model", SMALL, "float64", 4)
+    with pytest.raises(ValueError, match="'auto', 'primal', 'gram'"):
+        jit.L_layer_model(X, Y, dims, lr, n, solver="newton")
+    p, c = jit.L_layer_model(X, Y, dims, lr, n, solver="primal")
+    p_auto, c_auto = jit.L_layer_model(X, Y, dims, lr, n)
+    np.testing.assert_allclose(c_auto, c, rtol=1e-12)
+    try:
+        import fastdnn._gram  # noqa: F401
+    except ImportError:
+        with pytest.raises((ValueError, NotImplementedError), match="gram"):
+            jit.L_layer_model(X, Y, dims, lr, n, solver="gram")
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("model", TRAINING)
+def test_training_prints_and_calls_back_live(capsys, model):
+    rng = np.random.RandomState(2)
+    X = rng.rand(6, 30)
+    Y = (X.sum(axis=0, keepdims=True) > 3).astype(int)
+    dims = (6, 4, 1) if model == "two_layer_model" else [6, 4, 3, 1]
+    out = {}
+    for name, B in (("numpy", reference), ("numba", jit)):
+        calls = []
+
+        def callback(i, c):
+            # Printed before the callback, and before the next chunk runs.
+            calls.append((i, c, capsys.readouterr().out))
+
+        params, costs = getattr(B, model)(X, Y, dims, 0.05, 250,
+                                          print_cost=True, callback=callback)
+        out[name] = (params, costs, calls)
+    pj, cj, callj = out["numba"]
+    pr, cr, callr = out["numpy"]
+    assert [i for i, _, _ in callj] == [0, 100, 200, 249]
+    # Each line is printed before its callback runs, chunk by chunk.
+    printed = [o for _, _, o in callj]
+    assert [o.split(":")[0] for o in printed] == [
+        o.split(":")[0] for _, _, o in callr]
+    assert [float(o.split(":")[1]) for o in printed] == [
+        c for _, c, _ in callj]
+    assert callj[0][2].startswith("Cost after iteration 0: ")
+    assert len(cj) == len(cr) == 3
+    assert all(isinstance(c, float) for c in cj)
+    np.testing.assert_allclose(cj, cr, rtol=1e-12)
+    np.testing.assert_allclose([c for _, c, _ in callj],
+                               [c for _, c, _ in callr], rtol=1e-12)
+    assert list(pj) == list(pr)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 100, 101, 199, 201])
+def test_recording_points_match_the_reference(n):
+    X, Y, dims, lr, _ = make_inputs("L_layer_model", SMALL, "float64", 6)
+    seen = {}
+    for name, B in (("numpy", reference), ("numba", jit)):
+        calls = []
+        p, costs = B.L_layer_model(X, Y, dims, lr, n,
+                                   callback=lambda i, c: calls.append(i))
+        seen[name] = (calls, len(costs))
+    assert seen["numba"] == seen["numpy"]
+
+
+@pytest.mark.parametrize("B", [reference, jit], ids=["numpy", "numba"])
+def test_divergence_is_reported_at_the_same_iteration(B):
+    rng = np.random.RandomState(0)
+    X = rng.rand(5, 20) * 1e3
+    Y = (rng.rand(1, 20) > 0.5).astype(float)
+    with pytest.raises(FloatingPointError) as info:
+        B.L_layer_model(X, Y, [5, 4, 1], learning_rate=1e6,
+                        num_iterations=200)
+    with pytest.raises(FloatingPointError) as ref_info:
+        reference.L_layer_model(X, Y, [5, 4, 1], learning_rate=1e6,
+                                num_iterations=200)
+    assert str(info.value) == str(ref_info.value)
+
+
+@pytest.mark.slow
+@pytest.mark.data
+@pytest.mark.parametrize("dtype", ["float64"])
+def test_primal_solver_reproduces_the_seed_table(cat_data, dtype):
+    from seed_values import COSTS_4_LAYER
+    train_x, train_y, test_x, test_y, _ = cat_data
+    parameters, costs = jit.L_layer_model(
+        train_x, train_y, [12288, 20, 7, 5, 1], 0.0075, 2500,
+        solver="primal", dtype=dtype)
+    np.testing.assert_allclose(costs, COSTS_4_LAYER, rtol=1e-9)
+    for x, y, acc in ((train_x, train_y, 0.9856459330143541),
+                      (test_x, test_y, 0.8)):
+        p = jit.predict(x, y, parameters, print_accuracy=False)
+        assert np.sum(p == y) / y.shape[1] == acc
+
+
+# ------------------------------------------------ numba settings
+
+def _python(code, **env):
+    full = dict(os.environ, PYTHONPATH=ROOT + os.pathsep
+                + os.environ.get("PYTHONPATH", ""), **env)
+    for k, v in env.items():
+        if v is None:
+            full.pop(k)
+    return subprocess.run([sys.executable, "-c", code], env=full, cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_fastmath_keeps_nan_and_inf_semantics():
+    for flags in (_numba_config.FASTMATH_SUM,
+                  _numba_config.FASTMATH_ELEMENTWISE):
+        assert not set(flags) & {"nnan", "ninf", "fast"}, flags
+    assert _numba_config.JIT_KW["cache"] == _numba_config.CACHE
+
+
+def test_cache_switch_and_read_only_fallback():
+    code = ("import os, fastdnn._numba_config as c; "
+            "print(c.CACHE, os.environ.get('NUMBA_CACHE_DIR'))")
+    r = _python(code, FASTDNN_NUMBA_CACHE="0", NUMBA_CACHE_DIR=None)
+    assert r.stdout.split()[0] == "False", r.stderr
+    r = _python(code, FASTDNN_NUMBA_CACHE=None, NUMBA_CACHE_DIR="/x/y")
+    assert r.stdout.split() == ["True", "/x/y"], r.stderr
+    # A read-only package directory: os.access says no, so a user cache
+    # directory is chosen (simulated; root can write anywhere).
+    code = ("import os; real = os.access; os.access = lambda p, m: False; "
+            "import fastdnn._numba_config as c; os.access = real; "
+            "print(c.CACHE, os.environ.get('NUMBA_CACHE_DIR'))")
+    r = _python(code, NUMBA_CACHE_DIR=None, XDG_CACHE_HOME="/tmp/xdg")
+    assert r.stdout.split() == ["True", "/tmp/xdg/fastdnn/numba"], r.stderr
+
+
+def test_warmup_compiles_every_kernel_for_both_dtypes():
+    fastdnn.warmup()
+    kernels = [f for f in vars(K).values()
+               if isinstance(f, numba.core.registry.CPUDispatcher)
+               and not f.__name__.startswith("_")]
+    assert len(kernels) >= 10
+    for f in kernels:
+        dtypes = {str(t.dtype) for sig in f.signatures for t in sig
+                  if isinstance(t, numba.types.Array)}
+        assert {"float32", "float64"} <= dtypes, f.__name__
+
+
+@pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1",
+                    reason="already without the jit")
+def test_nojit_subset_passes_without_numba_jit():
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1",
+               PYTHONPATH=ROOT + os.pathsep
+               + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-m", "nojit",
+         "-p", "no:cacheprovider", "tests/test_jit.py"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert " passed" in r.stdout
+
+
+@pytest.mark.nojit
+def test_seed_cases_without_compilation():
+    # The course's printed values, through the kernels as plain Python
+    # when NUMBA_DISABLE_JIT=1 (and compiled otherwise).
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from seed_values import (EXPECTED, case_L_model_backward,
+                             case_L_model_forward_2hidden, case_compute_cost,
+                             case_update_parameters)
+    X, parameters = case_L_model_forward_2hidden()
+    AL, _ = jit.L_model_forward(X, parameters)
+    np.testing.assert_allclose(AL, EXPECTED["L_model_forward"]["AL"],
+                               atol=5e-9)
+    AL, Y = case_compute_cost()
+    np.testing.assert_allclose(jit.compute_cost(AL, Y),
+                               EXPECTED["compute_cost"], rtol=1e-15)
+    AL, Y, caches = case_L_model_backward()
+    grads = jit.L_model_backward(AL, Y, caches)
+    for key, want in EXPECTED["L_model_backward"].items():
+        np.testing.assert_allclose(grads[key], want, atol=5e-9)
+    parameters, grads = case_update_parameters()
+    new = jit.update_parameters(parameters, grads, 0.1)
+    np.testing.assert_allclose(new["W1"], EXPECTED["update_parameters"]["W1"],
+                               atol=5e-9)
