@@ -162,8 +162,8 @@ def test_layout_does_not_change_results(op, how):
 # ------------------------------------------------ caches cross backends
 
 @given(shape=shape_st, dtype=dtype_st, seed=st.integers(0, 2**31 - 1))
-def test_a_cache_made_by_one_backend_feeds_the_others_backward(shape, dtype,
-                                                                seed):
+def test_a_cache_made_by_one_backend_feeds_the_others_backward(
+        shape, dtype, seed):
     rtol = RTOL[np.dtype(dtype)]
     X, _, parameters = make_inputs("predict", shape, dtype, seed)
     Y = (np.random.RandomState(seed).random_sample((1, shape.m)) > .5) * 1.
