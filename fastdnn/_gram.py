@@ -33,19 +33,16 @@ sigmoid derivative ``dAL * s * (1 - s)``, the cost with AL clipped to
 import math
 
 import numpy as np
-from numba import njit
 
+from . import _numba_config as cfg
 from . import _validation as v
 
-try:  # one place for the numba flags, once the jit backend has it
-    from ._numba_config import FASTMATH as _FASTMATH, CACHE as _CACHE
-except ImportError:  # pragma: no cover - until fastdnn/_numba_config.py
-    # Reassociation and contraction only: never nnan/ninf, so that a NaN or
-    # an infinity is seen and reported, never optimised away.
-    _FASTMATH = frozenset({"contract", "reassoc", "nsz"})
-    _CACHE = True
+from numba import njit  # noqa: E402 (after _numba_config, which sets it up)
 
-_JIT = dict(nogil=True, fastmath=set(_FASTMATH), cache=_CACHE)
+# The blocked dot products of dZ1 K and every row reduction need
+# reassociation to vectorise (cfg.FASTMATH_SUM: reassoc + contract, never
+# nnan/ninf, so a NaN or an infinity is seen and reported).
+_JIT = dict(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
 
 #: Rows of Z1 and columns of K handled by one register block of the
 #: ``dZ1 K`` product; the arrays are padded to multiples of these with zeros.

@@ -1,0 +1,281 @@
+"""The dual-form (gram) solver trains exactly as the reference does: every
+cost and the final parameters, on synthetic data of many shapes in both
+dtypes, in one run or in chunks, and (slow, with the data) the seed's cat
+training to 1e-9."""
+import numpy as np
+import pytest
+
+from fastdnn import reference
+from fastdnn._gram import GramSolver, gram_pays
+
+from seed_values import COSTS_4_LAYER, TRAINING_TABLE
+
+# Relative tolerances per dtype, against the largest magnitude of the
+# compared quantity. The dual form evaluates Z1 as an accumulated
+# Z1_0 - (lr/m) sum dZ1 K instead of W1 X + b1, and the kernels sum in other
+# orders than BLAS: rounding-level differences that a few dozen iterations
+# amplify by at most a few orders of magnitude. 1e-10 is ~500000 ulps of
+# float64; 2e-4 is ~1700 ulps of float32 (eps 1.2e-7).
+RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 2e-4}
+
+# The seed's cat training, as tests/test_training_seed.py checks the
+# backends: every recorded cost and the final parameters within 1e-9.
+SEED_RTOL = 1e-9
+
+LR = 0.0075
+
+
+def _reference_training(X, Y, Ws, bs, learning_rate, n):
+    """The reference's loop (forward, cost, backward, update) from given
+    parameters; every iteration's cost."""
+    L = len(Ws)
+    parameters = {}
+    for l in range(1, L + 1):
+        parameters["W%d" % l] = Ws[l - 1].copy()
+        parameters["b%d" % l] = bs[l - 1].copy()
+    costs = np.empty(n)
+    for i in range(n):
+        AL, caches = reference._L_model_forward(X, parameters)
+        costs[i] = reference._compute_cost(AL, Y)
+        grads = reference._L_model_backward(AL, Y, caches)
+        parameters = reference._update_parameters(parameters, grads,
+                                                  learning_rate)
+    return ([parameters["W%d" % l] for l in range(1, L + 1)],
+            [parameters["b%d" % l] for l in range(1, L + 1)], costs)
+
+
+def _problem(dims, m, dtype, seed=0, scale=1.0):
+    rng = np.random.RandomState(seed)
+    X = (rng.random_sample((dims[0], m)) * scale).astype(dtype)
+    Y = (rng.random_sample((1, m)) > 0.5).astype(dtype)
+    p = reference.initialize_parameters_deep(dims, seed=seed)
+    L = len(dims) - 1
+    Ws = [p["W%d" % l].astype(dtype) for l in range(1, L + 1)]
+    # Non-zero biases, so that a bias bug shows.
+    bs = [(rng.standard_normal((dims[l], 1)) * 0.1).astype(dtype)
+          for l in range(1, L + 1)]
+    return X, Y, Ws, bs
+
+
+def _assert_close(got, want, rtol, what):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape, what
+    scale = max(float(np.max(np.abs(want))), np.finfo(want.dtype).tiny)
+    err = float(np.max(np.abs(got.astype(np.float64) - want))) / scale
+    assert err <= rtol, "%s: relative difference %.3g > %.3g" % (
+        what, err, rtol)
+
+
+SHAPES = [
+    # (dims, m)
+    ((5, 4, 1), 7),            # the 2-layer model
+    ((3, 1, 1), 1),            # m = 1, one hidden unit
+    ((6, 5, 3, 1), 1),         # m = 1, deeper
+    ((8, 7, 1), 9),            # n_1 not a multiple of 4, m odd
+    ((30, 20, 7, 5, 1), 25),   # the seed's architecture, small
+    ((16, 9, 6, 4, 3, 1), 40),  # six layers
+    ((4, 12, 1), 64),          # m > n_x: gram does not pay, still right
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32],
+                         ids=["float64", "float32"])
+@pytest.mark.parametrize("dims,m", SHAPES,
+                         ids=["-".join(map(str, d)) + "_m%d" % m
+                              for d, m in SHAPES])
+def test_matches_reference_training(dims, m, dtype):
+    dtype = np.dtype(dtype)
+    n = 60
+    X, Y, Ws, bs = _problem(dims, m, dtype, seed=len(dims) + m)
+    want_Ws, want_bs, want_costs = _reference_training(X, Y, Ws, bs, 0.1, n)
+    solver = GramSolver(X, Y, Ws, bs, 0.1)
+    costs = np.full(n, np.nan)
+    solver.run(n, costs)
+    got_Ws, got_bs = solver.parameters()
+    rtol = RTOL[dtype]
+    _assert_close(costs, want_costs, rtol, "costs")
+    for l in range(len(Ws)):
+        assert got_Ws[l].dtype == dtype and got_bs[l].dtype == dtype
+        _assert_close(got_Ws[l], want_Ws[l], rtol, "W%d" % (l + 1))
+        _assert_close(got_bs[l], want_bs[l], rtol, "b%d" % (l + 1))
+    assert solver.iteration == n
+
+
+def test_inputs_are_not_modified():
+    X, Y, Ws, bs = _problem((6, 5, 3, 1), 10, np.float64)
+    copies = [a.copy() for a in [X, Y] + Ws + bs]
+    solver = GramSolver(X, Y, Ws, bs, LR)
+    solver.run(5, np.empty(5))
+    solver.parameters()
+    for a, c in zip([X, Y] + Ws + bs, copies):
+        np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32],
+                         ids=["float64", "float32"])
+def test_chunked_runs_are_identical_to_one_run(dtype):
+    X, Y, Ws, bs = _problem((12, 6, 4, 1), 15, np.dtype(dtype), seed=3)
+    one = GramSolver(X, Y, Ws, bs, 0.05)
+    costs_one = np.empty(100)
+    one.run(100, costs_one)
+    chunked = GramSolver(X, Y, Ws, bs, 0.05)
+    costs_chunked = np.empty(100)
+    start = 0
+    for n in (1, 0, 9, 40, 1, 49):
+        chunked.run(n, costs_chunked[start:start + n])
+        start += n
+        # parameters() in between must not disturb the state
+        chunked.parameters()
+    assert start == 100
+    np.testing.assert_array_equal(costs_chunked, costs_one)
+    Wc, bc = chunked.parameters()
+    Wo, bo = one.parameters()
+    for a, b in zip(Wc + bc, Wo + bo):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_parameters_are_fresh_arrays():
+    X, Y, Ws, bs = _problem((6, 5, 3, 1), 10, np.float64)
+    solver = GramSolver(X, Y, Ws, bs, LR)
+    Wa, ba = solver.parameters()
+    Wa[1][...] = 0
+    ba[0][...] = 0
+    Wb, bb = solver.parameters()
+    assert np.any(Wb[1] != 0) and np.any(bb[0] != 0)
+    # Before any iteration: the initial parameters (W1 rebuilt from S = 0).
+    for a, b in zip(Wb + bb, Ws + bs):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_divergence_raises_like_the_reference():
+    # A huge learning rate saturates the sigmoid on the wrong side: the
+    # reference stops with the infinite-gradient ValueError (or the
+    # non-finite-cost FloatingPointError); the gram solver stops the same
+    # way at the same iteration.
+    X, Y, Ws, bs = _problem((10, 8, 1), 12, np.float64, scale=50.0)
+    parameters = {"W1": Ws[0], "b1": bs[0], "W2": Ws[1], "b2": bs[1]}
+    lr = 1e4
+    want = None
+    for i in range(50):
+        try:
+            AL, caches = reference._L_model_forward(X, parameters)
+            cost = reference._compute_cost(AL, Y)
+            reference._check_cost(cost, i, lr)
+            grads = reference._L_model_backward(AL, Y, caches)
+        except (ValueError, FloatingPointError) as exc:
+            want = (type(exc), i)
+            break
+        parameters = reference._update_parameters(parameters, grads, lr)
+    assert want is not None, "the reference did not diverge"
+    solver = GramSolver(X, Y, Ws, bs, lr)
+    costs = np.empty(50)
+    with pytest.raises(want[0], match="iteration %d" % want[1]):
+        solver.run(50, costs)
+    assert solver.iteration == want[1]
+
+
+def test_bad_arguments():
+    X, Y, Ws, bs = _problem((6, 5, 1), 10, np.float64)
+    with pytest.raises(ValueError, match="W1 has 6 columns|X has 7 rows"):
+        GramSolver(np.zeros((7, 10)), Y, Ws, bs, LR)
+    with pytest.raises(ValueError, match="same length"):
+        GramSolver(X, Y, Ws, bs[:1], LR)
+    with pytest.raises(ValueError, match="one unit"):
+        GramSolver(X, np.zeros((1, 10)), [Ws[0], np.ones((2, 5))],
+                   [bs[0], np.zeros((2, 1))], LR)
+    solver = GramSolver(X, Y, Ws, bs, LR)
+    with pytest.raises(ValueError, match="costs_out"):
+        solver.run(5, np.empty(4))
+    with pytest.raises(ValueError, match="costs_out"):
+        solver.run(5, np.empty(5, dtype=np.float32))
+
+
+def test_gram_pays():
+    # The cat images: 12288 features, 209 examples.
+    assert gram_pays(12288, 209, [12288, 20, 7, 5, 1])
+    assert gram_pays(12288, 209)
+    # More examples than features: the primal form is cheaper.
+    assert not gram_pays(100, 5000, [100, 20, 1])
+    # K would not fit.
+    assert not gram_pays(10 ** 7, 10 ** 6)
+    with pytest.raises(ValueError):
+        gram_pays(0, 10)
+
+
+# ---------------------------------------------------------------- the seed
+
+def _cat_problem(cat_data, dims, dtype=np.float64):
+    train_x, train_y = cat_data[0], cat_data[1]
+    p = reference.initialize_parameters_deep(dims)
+    L = len(dims) - 1
+    X = np.ascontiguousarray(train_x, dtype=dtype)
+    Y = train_y.astype(dtype)
+    Ws = [p["W%d" % l].astype(dtype) for l in range(1, L + 1)]
+    bs = [p["b%d" % l].astype(dtype) for l in range(1, L + 1)]
+    return X, Y, Ws, bs
+
+
+def _accuracy(x, y, Ws, bs):
+    parameters = {}
+    for l in range(1, len(Ws) + 1):
+        parameters["W%d" % l] = Ws[l - 1]
+        parameters["b%d" % l] = bs[l - 1]
+    p = reference.predict(x, y, parameters, print_accuracy=False)
+    return np.sum(p == y) / y.shape[1]
+
+
+@pytest.mark.slow
+@pytest.mark.data
+@pytest.mark.parametrize("dims,c0,c2400,train_acc,test_acc",
+                         [row[1:] for row in TRAINING_TABLE[1:]],
+                         ids=["L3", "L5"])
+def test_seed_training(cat_data, dims, c0, c2400, train_acc, test_acc):
+    X, Y, Ws, bs = _cat_problem(cat_data, list(dims))
+    solver = GramSolver(X, Y, Ws, bs, LR)
+    costs = np.empty(2500)
+    solver.run(2500, costs)
+    recorded = costs[::100]
+    np.testing.assert_allclose(recorded[0], c0, rtol=SEED_RTOL)
+    np.testing.assert_allclose(recorded[24], c2400, rtol=SEED_RTOL)
+    if len(dims) == 5:
+        np.testing.assert_allclose(recorded, COSTS_4_LAYER, rtol=SEED_RTOL)
+    Ws, bs = solver.parameters()
+    test_x, test_y = cat_data[2], cat_data[3]
+    assert _accuracy(X, cat_data[1], Ws, bs) == train_acc
+    assert _accuracy(test_x, test_y, Ws, bs) == test_acc
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_seed_parameters_match_the_reference(cat_data):
+    # The reference's own 2500 iterations, parameter by parameter.
+    dims = [12288, 20, 7, 5, 1]
+    X, Y, Ws, bs = _cat_problem(cat_data, dims)
+    want, want_costs = reference.L_layer_model(X, Y, dims, LR, 2500)
+    solver = GramSolver(X, Y, Ws, bs, LR)
+    costs = np.empty(2500)
+    solver.run(2500, costs)
+    np.testing.assert_allclose(costs[::100], want_costs, rtol=SEED_RTOL)
+    got_Ws, got_bs = solver.parameters()
+    for l in range(1, len(dims)):
+        _assert_close(got_Ws[l - 1], want["W%d" % l], SEED_RTOL, "W%d" % l)
+        _assert_close(got_bs[l - 1], want["b%d" % l], SEED_RTOL, "b%d" % l)
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_seed_training_float32(cat_data):
+    # float32 follows float64 closely until the loss spikes (around
+    # iteration 900) and then drifts: only the start and the end's
+    # accuracy are pinned.
+    dims = [12288, 20, 7, 5, 1]
+    X, Y, Ws, bs = _cat_problem(cat_data, dims, np.float32)
+    solver = GramSolver(X, Y, Ws, bs, LR)
+    costs = np.empty(2500)
+    solver.run(2500, costs)
+    np.testing.assert_allclose(costs[:800:100], COSTS_4_LAYER[:8],
+                               rtol=1e-3)
+    assert np.all(np.isfinite(costs))
+    Ws, bs = solver.parameters()
+    assert all(W.dtype == np.float32 for W in Ws)
+    assert _accuracy(X, cat_data[1], Ws, bs) >= 0.95
