@@ -111,6 +111,10 @@ def _check_y(y, n_samples):
             raise ValueError("Unknown label type: y mixes labels of types %s"
                              % ", ".join(sorted(k.__name__ for k in kinds)))
     classes, y_index = np.unique(y, return_inverse=True)
+    if len(classes) == 1:
+        raise ValueError(
+            "Only binary classification is supported, and y has one class "
+            "only (%r); DNNClassifier needs exactly two" % (classes[0],))
     if len(classes) != 2:
         kind = ""
         if y.dtype.kind == "f" and not np.all(classes == np.round(classes)):
