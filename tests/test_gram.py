@@ -265,17 +265,19 @@ def test_seed_parameters_match_the_reference(cat_data):
 @pytest.mark.slow
 @pytest.mark.data
 def test_seed_training_float32(cat_data):
-    # float32 follows float64 closely until the loss spikes (around
-    # iteration 900) and then drifts: only the start and the end's
-    # accuracy are pinned.
+    # float32 runs (the reference's, primal's and gram's alike) leave the
+    # float64 trajectory after ~200 iterations, each its own way, and all
+    # end near it: the first two recorded costs and where it ends are
+    # pinned, not the path.
     dims = [12288, 20, 7, 5, 1]
     X, Y, Ws, bs = _cat_problem(cat_data, dims, np.float32)
     solver = GramSolver(X, Y, Ws, bs, LR)
     costs = np.empty(2500)
     solver.run(2500, costs)
-    np.testing.assert_allclose(costs[:800:100], COSTS_4_LAYER[:8],
-                               rtol=1e-3)
+    np.testing.assert_allclose(costs[:101:100], COSTS_4_LAYER[:2],
+                               rtol=1e-4)
     assert np.all(np.isfinite(costs))
+    assert costs[-1] < 0.15
     Ws, bs = solver.parameters()
     assert all(W.dtype == np.float32 for W in Ws)
     assert _accuracy(X, cat_data[1], Ws, bs) >= 0.95
