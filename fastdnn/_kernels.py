@@ -27,9 +27,9 @@ ACT_NONE = 0
 ACT_RELU = 1
 ACT_SIGMOID = 2
 
-#: Columns of Z per forward block: a block's accumulators (n_l x 96) stay in
-#: the L1 cache while the rows of A_prev stream through.
-FORWARD_COLS = 96
+#: Target columns of Z per forward block: a block's accumulators (n_l x
+#: ~128) stay in the L1 cache while the rows of A_prev stream through.
+FORWARD_COLS = 128
 
 #: Rows of A_prev (columns of dW) per backward block.
 BACKWARD_ROWS = 64
@@ -142,25 +142,39 @@ def _forward_block(W, A, b, act, Z, Aout, j0, j1):
             Aout[i, j0 + j] = _activate(z, act)
 
 
+@_exact
+def _column_block_width(m):
+    # An even number of blocks of about FORWARD_COLS columns (multiples of
+    # 8, whole SIMD vectors), from m alone: m = 209 gives 112 + 97, one
+    # block per core of a 2-core machine. Each output column is computed
+    # by the same code whatever block holds it.
+    if m < 64:
+        return m
+    nblocks = 2 * ((m + 2 * FORWARD_COLS - 1) // (2 * FORWARD_COLS))
+    return ((m + nblocks - 1) // nblocks + 7) // 8 * 8
+
+
 @_serial
 def forward_serial(W, A, b, act, Z, Aout):
     """``Z = W A + b``, ``Aout = g(Z)``; W (n_l, n_{l-1}), A (n_{l-1}, m),
     b (n_l, 1), Z and Aout (n_l, m)."""
     m = A.shape[1]
-    nblocks = (m + FORWARD_COLS - 1) // FORWARD_COLS
+    width = _column_block_width(m)
+    nblocks = (m + width - 1) // width
     for blk in range(nblocks):
-        j0 = blk * FORWARD_COLS
-        _forward_block(W, A, b, act, Z, Aout, j0, min(m, j0 + FORWARD_COLS))
+        j0 = blk * width
+        _forward_block(W, A, b, act, Z, Aout, j0, min(m, j0 + width))
 
 
 @_parallel
 def forward_parallel(W, A, b, act, Z, Aout):
     """:func:`forward_serial` with the column blocks spread over threads."""
     m = A.shape[1]
-    nblocks = (m + FORWARD_COLS - 1) // FORWARD_COLS
+    width = _column_block_width(m)
+    nblocks = (m + width - 1) // width
     for blk in prange(nblocks):
-        j0 = blk * FORWARD_COLS
-        _forward_block(W, A, b, act, Z, Aout, j0, min(m, j0 + FORWARD_COLS))
+        j0 = blk * width
+        _forward_block(W, A, b, act, Z, Aout, j0, min(m, j0 + width))
 
 
 # ---------------------------------------------------------------- backward
@@ -384,7 +398,7 @@ def update_into(P, G, lr, out):
 def forward(W, A, b, act, Z, Aout):
     """Run :func:`forward_parallel` on big layers, else the serial kernel
     (identical results)."""
-    if W.size * A.shape[1] >= cfg.PARALLEL_MIN_WORK:
+    if W.size * A.shape[1] >= cfg.PARALLEL_MIN_WORK and cfg.parallel_ok():
         forward_parallel(W, A, b, act, Z, Aout)
     else:
         forward_serial(W, A, b, act, Z, Aout)
@@ -393,7 +407,8 @@ def forward(W, A, b, act, Z, Aout):
 def backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev):
     """Run :func:`backward_parallel` on big layers, else the serial kernel
     (identical results)."""
-    if W.size * A_prev.shape[1] >= cfg.PARALLEL_MIN_WORK:
+    if (W.size * A_prev.shape[1] >= cfg.PARALLEL_MIN_WORK
+            and cfg.parallel_ok()):
         backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
                           dA_prev)
     else:

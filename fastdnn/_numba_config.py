@@ -20,6 +20,7 @@ is why :mod:`fastdnn._kernels` imports it first.
 """
 import os
 import sys
+import threading
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -78,3 +79,26 @@ PARALLEL_JIT_KW = dict(JIT_KW, parallel=True)
 #: Work (multiply-adds) below which a kernel runs serially: starting the
 #: thread pool costs more than it saves on small layers.
 PARALLEL_MIN_WORK = 1 << 17
+
+
+#: numba threading layers that accept parallel kernels launched from several
+#: threads at once. ``workqueue`` does not: it aborts the whole process.
+THREADSAFE_LAYERS = frozenset({"omp", "tbb"})
+
+
+def parallel_ok():
+    """Whether the calling thread may launch a parallel kernel.
+
+    Always from the main thread. From any other thread only once numba has
+    loaded a threading layer known to be thread-safe; until then (the layer
+    is chosen at the first parallel launch) and under ``workqueue`` the
+    serial kernels run instead, which give identical results.
+    """
+    if threading.current_thread() is threading.main_thread():
+        return True
+    import numba
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet
+        return False
+    return layer in THREADSAFE_LAYERS

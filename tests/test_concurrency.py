@@ -62,6 +62,28 @@ def test_threads_give_the_serial_results(backend):
             np.testing.assert_array_equal(got, exp)
 
 
+@pytest.mark.parametrize("layer", ["workqueue", "omp"])
+def test_threads_under_every_threading_layer(layer):
+    # numba's workqueue layer aborts the whole process when two threads
+    # launch parallel kernels at once; fastdnn must fall back to its serial
+    # kernels there instead. Run in a child, since an abort kills it.
+    script = textwrap.dedent("""
+        import sys
+        sys.path.insert(0, %r)
+        import test_concurrency as t
+        t.test_threads_give_the_serial_results("numba")
+        import numba
+        print("layer", numba.threading_layer())
+    """ % os.path.dirname(__file__))
+    env = dict(os.environ, NUMBA_THREADING_LAYER=layer)
+    r = subprocess.run([sys.executable, "-c", script], env=env,
+                       capture_output=True, text=True, timeout=600)
+    if r.returncode != 0 and "No threading layer could be loaded" in r.stderr:
+        pytest.skip("numba's %s layer is not available here" % layer)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split()[-1] == layer
+
+
 @pytest.mark.slow
 @pytest.mark.data
 def test_peak_memory_of_a_full_training_run(data_dir):
