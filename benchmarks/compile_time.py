@@ -1,0 +1,84 @@
+"""Compile cost of the numba backend, measured in fresh processes.
+
+    python benchmarks/compile_time.py [--repeat N]
+
+Each measurement starts a new Python process with its own empty (cold) or
+filled (cached) ``NUMBA_CACHE_DIR`` and times, inside it:
+
+- ``import``: ``import fastdnn`` (numba itself included);
+- ``warmup``: :func:`fastdnn.warmup`, every kernel for float32 and float64;
+- ``first call``: in a separate process, one
+  ``fastdnn.L_model_forward`` + ``L_model_backward`` on a tiny float64
+  network, which compiles (or loads) only what that call needs.
+
+Cold = nothing cached; cached = the same directory again, as a user's second
+session would find it. Medians over ``--repeat`` fresh cache directories.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+_WARMUP = """
+import json, time
+t0 = time.perf_counter()
+import fastdnn
+t1 = time.perf_counter()
+fastdnn.warmup()
+t2 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "warmup": t2 - t1}))
+"""
+
+_FIRST_CALL = """
+import json, time
+import numpy as np
+import fastdnn
+X = np.random.RandomState(0).rand(4, 3)
+p = fastdnn.initialize_parameters_deep([4, 3, 1])
+t0 = time.perf_counter()
+AL, caches = fastdnn.L_model_forward(X, p)
+fastdnn.L_model_backward(AL, np.array([[1, 0, 1]]), caches)
+print(json.dumps({"first call": time.perf_counter() - t0}))
+"""
+
+
+def _run(code, cache_dir):
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir,
+               PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH",
+                                                             ""))
+    env.pop("FASTDNN_NUMBA_CACHE", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(repeat=3):
+    """``{(state, what): [seconds, ...]}`` over ``repeat`` cache dirs."""
+    results = {}
+    for _ in range(repeat):
+        for code in (_WARMUP, _FIRST_CALL):
+            with tempfile.TemporaryDirectory() as cache_dir:
+                for state in ("cold", "cached"):
+                    for what, t in _run(code, cache_dir).items():
+                        results.setdefault((state, what), []).append(t)
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    results = measure(args.repeat)
+    print("%-8s %-12s %10s   (median of %d fresh processes)"
+          % ("state", "step", "seconds", args.repeat))
+    for (state, what), ts in sorted(results.items()):
+        print("%-8s %-12s %10.3f" % (state, what, statistics.median(ts)))
+
+
+if __name__ == "__main__":
+    main()
