@@ -79,15 +79,18 @@ def _compare(op, args, dtype):
     if op in ("two_layer_model", "L_layer_model"):
         rtol *= TRAINING_FACTOR
     want = REGISTRY[op]["numpy"](*args)
-    got = REGISTRY[op]["numba"](*args)
-    if op == "predict":
-        # A probability within rounding of 0.5 may fall either side.
-        AL, _ = reference.L_model_forward(args[0], args[2])
-        sure = np.abs(AL - 0.5) > 100 * rtol
-        np.testing.assert_array_equal(got[sure], want[sure])
-        assert got.dtype == want.dtype and got.shape == want.shape
-        return
-    _close(got, want, rtol, op)
+    for backend, function in REGISTRY[op].items():
+        if backend == "numpy":
+            continue
+        got = function(*args)
+        if op == "predict":
+            # A probability within rounding of 0.5 may fall either side.
+            AL, _ = reference.L_model_forward(args[0], args[2])
+            sure = np.abs(AL - 0.5) > 100 * rtol
+            np.testing.assert_array_equal(got[sure], want[sure])
+            assert got.dtype == want.dtype and got.shape == want.shape
+        else:
+            _close(got, want, rtol, "%s (%s)" % (op, backend))
 
 
 @pytest.mark.parametrize("op", OPERATIONS)

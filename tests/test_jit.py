@@ -141,6 +141,17 @@ def test_parallel_and_serial_kernels_agree_bit_for_bit(dtype):
         np.testing.assert_array_equal(s, p)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_column_does_not_depend_on_its_block(dtype):
+    # The forward kernel's column blocks depend on m; each column's value
+    # must not (else the blocks' bounds would leak into the results).
+    _, ((A_prev, W, b), _) = _big_layer(dtype)
+    full, _ = jit.linear_forward(A_prev, W, b)
+    for m in (1, 7, 64, 100, 150):
+        part, _ = jit.linear_forward(A_prev[:, :m], W, b)
+        np.testing.assert_array_equal(part, full[:, :m])
+
+
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2,
                     reason="numba has a single thread")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
