@@ -211,15 +211,25 @@ def _accuracy(p, y):
 
 # ---------------------------------------------------------------- train
 
+def _is_tty(*streams):
+    try:
+        return all(s is not None and s.isatty() for s in streams)
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False
+
+
 class _Progress:
     """Drives a tqdm bar from L_layer_model's ``callback(i, cost)``."""
 
     def __init__(self, total):
         from tqdm.auto import tqdm
 
-        # disable=None: off when stderr is not a terminal.
+        # Only on a terminal: with stdout or stderr redirected (a log file,
+        # a pipe, a test), the course's "Cost after iteration" lines instead.
         self.bar = tqdm(total=total, desc="Training", unit="it",
-                        disable=None, dynamic_ncols=True, leave=True)
+                        disable=not _is_tty(sys.stdout, sys.stderr),
+                        dynamic_ncols=True, leave=True,
+                        mininterval=0)  # updates come every 100 its only
         self.done = 0
 
     @property

@@ -159,14 +159,15 @@ def test_synthetic_end_to_end(tmp_path):
     env = _env_without_data()
     model, costs, wrong = (tmp_path / "syn.npz", tmp_path / "c.png",
                            tmp_path / "w.png")
-    r = _run("train", "--synthetic", "--backend", "numpy", "--iterations",
-             "120", "--learning-rate", "0.05", "--layers", "8,4",
-             "--out", model, "--plot", costs, env=env)
+    r = _run("train", "--synthetic", "--iterations", "120",
+             "--learning-rate", "0.05", "--layers", "8,4", "--out", model,
+             "--plot", costs, env=env)
     assert r.returncode == 0, r.stderr
     assert "Training [768, 8, 4, 1] on 209 synthetic images" in r.stdout
     _, meta = _valid_model(model)
     assert meta["input_shape"] == [16, 16, 3]
-    assert meta["dataset"] == "synthetic" and meta["backend"] == "numpy"
+    assert meta["dataset"] == "synthetic"
+    assert meta["backend"] == fastdnn.DEFAULT_BACKEND
     _valid_png(costs)
 
     # any size and mode: RGBA PNG, grayscale, palette, a small JPEG
@@ -207,6 +208,17 @@ def test_train_options_reach_the_model(tmp_path, backend, dtype):
     # the seed reached the initialisation: seed 1's first cost is 0.74269
     assert "Cost after iteration 0: " in r.stdout
     assert "Cost after iteration 0: 0.7426" not in r.stdout
+
+
+def test_progress_bar_on_a_terminal(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_is_tty", lambda *streams: True)
+    r = _main(capsys, "train", "--synthetic", "--iterations", "150")
+    assert r.returncode == 0
+    assert "Cost after iteration" not in r.stdout
+    assert "Test accuracy: " in r.stdout
+    bar = r.stderr.replace("\r", "\n").splitlines()
+    assert any("150/150" in ln and "cost=0." in ln for ln in bar), r.stderr
+    assert any("101/150" in ln for ln in bar)
 
 
 # ------------------------------------------------------------ errors
@@ -292,8 +304,7 @@ def test_debug_shows_the_traceback(bad_models):
 
 def test_bad_images_and_outputs(tmp_path):
     model = tmp_path / "m.npz"
-    r = _run("train", "--synthetic", "--backend", "numpy", "--iterations",
-             "2", "--out", model)
+    r = _run("train", "--synthetic", "--iterations", "2", "--out", model)
     assert r.returncode == 0, r.stderr
     not_image = tmp_path / "notes.jpg"
     not_image.write_text("hello")
@@ -320,8 +331,7 @@ def test_bad_images_and_outputs(tmp_path):
 @pytest.mark.data
 def test_evaluate_with_the_wrong_data(tmp_path, data_dir):
     model = tmp_path / "m.npz"
-    _run("train", "--synthetic", "--backend", "numpy", "--iterations", "1",
-         "--out", model)
+    _run("train", "--synthetic", "--iterations", "1", "--out", model)
     line = _one_error_line(_run("evaluate", "--model", model, "--data",
                                 data_dir), 1)
     assert "16x16x3" in line and "--synthetic" in line
