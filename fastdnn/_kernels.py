@@ -31,6 +31,9 @@ ACT_SIGMOID = 2
 #: ~128) stay in the L1 cache while the rows of A_prev stream through.
 FORWARD_COLS = 128
 
+#: Columns of Z per block of the serial forward kernel.
+SERIAL_FORWARD_COLS = 256
+
 #: Rows of A_prev (columns of dW) per backward block.
 BACKWARD_ROWS = 64
 
@@ -158,8 +161,10 @@ def _column_block_width(m):
 def forward_serial(W, A, b, act, Z, Aout):
     """``Z = W A + b``, ``Aout = g(Z)``; W (n_l, n_{l-1}), A (n_{l-1}, m),
     b (n_l, 1), Z and Aout (n_l, m)."""
+    # Serially, every extra column block is one more pass over all of A:
+    # blocks only as narrow as keeps the accumulators in cache.
     m = A.shape[1]
-    width = _column_block_width(m)
+    width = SERIAL_FORWARD_COLS
     nblocks = (m + width - 1) // width
     for blk in range(nblocks):
         j0 = blk * width
