@@ -11,10 +11,12 @@ Activations are passed as small integers, :data:`ACT_NONE`,
 :data:`ACT_RELU` and :data:`ACT_SIGMOID`, so that one compiled kernel serves
 every layer.
 
-Parallel kernels split their work into blocks of independent outputs (column
-blocks of ``Z``, row blocks of ``dW``) whose bounds depend only on the
-shapes; every output element is computed by the same instructions whichever
-thread runs its block, so results are identical for any thread count.
+Parallel kernels split their work into blocks whose bounds depend only on
+the shapes: row blocks of ``dW`` and ``dA_prev`` (independent outputs), and
+a fixed number of chunks of the n_{l-1} axis for ``Z = W A``, whose partial
+sums are added in a fixed order. Every output element is computed by the
+same instructions whichever thread runs its block, so results are identical
+for any thread count.
 """
 import numpy as np
 
@@ -27,12 +29,12 @@ ACT_NONE = 0
 ACT_RELU = 1
 ACT_SIGMOID = 2
 
-#: Target columns of Z per forward block: a block's accumulators (n_l x
-#: ~128) stay in the L1 cache while the rows of A_prev stream through.
+#: Forward kernel blocking: columns of Z per block (the accumulators,
+#: n_l x 128, stay in L1), rows of A_prev per slab (64 x m stays in L2) and
+#: the number of chunks of the n_{l-1} axis that threads share (at most).
 FORWARD_COLS = 128
-
-#: Columns of Z per block of the serial forward kernel.
-SERIAL_FORWARD_COLS = 256
+FORWARD_ROWS = 64
+FORWARD_CHUNKS = 4
 
 #: Rows of A_prev (columns of dW) per backward block.
 BACKWARD_ROWS = 64
@@ -104,82 +106,95 @@ def activation_backward_into(dA, Z, act, out):
 # ---------------------------------------------------------------- forward
 
 @_serial
-def _forward_block(W, A, b, act, Z, Aout, j0, j1):
-    # Z[:, j0:j1] = W A[:, j0:j1] + b as row updates ("axpy") along the
-    # contiguous m axis, four rows of A at a time: each row slice of A is
-    # read from memory once and reused for all n_l rows of Z, and the
-    # accumulator block stays in L1. The order of the additions is spelled
-    # out, so no reassociation is needed (or allowed) here.
-    n, K = W.shape
-    width = j1 - j0
-    acc = np.zeros((n, width), dtype=Z.dtype)
-    k = 0
-    while k + 4 <= K:
-        a0 = A[k, j0:j1]
-        a1 = A[k + 1, j0:j1]
-        a2 = A[k + 2, j0:j1]
-        a3 = A[k + 3, j0:j1]
-        for i in range(n):
-            w0 = W[i, k]
-            w1 = W[i, k + 1]
-            w2 = W[i, k + 2]
-            w3 = W[i, k + 3]
-            row = acc[i]
-            for j in range(width):
-                row[j] += (w0 * a0[j] + w1 * a1[j]) + (w2 * a2[j]
-                                                       + w3 * a3[j])
-        k += 4
-    while k < K:
-        a0 = A[k, j0:j1]
-        for i in range(n):
-            w0 = W[i, k]
-            row = acc[i]
-            for j in range(width):
-                row[j] += w0 * a0[j]
-        k += 1
+def _forward_partial(W, A, acc, k0, k1):
+    # acc = W[:, k0:k1] A[k0:k1] as row updates ("axpy") along the
+    # contiguous m axis, four rows of A at a time. Rows of A come in slabs of
+    # FORWARD_ROWS (which stay in L2) and the columns in blocks of
+    # FORWARD_COLS (whose accumulators stay in L1), so A is read from memory
+    # once. Each column gets the same additions in the same order whatever
+    # the blocking, and no reassociation is needed (or allowed) here.
+    n = W.shape[0]
+    m = A.shape[1]
+    zero = acc.dtype.type(0)
     for i in range(n):
-        bi = b[i, 0]
-        for j in range(width):
-            z = acc[i, j] + bi
-            Z[i, j0 + j] = z
-            Aout[i, j0 + j] = _activate(z, act)
+        for j in range(m):
+            acc[i, j] = zero
+    for kb in range(k0, k1, FORWARD_ROWS):
+        ke = min(k1, kb + FORWARD_ROWS)
+        for j0 in range(0, m, FORWARD_COLS):
+            j1 = min(m, j0 + FORWARD_COLS)
+            width = j1 - j0
+            k = kb
+            while k + 4 <= ke:
+                a0 = A[k, j0:j1]
+                a1 = A[k + 1, j0:j1]
+                a2 = A[k + 2, j0:j1]
+                a3 = A[k + 3, j0:j1]
+                for i in range(n):
+                    w0 = W[i, k]
+                    w1 = W[i, k + 1]
+                    w2 = W[i, k + 2]
+                    w3 = W[i, k + 3]
+                    row = acc[i, j0:j1]
+                    for j in range(width):
+                        row[j] += (w0 * a0[j] + w1 * a1[j]) + (
+                            w2 * a2[j] + w3 * a3[j])
+                k += 4
+            while k < ke:
+                a0 = A[k, j0:j1]
+                for i in range(n):
+                    w0 = W[i, k]
+                    row = acc[i, j0:j1]
+                    for j in range(width):
+                        row[j] += w0 * a0[j]
+                k += 1
 
 
 @_exact
-def _column_block_width(m):
-    # An even number of blocks of about FORWARD_COLS columns (multiples of
-    # 8, whole SIMD vectors), from m alone: m = 209 gives 112 + 97, one
-    # block per core of a 2-core machine. Each output column is computed
-    # by the same code whatever block holds it.
-    if m < 64:
-        return m
-    nblocks = 2 * ((m + 2 * FORWARD_COLS - 1) // (2 * FORWARD_COLS))
-    return ((m + nblocks - 1) // nblocks + 7) // 8 * 8
+def _n_chunks(K):
+    # A fixed number of chunks of the n_{l-1} axis, from K alone (never
+    # from the thread count): their partial sums are added in a fixed order.
+    return max(1, min(FORWARD_CHUNKS, K // 1024))
+
+
+@_serial
+def _forward_finish(parts, b, act, Z, Aout):
+    nck, n, m = parts.shape
+    for i in range(n):
+        bi = b[i, 0]
+        for j in range(m):
+            z = parts[0, i, j]
+            for c in range(1, nck):
+                z += parts[c, i, j]
+            z += bi
+            Z[i, j] = z
+            Aout[i, j] = _activate(z, act)
 
 
 @_serial
 def forward_serial(W, A, b, act, Z, Aout):
     """``Z = W A + b``, ``Aout = g(Z)``; W (n_l, n_{l-1}), A (n_{l-1}, m),
     b (n_l, 1), Z and Aout (n_l, m)."""
-    # Serially, every extra column block is one more pass over all of A:
-    # blocks only as narrow as keeps the accumulators in cache.
-    m = A.shape[1]
-    width = SERIAL_FORWARD_COLS
-    nblocks = (m + width - 1) // width
-    for blk in range(nblocks):
-        j0 = blk * width
-        _forward_block(W, A, b, act, Z, Aout, j0, min(m, j0 + width))
+    n, K = W.shape
+    nck = _n_chunks(K)
+    step = (K + nck - 1) // nck
+    parts = np.empty((nck, n, A.shape[1]), dtype=Z.dtype)
+    for c in range(nck):
+        _forward_partial(W, A, parts[c], c * step, min(K, (c + 1) * step))
+    _forward_finish(parts, b, act, Z, Aout)
 
 
 @_parallel
 def forward_parallel(W, A, b, act, Z, Aout):
-    """:func:`forward_serial` with the column blocks spread over threads."""
-    m = A.shape[1]
-    width = _column_block_width(m)
-    nblocks = (m + width - 1) // width
-    for blk in prange(nblocks):
-        j0 = blk * width
-        _forward_block(W, A, b, act, Z, Aout, j0, min(m, j0 + width))
+    """:func:`forward_serial` with the chunks of the n_{l-1} axis spread
+    over threads (each a contiguous part of A)."""
+    n, K = W.shape
+    nck = _n_chunks(K)
+    step = (K + nck - 1) // nck
+    parts = np.empty((nck, n, A.shape[1]), dtype=Z.dtype)
+    for c in prange(nck):
+        _forward_partial(W, A, parts[c], c * step, min(K, (c + 1) * step))
+    _forward_finish(parts, b, act, Z, Aout)
 
 
 # ---------------------------------------------------------------- backward
