@@ -70,10 +70,12 @@ FASTMATH_ELEMENTWISE = {"contract"}
 #: ZeroDivisionError (and keeps the division out of the slow checked path).
 JIT_KW = dict(nogil=True, cache=CACHE, error_model="numpy")
 
-#: Keyword arguments of every parallel kernel. Parallel kernels only split
-#: work over independent outputs (blocks of columns or rows); each output
-#: is computed by the same code whichever thread runs it, so the results do
-#: not depend on ``numba.get_num_threads()``.
+#: Keyword arguments of every parallel kernel. Parallel kernels split work
+#: into blocks fixed by the shapes alone: independent outputs (row blocks),
+#: or a fixed number of chunks of a summed axis whose partial sums are added
+#: in a fixed order. Each output is computed by the same code whichever
+#: thread runs it, so the results do not depend on
+#: ``numba.get_num_threads()``.
 PARALLEL_JIT_KW = dict(JIT_KW, parallel=True)
 
 #: Work (multiply-adds) below which a kernel runs serially: starting the
