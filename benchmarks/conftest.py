@@ -19,7 +19,10 @@ ENABLED_ITERATIONS = 500
 
 
 def benchmarks_enabled(config):
-    return not config.getoption("benchmark_disable", False)
+    # As pytest-benchmark decides: --benchmark-enable wins over the
+    # --benchmark-disable of pyproject's addopts.
+    return (config.getoption("benchmark_enable", False)
+            or not config.getoption("benchmark_disable", False))
 
 
 @pytest.fixture(scope="session")

@@ -198,8 +198,12 @@ def _run(Z1, dZ1, S, K, dims, Wf, woff, bf, boff, A, Z, D, roff, Y,
         for k in range(m):
             al = min(max(AL[k], eps), one - eps)
             y = Y[k]
-            s1 += y * math.log(al)
-            s2 += (one - y) * math.log(one - al)
+            # A 0/1 label zeroes one of the two terms exactly (the clipped
+            # logs are finite): skip its log, same sums bit for bit.
+            if y != zero:
+                s1 += y * math.log(al)
+            if y != one:
+                s2 += (one - y) * math.log(one - al)
         cost = (1.0 / m) * (-s1 - s2)
         costs[it] = cost
         if not math.isfinite(cost):
