@@ -398,12 +398,14 @@ def _evaluate(args):
               % (name.capitalize(), correct / y.shape[1], correct,
                  y.shape[1]))
         print("\n".join(_confusion(p, y, classes)))
+    test_p = p  # the loop ends on the test set
     if args.mislabeled:
         _check_writable(args.mislabeled, "--mislabeled")
-        fastdnn.plot_mislabeled(classes, test_x, test_y, p, args.mislabeled,
+        fastdnn.plot_mislabeled(classes, test_x, test_y, test_p,
+                                args.mislabeled,
                                 image_shape=meta["input_shape"])
         print("Mislabeled test images saved to %s (%d)"
-              % (args.mislabeled, int(np.sum(p != test_y))))
+              % (args.mislabeled, int(np.sum(test_p != test_y))))
     return 0
 
 
