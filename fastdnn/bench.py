@@ -588,9 +588,13 @@ def _plot(res, path):
     from matplotlib.figure import Figure
 
     rows = res["training"]
-    fig = Figure(figsize=(8, 0.45 * len(rows) + 1.2))
+    fig = Figure(figsize=(9, 0.45 * len(rows) + 1.4))
     ax = fig.add_subplot(1, 1, 1)
-    names = ["%s (%s)" % (r["name"], r["dtype"]) for r in rows]
+    names = ["%s, %s" % (r["name"].split(" (")[0].split(" MLP")[0],
+                         r["dtype"]) for r in rows]
+    if len(rows) > 1 and rows[1]["name"].startswith("numpy"):
+        names[0] = "numpy reference (BLAS env as-is), float64"
+        names[1] = "numpy reference (BLAS env unset), float64"
     secs = [r["seconds"] for r in rows]
     ax.barh(range(len(rows)), secs, color="tab:blue")
     ax.set_yticks(range(len(rows)))
@@ -598,7 +602,9 @@ def _plot(res, path):
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlabel("seconds for 2500 iterations (log scale)")
-    ax.set_title("Seed's 4-layer training, [12288, 20, 7, 5, 1], m = 209")
+    ax.set_title("Seed's 4-layer training, [12288, 20, 7, 5, 1], m = 209",
+                 fontsize=10)
+    ax.set_xlim(min(secs) / 2, max(secs) * 6)
     for i, s in enumerate(secs):
         ax.text(s, i, " %s s" % _fmt(s, 3), va="center", fontsize=7)
     fig.tight_layout()

@@ -1,0 +1,74 @@
+"""fastdnn.bench's report and --check, on a made-up measurement (the real
+one takes minutes: ``python -m fastdnn.bench``)."""
+import json
+
+import pytest
+
+from fastdnn import bench
+
+
+def _result(gram_seconds):
+    rows = [
+        {"name": "numpy reference (env as-is)", "dtype": "float64",
+         "seconds": 30.0, "cost_rel": 0.0},
+        {"name": "numpy reference (OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE "
+         "unset)", "dtype": "float64", "seconds": 20.0, "cost_rel": 0.0},
+        {"name": "numba gram", "dtype": "float64", "solver": "gram",
+         "seconds": gram_seconds, "cost_rel": 1e-15, "first_call": 0.1},
+    ]
+    for r in rows:
+        r["ratio"] = 30.0 / r["seconds"]
+        r["ratio_unset"] = 20.0 / r["seconds"]
+    blas = [{"internal_api": "openblas", "version": "0.3", "architecture":
+             "Haswell", "num_threads": 2, "threading_layer": "pthreads"}]
+    numpy = {"kernel": "openblas Haswell", "blas": blas,
+             "blas_env": {k: None for k in bench.BLAS_ENV}, "times": [1.0]}
+    return {
+        "command": "python -m fastdnn.bench", "source": "synthetic",
+        "iterations": 2500, "repeats": 1,
+        "machine": {"cpu": "cpu", "cores": 2, "simd": ["avx2"],
+                    "numba_cpu": "znver3", "python": "3", "numpy": "2",
+                    "numba": "0", "blas": blas, "loadavg": [0.1, 0.1, 0.1]},
+        "numpy": {"as_is": numpy, "unset": dict(numpy, times=[0.5]),
+                  "unset_is_as_is": False},
+        "training": rows, "kernels": [],
+        "scaling": [{"n_x": 10, "m": 20, "auto": "primal",
+                     "faster": "primal", "auto_right": True,
+                     "primal": {"per_iteration": 1e-3, "setup": 0.0},
+                     "gram": {"per_iteration": 2e-3, "setup": 0.01}}],
+        "targets": bench._check({"gram_float64_seconds": gram_seconds,
+                                 "gram_float64_ratio": 20.0 / gram_seconds}),
+    }
+
+
+@pytest.mark.parametrize("gram_seconds,status", [(0.2, 0), (0.5, 1)])
+def test_main_writes_reports_and_checks(monkeypatch, tmp_path, capsys,
+                                        gram_seconds, status):
+    monkeypatch.setattr(bench, "run", lambda args: _result(gram_seconds))
+    assert bench.main(["--out", str(tmp_path), "--check"]) == status
+    res = json.loads((tmp_path / "bench.json").read_text())
+    assert res["training"][2]["seconds"] == gram_seconds
+    md = (tmp_path / "bench.md").read_text()
+    assert "| numba gram | float64 |" in md
+    assert (tmp_path / "bench.png").stat().st_size > 1000
+    out = capsys.readouterr().out
+    assert ("FAIL" in out) == (status == 1)
+    # Without --check a failed target does not change the exit status.
+    assert bench.main(["--out", str(tmp_path)]) == 0
+
+
+def test_check_directions():
+    got = {t["key"]: t["status"] for t in bench._check({
+        "gram_float64_ratio": 41.0, "gram_float64_seconds": 0.31,
+        "gram_float64_cost_rel": 1e-12})}
+    assert got["gram_float64_ratio"] == "PASS"
+    assert got["gram_float64_seconds"] == "FAIL"
+    assert got["gram_float64_cost_rel"] == "PASS"
+    assert got["startup_warm_seconds"] == "n/a"
+
+
+def test_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        bench.main(["--help"])
+    assert exc.value.code == 0
+    assert "--repeats" in capsys.readouterr().out
