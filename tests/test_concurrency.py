@@ -91,7 +91,8 @@ def test_peak_memory_of_a_full_training_run(data_dir):
     # Linux): RUSAGE_CHILDREN here would also count earlier, unrelated
     # subprocesses of the test run.
     script = textwrap.dedent("""
-                import fastdnn
+        import resource
+        import fastdnn
         x, y, _, _, _ = fastdnn.load_data(%r)
         X = fastdnn.flatten_images(x)
         p, costs = fastdnn.L_layer_model(X, y, [12288, 20, 7, 5, 1], 0.0075,
