@@ -27,6 +27,24 @@ def cat_data(data_dir):
             fastdnn.flatten_images(test_x_orig), test_y, classes)
 
 
+@pytest.fixture(scope="session")
+def reference_seed_run(cat_data):
+    """``run(model, dims) -> (parameters, costs)``: the reference backend's
+    2500-iteration seed training on the cat data, computed once per session
+    (each takes half a minute) and shared by every test that compares with
+    it."""
+    cache = {}
+
+    def run(model, dims):
+        key = (model, tuple(dims))
+        if key not in cache:
+            cache[key] = getattr(fastdnn.reference, model)(
+                cat_data[0], cat_data[1], dims, 0.0075, 2500)
+        return cache[key]
+
+    return run
+
+
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
