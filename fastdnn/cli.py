@@ -237,6 +237,9 @@ class _Progress:
         return not self.bar.disable
 
     def __call__(self, i, cost):
+        # The course's line too, above the bar, so that the terminal keeps
+        # the whole cost curve the README promises.
+        self.bar.write("Cost after iteration %d: %s" % (i, cost))
         self.bar.set_postfix(cost="%.6f" % cost, refresh=False)
         self.bar.update(i + 1 - self.done)
         self.done = i + 1
