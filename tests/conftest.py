@@ -52,12 +52,6 @@ def rng():
 
 # ------------------------------------------------ jit backend (issue 3)
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "nojit: small tests that also run with NUMBA_DISABLE_JIT=1 "
-                   "(tests/test_jit.py runs them so in a subprocess)")
-
-
 try:
     from hypothesis import HealthCheck, settings
 except ImportError:  # pragma: no cover - hypothesis is a test extra
