@@ -5,31 +5,19 @@ numba primal and gram solvers, float64 and float32.
 Under ``--benchmark-disable`` each trains for 2 iterations; enabled, for
 500 (``fastdnn bench`` runs the seed's full 2500 and checks the targets).
 """
-import functools
-
 import numpy as np
 import pytest
 
-from fastdnn import jit, reference
-from fastdnn.registry import CAT, Shape
+from fastdnn.registry import CAT, REGISTRY, Shape
 
 from conftest import group
 
 TWO_LAYER = Shape((12288, 7, 1), 209)
 
-BACKENDS = {
-    "numpy": lambda model: getattr(reference, model),
-    "numba-primal": lambda model: functools.partial(getattr(jit, model),
-                                                    solver="primal"),
-    "numba-gram": lambda model: functools.partial(getattr(jit, model),
-                                                  solver="gram"),
-    "numba-auto": lambda model: getattr(jit, model),
-}
-
 CASES = [(model, dtype, backend)
          for model in ("L_layer_model", "two_layer_model")
          for dtype in ("float64", "float32")
-         for backend in BACKENDS]
+         for backend in REGISTRY[model]]
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +36,7 @@ def test_training(benchmark, cat_like, training_iterations, model, dtype,
     shape = CAT if model == "L_layer_model" else TWO_LAYER
     X, Y = cat_like
     X = np.ascontiguousarray(X, dtype=dtype)
-    train = BACKENDS[backend](model)
+    train = REGISTRY[model][backend]
     dims = list(shape.dims)
     train(X, Y, dims, 0.0075, 1)  # compile / load outside the timing
     benchmark.group = group(model, shape, dtype,

@@ -20,7 +20,8 @@ Operation names are the public function names; a function with an
 activation argument appears once per activation, as ``name[activation]``.
 Backends are ``"numpy"`` (:mod:`fastdnn.reference`) and ``"numba"``
 (:mod:`fastdnn.jit`, defaults); the training operations also have
-``"numba-primal"`` (``solver="primal"``).
+``"numba-primal"`` (``solver="primal"``) and ``"numba-gram"``
+(``solver="gram"``).
 """
 import functools
 from typing import NamedTuple
@@ -78,6 +79,8 @@ def _build():
         reg[name] = _per_backend(lambda mod, name=name: getattr(mod, name))
         reg[name]["numba-primal"] = functools.partial(
             getattr(jit, name), solver="primal")
+        reg[name]["numba-gram"] = functools.partial(
+            getattr(jit, name), solver="gram")
     return reg
 
 
