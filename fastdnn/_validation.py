@@ -416,3 +416,55 @@ def check_cost_input(AL, Y):
         raise ValueError("AL must have shape (1, m) (one sigmoid output "
                          "unit), got %s" % (AL.shape,))
     return AL, Y
+
+
+# ------------------------------------------- per-function argument checks
+# One function per public signature, so that both backends refuse bad input
+# with the same words.
+
+def check_activation_grad(dA, Z):
+    """``(dA, Z)`` of an activation's backward pass: same shape (n_l, m)."""
+    dA, Z = as_matrices([("dA", dA, "(n_l, m)"), ("cache", Z, "(n_l, m)")])
+    check_same_shape(dA, "dA", Z, "cache (Z)")
+    return dA, Z
+
+
+def check_linear_forward(A, W, b, a_name="A"):
+    """``(A, W, b)`` of ``Z = W A + b``, in one float dtype."""
+    A, W, b = as_matrices([(a_name, A, "(n_{l-1}, m)"),
+                           ("W", W, "(n_l, n_{l-1})"),
+                           ("b", b, "(n_l, 1)")])
+    check_linear_shapes(A, W, b, a_name)
+    return A, W, b
+
+
+def check_linear_backward(dZ, cache):
+    """``linear_backward``'s ``(dZ, (A_prev, W, b))``."""
+    A_prev, W, b = unpack_linear_cache(cache)
+    dZ, A_prev, W, b = as_matrices([("dZ", dZ, "(n_l, m)"),
+                                    ("A_prev", A_prev, "(n_{l-1}, m)"),
+                                    ("W", W, "(n_l, n_{l-1})"),
+                                    ("b", b, "(n_l, 1)")])
+    check_linear_shapes(A_prev, W, b, "A_prev")
+    if dZ.shape != (W.shape[0], A_prev.shape[1]):
+        raise ValueError("dZ must have shape (n_l, m) = %s to match the "
+                         "cache, got %s" % ((W.shape[0], A_prev.shape[1]),
+                                            dZ.shape))
+    return dZ, A_prev, W, b
+
+
+def check_activation_backward(dA, cache, activation, table):
+    """``linear_activation_backward``'s ``(dA, ((A_prev, W, b), Z),
+    activation)``."""
+    check_activation(activation, table)
+    A_prev, W, b, Z = unpack_activation_cache(cache)
+    dA, A_prev, W, b, Z = as_matrices([
+        ("dA", dA, "(n_l, m)"), ("A_prev", A_prev, "(n_{l-1}, m)"),
+        ("W", W, "(n_l, n_{l-1})"), ("b", b, "(n_l, 1)"),
+        ("Z", Z, "(n_l, m)")])
+    check_linear_shapes(A_prev, W, b, "A_prev")
+    if Z.shape != (W.shape[0], A_prev.shape[1]):
+        raise ValueError("the cache's Z must have shape (n_l, m) = %s, got %s"
+                         % ((W.shape[0], A_prev.shape[1]), Z.shape))
+    check_same_shape(dA, "dA", Z, "the cache's Z")
+    return dA, A_prev, W, b, Z

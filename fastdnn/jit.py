@@ -73,9 +73,7 @@ def relu(Z):
 
 
 def _activation_backward(dA, cache, act):
-    dA, Z = v.as_matrices([("dA", dA, "(n_l, m)"),
-                           ("cache", cache, "(n_l, m)")])
-    v.check_same_shape(dA, "dA", Z, "cache (Z)")
+    dA, Z = v.check_activation_grad(dA, cache)
     dA, Z = _c(dA), _c(Z)
     dZ = np.empty_like(dA)
     K.activation_backward_into(dA, Z, act, dZ)
@@ -133,10 +131,7 @@ def linear_forward(A, W, b):
     cache : tuple
         ``(A, W, b)`` for the backward pass.
     """
-    A, W, b = v.as_matrices([("A", A, "(n_{l-1}, m)"),
-                             ("W", W, "(n_l, n_{l-1})"),
-                             ("b", b, "(n_l, 1)")])
-    v.check_linear_shapes(A, W, b)
+    A, W, b = v.check_linear_forward(A, W, b)
     Z, (cache, _) = _forward(A, W, b, K.ACT_NONE)
     return Z, cache
 
@@ -158,10 +153,7 @@ def linear_activation_forward(A_prev, W, b, activation):
         ``((A_prev, W, b), Z)``.
     """
     v.check_activation(activation, ACTIVATIONS)
-    A_prev, W, b = v.as_matrices([("A_prev", A_prev, "(n_{l-1}, m)"),
-                                  ("W", W, "(n_l, n_{l-1})"),
-                                  ("b", b, "(n_l, 1)")])
-    v.check_linear_shapes(A_prev, W, b, "A_prev")
+    A_prev, W, b = v.check_linear_forward(A_prev, W, b, "A_prev")
     return _forward(A_prev, W, b, _ACT[activation])
 
 
@@ -252,16 +244,7 @@ def linear_backward(dZ, cache):
     db : ndarray of shape (n_l, 1)
         Row sums of ``dZ`` over ``m``.
     """
-    A_prev, W, b = v.unpack_linear_cache(cache)
-    dZ, A_prev, W, b = v.as_matrices([("dZ", dZ, "(n_l, m)"),
-                                      ("A_prev", A_prev, "(n_{l-1}, m)"),
-                                      ("W", W, "(n_l, n_{l-1})"),
-                                      ("b", b, "(n_l, 1)")])
-    v.check_linear_shapes(A_prev, W, b, "A_prev")
-    if dZ.shape != (W.shape[0], A_prev.shape[1]):
-        raise ValueError("dZ must have shape (n_l, m) = %s to match the "
-                         "cache, got %s" % ((W.shape[0], A_prev.shape[1]),
-                                            dZ.shape))
+    dZ, A_prev, W, b = v.check_linear_backward(dZ, cache)
     # A linear "activation": dZ is dA.
     return _backward(dZ, ((A_prev, W, b), dZ), K.ACT_NONE)
 
@@ -281,17 +264,9 @@ def linear_activation_backward(dA, cache, activation):
     dA_prev, dW, db
         As :func:`linear_backward`.
     """
-    v.check_activation(activation, ACTIVATIONS)
-    A_prev, W, b, Z = v.unpack_activation_cache(cache)
-    dA, A_prev, W, b, Z = v.as_matrices([
-        ("dA", dA, "(n_l, m)"), ("A_prev", A_prev, "(n_{l-1}, m)"),
-        ("W", W, "(n_l, n_{l-1})"), ("b", b, "(n_l, 1)"),
-        ("Z", Z, "(n_l, m)")])
-    v.check_linear_shapes(A_prev, W, b, "A_prev")
-    if Z.shape != (W.shape[0], A_prev.shape[1]):
-        raise ValueError("the cache's Z must have shape (n_l, m) = %s, got %s"
-                         % ((W.shape[0], A_prev.shape[1]), Z.shape))
-    v.check_same_shape(dA, "dA", Z, "the cache's Z")
+    dA, A_prev, W, b, Z = v.check_activation_backward(dA, cache,
+                                                      activation,
+                                                      ACTIVATIONS)
     return _backward(dA, ((A_prev, W, b), Z), _ACT[activation])
 
 

@@ -77,9 +77,7 @@ def sigmoid_backward(dA, cache):
     dZ : ndarray of shape (n_l, m)
         ``dA * s * (1 - s)`` with ``s = sigmoid(Z)``.
     """
-    dA, Z = v.as_matrices([("dA", dA, "(n_l, m)"),
-                           ("cache", cache, "(n_l, m)")])
-    v.check_same_shape(dA, "dA", Z, "cache (Z)")
+    dA, Z = v.check_activation_grad(dA, cache)
     return _sigmoid_backward(dA, Z)
 
 
@@ -93,9 +91,7 @@ def relu_backward(dA, cache):
 
     Shapes as in :func:`sigmoid_backward`.
     """
-    dA, Z = v.as_matrices([("dA", dA, "(n_l, m)"),
-                           ("cache", cache, "(n_l, m)")])
-    v.check_same_shape(dA, "dA", Z, "cache (Z)")
+    dA, Z = v.check_activation_grad(dA, cache)
     return _relu_backward(dA, Z)
 
 
@@ -199,10 +195,7 @@ def linear_forward(A, W, b):
     cache : tuple
         ``(A, W, b)`` for the backward pass.
     """
-    A, W, b = v.as_matrices([("A", A, "(n_{l-1}, m)"),
-                             ("W", W, "(n_l, n_{l-1})"),
-                             ("b", b, "(n_l, 1)")])
-    v.check_linear_shapes(A, W, b)
+    A, W, b = v.check_linear_forward(A, W, b)
     return _linear_forward(A, W, b)
 
 
@@ -228,10 +221,7 @@ def linear_activation_forward(A_prev, W, b, activation):
         ``((A_prev, W, b), Z)``.
     """
     v.check_activation(activation, ACTIVATIONS)
-    A_prev, W, b = v.as_matrices([("A_prev", A_prev, "(n_{l-1}, m)"),
-                                  ("W", W, "(n_l, n_{l-1})"),
-                                  ("b", b, "(n_l, 1)")])
-    v.check_linear_shapes(A_prev, W, b, "A_prev")
+    A_prev, W, b = v.check_linear_forward(A_prev, W, b, "A_prev")
     return _linear_activation_forward(A_prev, W, b, activation)
 
 
@@ -338,16 +328,7 @@ def linear_backward(dZ, cache):
     db : ndarray of shape (n_l, 1)
         Row sums of ``dZ`` over ``m``.
     """
-    A_prev, W, b = v.unpack_linear_cache(cache)
-    dZ, A_prev, W, b = v.as_matrices([("dZ", dZ, "(n_l, m)"),
-                                      ("A_prev", A_prev, "(n_{l-1}, m)"),
-                                      ("W", W, "(n_l, n_{l-1})"),
-                                      ("b", b, "(n_l, 1)")])
-    v.check_linear_shapes(A_prev, W, b, "A_prev")
-    if dZ.shape != (W.shape[0], A_prev.shape[1]):
-        raise ValueError("dZ must have shape (n_l, m) = %s to match the "
-                         "cache, got %s" % ((W.shape[0], A_prev.shape[1]),
-                                            dZ.shape))
+    dZ, A_prev, W, b = v.check_linear_backward(dZ, cache)
     return _linear_backward(dZ, (A_prev, W, b))
 
 
@@ -375,17 +356,9 @@ def linear_activation_backward(dA, cache, activation):
     dA_prev, dW, db
         As :func:`linear_backward`.
     """
-    v.check_activation(activation, ACTIVATIONS)
-    A_prev, W, b, Z = v.unpack_activation_cache(cache)
-    dA, A_prev, W, b, Z = v.as_matrices([
-        ("dA", dA, "(n_l, m)"), ("A_prev", A_prev, "(n_{l-1}, m)"),
-        ("W", W, "(n_l, n_{l-1})"), ("b", b, "(n_l, 1)"),
-        ("Z", Z, "(n_l, m)")])
-    v.check_linear_shapes(A_prev, W, b, "A_prev")
-    if Z.shape != (W.shape[0], A_prev.shape[1]):
-        raise ValueError("the cache's Z must have shape (n_l, m) = %s, got %s"
-                         % ((W.shape[0], A_prev.shape[1]), Z.shape))
-    v.check_same_shape(dA, "dA", Z, "the cache's Z")
+    dA, A_prev, W, b, Z = v.check_activation_backward(dA, cache,
+                                                      activation,
+                                                      ACTIVATIONS)
     return _linear_activation_backward(dA, ((A_prev, W, b), Z), activation)
 
 
