@@ -352,13 +352,7 @@ def predict(X, y, parameters, print_accuracy=True):
     """
     X, parameters = v.check_model_input(X, parameters)
     probas, _ = _L_model_forward(X, parameters)
-    m = probas.shape[1]
-    p = (probas > 0.5).astype(np.float64)
-    if y is not None:
-        y = _ref._labels_row(y, m)
-        if print_accuracy:
-            print("Accuracy: " + str(np.sum(p == y) / m))
-    return p
+    return _ref._labels_from_probas(probas, y, print_accuracy)
 
 
 # ---------------------------------------------------------------- training

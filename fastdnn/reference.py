@@ -490,6 +490,11 @@ def predict(X, y, parameters, print_accuracy=True):
     """
     X, parameters = v.check_model_input(X, parameters)
     probas, _ = _L_model_forward(X, parameters)
+    return _labels_from_probas(probas, y, print_accuracy)
+
+
+def _labels_from_probas(probas, y, print_accuracy):
+    # Shared by every backend: only how probas is computed differs.
     m = probas.shape[1]
     p = (probas > 0.5).astype(np.float64)
     if y is not None:
