@@ -197,6 +197,153 @@ def forward_parallel(W, A, b, act, Z, Aout):
     _forward_finish(parts, b, act, Z, Aout)
 
 
+# ------------------------------------------------- forward, transposed input
+
+#: Slab of the n_{l-1} axis per pass of the transposed forward kernel: four
+#: rows of W and three of A_prev^T (7 x 2048 values) stay in L1/L2.
+FORWARD_T_SLAB = 2048
+
+
+@_serial_sum
+def _dot_4x3(W, AT, acc, i, j, k0, k1):
+    # acc[i:i+4, j:j+3] += W[i:i+4, k0:k1] . AT[j:j+3, k0:k1]^T: twelve
+    # independent sums along the contiguous axis, which LLVM keeps in twelve
+    # SIMD registers (7 loads for 12 multiply-adds; a 4x4 block spills).
+    w0 = W[i, k0:k1]
+    w1 = W[i + 1, k0:k1]
+    w2 = W[i + 2, k0:k1]
+    w3 = W[i + 3, k0:k1]
+    a0 = AT[j, k0:k1]
+    a1 = AT[j + 1, k0:k1]
+    a2 = AT[j + 2, k0:k1]
+    s00 = s01 = s02 = s10 = s11 = s12 = acc.dtype.type(0)
+    s20 = s21 = s22 = s30 = s31 = s32 = acc.dtype.type(0)
+    for k in range(k1 - k0):
+        x0 = a0[k]
+        x1 = a1[k]
+        x2 = a2[k]
+        y = w0[k]
+        s00 += y * x0
+        s01 += y * x1
+        s02 += y * x2
+        y = w1[k]
+        s10 += y * x0
+        s11 += y * x1
+        s12 += y * x2
+        y = w2[k]
+        s20 += y * x0
+        s21 += y * x1
+        s22 += y * x2
+        y = w3[k]
+        s30 += y * x0
+        s31 += y * x1
+        s32 += y * x2
+    acc[i, j] += s00
+    acc[i, j + 1] += s01
+    acc[i, j + 2] += s02
+    acc[i + 1, j] += s10
+    acc[i + 1, j + 1] += s11
+    acc[i + 1, j + 2] += s12
+    acc[i + 2, j] += s20
+    acc[i + 2, j + 1] += s21
+    acc[i + 2, j + 2] += s22
+    acc[i + 3, j] += s30
+    acc[i + 3, j + 1] += s31
+    acc[i + 3, j + 2] += s32
+
+
+@_serial_sum
+def _dot_1x3(W, AT, acc, i, j, k0, k1):
+    # The rows of W left over by the 4x3 blocks.
+    w0 = W[i, k0:k1]
+    a0 = AT[j, k0:k1]
+    a1 = AT[j + 1, k0:k1]
+    a2 = AT[j + 2, k0:k1]
+    s0 = s1 = s2 = acc.dtype.type(0)
+    for k in range(k1 - k0):
+        y = w0[k]
+        s0 += y * a0[k]
+        s1 += y * a1[k]
+        s2 += y * a2[k]
+    acc[i, j] += s0
+    acc[i, j + 1] += s1
+    acc[i, j + 2] += s2
+
+
+@_serial_sum
+def _dot_1x1(W, AT, acc, i, j, k0, k1):
+    # The columns left over by the 4x3 blocks.
+    w0 = W[i, k0:k1]
+    a0 = AT[j, k0:k1]
+    s = acc.dtype.type(0)
+    for k in range(k1 - k0):
+        s += w0[k] * a0[k]
+    acc[i, j] += s
+
+
+@_serial_sum
+def _forward_t_partial(W, AT, acc, k0, k1):
+    # acc = W[:, k0:k1] AT[:, k0:k1]^T as dot products along the contiguous
+    # n_{l-1} axis of both operands (A_prev^T is what makes that axis
+    # contiguous). The blocking depends on the shapes only, so each output
+    # is summed the same way whichever thread computes it.
+    n = W.shape[0]
+    m = AT.shape[0]
+    zero = acc.dtype.type(0)
+    for i in range(n):
+        for j in range(m):
+            acc[i, j] = zero
+    for kb in range(k0, k1, FORWARD_T_SLAB):
+        ke = min(k1, kb + FORWARD_T_SLAB)
+        i = 0
+        while i + 4 <= n:
+            j = 0
+            while j + 3 <= m:
+                _dot_4x3(W, AT, acc, i, j, kb, ke)
+                j += 3
+            while j < m:
+                for r in range(i, i + 4):
+                    _dot_1x1(W, AT, acc, r, j, kb, ke)
+                j += 1
+            i += 4
+        while i < n:
+            j = 0
+            while j + 3 <= m:
+                _dot_1x3(W, AT, acc, i, j, kb, ke)
+                j += 3
+            while j < m:
+                _dot_1x1(W, AT, acc, i, j, kb, ke)
+                j += 1
+            i += 1
+
+
+@_serial
+def forward_t_serial(W, AT, b, act, Z, Aout):
+    """:func:`forward_serial` given ``AT = A_prev^T`` (m, n_{l-1}),
+    C-contiguous: the layout of the course's ``X``
+    (``images.reshape(m, -1).T``) seen from the other side."""
+    n, K = W.shape
+    nck = _n_chunks(K)
+    step = (K + nck - 1) // nck
+    parts = np.empty((nck, n, AT.shape[0]), dtype=Z.dtype)
+    for c in range(nck):
+        _forward_t_partial(W, AT, parts[c], c * step, min(K, (c + 1) * step))
+    _forward_finish(parts, b, act, Z, Aout)
+
+
+@_parallel
+def forward_t_parallel(W, AT, b, act, Z, Aout):
+    """:func:`forward_t_serial` with the chunks of the n_{l-1} axis spread
+    over threads."""
+    n, K = W.shape
+    nck = _n_chunks(K)
+    step = (K + nck - 1) // nck
+    parts = np.empty((nck, n, AT.shape[0]), dtype=Z.dtype)
+    for c in prange(nck):
+        _forward_t_partial(W, AT, parts[c], c * step, min(K, (c + 1) * step))
+    _forward_finish(parts, b, act, Z, Aout)
+
+
 # ---------------------------------------------------------------- backward
 
 @_serial_sum
@@ -424,6 +571,14 @@ def forward(W, A, b, act, Z, Aout):
         forward_serial(W, A, b, act, Z, Aout)
 
 
+def forward_t(W, AT, b, act, Z, Aout):
+    """:func:`forward` given ``AT = A_prev^T``, C-contiguous (m, n_{l-1})."""
+    if W.size * AT.shape[0] >= cfg.PARALLEL_MIN_WORK and cfg.parallel_ok():
+        forward_t_parallel(W, AT, b, act, Z, Aout)
+    else:
+        forward_t_serial(W, AT, b, act, Z, Aout)
+
+
 def backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev):
     """Run :func:`backward_parallel` on big layers, else the serial kernel
     (identical results)."""
@@ -451,6 +606,8 @@ def warmup(dtypes=(np.float32, np.float64)):
             activation_backward_into(one, one, act, out)
         for kernel in (forward_serial, forward_parallel):
             kernel(W, one, b, ACT_RELU, out, out2)
+        for kernel in (forward_t_serial, forward_t_parallel):
+            kernel(W, np.ones((3, 2), dt), b, ACT_RELU, out, out2)
         dW = np.empty((2, 2), dt)
         for kernel in (backward_serial, backward_parallel):
             kernel(one, one, one, W, ACT_RELU, True, out, dW, b.copy(),

@@ -37,6 +37,10 @@ class PrimalSolver:
         dtype = X.dtype
         self.dtype = dtype
         self.X = np.ascontiguousarray(X)
+        # X^T, C-contiguous, for the first layer's forward pass: the
+        # transposed kernel sums along its contiguous axis (faster than row
+        # updates over X). Made once; X itself serves the backward pass.
+        self.XT = np.ascontiguousarray(X.T)
         self.Y = np.ascontiguousarray(Y, dtype=dtype)
         self.Ws = [np.array(W, dtype=dtype, order="C") for W in Ws]
         self.bs = [np.array(b, dtype=dtype, order="C") for b in bs]
@@ -68,13 +72,14 @@ class PrimalSolver:
         FloatingPointError.
         """
         L = len(self.Ws)
-        X, Y = self.X, self.Y
+        X, XT, Y = self.X, self.XT, self.Y
         Ws, bs, Zs, As = self.Ws, self.bs, self._Z, self._A
         dAs, dZs, dWs, dbs = self._dA, self._dZ, self._dW, self._db
         acts, lr = self._acts, self._lr
         for k in range(n):
-            A = X
-            for l in range(L):
+            K.forward_t(Ws[0], XT, bs[0], acts[0], Zs[0], As[0])
+            A = As[0]
+            for l in range(1, L):
                 K.forward(Ws[l], A, bs[l], acts[l], Zs[l], As[l])
                 A = As[l]
             cost = K.cost(A, Y, self._lo, self._hi)

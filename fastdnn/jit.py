@@ -109,10 +109,17 @@ def relu_backward(dA, cache):
 
 def _forward(A_prev, W, b, act):
     # Z and the activation in one pass over the output.
-    A_prev, W, b = _c(A_prev), _c(W), _c(b)
+    W, b = _c(W), _c(b)
     Z = np.empty((W.shape[0], A_prev.shape[1]), dtype=W.dtype)
     A = Z if act == K.ACT_NONE else np.empty_like(Z)
-    K.forward(W, A_prev, b, act, Z, A)
+    if A_prev.flags.f_contiguous and not A_prev.flags.c_contiguous:
+        # The course's X (images.reshape(m, -1).T) is Fortran-ordered: its
+        # transpose is C-contiguous without a copy, and the transposed
+        # kernel sums along that contiguous axis (the faster kernel).
+        K.forward_t(W, A_prev.T, b, act, Z, A)
+    else:
+        A_prev = _c(A_prev)
+        K.forward(W, A_prev, b, act, Z, A)
     return A, ((A_prev, W, b), Z)
 
 

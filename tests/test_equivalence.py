@@ -155,11 +155,20 @@ def _exactly_equal(got, want, where="result"):
 @pytest.mark.parametrize("how", ["F", "strided"])
 @pytest.mark.parametrize("op", OPERATIONS)
 def test_layout_does_not_change_results(op, how):
+    # A strided view is copied to C order: bit for bit the same result. A
+    # Fortran-ordered input of a forward pass (the course's X) goes to the
+    # transposed kernel, whose sums run in another order: the same result
+    # to rounding, and the same again on every call.
     for dtype in ("float64", "float32"):
         args = make_inputs(op, Shape((9, 6, 3, 1), 11), dtype, 5)
         want = REGISTRY[op]["numba"](*args)
-        got = REGISTRY[op]["numba"](*_relayout(args, how))
-        _exactly_equal(got, want, op)
+        moved = _relayout(args, how)
+        got = REGISTRY[op]["numba"](*moved)
+        if how == "strided":
+            _exactly_equal(got, want, op)
+        else:
+            _close(got, want, RTOL[np.dtype(dtype)], op)
+            _exactly_equal(REGISTRY[op]["numba"](*moved), got, op)
 
 
 # ------------------------------------------------ caches cross backends

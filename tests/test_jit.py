@@ -142,6 +142,38 @@ def test_parallel_and_serial_kernels_agree_bit_for_bit(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, n_prev, m", [
+    (1, 1, 1), (3, 2, 2), (4, 7, 3), (5, 2049, 4), (9, 4100, 7),
+    (20, 5000, 11)])
+def test_transposed_forward_kernel_against_numpy(dtype, n, n_prev, m):
+    # Every remainder of the 4x3 blocks (rows, columns), the slab and the
+    # chunk boundaries of the n_{l-1} axis; serial and parallel agree bit
+    # for bit, and a Fortran-ordered A_prev reaches this kernel through the
+    # public function.
+    rng = np.random.RandomState(n * 1000 + m)
+    W = rng.standard_normal((n, n_prev)).astype(dtype)
+    A_prev = np.asfortranarray(rng.standard_normal((n_prev, m))).astype(
+        dtype, order="F")
+    b = rng.standard_normal((n, 1)).astype(dtype)
+    want = W.astype(np.float64) @ A_prev.astype(np.float64) + b
+    scale = np.abs(W).astype(np.float64) @ np.abs(A_prev) + np.abs(b)
+    tol = 8 * np.finfo(dtype).eps * np.sqrt(n_prev)
+    outs = []
+    for kernel in (K.forward_t_serial, K.forward_t_parallel):
+        Z, A = np.empty((n, m), dtype), np.empty((n, m), dtype)
+        kernel(W, A_prev.T, b, K.ACT_RELU, Z, A)
+        assert np.all(np.abs(Z - want) <= tol * scale)
+        np.testing.assert_array_equal(A, np.maximum(Z, 0))
+        outs.append((Z, A))
+    for s, p in zip(*outs):
+        np.testing.assert_array_equal(s, p)
+    A, ((cached, _, _), Z) = jit.linear_activation_forward(A_prev, W, b,
+                                                           "relu")
+    assert cached is A_prev or np.shares_memory(cached, A_prev)
+    np.testing.assert_array_equal(Z, outs[0][0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_a_column_does_not_depend_on_its_block(dtype):
     # The forward kernel's column blocks depend on m; each column's value
     # must not (else the blocks' bounds would leak into the results).
