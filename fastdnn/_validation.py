@@ -429,12 +429,34 @@ def check_activation_grad(dA, Z):
     return dA, Z
 
 
-def check_linear_forward(A, W, b, a_name="A"):
-    """``(A, W, b)`` of ``Z = W A + b``, in one float dtype."""
+def check_finite_after(result, arr, name):
+    """The deferred finiteness check of a large input ``arr``.
+
+    A NaN or inf anywhere in the input of a matrix product reaches the
+    product (``0 * inf`` is NaN too), so a finite ``result`` proves ``arr``
+    finite without another pass over it. Otherwise ``arr`` is scanned and
+    :func:`check_finite`'s error raised; a finite ``arr`` means the result
+    overflowed, which is returned as numpy would.
+    """
+    if not np.isfinite(result).all():
+        check_finite(arr, name)
+
+
+def check_linear_forward(A, W, b, a_name="A", finite_A=True):
+    """``(A, W, b)`` of ``Z = W A + b``, in one float dtype.
+
+    Structure first (types, shapes), then values: W, b and, last, A, whose
+    check a caller may defer with ``finite_A=False`` to
+    :func:`check_finite_after` on Z (A is the large one: the cat images).
+    """
     A, W, b = as_matrices([(a_name, A, "(n_{l-1}, m)"),
                            ("W", W, "(n_l, n_{l-1})"),
-                           ("b", b, "(n_l, 1)")])
+                           ("b", b, "(n_l, 1)")], finite=False)
     check_linear_shapes(A, W, b, a_name)
+    check_finite(W, "W")
+    check_finite(b, "b")
+    if finite_A:
+        check_finite(A, a_name)
     return A, W, b
 
 
@@ -453,7 +475,8 @@ def check_linear_backward(dZ, cache):
     return dZ, A_prev, W, b
 
 
-def check_activation_backward(dA, cache, activation, table):
+def check_activation_backward(dA, cache, activation, table,
+                              finite_A_prev=True):
     """``linear_activation_backward``'s ``(dA, ((A_prev, W, b), Z),
     activation)``."""
     check_activation(activation, table)
@@ -461,10 +484,16 @@ def check_activation_backward(dA, cache, activation, table):
     dA, A_prev, W, b, Z = as_matrices([
         ("dA", dA, "(n_l, m)"), ("A_prev", A_prev, "(n_{l-1}, m)"),
         ("W", W, "(n_l, n_{l-1})"), ("b", b, "(n_l, 1)"),
-        ("Z", Z, "(n_l, m)")])
+        ("Z", Z, "(n_l, m)")], finite=False)
     check_linear_shapes(A_prev, W, b, "A_prev")
     if Z.shape != (W.shape[0], A_prev.shape[1]):
         raise ValueError("the cache's Z must have shape (n_l, m) = %s, got %s"
                          % ((W.shape[0], A_prev.shape[1]), Z.shape))
     check_same_shape(dA, "dA", Z, "the cache's Z")
+    # Values after structure, A_prev last (see check_linear_forward): dW
+    # carries any NaN or inf of A_prev, whatever the mask did to dZ.
+    for arr, name in ((dA, "dA"), (W, "W"), (b, "b"), (Z, "Z")):
+        check_finite(arr, name)
+    if finite_A_prev:
+        check_finite(A_prev, "A_prev")
     return dA, A_prev, W, b, Z

@@ -138,8 +138,9 @@ def linear_forward(A, W, b):
     cache : tuple
         ``(A, W, b)`` for the backward pass.
     """
-    A, W, b = v.check_linear_forward(A, W, b)
+    A, W, b = v.check_linear_forward(A, W, b, finite_A=False)
     Z, (cache, _) = _forward(A, W, b, K.ACT_NONE)
+    v.check_finite_after(Z, A, "A")
     return Z, cache
 
 
@@ -160,8 +161,12 @@ def linear_activation_forward(A_prev, W, b, activation):
         ``((A_prev, W, b), Z)``.
     """
     v.check_activation(activation, ACTIVATIONS)
-    A_prev, W, b = v.check_linear_forward(A_prev, W, b, "A_prev")
-    return _forward(A_prev, W, b, _ACT[activation])
+    A_prev, W, b = v.check_linear_forward(A_prev, W, b, "A_prev",
+                                          finite_A=False)
+    A, cache = _forward(A_prev, W, b, _ACT[activation])
+    # Z carries any NaN or inf of A_prev: no separate pass over it.
+    v.check_finite_after(cache[1], A_prev, "A_prev")
+    return A, cache
 
 
 def _L_model_forward(X, parameters):
@@ -271,10 +276,11 @@ def linear_activation_backward(dA, cache, activation):
     dA_prev, dW, db
         As :func:`linear_backward`.
     """
-    dA, A_prev, W, b, Z = v.check_activation_backward(dA, cache,
-                                                      activation,
-                                                      ACTIVATIONS)
-    return _backward(dA, ((A_prev, W, b), Z), _ACT[activation])
+    dA, A_prev, W, b, Z = v.check_activation_backward(
+        dA, cache, activation, ACTIVATIONS, finite_A_prev=False)
+    dA_prev, dW, db = _backward(dA, ((A_prev, W, b), Z), _ACT[activation])
+    v.check_finite_after(dW, A_prev, "A_prev")
+    return dA_prev, dW, db
 
 
 def L_model_backward(AL, Y, caches):

@@ -18,6 +18,9 @@ operations run ``shape.iterations`` iterations.
 
 Operation names are the public function names; a function with an
 activation argument appears once per activation, as ``name[activation]``.
+One operation is not a public function: ``first_layer_backward[relu]``, the
+relu mask + dW + db of a layer whose dA_prev is never used (the first one),
+as both training loops run it.
 Backends are ``"numpy"`` (:mod:`fastdnn.reference`) and ``"numba"``
 (:mod:`fastdnn.jit`, defaults); the training operations also have
 ``"numba-primal"`` (``solver="primal"``) and ``"numba-gram"``
@@ -28,6 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _validation
 from . import jit
 from . import reference
 
@@ -58,6 +62,28 @@ def _quiet_predict(module):
     return predict
 
 
+def _first_layer_backward_numpy(dA, cache):
+    # The course's relu_backward and linear_backward without dA_prev = W^T dZ,
+    # which the first layer never needs: relu mask + dW + db.
+    dA, A_prev, W, b, Z = _validation.check_activation_backward(
+        dA, cache, "relu", reference.ACTIVATIONS)
+    dZ = reference._relu_backward(dA, Z)
+    m = A_prev.shape[1]
+    dW = 1 / m * np.dot(dZ, A_prev.T)
+    db = 1 / m * np.sum(dZ, axis=1, keepdims=True)
+    return dW, db
+
+
+def _first_layer_backward_numba(dA, cache):
+    # The fused kernel as the training loop runs it on the first layer.
+    dA, A_prev, W, b, Z = _validation.check_activation_backward(
+        dA, cache, "relu", reference.ACTIVATIONS, finite_A_prev=False)
+    _, dW, db = jit._backward(dA, ((A_prev, W, b), Z), jit.K.ACT_RELU,
+                              need_dA_prev=False)
+    _validation.check_finite_after(dW, A_prev, "A_prev")
+    return dW, db
+
+
 def _per_backend(make):
     return {name: make(module) for name, module in BACKEND_MODULES.items()}
 
@@ -74,6 +100,9 @@ def _build():
             reg["%s[%s]" % (name, act)] = _per_backend(
                 lambda mod, name=name, act=act: functools.partial(
                     getattr(mod, name), activation=act))
+    reg["first_layer_backward[relu]"] = {
+        "numpy": _first_layer_backward_numpy,
+        "numba": _first_layer_backward_numba}
     reg["predict"] = _per_backend(_quiet_predict)
     for name in ("two_layer_model", "L_layer_model"):
         reg[name] = _per_backend(lambda mod, name=name: getattr(mod, name))
@@ -158,7 +187,8 @@ def make_inputs(operation, shape, dtype="float64", seed=0, scale=1.0):
     if base == "compute_cost":
         AL = reference.sigmoid(arr(1, m))[0]
         return AL, _labels(rng, m)
-    if base in ("linear_backward", "linear_activation_backward"):
+    if base in ("linear_backward", "linear_activation_backward",
+                "first_layer_backward"):
         p = _parameters(rng, (n0, n1), dtype, 1.0)
         cache = (arr(n0, m), p["W1"], p["b1"])
         if base == "linear_backward":

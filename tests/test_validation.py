@@ -282,3 +282,49 @@ def test_divergent_training_stops_with_iteration_and_advice(B):
                        match=r"iteration \d+.*try a smaller learning rate"):
         B.L_layer_model(X, Y, [5, 4, 1], learning_rate=1e6,
                         num_iterations=200)
+
+
+# ------------------------------------- the deferred check of large inputs
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_single_bad_value_in_A_prev_is_reported_after_the_kernel(
+        order, bad):
+    # The jit backend checks A_prev through the result (no extra pass);
+    # one bad value anywhere, even facing a zero column of W (0 * inf is
+    # NaN), must still give the reference's error.
+    from fastdnn import jit, reference
+    rng = np.random.RandomState(0)
+    W = rng.standard_normal((5, 300))
+    W[:, 123] = 0.0
+    b = np.zeros((5, 1))
+    for k, j in ((0, 0), (123, 4), (299, 6)):
+        A = np.array(rng.random_sample((300, 7)), order=order)
+        A[k, j] = bad
+        dA = np.ones((5, 7))
+        Z = np.ones((5, 7))
+        for call in (
+                lambda m: m.linear_forward(A, W, b),
+                lambda m: m.linear_activation_forward(A, W, b, "relu"),
+                lambda m: m.linear_activation_backward(
+                    dA, ((A, W, b), Z), "relu")):
+            messages = []
+            for module in (reference, jit):
+                with pytest.raises(ValueError) as info:
+                    call(module)
+                messages.append(str(info.value))
+            assert messages[0] == messages[1]
+            assert "contains" in messages[0] and "A" in messages[0]
+
+
+def test_an_overflowing_product_of_finite_inputs_is_not_an_input_error():
+    from fastdnn import jit, reference
+    A = np.full((2, 3), 1e200)
+    W = np.full((1, 2), 1e200)
+    b = np.zeros((1, 1))
+    with warnings.catch_warnings():  # numpy warns of the overflow
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want, _ = reference.linear_forward(A, W, b)
+    got, _ = jit.linear_forward(A, W, b)
+    assert np.isinf(want).all()
+    np.testing.assert_array_equal(got, want)
