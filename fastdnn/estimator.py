@@ -321,8 +321,10 @@ class DNNClassifier(*_BASES):
                 % (X.shape[1], type(self).__name__, self.n_features_in_))
         B = self._backend()
         dtype = self.parameters_["W1"].dtype
-        AL, _ = B.L_model_forward(np.ascontiguousarray(X.T, dtype=dtype),
-                                  self.parameters_)
+        # Samples in rows, C order: X.T is the network's (n_x, m) input in
+        # Fortran order, which the numba forward pass reads without a copy.
+        X = np.ascontiguousarray(X, dtype=dtype)
+        AL, _ = B.L_model_forward(X.T, self.parameters_)
         return np.asarray(AL).reshape(-1)
 
     def predict_proba(self, X):
