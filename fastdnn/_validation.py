@@ -442,22 +442,35 @@ def check_finite_after(result, arr, name):
         check_finite(arr, name)
 
 
-def check_linear_forward(A, W, b, a_name="A", finite_A=True):
+def check_linear_forward(A, W, b, a_name="A", finite=True):
     """``(A, W, b)`` of ``Z = W A + b``, in one float dtype.
 
-    Structure first (types, shapes), then values: W, b and, last, A, whose
-    check a caller may defer with ``finite_A=False`` to
-    :func:`check_finite_after` on Z (A is the large one: the cat images).
+    Structure first (types, shapes), then values, in the order of
+    :func:`check_linear_forward_values`. ``finite=False`` leaves the values to
+    the caller, who checks them through Z with
+    :func:`check_linear_forward_values` (Z carries any NaN or inf of the
+    three; A is the large one, the cat images).
     """
     A, W, b = as_matrices([(a_name, A, "(n_{l-1}, m)"),
                            ("W", W, "(n_l, n_{l-1})"),
                            ("b", b, "(n_l, 1)")], finite=False)
     check_linear_shapes(A, W, b, a_name)
+    if finite:
+        check_linear_forward_values(None, A, W, b, a_name)
+    return A, W, b
+
+
+def check_linear_forward_values(Z, A, W, b, a_name="A"):
+    """The values of ``Z = W A + b``'s inputs: W, then b, then A.
+
+    With ``Z`` given, a finite Z proves all three finite (see
+    :func:`check_finite_after`) and nothing is scanned.
+    """
+    if Z is not None and np.isfinite(Z).all():
+        return
     check_finite(W, "W")
     check_finite(b, "b")
-    if finite_A:
-        check_finite(A, a_name)
-    return A, W, b
+    check_finite(A, a_name)
 
 
 def check_linear_backward(dZ, cache):

@@ -290,10 +290,18 @@ def _numba_training(X, Y, n, repeats, solver, dtype):
             "first_call": first}
 
 
+#: Pause before each timed block of :func:`_time_kernels_paired`. After a
+#: call, OpenBLAS's worker threads spin for up to ~0.1 s (and OpenMP's for
+#: a while) before they sleep; a block of the other library started at once
+#: would share the two cores with them.
+PAIR_PAUSE = 0.3
+
+
 def _time_kernels_paired(fns, args, repeats, block=0.1):
     """Median seconds per call of each of ``fns``, timed in alternating
     blocks of ~``block`` seconds so that a slow spell of the machine falls
-    on all of them alike."""
+    on all of them alike, each block after a pause of :data:`PAIR_PAUSE`
+    so that the other library's idle threads have stopped spinning."""
     per_block = []
     for fn in fns:
         fn(*args)
@@ -304,6 +312,7 @@ def _time_kernels_paired(fns, args, repeats, block=0.1):
     times = [[] for _ in fns]
     for _ in range(repeats):
         for fn, n, out in zip(fns, per_block, times):
+            time.sleep(PAIR_PAUSE)
             t0 = time.perf_counter()
             for _ in range(n):
                 fn(*args)

@@ -138,9 +138,9 @@ def linear_forward(A, W, b):
     cache : tuple
         ``(A, W, b)`` for the backward pass.
     """
-    A, W, b = v.check_linear_forward(A, W, b, finite_A=False)
+    A, W, b = v.check_linear_forward(A, W, b, finite=False)
     Z, (cache, _) = _forward(A, W, b, K.ACT_NONE)
-    v.check_finite_after(Z, A, "A")
+    v.check_linear_forward_values(Z, A, W, b)
     return Z, cache
 
 
@@ -162,10 +162,10 @@ def linear_activation_forward(A_prev, W, b, activation):
     """
     v.check_activation(activation, ACTIVATIONS)
     A_prev, W, b = v.check_linear_forward(A_prev, W, b, "A_prev",
-                                          finite_A=False)
+                                          finite=False)
     A, cache = _forward(A_prev, W, b, _ACT[activation])
-    # Z carries any NaN or inf of A_prev: no separate pass over it.
-    v.check_finite_after(cache[1], A_prev, "A_prev")
+    # Z carries any NaN or inf of the inputs: no separate pass over them.
+    v.check_linear_forward_values(cache[1], A_prev, W, b, "A_prev")
     return A, cache
 
 

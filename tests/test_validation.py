@@ -328,3 +328,30 @@ def test_an_overflowing_product_of_finite_inputs_is_not_an_input_error():
     got, _ = jit.linear_forward(A, W, b)
     assert np.isinf(want).all()
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("where", ["W", "b", "W and A", "b and A"])
+def test_forward_values_are_checked_in_order_through_Z(where):
+    # W, then b, then A: the reference's order, also when the jit backend
+    # finds the bad value through Z.
+    from fastdnn import jit, reference
+    rng = np.random.RandomState(1)
+    A = rng.random_sample((50, 6))
+    W = rng.standard_normal((4, 50))
+    b = np.zeros((4, 1))
+    if "W" in where:
+        W[2, 7] = np.inf
+    if "b" in where:
+        b[3, 0] = np.nan
+    if "A" in where:
+        A[9, 1] = np.nan
+    messages = []
+    for module in (reference, jit):
+        for call in (lambda: module.linear_forward(A, W, b),
+                     lambda: module.linear_activation_forward(
+                         np.asfortranarray(A), W, b, "sigmoid")):
+            with pytest.raises(ValueError) as info:
+                call()
+            messages.append(str(info.value))
+    assert len(set(m.replace("A_prev", "A") for m in messages)) == 1
+    assert messages[0].startswith(where.split()[0] + " contains")
