@@ -250,7 +250,7 @@ def _numpy_worker(spec):
     for key, op, layout, _ in KERNELS:
         for dtype in ("float64", "float32"):
             out["kernels"]["%s|%s" % (key, dtype)] = _time_kernel(
-                REGISTRY[op]["numpy"], _kernel_args(op, layout, dtype),
+                REGISTRY[op]["numpy-raw"], _kernel_args(op, layout, dtype),
                 max(3, repeats))
     return out
 
@@ -329,7 +329,7 @@ def _numba_kernels(repeats):
         for dtype in ("float64", "float32"):
             args = _kernel_args(op, layout, dtype)
             nb, npy = _time_kernels_paired(
-                [REGISTRY[op]["numba"], REGISTRY[op]["numpy"]], args,
+                [REGISTRY[op]["numba"], REGISTRY[op]["numpy-raw"]], args,
                 max(5, 2 * repeats))
             out["%s|%s" % (key, dtype)] = (nb, npy)
     return out
@@ -624,10 +624,15 @@ def _markdown(res):
             _fmt(k["numpy_unset_ms"]), _fmt(k.get("numpy_paired_ms")),
             _fmt(k["numba_ms"]), _fmt(k["ratio_vs_f64"]),
             _fmt(k["ratio_same_dtype"])))
-    out += ["", "numpy as-is / unset: worker processes with the environment "
-            "as it is / without the OpenBLAS variables; numpy paired: this "
-            "process, timed in blocks alternating with numba's. Ratios are "
-            "against the fastest numpy figure."]
+    out += ["", "numpy: the course's expressions alone (`W @ A + b` then "
+            "relu; the relu mask, `dZ @ A.T / m` and the row sums), without "
+            "the argument checks of fastdnn's public functions; numba: the "
+            "public function, checks included. numpy as-is / unset: worker "
+            "processes with the environment as it is / without the "
+            "OpenBLAS variables; numpy paired: this process, timed in "
+            "blocks alternating with numba's (each after a pause that lets "
+            "the other library's threads go idle). Ratios are against the "
+            "fastest numpy figure."]
     if res.get("startup"):
         s = res["startup"]
         out += ["", "## Start-up (new process: import fastdnn + 1-iteration "

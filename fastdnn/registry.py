@@ -24,7 +24,9 @@ as both training loops run it.
 Backends are ``"numpy"`` (:mod:`fastdnn.reference`) and ``"numba"``
 (:mod:`fastdnn.jit`, defaults); the training operations also have
 ``"numba-primal"`` (``solver="primal"``) and ``"numba-gram"``
-(``solver="gram"``).
+(``solver="gram"``), and the layer operations ``"numpy-raw"``: the
+course's numpy expressions without any argument check, the baseline the
+kernels are timed against.
 """
 import functools
 from typing import NamedTuple
@@ -62,16 +64,21 @@ def _quiet_predict(module):
     return predict
 
 
-def _first_layer_backward_numpy(dA, cache):
+def _first_layer_backward_raw(dA, cache):
     # The course's relu_backward and linear_backward without dA_prev = W^T dZ,
     # which the first layer never needs: relu mask + dW + db.
-    dA, A_prev, W, b, Z = _validation.check_activation_backward(
-        dA, cache, "relu", reference.ACTIVATIONS)
+    (A_prev, W, b), Z = cache
     dZ = reference._relu_backward(dA, Z)
     m = A_prev.shape[1]
     dW = 1 / m * np.dot(dZ, A_prev.T)
     db = 1 / m * np.sum(dZ, axis=1, keepdims=True)
     return dW, db
+
+
+def _first_layer_backward_numpy(dA, cache):
+    dA, A_prev, W, b, Z = _validation.check_activation_backward(
+        dA, cache, "relu", reference.ACTIVATIONS)
+    return _first_layer_backward_raw(dA, ((A_prev, W, b), Z))
 
 
 def _first_layer_backward_numba(dA, cache):
@@ -103,6 +110,19 @@ def _build():
     reg["first_layer_backward[relu]"] = {
         "numpy": _first_layer_backward_numpy,
         "numba": _first_layer_backward_numba}
+    # "numpy-raw": the course's expressions alone, without the argument
+    # checks of the public functions: the baseline of the kernel benchmarks
+    # ("numpy's W @ A + b then relu").
+    reg["linear_forward"]["numpy-raw"] = reference._linear_forward
+    reg["linear_backward"]["numpy-raw"] = reference._linear_backward
+    for act in ACTIVATION_NAMES:
+        reg["linear_activation_forward[%s]" % act]["numpy-raw"] = (
+            functools.partial(reference._linear_activation_forward,
+                              activation=act))
+        reg["linear_activation_backward[%s]" % act]["numpy-raw"] = (
+            functools.partial(reference._linear_activation_backward,
+                              activation=act))
+    reg["first_layer_backward[relu]"]["numpy-raw"] = _first_layer_backward_raw
     reg["predict"] = _per_backend(_quiet_predict)
     for name in ("two_layer_model", "L_layer_model"):
         reg[name] = _per_backend(lambda mod, name=name: getattr(mod, name))
