@@ -79,3 +79,22 @@ def test_primal_target(benchmark, problem, reference_seconds, dtype,
                                  rounds=1, iterations=1)
     assert reference_seconds / seconds >= target * MARGIN, (
         reference_seconds, seconds)
+
+
+@pytest.fixture(scope="module")
+def kernel_times(enabled):
+    if not enabled:
+        pytest.skip("timing targets are checked only with --benchmark-enable")
+    return bench._numba_kernels(3)
+
+
+@pytest.mark.parametrize("kind", ["forward", "backward"])
+@pytest.mark.parametrize("dtype,target", [("float64", 1.4),
+                                          ("float32", 2.0)])
+def test_kernel_target(kernel_times, kind, dtype, target):
+    # numba's public function (checks included) against the course's numpy
+    # expression in float64, both timed in this process (bench's pairing).
+    numba_seconds, _ = kernel_times["%s|%s" % (kind, dtype)]
+    _, numpy64 = kernel_times["%s|float64" % kind]
+    assert numpy64 / numba_seconds >= target * MARGIN, (
+        numpy64, numba_seconds)

@@ -793,6 +793,10 @@ def run(args):
                      "seconds": r["seconds"],
                      "cost_rel": _max_rel(r["costs"], ref_costs),
                      "first_call": r["first_call"]})
+    # The kernels before the peers: PyTorch leaves its own OpenMP runtime
+    # and thread pool in this process.
+    print("fused kernels ...", flush=True)
+    numba_k = _numba_kernels(repeats)
     if not args.no_peers:
         for dtype in ("float64", "float32"):
             try:
@@ -822,8 +826,6 @@ def run(args):
         r["ratio_unset"] = ref_unset_s / r["seconds"]
     res["training"] = rows
 
-    print("fused kernels ...", flush=True)
-    numba_k = _numba_kernels(repeats)
     kernels = []
     for key, op, layout, desc in KERNELS:
         # The fastest of the three numpy float64 measurements: in this
