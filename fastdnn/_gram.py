@@ -48,7 +48,7 @@ _JIT = dict(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
 #: Rows of Z1 and columns of K handled by one register block of the
 #: ``dZ1 K`` product; the arrays are padded to multiples of these with zeros.
 _BLOCK_ROWS = 4
-_BLOCK_COLS = 2
+_BLOCK_COLS = 3
 #: Up to this order K (m x m) stays in a 512 kB L2 cache in float64.
 _SMALL_M = 256
 
@@ -100,53 +100,58 @@ _MAX_K_BYTES = 2 * 1024 ** 3
 
 @njit(inline="always", **_JIT)
 def _z1_block(Z1, dZ1, K, c, zero, i, j):
-    """``Z1[i:i+4, j:j+2] -= c * dZ1[i:i+4] @ K[:, j:j+2]``: eight dot
-    products over one pass of four rows of dZ1 and two rows of K (K is
-    symmetric, so row j of K is column j)."""
+    """``Z1[i:i+4, j:j+3] -= c * dZ1[i:i+4] @ K[:, j:j+3]``: twelve dot
+    products over one pass of four rows of dZ1 and three rows of K (K is
+    symmetric, so row j of K is column j); twelve accumulators fill the
+    SIMD registers without spilling."""
     mp = K.shape[0]
     k0 = K[j]
     k1 = K[j + 1]
+    k2 = K[j + 2]
     d0 = dZ1[i]
     d1 = dZ1[i + 1]
     d2 = dZ1[i + 2]
     d3 = dZ1[i + 3]
-    s00 = zero
-    s01 = zero
-    s10 = zero
-    s11 = zero
-    s20 = zero
-    s21 = zero
-    s30 = zero
-    s31 = zero
+    s00 = s01 = s02 = s10 = s11 = s12 = zero
+    s20 = s21 = s22 = s30 = s31 = s32 = zero
     for k in range(mp):
         b0 = k0[k]
         b1 = k1[k]
+        b2 = k2[k]
         a = d0[k]
         s00 += a * b0
         s01 += a * b1
+        s02 += a * b2
         a = d1[k]
         s10 += a * b0
         s11 += a * b1
+        s12 += a * b2
         a = d2[k]
         s20 += a * b0
         s21 += a * b1
+        s22 += a * b2
         a = d3[k]
         s30 += a * b0
         s31 += a * b1
+        s32 += a * b2
     Z1[i, j] -= c * s00
     Z1[i, j + 1] -= c * s01
+    Z1[i, j + 2] -= c * s02
     Z1[i + 1, j] -= c * s10
     Z1[i + 1, j + 1] -= c * s11
+    Z1[i + 1, j + 2] -= c * s12
     Z1[i + 2, j] -= c * s20
     Z1[i + 2, j + 1] -= c * s21
+    Z1[i + 2, j + 2] -= c * s22
     Z1[i + 3, j] -= c * s30
     Z1[i + 3, j + 1] -= c * s31
+    Z1[i + 3, j + 2] -= c * s32
 
 
 @njit(**_JIT)
 def _z1_update(Z1, dZ1, K, c, zero):
     """``Z1 -= c * dZ1 @ K`` on padded arrays (rows a multiple of 4, K's
-    order a multiple of 2), in 4 x 2 register blocks."""
+    order a multiple of 3), in 4 x 3 register blocks."""
     n1p, mp = Z1.shape
     if mp <= _SMALL_M:
         # K fits in L2: keep four rows of dZ1 in L1 and sweep K.
