@@ -37,6 +37,7 @@ import numpy as np
 
 from . import _numba_config as cfg
 from . import _validation as v
+from ._kernels import _dot_4x3
 
 from numba import njit  # noqa: E402 (after _numba_config, which sets it up)
 
@@ -98,73 +99,24 @@ _MAX_K_BYTES = 2 * 1024 ** 3
 
 # ------------------------------------------------------------ compiled loop
 
-@njit(inline="always", **_JIT)
-def _z1_block(Z1, dZ1, K, c, zero, i, j):
-    """``Z1[i:i+4, j:j+3] -= c * dZ1[i:i+4] @ K[:, j:j+3]``: twelve dot
-    products over one pass of four rows of dZ1 and three rows of K (K is
-    symmetric, so row j of K is column j); twelve accumulators fill the
-    SIMD registers without spilling."""
-    mp = K.shape[0]
-    k0 = K[j]
-    k1 = K[j + 1]
-    k2 = K[j + 2]
-    d0 = dZ1[i]
-    d1 = dZ1[i + 1]
-    d2 = dZ1[i + 2]
-    d3 = dZ1[i + 3]
-    s00 = s01 = s02 = s10 = s11 = s12 = zero
-    s20 = s21 = s22 = s30 = s31 = s32 = zero
-    for k in range(mp):
-        b0 = k0[k]
-        b1 = k1[k]
-        b2 = k2[k]
-        a = d0[k]
-        s00 += a * b0
-        s01 += a * b1
-        s02 += a * b2
-        a = d1[k]
-        s10 += a * b0
-        s11 += a * b1
-        s12 += a * b2
-        a = d2[k]
-        s20 += a * b0
-        s21 += a * b1
-        s22 += a * b2
-        a = d3[k]
-        s30 += a * b0
-        s31 += a * b1
-        s32 += a * b2
-    Z1[i, j] -= c * s00
-    Z1[i, j + 1] -= c * s01
-    Z1[i, j + 2] -= c * s02
-    Z1[i + 1, j] -= c * s10
-    Z1[i + 1, j + 1] -= c * s11
-    Z1[i + 1, j + 2] -= c * s12
-    Z1[i + 2, j] -= c * s20
-    Z1[i + 2, j + 1] -= c * s21
-    Z1[i + 2, j + 2] -= c * s22
-    Z1[i + 3, j] -= c * s30
-    Z1[i + 3, j + 1] -= c * s31
-    Z1[i + 3, j + 2] -= c * s32
-
-
 @njit(**_JIT)
-def _z1_update(Z1, dZ1, K, c, zero):
+def _z1_update(Z1, dZ1, K, c):
     """``Z1 -= c * dZ1 @ K`` on padded arrays (rows a multiple of 4, K's
-    order a multiple of 3), in 4 x 3 register blocks."""
+    order a multiple of 3), in the 4 x 3 register blocks of the forward
+    kernel (K is symmetric: row j of K is column j)."""
     n1p, mp = Z1.shape
     if mp <= _SMALL_M:
         # K fits in L2: keep four rows of dZ1 in L1 and sweep K.
         for i in range(0, n1p, _BLOCK_ROWS):
             for j in range(0, mp, _BLOCK_COLS):
-                _z1_block(Z1, dZ1, K, c, zero, i, j)
+                _dot_4x3(dZ1, K, Z1, i, j, 0, mp, -c)
     else:
-        # K does not fit: read each pair of K's rows once and reuse it for
+        # K does not fit: read each three rows of K once and reuse them for
         # every block of dZ1, so that K is streamed from memory once per
         # iteration instead of n_1 / 4 times.
         for j in range(0, mp, _BLOCK_COLS):
             for i in range(0, n1p, _BLOCK_ROWS):
-                _z1_block(Z1, dZ1, K, c, zero, i, j)
+                _dot_4x3(dZ1, K, Z1, i, j, 0, mp, -c)
 
 
 @njit(**_JIT)
@@ -289,7 +241,7 @@ def _run(Z1, dZ1, S, K, dims, Wf, woff, bf, boff, A, Z, D, roff, Y,
             di = dZ1[i]
             for k in range(m):
                 si[k] += di[k]
-        _z1_update(Z1, dZ1, K, c, zero)
+        _z1_update(Z1, dZ1, K, c)
     return _OK
 
 

@@ -204,11 +204,13 @@ def forward_parallel(W, A, b, act, Z, Aout):
 FORWARD_T_SLAB = 2048
 
 
-@_serial_sum
-def _dot_4x3(W, AT, acc, i, j, k0, k1):
-    # acc[i:i+4, j:j+3] += W[i:i+4, k0:k1] . AT[j:j+3, k0:k1]^T: twelve
-    # independent sums along the contiguous axis, which LLVM keeps in twelve
-    # SIMD registers (7 loads for 12 multiply-adds; a 4x4 block spills).
+@numba.njit(inline="always", fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
+def _dot_4x3(W, AT, acc, i, j, k0, k1, scale):
+    # acc[i:i+4, j:j+3] += scale * (W[i:i+4, k0:k1] . AT[j:j+3, k0:k1]^T):
+    # twelve independent sums along the contiguous axis, which LLVM keeps in
+    # twelve SIMD registers (7 loads for 12 multiply-adds; a 4x4 block
+    # spills). scale is 1 here (exact) and -lr/m in the gram solver's Z1
+    # update.
     w0 = W[i, k0:k1]
     w1 = W[i + 1, k0:k1]
     w2 = W[i + 2, k0:k1]
@@ -238,18 +240,18 @@ def _dot_4x3(W, AT, acc, i, j, k0, k1):
         s30 += y * x0
         s31 += y * x1
         s32 += y * x2
-    acc[i, j] += s00
-    acc[i, j + 1] += s01
-    acc[i, j + 2] += s02
-    acc[i + 1, j] += s10
-    acc[i + 1, j + 1] += s11
-    acc[i + 1, j + 2] += s12
-    acc[i + 2, j] += s20
-    acc[i + 2, j + 1] += s21
-    acc[i + 2, j + 2] += s22
-    acc[i + 3, j] += s30
-    acc[i + 3, j + 1] += s31
-    acc[i + 3, j + 2] += s32
+    acc[i, j] += scale * s00
+    acc[i, j + 1] += scale * s01
+    acc[i, j + 2] += scale * s02
+    acc[i + 1, j] += scale * s10
+    acc[i + 1, j + 1] += scale * s11
+    acc[i + 1, j + 2] += scale * s12
+    acc[i + 2, j] += scale * s20
+    acc[i + 2, j + 1] += scale * s21
+    acc[i + 2, j + 2] += scale * s22
+    acc[i + 3, j] += scale * s30
+    acc[i + 3, j + 1] += scale * s31
+    acc[i + 3, j + 2] += scale * s32
 
 
 @_serial_sum
@@ -290,6 +292,7 @@ def _forward_t_partial(W, AT, acc, k0, k1):
     n = W.shape[0]
     m = AT.shape[0]
     zero = acc.dtype.type(0)
+    one = acc.dtype.type(1)
     for i in range(n):
         for j in range(m):
             acc[i, j] = zero
@@ -299,7 +302,7 @@ def _forward_t_partial(W, AT, acc, k0, k1):
         while i + 4 <= n:
             j = 0
             while j + 3 <= m:
-                _dot_4x3(W, AT, acc, i, j, kb, ke)
+                _dot_4x3(W, AT, acc, i, j, kb, ke, one)
                 j += 3
             while j < m:
                 for r in range(i, i + 4):
