@@ -171,32 +171,6 @@ def _forward_finish(parts, b, act, Z, Aout):
             Aout[i, j] = _activate(z, act)
 
 
-@_serial
-def forward_serial(W, A, b, act, Z, Aout):
-    """``Z = W A + b``, ``Aout = g(Z)``; W (n_l, n_{l-1}), A (n_{l-1}, m),
-    b (n_l, 1), Z and Aout (n_l, m)."""
-    n, K = W.shape
-    nck = _n_chunks(K)
-    step = (K + nck - 1) // nck
-    parts = np.empty((nck, n, A.shape[1]), dtype=Z.dtype)
-    for c in range(nck):
-        _forward_partial(W, A, parts[c], c * step, min(K, (c + 1) * step))
-    _forward_finish(parts, b, act, Z, Aout)
-
-
-@_parallel
-def forward_parallel(W, A, b, act, Z, Aout):
-    """:func:`forward_serial` with the chunks of the n_{l-1} axis spread
-    over threads (each a contiguous part of A)."""
-    n, K = W.shape
-    nck = _n_chunks(K)
-    step = (K + nck - 1) // nck
-    parts = np.empty((nck, n, A.shape[1]), dtype=Z.dtype)
-    for c in prange(nck):
-        _forward_partial(W, A, parts[c], c * step, min(K, (c + 1) * step))
-    _forward_finish(parts, b, act, Z, Aout)
-
-
 # ------------------------------------------------- forward, transposed input
 
 #: Slab of the n_{l-1} axis per pass of the transposed forward kernel: four
@@ -321,29 +295,46 @@ def _forward_t_partial(W, AT, acc, k0, k1):
 
 
 @_serial
-def forward_t_serial(W, AT, b, act, Z, Aout):
-    """:func:`forward_serial` given ``AT = A_prev^T`` (m, n_{l-1}),
-    C-contiguous: the layout of the course's ``X``
-    (``images.reshape(m, -1).T``) seen from the other side."""
+def _forward_chunk(W, A, part, k0, k1, transposed):
+    if transposed:
+        _forward_t_partial(W, A, part, k0, k1)
+    else:
+        _forward_partial(W, A, part, k0, k1)
+
+
+@_serial
+def forward_serial(W, A, b, act, Z, Aout, transposed):
+    """``Z = W A_prev + b``, ``Aout = g(Z)``; W (n_l, n_{l-1}), b (n_l, 1),
+    Z and Aout (n_l, m).
+
+    ``A`` is A_prev (n_{l-1}, m), or, when ``transposed``, A_prev^T (m,
+    n_{l-1}): the C-contiguous side of a Fortran-ordered A_prev such as the
+    course's ``X = images.reshape(m, -1).T``, summed along its contiguous
+    axis by the faster kernel.
+    """
     n, K = W.shape
+    m = A.shape[0] if transposed else A.shape[1]
     nck = _n_chunks(K)
     step = (K + nck - 1) // nck
-    parts = np.empty((nck, n, AT.shape[0]), dtype=Z.dtype)
+    parts = np.empty((nck, n, m), dtype=Z.dtype)
     for c in range(nck):
-        _forward_t_partial(W, AT, parts[c], c * step, min(K, (c + 1) * step))
+        _forward_chunk(W, A, parts[c], c * step, min(K, (c + 1) * step),
+                       transposed)
     _forward_finish(parts, b, act, Z, Aout)
 
 
 @_parallel
-def forward_t_parallel(W, AT, b, act, Z, Aout):
-    """:func:`forward_t_serial` with the chunks of the n_{l-1} axis spread
-    over threads."""
+def forward_parallel(W, A, b, act, Z, Aout, transposed):
+    """:func:`forward_serial` with the chunks of the n_{l-1} axis spread
+    over threads (each a contiguous part of A_prev)."""
     n, K = W.shape
+    m = A.shape[0] if transposed else A.shape[1]
     nck = _n_chunks(K)
     step = (K + nck - 1) // nck
-    parts = np.empty((nck, n, AT.shape[0]), dtype=Z.dtype)
+    parts = np.empty((nck, n, m), dtype=Z.dtype)
     for c in prange(nck):
-        _forward_t_partial(W, AT, parts[c], c * step, min(K, (c + 1) * step))
+        _forward_chunk(W, A, parts[c], c * step, min(K, (c + 1) * step),
+                       transposed)
     _forward_finish(parts, b, act, Z, Aout)
 
 
@@ -586,21 +577,15 @@ def update_into(P, G, lr, out):
 
 # ---------------------------------------------------------------- dispatch
 
-def forward(W, A, b, act, Z, Aout):
+def forward(W, A, b, act, Z, Aout, transposed=False):
     """Run :func:`forward_parallel` on big layers, else the serial kernel
-    (identical results)."""
-    if W.size * A.shape[1] >= cfg.PARALLEL_MIN_WORK and cfg.parallel_ok():
-        forward_parallel(W, A, b, act, Z, Aout)
+    (identical results). ``transposed``: A is A_prev^T (see
+    :func:`forward_serial`)."""
+    m = A.shape[0] if transposed else A.shape[1]
+    if W.size * m >= cfg.PARALLEL_MIN_WORK and cfg.parallel_ok():
+        forward_parallel(W, A, b, act, Z, Aout, transposed)
     else:
-        forward_serial(W, A, b, act, Z, Aout)
-
-
-def forward_t(W, AT, b, act, Z, Aout):
-    """:func:`forward` given ``AT = A_prev^T``, C-contiguous (m, n_{l-1})."""
-    if W.size * AT.shape[0] >= cfg.PARALLEL_MIN_WORK and cfg.parallel_ok():
-        forward_t_parallel(W, AT, b, act, Z, Aout)
-    else:
-        forward_t_serial(W, AT, b, act, Z, Aout)
+        forward_serial(W, A, b, act, Z, Aout, transposed)
 
 
 def backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev):
@@ -629,9 +614,7 @@ def warmup(dtypes=(np.float32, np.float64)):
             activation_into(one, act, out)
             activation_backward_into(one, one, act, out)
         for kernel in (forward_serial, forward_parallel):
-            kernel(W, one, b, ACT_RELU, out, out2)
-        for kernel in (forward_t_serial, forward_t_parallel):
-            kernel(W, np.ones((3, 2), dt), b, ACT_RELU, out, out2)
+            kernel(W, one, b, ACT_RELU, out, out2, False)
         dW = np.empty((2, 2), dt)
         for kernel in (backward_serial, backward_parallel):
             kernel(one, one, one, W, ACT_RELU, True, out, dW, b.copy(),

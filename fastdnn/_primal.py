@@ -77,7 +77,7 @@ class PrimalSolver:
         dAs, dZs, dWs, dbs = self._dA, self._dZ, self._dW, self._db
         acts, lr = self._acts, self._lr
         for k in range(n):
-            K.forward_t(Ws[0], XT, bs[0], acts[0], Zs[0], As[0])
+            K.forward(Ws[0], XT, bs[0], acts[0], Zs[0], As[0], True)
             A = As[0]
             for l in range(1, L):
                 K.forward(Ws[l], A, bs[l], acts[l], Zs[l], As[l])

@@ -116,7 +116,7 @@ def _forward(A_prev, W, b, act):
         # The course's X (images.reshape(m, -1).T) is Fortran-ordered: its
         # transpose is C-contiguous without a copy, and the transposed
         # kernel sums along that contiguous axis (the faster kernel).
-        K.forward_t(W, A_prev.T, b, act, Z, A)
+        K.forward(W, A_prev.T, b, act, Z, A, transposed=True)
     else:
         A_prev = _c(A_prev)
         K.forward(W, A_prev, b, act, Z, A)

@@ -132,7 +132,7 @@ def test_parallel_and_serial_kernels_agree_bit_for_bit(dtype):
     for fwd, bwd in ((K.forward_serial, K.backward_serial),
                      (K.forward_parallel, K.backward_parallel)):
         Zo, Ao = np.empty_like(Z), np.empty_like(Z)
-        fwd(W, A_prev, b, K.ACT_RELU, Zo, Ao)
+        fwd(W, A_prev, b, K.ACT_RELU, Zo, Ao, False)
         dZ, dW = np.empty_like(dA), np.empty_like(W)
         db, dAp = np.empty_like(b), np.empty_like(A_prev)
         bwd(dA, Z, A_prev, W, K.ACT_RELU, True, dZ, dW, db, dAp)
@@ -159,9 +159,9 @@ def test_transposed_forward_kernel_against_numpy(dtype, n, n_prev, m):
     scale = np.abs(W).astype(np.float64) @ np.abs(A_prev) + np.abs(b)
     tol = 8 * np.finfo(dtype).eps * np.sqrt(n_prev)
     outs = []
-    for kernel in (K.forward_t_serial, K.forward_t_parallel):
+    for kernel in (K.forward_serial, K.forward_parallel):
         Z, A = np.empty((n, m), dtype), np.empty((n, m), dtype)
-        kernel(W, A_prev.T, b, K.ACT_RELU, Z, A)
+        kernel(W, A_prev.T, b, K.ACT_RELU, Z, A, True)
         assert np.all(np.abs(Z - want) <= tol * scale)
         np.testing.assert_array_equal(A, np.maximum(Z, 0))
         outs.append((Z, A))
