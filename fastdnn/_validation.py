@@ -429,16 +429,20 @@ def check_activation_grad(dA, Z):
     return dA, Z
 
 
-def check_finite_after(result, arr, name):
-    """The deferred finiteness check of a large input ``arr``.
+def check_finite_after(result, *named):
+    """The deferred finiteness check of the inputs of a matrix product.
 
-    A NaN or inf anywhere in the input of a matrix product reaches the
-    product (``0 * inf`` is NaN too), so a finite ``result`` proves ``arr``
-    finite without another pass over it. Otherwise ``arr`` is scanned and
-    :func:`check_finite`'s error raised; a finite ``arr`` means the result
-    overflowed, which is returned as numpy would.
+    ``named`` is a sequence of ``(array, name)``. A NaN or inf anywhere in
+    the input of a matrix product reaches the product (``0 * inf`` is NaN
+    too), so a finite ``result`` proves them all finite without another
+    pass over them. Otherwise (or when ``result`` is None) they are scanned
+    in order and :func:`check_finite`'s error raised for the first bad one;
+    finite inputs mean the result overflowed, which is returned as numpy
+    would.
     """
-    if not np.isfinite(result).all():
+    if result is not None and np.isfinite(result).all():
+        return
+    for arr, name in named:
         check_finite(arr, name)
 
 
@@ -461,16 +465,9 @@ def check_linear_forward(A, W, b, a_name="A", finite=True):
 
 
 def check_linear_forward_values(Z, A, W, b, a_name="A"):
-    """The values of ``Z = W A + b``'s inputs: W, then b, then A.
-
-    With ``Z`` given, a finite Z proves all three finite (see
-    :func:`check_finite_after`) and nothing is scanned.
-    """
-    if Z is not None and np.isfinite(Z).all():
-        return
-    check_finite(W, "W")
-    check_finite(b, "b")
-    check_finite(A, a_name)
+    """The values of ``Z = W A + b``'s inputs, W, then b, then A, through
+    Z when it is given (see :func:`check_finite_after`)."""
+    check_finite_after(Z, (W, "W"), (b, "b"), (A, a_name))
 
 
 def check_linear_backward(dZ, cache):

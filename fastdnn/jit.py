@@ -279,7 +279,7 @@ def linear_activation_backward(dA, cache, activation):
     dA, A_prev, W, b, Z = v.check_activation_backward(
         dA, cache, activation, ACTIVATIONS, finite_A_prev=False)
     dA_prev, dW, db = _backward(dA, ((A_prev, W, b), Z), _ACT[activation])
-    v.check_finite_after(dW, A_prev, "A_prev")
+    v.check_finite_after(dW, (A_prev, "A_prev"))
     return dA_prev, dW, db
 
 

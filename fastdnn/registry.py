@@ -87,7 +87,7 @@ def _first_layer_backward_numba(dA, cache):
         dA, cache, "relu", reference.ACTIVATIONS, finite_A_prev=False)
     _, dW, db = jit._backward(dA, ((A_prev, W, b), Z), jit.K.ACT_RELU,
                               need_dA_prev=False)
-    _validation.check_finite_after(dW, A_prev, "A_prev")
+    _validation.check_finite_after(dW, (A_prev, "A_prev"))
     return dW, db
 
 
