@@ -198,23 +198,6 @@ def _time_training(train, n, repeats):
     return t1 + (tn - t1) * (ITERATIONS - 1) / (n - 1), times, result
 
 
-def _time_kernel(fn, args, repeats, block=0.1):
-    """Median seconds per call: ``repeats`` blocks of calls of ~``block``
-    seconds each."""
-    fn(*args)
-    t0 = time.perf_counter()
-    fn(*args)
-    once = max(time.perf_counter() - t0, 1e-7)
-    n = max(1, int(block / once))
-    per_call = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn(*args)
-        per_call.append((time.perf_counter() - t0) / n)
-    return _median(per_call)
-
-
 def _max_rel(costs, ref):
     costs, ref = np.asarray(costs, float), np.asarray(ref, float)
     n = min(len(costs), len(ref))
@@ -249,9 +232,9 @@ def _numpy_worker(spec):
            "costs": costs, "kernels": {}}
     for key, op, layout, _ in KERNELS:
         for dtype in ("float64", "float32"):
-            out["kernels"]["%s|%s" % (key, dtype)] = _time_kernel(
-                REGISTRY[op]["numpy-raw"], _kernel_args(op, layout, dtype),
-                max(3, repeats))
+            out["kernels"]["%s|%s" % (key, dtype)] = _time_kernels(
+                [REGISTRY[op]["numpy-raw"]], _kernel_args(op, layout, dtype),
+                max(3, repeats))[0]
     return out
 
 
@@ -290,18 +273,19 @@ def _numba_training(X, Y, n, repeats, solver, dtype):
             "first_call": first}
 
 
-#: Pause before each timed block of :func:`_time_kernels_paired`. After a
-#: call, OpenBLAS's worker threads spin for up to ~0.1 s (and OpenMP's for
-#: a while) before they sleep; a block of the other library started at once
-#: would share the two cores with them.
+#: Pause before each timed block of :func:`_time_kernels` when numpy and
+#: numba alternate. After a call, OpenBLAS's worker threads spin for up to
+#: ~0.1 s (and OpenMP's for a while) before they sleep; a block of the other
+#: library started at once would share the two cores with them.
 PAIR_PAUSE = 0.3
 
 
-def _time_kernels_paired(fns, args, repeats, block=0.1):
-    """Median seconds per call of each of ``fns``, timed in alternating
-    blocks of ~``block`` seconds so that a slow spell of the machine falls
-    on all of them alike, each block after a pause of :data:`PAIR_PAUSE`
-    so that the other library's idle threads have stopped spinning."""
+def _time_kernels(fns, args, repeats, block=0.1, pause=0.0):
+    """Median seconds per call of each of ``fns``: ``repeats`` blocks of
+    calls of ~``block`` seconds each, alternating between the functions so
+    that a slow spell of the machine falls on all of them alike, each block
+    after ``pause`` seconds (:data:`PAIR_PAUSE` when two libraries alternate,
+    so that the other one's idle threads have stopped spinning)."""
     per_block = []
     for fn in fns:
         fn(*args)
@@ -312,7 +296,8 @@ def _time_kernels_paired(fns, args, repeats, block=0.1):
     times = [[] for _ in fns]
     for _ in range(repeats):
         for fn, n, out in zip(fns, per_block, times):
-            time.sleep(PAIR_PAUSE)
+            if pause:
+                time.sleep(pause)
             t0 = time.perf_counter()
             for _ in range(n):
                 fn(*args)
@@ -328,9 +313,9 @@ def _numba_kernels(repeats):
     for key, op, layout, _ in KERNELS:
         for dtype in ("float64", "float32"):
             args = _kernel_args(op, layout, dtype)
-            nb, npy = _time_kernels_paired(
+            nb, npy = _time_kernels(
                 [REGISTRY[op]["numba"], REGISTRY[op]["numpy-raw"]], args,
-                max(5, 2 * repeats))
+                max(5, 2 * repeats), pause=PAIR_PAUSE)
             out["%s|%s" % (key, dtype)] = (nb, npy)
     return out
 
