@@ -406,7 +406,10 @@ def _train(X, Y, dims, learning_rate, num_iterations, print_cost, callback,
     L = len(dims) - 1
     Ws = [parameters["W" + str(l)].astype(dtype) for l in range(1, L + 1)]
     bs = [parameters["b" + str(l)].astype(dtype) for l in range(1, L + 1)]
-    X = np.ascontiguousarray(X, dtype=dtype)
+    # X keeps its layout: each solver makes the C-contiguous copies it needs
+    # (the primal solver wants X and X^T), and the course's Fortran-ordered
+    # X gives X^T without a copy.
+    X = np.asarray(X, dtype=dtype)
     Y = np.ascontiguousarray(Y, dtype=dtype)
     cls = _solver_class(solver, X.shape[0], X.shape[1], dims)
     state = cls(X, Y, Ws, bs, learning_rate)
