@@ -159,7 +159,9 @@ def _n_chunks(K):
 
 @_serial
 def _forward_finish(parts, b, act, Z, Aout):
-    nck, n, m = parts.shape
+    # parts may be wider than Z (padding of the transposed kernel).
+    nck = parts.shape[0]
+    n, m = Z.shape
     for i in range(n):
         bi = b[i, 0]
         for j in range(m):
@@ -173,9 +175,9 @@ def _forward_finish(parts, b, act, Z, Aout):
 
 # ------------------------------------------------- forward, transposed input
 
-#: Slab of the n_{l-1} axis per pass of the transposed forward kernel: four
-#: rows of W and three of A_prev^T (7 x 2048 values) stay in L1/L2.
-FORWARD_T_SLAB = 2048
+#: Slab of the n_{l-1} axis per pass of the transposed forward kernel: the
+#: slab of W (n_l x 3072) and three rows of A_prev^T stay in L2.
+FORWARD_T_SLAB = 3072
 
 
 @numba.njit(inline="always", fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
@@ -184,14 +186,17 @@ def _dot_4x3(W, AT, acc, i, j, k0, k1, scale):
     # twelve independent sums along the contiguous axis, which LLVM keeps in
     # twelve SIMD registers (7 loads for 12 multiply-adds; a 4x4 block
     # spills). scale is 1 here (exact) and -lr/m in the gram solver's Z1
-    # update.
+    # update. Rows of AT past its end are read as its last row, so that a
+    # last block of 1 or 2 columns runs as a full block; its extra columns
+    # land in the padding of acc, which is 3 * ceil(m / 3) wide.
+    last = AT.shape[0] - 1
     w0 = W[i, k0:k1]
     w1 = W[i + 1, k0:k1]
     w2 = W[i + 2, k0:k1]
     w3 = W[i + 3, k0:k1]
     a0 = AT[j, k0:k1]
-    a1 = AT[j + 1, k0:k1]
-    a2 = AT[j + 2, k0:k1]
+    a1 = AT[min(j + 1, last), k0:k1]
+    a2 = AT[min(j + 2, last), k0:k1]
     s00 = s01 = s02 = s10 = s11 = s12 = acc.dtype.type(0)
     s20 = s21 = s22 = s30 = s31 = s32 = acc.dtype.type(0)
     for k in range(k1 - k0):
@@ -230,11 +235,13 @@ def _dot_4x3(W, AT, acc, i, j, k0, k1, scale):
 
 @_serial_sum
 def _dot_1x3(W, AT, acc, i, j, k0, k1):
-    # The rows of W left over by the 4x3 blocks.
+    # The rows of W left over by the 4x3 blocks (AT's rows clipped as in
+    # _dot_4x3).
+    last = AT.shape[0] - 1
     w0 = W[i, k0:k1]
     a0 = AT[j, k0:k1]
-    a1 = AT[j + 1, k0:k1]
-    a2 = AT[j + 2, k0:k1]
+    a1 = AT[min(j + 1, last), k0:k1]
+    a2 = AT[min(j + 2, last), k0:k1]
     s0 = s1 = s2 = acc.dtype.type(0)
     for k in range(k1 - k0):
         y = w0[k]
@@ -246,52 +253,38 @@ def _dot_1x3(W, AT, acc, i, j, k0, k1):
     acc[i, j + 2] += s2
 
 
-@_serial_sum
-def _dot_1x1(W, AT, acc, i, j, k0, k1):
-    # The columns left over by the 4x3 blocks.
-    w0 = W[i, k0:k1]
-    a0 = AT[j, k0:k1]
-    s = acc.dtype.type(0)
-    for k in range(k1 - k0):
-        s += w0[k] * a0[k]
-    acc[i, j] += s
+@_exact
+def _padded_width(m):
+    """Width of the partial-sum buffers of the transposed forward kernel:
+    m rounded up to whole 3-column blocks."""
+    return m + (-m) % 3
 
 
 @_serial_sum
 def _forward_t_partial(W, AT, acc, k0, k1):
-    # acc = W[:, k0:k1] AT[:, k0:k1]^T as dot products along the contiguous
-    # n_{l-1} axis of both operands (A_prev^T is what makes that axis
-    # contiguous). The blocking depends on the shapes only, so each output
-    # is summed the same way whichever thread computes it.
+    # acc[:, :m] = W[:, k0:k1] AT[:, k0:k1]^T as dot products along the
+    # contiguous n_{l-1} axis of both operands (A_prev^T is what makes that
+    # axis contiguous); acc is _padded_width(m) wide. Each 3-row block of AT
+    # is read from memory once per slab and then serves every row block of
+    # W from L2. The blocking depends on the shapes only, so each output is
+    # summed the same way whichever thread computes it.
     n = W.shape[0]
-    m = AT.shape[0]
+    mp = acc.shape[1]
     zero = acc.dtype.type(0)
     one = acc.dtype.type(1)
     for i in range(n):
-        for j in range(m):
+        for j in range(mp):
             acc[i, j] = zero
     for kb in range(k0, k1, FORWARD_T_SLAB):
         ke = min(k1, kb + FORWARD_T_SLAB)
-        i = 0
-        while i + 4 <= n:
-            j = 0
-            while j + 3 <= m:
+        for j in range(0, mp, 3):
+            i = 0
+            while i + 4 <= n:
                 _dot_4x3(W, AT, acc, i, j, kb, ke, one)
-                j += 3
-            while j < m:
-                for r in range(i, i + 4):
-                    _dot_1x1(W, AT, acc, r, j, kb, ke)
-                j += 1
-            i += 4
-        while i < n:
-            j = 0
-            while j + 3 <= m:
+                i += 4
+            while i < n:
                 _dot_1x3(W, AT, acc, i, j, kb, ke)
-                j += 3
-            while j < m:
-                _dot_1x1(W, AT, acc, i, j, kb, ke)
-                j += 1
-            i += 1
+                i += 1
 
 
 @_serial
@@ -316,7 +309,7 @@ def forward_serial(W, A, b, act, Z, Aout, transposed):
     m = A.shape[0] if transposed else A.shape[1]
     nck = _n_chunks(K)
     step = (K + nck - 1) // nck
-    parts = np.empty((nck, n, m), dtype=Z.dtype)
+    parts = np.empty((nck, n, _padded_width(m)), dtype=Z.dtype)
     for c in range(nck):
         _forward_chunk(W, A, parts[c], c * step, min(K, (c + 1) * step),
                        transposed)
@@ -331,7 +324,7 @@ def forward_parallel(W, A, b, act, Z, Aout, transposed):
     m = A.shape[0] if transposed else A.shape[1]
     nck = _n_chunks(K)
     step = (K + nck - 1) // nck
-    parts = np.empty((nck, n, m), dtype=Z.dtype)
+    parts = np.empty((nck, n, _padded_width(m)), dtype=Z.dtype)
     for c in prange(nck):
         _forward_chunk(W, A, parts[c], c * step, min(K, (c + 1) * step),
                        transposed)
@@ -462,44 +455,78 @@ def _dZ_db(dA, Z, act, dZ, db):
 
 
 @_serial
+def _pack_rows(AT, k0, k1):
+    # A_prev[k0:k1] as a C-ordered block, read from A_prev^T (m, n_{l-1}),
+    # eight rows of A_prev^T at a time so that each read stays in a few
+    # cache lines. The dW block then runs on exactly the values, in exactly
+    # the order, of a C-ordered A_prev: both layouts give the same dW.
+    m = AT.shape[0]
+    buf = np.empty((k1 - k0, m), dtype=AT.dtype)
+    for j0 in range(0, m, 8):
+        j1 = min(m, j0 + 8)
+        for k in range(k0, k1):
+            for j in range(j0, j1):
+                buf[k - k0, j] = AT[j, k]
+    return buf
+
+
+@_serial_sum
+def _backward_block(dZ, A_prev, W, need_dA_prev, dW, dA_prev, k0, k1,
+                    transposed):
+    # Columns k0:k1 of dW (and rows of dA_prev). A C-ordered A_prev is
+    # touched first (see _touch_rows); A_prev^T is packed instead, which
+    # reads it from memory just as well.
+    touched = A_prev.dtype.type(0)
+    if transposed:
+        _dW_block(dZ, _pack_rows(A_prev, k0, k1), dW[:, k0:k1], 0, k1 - k0)
+    else:
+        touched = _touch_rows(A_prev, k0, k1)
+        _dW_block(dZ, A_prev, dW, k0, k1)
+    if need_dA_prev:
+        _dA_prev_block(W, dZ, dA_prev, k0, k1)
+    return touched
+
+
+@_serial
 def backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                    dA_prev):
+                    dA_prev, transposed):
     """One layer's backward pass.
 
     ``dZ = dA * g'(Z)``, ``dW = dZ A_prev^T / m``, ``db = rowsum(dZ) / m``
     and, when ``need_dA_prev``, ``dA_prev = W^T dZ``. dA, Z, dZ (n_l, m);
     A_prev and dA_prev (n_{l-1}, m); W and dW (n_l, n_{l-1}); db (n_l, 1).
+    When ``transposed``, ``A_prev`` is passed as A_prev^T (m, n_{l-1}), the
+    C-contiguous side of a Fortran-ordered A_prev such as the course's X;
+    dA_prev is (n_{l-1}, m) C-ordered either way.
     """
     _dZ_db(dA, Z, act, dZ, db)
-    K = A_prev.shape[0]
+    K = W.shape[1]
     nblocks = (K + BACKWARD_ROWS - 1) // BACKWARD_ROWS
-    touched = np.empty(nblocks, dtype=A_prev.dtype)
+    touched = np.empty(nblocks, dtype=W.dtype)
     for blk in range(nblocks):
         k0 = blk * BACKWARD_ROWS
-        k1 = min(K, k0 + BACKWARD_ROWS)
-        touched[blk] = _touch_rows(A_prev, k0, k1)
-        _dW_block(dZ, A_prev, dW, k0, k1)
-        if need_dA_prev:
-            _dA_prev_block(W, dZ, dA_prev, k0, k1)
+        touched[blk] = _backward_block(dZ, A_prev, W, need_dA_prev, dW,
+                                       dA_prev, k0,
+                                       min(K, k0 + BACKWARD_ROWS),
+                                       transposed)
     return touched.sum()
 
 
 @_parallel
 def backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                      dA_prev):
+                      dA_prev, transposed):
     """:func:`backward_serial` with the row blocks of A_prev spread over
     threads."""
     _dZ_db(dA, Z, act, dZ, db)
-    K = A_prev.shape[0]
+    K = W.shape[1]
     nblocks = (K + BACKWARD_ROWS - 1) // BACKWARD_ROWS
-    touched = np.empty(nblocks, dtype=A_prev.dtype)
+    touched = np.empty(nblocks, dtype=W.dtype)
     for blk in prange(nblocks):
         k0 = blk * BACKWARD_ROWS
-        k1 = min(K, k0 + BACKWARD_ROWS)
-        touched[blk] = _touch_rows(A_prev, k0, k1)
-        _dW_block(dZ, A_prev, dW, k0, k1)
-        if need_dA_prev:
-            _dA_prev_block(W, dZ, dA_prev, k0, k1)
+        touched[blk] = _backward_block(dZ, A_prev, W, need_dA_prev, dW,
+                                       dA_prev, k0,
+                                       min(K, k0 + BACKWARD_ROWS),
+                                       transposed)
     return touched.sum()
 
 
@@ -588,16 +615,18 @@ def forward(W, A, b, act, Z, Aout, transposed=False):
         forward_serial(W, A, b, act, Z, Aout, transposed)
 
 
-def backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev):
+def backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
+             transposed=False):
     """Run :func:`backward_parallel` on big layers, else the serial kernel
-    (identical results)."""
-    if (W.size * A_prev.shape[1] >= cfg.PARALLEL_MIN_WORK
+    (identical results). ``transposed``: A_prev is passed as A_prev^T (see
+    :func:`backward_serial`)."""
+    if (W.size * dZ.shape[1] >= cfg.PARALLEL_MIN_WORK
             and cfg.parallel_ok()):
         backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                          dA_prev)
+                          dA_prev, transposed)
     else:
         backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                        dA_prev)
+                        dA_prev, transposed)
 
 
 def warmup(dtypes=(np.float32, np.float64)):
@@ -617,8 +646,10 @@ def warmup(dtypes=(np.float32, np.float64)):
             kernel(W, one, b, ACT_RELU, out, out2, False)
         dW = np.empty((2, 2), dt)
         for kernel in (backward_serial, backward_parallel):
-            kernel(one, one, one, W, ACT_RELU, True, out, dW, b.copy(),
-                   out2)
+            for transposed in (False, True):
+                A_prev = one.T.copy() if transposed else one
+                kernel(one, one, A_prev, W, ACT_RELU, True, out, dW,
+                       b.copy(), out2, transposed)
         eps = np.finfo(dt).eps
         cost(row, row, dt.type(eps), dt.type(1) - dt.type(eps))
         dAL_into(row, row, np.empty_like(row))

@@ -227,14 +227,21 @@ def compute_cost(AL, Y):
 
 def _backward(dA, cache, act, need_dA_prev=True):
     (A_prev, W, b), Z = cache
-    dA, Z, A_prev, W = _c(dA), _c(Z), _c(A_prev), _c(W)
+    dA, Z, W = _c(dA), _c(Z), _c(W)
     dtype = W.dtype
     dZ = np.empty_like(dA)
     dW = np.empty_like(W)
     db = np.empty((W.shape[0], 1), dtype=dtype)
-    dA_prev = (np.empty_like(A_prev) if need_dA_prev
+    dA_prev = (np.empty(A_prev.shape, dtype=dtype) if need_dA_prev
                else np.empty((1, 1), dtype=dtype))
-    K.backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev)
+    if A_prev.flags.f_contiguous and not A_prev.flags.c_contiguous:
+        # The course's X, as in _forward: read through its C-contiguous
+        # transpose instead of a 20 MB copy per call.
+        K.backward(dA, Z, A_prev.T, W, act, need_dA_prev, dZ, dW, db,
+                   dA_prev, transposed=True)
+    else:
+        K.backward(dA, Z, _c(A_prev), W, act, need_dA_prev, dZ, dW, db,
+                   dA_prev)
     return (dA_prev if need_dA_prev else None), dW, db
 
 

@@ -135,7 +135,7 @@ def test_parallel_and_serial_kernels_agree_bit_for_bit(dtype):
         fwd(W, A_prev, b, K.ACT_RELU, Zo, Ao, False)
         dZ, dW = np.empty_like(dA), np.empty_like(W)
         db, dAp = np.empty_like(b), np.empty_like(A_prev)
-        bwd(dA, Z, A_prev, W, K.ACT_RELU, True, dZ, dW, db, dAp)
+        bwd(dA, Z, A_prev, W, K.ACT_RELU, True, dZ, dW, db, dAp, False)
         outs.append((Zo, Ao, dZ, dW, db, dAp))
     for s, p in zip(*outs):
         np.testing.assert_array_equal(s, p)
@@ -171,6 +171,45 @@ def test_transposed_forward_kernel_against_numpy(dtype, n, n_prev, m):
                                                            "relu")
     assert cached is A_prev or np.shares_memory(cached, A_prev)
     np.testing.assert_array_equal(Z, outs[0][0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, n_prev, m", [
+    (1, 1, 1), (3, 2, 9), (5, 65, 7), (20, 1000, 17), (9, 4100, 203)])
+def test_transposed_backward_equals_the_c_ordered_one(dtype, n, n_prev, m):
+    # A Fortran-ordered A_prev (the course's X) is read through its
+    # transpose, packed block by block: every remainder of the 64-row blocks,
+    # the 8-row packing and the 2x4 dot blocks; serial and parallel kernels;
+    # dW, db and dA_prev equal those of a C-ordered copy bit for bit, and
+    # match numpy.
+    rng = np.random.RandomState(n * 1000 + m)
+    W = rng.standard_normal((n, n_prev)).astype(dtype)
+    b = rng.standard_normal((n, 1)).astype(dtype)
+    F = np.asfortranarray(rng.standard_normal((n_prev, m)).astype(dtype))
+    C = np.ascontiguousarray(F)
+    Z = (W @ C + b).astype(dtype)
+    dA = rng.standard_normal((n, m)).astype(dtype)
+    outs = []
+    for A_prev in (C, F):
+        outs.append(jit.linear_activation_backward(dA, ((A_prev, W, b), Z),
+                                                   "relu"))
+    for transposed in (False, True):
+        A = F.T if transposed else C
+        for kernel in (K.backward_serial, K.backward_parallel):
+            dZ, dW = np.empty_like(dA), np.empty_like(W)
+            db, dAp = np.empty_like(b), np.empty_like(C)
+            kernel(dA, Z, A, W, K.ACT_RELU, True, dZ, dW, db, dAp,
+                   transposed)
+            outs.append((dAp, dW, db))
+    for out in outs[1:]:
+        for got, want in zip(out, outs[0]):
+            np.testing.assert_array_equal(got, want)
+    assert outs[1][0].flags.c_contiguous
+    ref = reference.linear_activation_backward(dA, ((F, W, b), Z), "relu")
+    tol = 8 * np.finfo(dtype).eps * np.sqrt(m)
+    for got, want in zip(outs[1], ref):
+        scale = np.max(np.abs(want)) + 1
+        assert np.max(np.abs(got - want)) <= tol * scale
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
