@@ -72,3 +72,18 @@ def test_help(capsys):
         bench.main(["--help"])
     assert exc.value.code == 0
     assert "--repeats" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("key,op,layout,desc", bench.KERNELS,
+                         ids=[k[0] for k in bench.KERNELS])
+def test_kernel_args_have_the_named_layout(key, op, layout, desc):
+    # The A_prev each kernel comparison runs on is laid out as its row says.
+    args = bench._kernel_args(op, layout, "float64")
+    if op.startswith("linear_activation_forward"):
+        A_prev = args[0]
+    else:
+        (A_prev, _, _), _ = args[1]
+    assert A_prev.shape == (12288, 209)
+    want = "F_CONTIGUOUS" if layout == "F" else "C_CONTIGUOUS"
+    assert A_prev.flags[want] and not (A_prev.flags.f_contiguous
+                                       and A_prev.flags.c_contiguous)

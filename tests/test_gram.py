@@ -194,7 +194,12 @@ def test_gram_pays():
     # The cat images: 12288 features, 209 examples.
     assert gram_pays(12288, 209, [12288, 20, 7, 5, 1])
     assert gram_pays(12288, 209)
-    # More examples than features: the primal form is cheaper.
+    # The break-even, m = 2 n_x (measured in the scaling benchmark).
+    assert gram_pays(512, 1000)
+    assert gram_pays(500, 1000)
+    assert not gram_pays(499, 1000)
+    assert not gram_pays(256, 1000)
+    # Many more examples than features: the primal form is cheaper.
     assert not gram_pays(100, 5000, [100, 20, 1])
     # K would not fit.
     assert not gram_pays(10 ** 7, 10 ** 6)
