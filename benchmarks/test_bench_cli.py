@@ -87,3 +87,18 @@ def test_kernel_args_have_the_named_layout(key, op, layout, desc):
     want = "F_CONTIGUOUS" if layout == "F" else "C_CONTIGUOUS"
     assert A_prev.flags[want] and not (A_prev.flags.f_contiguous
                                        and A_prev.flags.c_contiguous)
+
+
+def test_kernel_chart(tmp_path):
+    # Drawn from the kernel rows, with each target's time; nothing without
+    # kernel rows (e.g. a run that skipped them).
+    path = tmp_path / "k.png"
+    assert not bench._plot_kernels({"kernels": []}, str(path))
+    assert not path.exists()
+    rows = [{"key": key, "kernel": desc, "layout": layout, "dtype": dtype,
+             "numpy_ms": 3.0, "numpy_unset_ms": 3.5, "numpy_paired_ms": 4.0,
+             "numba_ms": 2.0}
+            for key, _, layout, desc in bench.KERNELS
+            for dtype in ("float64", "float32")]
+    assert bench._plot_kernels({"kernels": rows}, str(path))
+    assert path.stat().st_size > 1000

@@ -19,8 +19,9 @@ n_x (where gram stops paying, and whether ``solver="auto"`` switches there).
 
 Times are medians over ``--repeats``; compilation is kept out of them (a
 first call is made and reported on its own). Prints a table, and writes
-``bench.json``, ``bench.md`` and ``bench.png`` to ``--out``. ``--check``
-exits with status 1 when a target fails.
+``bench.json``, ``bench.md``, ``bench.png`` (training times) and
+``bench_kernels.png`` (kernel times against their targets) to ``--out``.
+``--check`` exits with status 1 when a target fails.
 
     python -m fastdnn.bench [--repeats N] [--quick] [--out DIR] [--data DIR]
                             [--check] [--no-peers]
@@ -694,6 +695,60 @@ def _plot(res, path):
     fig.savefig(path, dpi=110)
 
 
+#: The kernel rows that carry a target, and its ratio to numpy float64.
+_KERNEL_TARGETS = {("forward", "float64"): 1.4, ("forward", "float32"): 2.0,
+                   ("backward", "float64"): 1.4, ("backward", "float32"): 2.0}
+
+
+def _plot_kernels(res, path):
+    """Kernel milliseconds, numpy against numba, with each target's time;
+    False (and nothing written) when no kernel was measured."""
+    from matplotlib.figure import Figure
+
+    rows = res.get("kernels") or []
+    if not rows:
+        return False
+    fig = Figure(figsize=(9, 0.55 * len(rows) + 1.6))
+    ax = fig.add_subplot(1, 1, 1)
+    y = np.arange(len(rows))
+    numpy_ms = [min(k["numpy_ms"], k["numpy_unset_ms"], k["numpy_paired_ms"])
+                for k in rows]
+    numba_ms = [k["numba_ms"] for k in rows]
+    ax.barh(y - 0.2, numpy_ms, height=0.38, color="tab:gray",
+            label="numpy, same dtype (fastest of its measurements)")
+    ax.barh(y + 0.2, numba_ms, height=0.38, color="tab:blue",
+            label="fastdnn numba (public function, checks included)")
+    f64 = {k["key"]: min(k["numpy_ms"], k["numpy_unset_ms"],
+                         k["numpy_paired_ms"])
+           for k in rows if k["dtype"] == "float64"}
+    labelled = False
+    for i, k in enumerate(rows):
+        ratio = _KERNEL_TARGETS.get((k["key"], k["dtype"]))
+        if ratio and k["key"] in f64:
+            ax.plot([f64[k["key"]] / ratio] * 2, [i - 0.45, i + 0.45],
+                    color="tab:red", lw=2,
+                    label=None if labelled else "target: numpy float64 / "
+                                                "1.4 (float64), / 2 (float32)")
+            labelled = True
+        ax.text(numba_ms[i], i + 0.2, " %s ms" % _fmt(numba_ms[i], 3),
+                va="center", fontsize=7)
+    ax.set_yticks(y)
+    ax.set_yticklabels(["%s, %s\n%s" % (
+        k["kernel"].split(":")[0],
+        "the course's X (F order)" if k["layout"] == "F" else "C order",
+        k["dtype"]) for k in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("milliseconds per call (shorter is faster)")
+    ax.set_xlim(0, max(numpy_ms + numba_ms) * 1.2)
+    ax.set_title("Layer kernels at the cat shape (W 20x12288, A_prev "
+                 "12288x209)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.09),
+              ncol=2, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return True
+
+
 def _print_table(res):
     print("Training: seed's 4-layer model, %d iterations run (%s), medians "
           "of %d" % (res["iterations"], res["source"], res["repeats"]))
@@ -884,8 +939,8 @@ def _parser():
         prog="fastdnn bench",
         description="Benchmark the numba backend against the numpy "
                     "reference (and PyTorch / scikit-learn when installed)."
-                    " Prints a table; writes bench.json, bench.md and "
-                    "bench.png to --out.")
+                    " Prints a table; writes bench.json, bench.md, "
+                    "bench.png and bench_kernels.png to --out.")
     p.add_argument("--repeats", type=int, default=3,
                    help="timed repeats of each measurement; medians are "
                         "reported (default 3)")
@@ -893,7 +948,7 @@ def _parser():
                    help="%d training iterations (times scaled to 2500), "
                         "smaller scaling sizes" % QUICK_ITERATIONS)
     p.add_argument("--out", default="bench-results",
-                   help="folder for bench.json, bench.md and bench.png "
+                   help="folder for bench.json, bench.md and the PNG charts "
                         "(default ./bench-results)")
     p.add_argument("--data", default=None,
                    help="folder with the cat dataset (default "
@@ -931,10 +986,13 @@ def main(argv=None):
     with open(os.path.join(args.out, "bench.md"), "w") as f:
         f.write(_markdown(res))
     _plot(res, os.path.join(args.out, "bench.png"))
+    written = ["bench.json", "bench.md", "bench.png"]
+    if _plot_kernels(res, os.path.join(args.out, "bench_kernels.png")):
+        written.append("bench_kernels.png")
     print()
     _print_table(res)
-    print("\nwrote %s" % ", ".join(os.path.join(args.out, f) for f in (
-        "bench.json", "bench.md", "bench.png")))
+    print("\nwrote %s" % ", ".join(os.path.join(args.out, f)
+                                   for f in written))
     failed = [t for t in res["targets"] if t["status"] == "FAIL"]
     if args.check and failed:
         print("FAILED targets: %s" % ", ".join(t["key"] for t in failed))
