@@ -39,12 +39,13 @@ from . import _numba_config as cfg
 from . import _validation as v
 from ._kernels import _dot_4x3
 
-from numba import njit  # noqa: E402 (after _numba_config, which sets it up)
+from numba import njit, prange  # noqa: E402 (after _numba_config)
 
 # The blocked dot products of dZ1 K and every row reduction need
 # reassociation to vectorise (cfg.FASTMATH_SUM: reassoc + contract, never
 # nnan/ninf, so a NaN or an infinity is seen and reported).
 _JIT = dict(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
+_PARALLEL_JIT = dict(fastmath=cfg.FASTMATH_SUM, **cfg.PARALLEL_JIT_KW)
 
 #: Rows of Z1 and columns of K handled by one register block of the
 #: ``dZ1 K`` product; the arrays are padded to multiples of these with zeros.
@@ -52,6 +53,8 @@ _BLOCK_ROWS = 4
 _BLOCK_COLS = 3
 #: Up to this order K (m x m) stays in a 512 kB L2 cache in float64.
 _SMALL_M = 256
+#: Column chunks of the parallel Z1 update: fixed, never the thread count.
+_Z1_CHUNKS = 2
 
 #: Status codes of the compiled loop (``-1``: every iteration done).
 _OK = -1
@@ -100,28 +103,47 @@ _MAX_K_BYTES = 2 * 1024 ** 3
 # ------------------------------------------------------------ compiled loop
 
 @njit(**_JIT)
-def _z1_update(Z1, dZ1, K, c):
-    """``Z1 -= c * dZ1 @ K`` on padded arrays (rows a multiple of 4, K's
-    order a multiple of 3), in the 4 x 3 register blocks of the forward
-    kernel (K is symmetric: row j of K is column j)."""
+def _z1_update_cols(Z1, dZ1, K, c, j0, j1):
+    """``Z1[:, j0:j1] -= c * dZ1 @ K[:, j0:j1]`` on padded arrays (rows a
+    multiple of 4, K's order and j0, j1 multiples of 3), in the 4 x 3
+    register blocks of the forward kernel (K is symmetric: row j of K is
+    column j). Each block of Z1 is one _dot_4x3 call, whatever the order of
+    the calls, so any split of the columns gives the same Z1 bit for bit."""
     n1p, mp = Z1.shape
     if mp <= _SMALL_M:
         # K fits in L2: keep four rows of dZ1 in L1 and sweep K.
         for i in range(0, n1p, _BLOCK_ROWS):
-            for j in range(0, mp, _BLOCK_COLS):
+            for j in range(j0, j1, _BLOCK_COLS):
                 _dot_4x3(dZ1, K, Z1, i, j, 0, mp, -c)
     else:
         # K does not fit: read each three rows of K once and reuse them for
         # every block of dZ1, so that K is streamed from memory once per
         # iteration instead of n_1 / 4 times.
-        for j in range(0, mp, _BLOCK_COLS):
+        for j in range(j0, j1, _BLOCK_COLS):
             for i in range(0, n1p, _BLOCK_ROWS):
                 _dot_4x3(dZ1, K, Z1, i, j, 0, mp, -c)
 
 
 @njit(**_JIT)
+def _z1_update(Z1, dZ1, K, c):
+    """``Z1 -= c * dZ1 @ K`` (see :func:`_z1_update_cols`)."""
+    _z1_update_cols(Z1, dZ1, K, c, 0, Z1.shape[1])
+
+
+@njit(**_PARALLEL_JIT)
+def _z1_update_parallel(Z1, dZ1, K, c):
+    """:func:`_z1_update` with the columns in _Z1_CHUNKS chunks over
+    threads; the same Z1 bit for bit."""
+    nb = Z1.shape[1] // _BLOCK_COLS
+    for t in prange(_Z1_CHUNKS):
+        _z1_update_cols(Z1, dZ1, K, c,
+                        nb * t // _Z1_CHUNKS * _BLOCK_COLS,
+                        nb * (t + 1) // _Z1_CHUNKS * _BLOCK_COLS)
+
+
+@njit(**_JIT)
 def _run(Z1, dZ1, S, K, dims, Wf, woff, bf, boff, A, Z, D, roff, Y,
-         lr, inv_m, c, zero, one, eps, n, costs):
+         lr, inv_m, c, zero, one, eps, n, costs, parallel):
     """``n`` iterations: forward, cost, backward, update. Returns ``_OK``,
     or ``2 i`` if the cost of iteration ``i`` (0-based, this call) is not
     finite, ``2 i + 1`` if its dAL is not: nothing of iteration ``i`` is
@@ -241,7 +263,10 @@ def _run(Z1, dZ1, S, K, dims, Wf, woff, bf, boff, A, Z, D, roff, Y,
             di = dZ1[i]
             for k in range(m):
                 si[k] += di[k]
-        _z1_update(Z1, dZ1, K, c)
+        if parallel:
+            _z1_update_parallel(Z1, dZ1, K, c)
+        else:
+            _z1_update(Z1, dZ1, K, c)
     return _OK
 
 
@@ -385,6 +410,13 @@ class GramSolver:
                          t(self.learning_rate / m), t(0), t(1),
                          t(np.finfo(dtype).eps))
 
+    def _parallel(self):
+        # Two threads halve the Z1 update (~60 us of an iteration's ~75 at
+        # the cat shape) for ~5 us of thread-pool start per iteration.
+        n1p, mp = self._Z1.shape
+        return (n1p * mp * mp >= cfg.PARALLEL_MIN_WORK
+                and cfg.parallel_ok())
+
     def run(self, n, costs_out):
         """Advance ``n`` iterations; ``costs_out[i]`` gets the cost of the
         i-th (computed before that iteration's update).
@@ -408,7 +440,7 @@ class GramSolver:
         status = _run(self._Z1, self._dZ1, self._S, self._K, self._dims,
                       self._Wf, self._woff, self._bf, self._boff, self._A,
                       self._Z, self._D, self._roff, self._Y, *self._scalars,
-                      n, costs_out)
+                      n, costs_out, self._parallel())
         if status == _OK:
             self.iteration += n
             return

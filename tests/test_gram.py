@@ -5,7 +5,7 @@ training to 1e-9."""
 import numpy as np
 import pytest
 
-from fastdnn import reference
+from fastdnn import _gram, reference
 from fastdnn._gram import GramSolver, gram_pays
 
 from seed_values import COSTS_4_LAYER, TRAINING_TABLE
@@ -188,6 +188,43 @@ def test_bad_arguments():
         solver.run(5, np.empty(4))
     with pytest.raises(ValueError, match="costs_out"):
         solver.run(5, np.empty(5, dtype=np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n1p, mp", [(4, 3), (4, 6), (8, 9), (20, 210),
+                                     (12, 258), (20, 303)])
+def test_parallel_z1_update_is_the_serial_one_bit_for_bit(dtype, n1p, mp):
+    # Both branches (K in L2 or not), every chunk split of the 3-column
+    # blocks, including chunks with no block at all.
+    rng = np.random.RandomState(mp)
+    K = rng.standard_normal((mp, mp)).astype(dtype)
+    K = K + K.T
+    dZ1 = rng.standard_normal((n1p, mp)).astype(dtype)
+    Z1 = rng.standard_normal((n1p, mp)).astype(dtype)
+    serial, parallel = Z1.copy(), Z1.copy()
+    c = dtype(0.0075 / mp)
+    _gram._z1_update(serial, dZ1, K, c)
+    _gram._z1_update_parallel(parallel, dZ1, K, c)
+    np.testing.assert_array_equal(parallel, serial)
+    want = Z1.astype(np.float64) - float(c) * (dZ1.astype(np.float64) @ K)
+    np.testing.assert_allclose(serial, want,
+                               rtol=RTOL[np.dtype(dtype)], atol=1e-5)
+
+
+def test_training_is_the_same_with_and_without_threads(monkeypatch):
+    X, Y, Ws, bs = _problem([300, 20, 7, 1], 209, np.float64)
+    runs = []
+    for threads in (True, False):
+        monkeypatch.setattr(_gram.cfg, "parallel_ok", lambda t=threads: t)
+        solver = GramSolver(X, Y, Ws, bs, LR)
+        assert solver._parallel() is threads
+        costs = np.empty(50)
+        solver.run(50, costs)
+        runs.append((costs, solver.parameters()))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    for a, b in zip(runs[0][1][0] + runs[0][1][1],
+                    runs[1][1][0] + runs[1][1][1]):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_gram_pays():
