@@ -15,7 +15,9 @@ when :meth:`GramSolver.parameters` is called. One iteration costs about
 ``n_1 m^2`` multiply-adds for the first layer instead of the primal form's
 ``2 n_1 n_x m``; with the cat images (``n_x = 12288``, ``m = 209``) that is
 ~120 times less work. Layers 2..L are small and are trained as usual, in the
-same compiled loop.
+same compiled loop; the Z1 update runs on two threads in fixed column
+chunks (each block of Z1 computed by the same code whichever thread runs
+it, so the results are those of one thread, bit for bit).
 
 Limits, on purpose:
 
@@ -71,9 +73,9 @@ def gram_pays(n_x, m, layer_dims=None):
     Zen 3): m = 1000, n_x = 256 / 512 / 1024: primal 1.4 / 1.95 / 4.7 ms,
     gram 2.0 / 1.6 / 1.7 ms; m = 4000, n_x = 2048: 26 ms both. The
     break-even is where the flops put it, so the rule is ``m <= 2 n_x``
-    (the dual form's one core against the primal form's two is within the
-    noise of those measurements), and it refuses an m whose K would take
-    more than 2 GiB in float64.
+    (those gram times were measured with its Z1 update on one core; on two
+    it is faster still, which only moves the break-even in its favour), and
+    it refuses an m whose K would take more than 2 GiB in float64.
 
     Parameters
     ----------
