@@ -38,6 +38,20 @@ def _c(x):
     return np.ascontiguousarray(x)
 
 
+def _kernel_operand(A_prev):
+    """``(array, transposed)`` to hand a layer kernel for ``A_prev``.
+
+    The course's X (``images.reshape(m, -1).T``) is Fortran-ordered: its
+    transpose is C-contiguous without a copy, and the kernels' transposed
+    paths read it so (the forward one sums along that contiguous axis, the
+    backward one packs it block by block) instead of copying 20 MB per
+    call. Anything else goes to the kernels in C order.
+    """
+    if A_prev.flags.f_contiguous and not A_prev.flags.c_contiguous:
+        return A_prev.T, True
+    return _c(A_prev), False
+
+
 # ---------------------------------------------------------------- activations
 
 def _activation(Z, act):
@@ -112,15 +126,10 @@ def _forward(A_prev, W, b, act):
     W, b = _c(W), _c(b)
     Z = np.empty((W.shape[0], A_prev.shape[1]), dtype=W.dtype)
     A = Z if act == K.ACT_NONE else np.empty_like(Z)
-    if A_prev.flags.f_contiguous and not A_prev.flags.c_contiguous:
-        # The course's X (images.reshape(m, -1).T) is Fortran-ordered: its
-        # transpose is C-contiguous without a copy, and the transposed
-        # kernel sums along that contiguous axis (the faster kernel).
-        K.forward(W, A_prev.T, b, act, Z, A, transposed=True)
-    else:
-        A_prev = _c(A_prev)
-        K.forward(W, A_prev, b, act, Z, A)
-    return A, ((A_prev, W, b), Z)
+    operand, transposed = _kernel_operand(A_prev)
+    K.forward(W, operand, b, act, Z, A, transposed)
+    # The cache holds the caller's X itself, or the C copy the kernel read.
+    return A, ((A_prev if transposed else operand, W, b), Z)
 
 
 def linear_forward(A, W, b):
@@ -234,14 +243,9 @@ def _backward(dA, cache, act, need_dA_prev=True):
     db = np.empty((W.shape[0], 1), dtype=dtype)
     dA_prev = (np.empty(A_prev.shape, dtype=dtype) if need_dA_prev
                else np.empty((1, 1), dtype=dtype))
-    if A_prev.flags.f_contiguous and not A_prev.flags.c_contiguous:
-        # The course's X, as in _forward: read through its C-contiguous
-        # transpose instead of a 20 MB copy per call.
-        K.backward(dA, Z, A_prev.T, W, act, need_dA_prev, dZ, dW, db,
-                   dA_prev, transposed=True)
-    else:
-        K.backward(dA, Z, _c(A_prev), W, act, need_dA_prev, dZ, dW, db,
-                   dA_prev)
+    operand, transposed = _kernel_operand(A_prev)
+    K.backward(dA, Z, operand, W, act, need_dA_prev, dZ, dW, db, dA_prev,
+               transposed)
     return (dA_prev if need_dA_prev else None), dW, db
 
 
