@@ -97,7 +97,7 @@ def test_kernel_chart(tmp_path):
     assert not path.exists()
     rows = [{"key": key, "kernel": desc, "layout": layout, "dtype": dtype,
              "numpy_ms": 3.0, "numpy_unset_ms": 3.5, "numpy_paired_ms": 4.0,
-             "numba_ms": 2.0}
+             "numba_ms": 2.0, "ratio_vs_f64": 1.5}
             for key, _, layout, desc in bench.KERNELS
             for dtype in ("float64", "float32")]
     assert bench._plot_kernels({"kernels": rows}, str(path))

@@ -695,11 +695,6 @@ def _plot(res, path):
     fig.savefig(path, dpi=110)
 
 
-#: The kernel rows that carry a target, and its ratio to numpy float64.
-_KERNEL_TARGETS = {("forward", "float64"): 1.4, ("forward", "float32"): 2.0,
-                   ("backward", "float64"): 1.4, ("backward", "float32"): 2.0}
-
-
 def _plot_kernels(res, path):
     """Kernel milliseconds, numpy against numba, with each target's time;
     False (and nothing written) when no kernel was measured."""
@@ -714,21 +709,23 @@ def _plot_kernels(res, path):
     numpy_ms = [min(k["numpy_ms"], k["numpy_unset_ms"], k["numpy_paired_ms"])
                 for k in rows]
     numba_ms = [k["numba_ms"] for k in rows]
+    # The kernel targets of TARGETS ("fused_forward_float64", ...), each a
+    # ratio to the fastest numpy float64 time (= ratio_vs_f64 * numba_ms).
+    thresholds = {key: t for key, _, _, t in TARGETS
+                  if key.startswith("fused_")}
     ax.barh(y - 0.2, numpy_ms, height=0.38, color="tab:gray",
             label="numpy, same dtype (fastest of its measurements)")
     ax.barh(y + 0.2, numba_ms, height=0.38, color="tab:blue",
             label="fastdnn numba (public function, checks included)")
-    f64 = {k["key"]: min(k["numpy_ms"], k["numpy_unset_ms"],
-                         k["numpy_paired_ms"])
-           for k in rows if k["dtype"] == "float64"}
     labelled = False
     for i, k in enumerate(rows):
-        ratio = _KERNEL_TARGETS.get((k["key"], k["dtype"]))
-        if ratio and k["key"] in f64:
-            ax.plot([f64[k["key"]] / ratio] * 2, [i - 0.45, i + 0.45],
+        ratio = thresholds.get("fused_%s_%s" % (k["key"], k["dtype"]))
+        if ratio:
+            numpy64_ms = k["ratio_vs_f64"] * k["numba_ms"]
+            ax.plot([numpy64_ms / ratio] * 2, [i - 0.45, i + 0.45],
                     color="tab:red", lw=2,
-                    label=None if labelled else "target: numpy float64 / "
-                                                "1.4 (float64), / 2 (float32)")
+                    label=None if labelled else "target: numpy float64 "
+                                                "/ the ratio asked")
             labelled = True
         ax.text(numba_ms[i], i + 0.2, " %s ms" % _fmt(numba_ms[i], 3),
                 va="center", fontsize=7)
