@@ -24,6 +24,9 @@ from . import _numba_config as cfg
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 from numba import prange  # noqa: E402
+from numba.core import cgutils, types  # noqa: E402
+from numba.extending import intrinsic  # noqa: E402
+from llvmlite import ir  # noqa: E402
 
 ACT_NONE = 0
 ACT_RELU = 1
@@ -43,6 +46,38 @@ _serial = numba.njit(fastmath=cfg.FASTMATH_ELEMENTWISE, **cfg.JIT_KW)
 _serial_sum = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
 _exact = numba.njit(**cfg.JIT_KW)
 _parallel = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.PARALLEL_JIT_KW)
+
+
+# ---------------------------------------------------------------- prefetch
+
+def _prefetch_python(flat, p):
+    # NUMBA_DISABLE_JIT=1: a hint only, nothing to do.
+    pass
+
+
+@intrinsic
+def _prefetch_jit(typingctx, flat, p):
+    # LLVM's prefetch hint (read, keep in all cache levels, data) for the
+    # cache line holding flat[p]. Unlike a load, it does not hold up the
+    # instructions after it while the line is on its way from memory.
+    sig = types.void(flat, p)
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(
+            context, builder, args[0]).data
+        ptr = builder.bitcast(builder.gep(data, [args[1]]),
+                              ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+    return sig, codegen
+
+
+_prefetch = _prefetch_python if numba.config.DISABLE_JIT else _prefetch_jit
 
 
 # --------------------------------------------------------------- activations
@@ -334,15 +369,28 @@ def forward_parallel(W, A, b, act, Z, Aout, transposed):
 # ---------------------------------------------------------------- backward
 
 @_serial_sum
-def _dW_block(dZ, A_prev, dW, k0, k1):
+def _dW_block(dZ, A_prev, dW, k0, k1, p0, p1):
     # dW[:, k0:k1] = dZ A_prev[k0:k1].T / m: sums along the contiguous m
     # axis of both operands, 2 x 4 outputs at a time in independent scalar
     # accumulators (which LLVM turns into SIMD lanes under "reassoc"). The
     # loop order k-block outer, i inner reads each row of A_prev from memory
     # once.
+    #
+    # Meanwhile the cache lines of A_prev.flat[p0:p1] (the caller's next
+    # block) are prefetched, a few before each 2 x 4 block, so that memory
+    # delivers them while this block computes instead of after it. Spread
+    # out rather than issued in one burst, they never fill the core's queue
+    # of outstanding misses (a burst was slower than no prefetch at all).
     n, m = dZ.shape
     inv_m = dZ.dtype.type(1.0 / m)
     zero = dZ.dtype.type(0)
+    flat = A_prev.reshape(-1)
+    line = max(1, 64 // A_prev.itemsize)
+    slots = ((k1 - k0) // 4) * (n // 2)
+    per_slot = 0
+    if slots > 0:
+        per_slot = ((p1 - p0 + line - 1) // line + slots - 1) // slots
+    p = p0
     k = k0
     while k + 4 <= k1:
         a0 = A_prev[k]
@@ -351,6 +399,10 @@ def _dW_block(dZ, A_prev, dW, k0, k1):
         a3 = A_prev[k + 3]
         i = 0
         while i + 2 <= n:
+            for _ in range(per_slot):
+                if p < p1:
+                    _prefetch(flat, p)
+                    p += line
             d0 = dZ[i]
             d1 = dZ[i + 1]
             s00 = zero
@@ -471,20 +523,35 @@ def _pack_rows(AT, k0, k1):
 
 
 @_serial_sum
-def _backward_block(dZ, A_prev, W, need_dA_prev, dW, dA_prev, k0, k1,
-                    transposed):
-    # Columns k0:k1 of dW (and rows of dA_prev). A C-ordered A_prev is
-    # touched first (see _touch_rows); A_prev^T is packed instead, which
-    # reads it from memory just as well.
+def _backward_blocks(dZ, A_prev, W, need_dA_prev, dW, dA_prev, b0, b1,
+                     transposed):
+    # Row blocks b0:b1 of A_prev (columns of dW, rows of dA_prev), in order,
+    # on one thread. A C-ordered A_prev: the first block is touched (see
+    # _touch_rows), and each block's dW prefetches the next one. A_prev^T is
+    # packed block by block instead, which reads it from memory just as
+    # well.
+    K = W.shape[1]
+    m = dZ.shape[1]
     touched = A_prev.dtype.type(0)
-    if transposed:
-        _dW_block(dZ, _pack_rows(A_prev, k0, k1), dW[:, k0:k1], 0, k1 - k0)
-    else:
-        touched = _touch_rows(A_prev, k0, k1)
-        _dW_block(dZ, A_prev, dW, k0, k1)
-    if need_dA_prev:
-        _dA_prev_block(W, dZ, dA_prev, k0, k1)
+    for blk in range(b0, b1):
+        k0 = blk * BACKWARD_ROWS
+        k1 = min(K, k0 + BACKWARD_ROWS)
+        if transposed:
+            _dW_block(dZ, _pack_rows(A_prev, k0, k1), dW[:, k0:k1], 0,
+                      k1 - k0, 0, 0)
+        else:
+            if blk == b0:
+                touched += _touch_rows(A_prev, k0, k1)
+            k2 = min(K, k1 + BACKWARD_ROWS) if blk + 1 < b1 else k1
+            _dW_block(dZ, A_prev, dW, k0, k1, k1 * m, k2 * m)
+        if need_dA_prev:
+            _dA_prev_block(W, dZ, dA_prev, k0, k1)
     return touched
+
+
+@_exact
+def _n_backward_blocks(K):
+    return (K + BACKWARD_ROWS - 1) // BACKWARD_ROWS
 
 
 @_serial
@@ -500,33 +567,25 @@ def backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
     dA_prev is (n_{l-1}, m) C-ordered either way.
     """
     _dZ_db(dA, Z, act, dZ, db)
-    K = W.shape[1]
-    nblocks = (K + BACKWARD_ROWS - 1) // BACKWARD_ROWS
-    touched = np.empty(nblocks, dtype=W.dtype)
-    for blk in range(nblocks):
-        k0 = blk * BACKWARD_ROWS
-        touched[blk] = _backward_block(dZ, A_prev, W, need_dA_prev, dW,
-                                       dA_prev, k0,
-                                       min(K, k0 + BACKWARD_ROWS),
-                                       transposed)
-    return touched.sum()
+    return _backward_blocks(dZ, A_prev, W, need_dA_prev, dW, dA_prev, 0,
+                            _n_backward_blocks(W.shape[1]), transposed)
 
 
 @_parallel
 def backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                      dA_prev, transposed):
-    """:func:`backward_serial` with the row blocks of A_prev spread over
-    threads."""
+                      dA_prev, transposed, nthreads):
+    """:func:`backward_serial` with the row blocks of A_prev dealt out in
+    ``nthreads`` contiguous runs, one per thread (so that each block
+    prefetches the one its thread computes next). Each block is computed the
+    same way whichever run it falls in."""
     _dZ_db(dA, Z, act, dZ, db)
-    K = W.shape[1]
-    nblocks = (K + BACKWARD_ROWS - 1) // BACKWARD_ROWS
-    touched = np.empty(nblocks, dtype=W.dtype)
-    for blk in prange(nblocks):
-        k0 = blk * BACKWARD_ROWS
-        touched[blk] = _backward_block(dZ, A_prev, W, need_dA_prev, dW,
-                                       dA_prev, k0,
-                                       min(K, k0 + BACKWARD_ROWS),
-                                       transposed)
+    nblocks = _n_backward_blocks(W.shape[1])
+    nruns = max(1, min(nblocks, nthreads))
+    touched = np.empty(nruns, dtype=W.dtype)
+    for r in prange(nruns):
+        touched[r] = _backward_blocks(dZ, A_prev, W, need_dA_prev, dW,
+                                      dA_prev, r * nblocks // nruns,
+                                      (r + 1) * nblocks // nruns, transposed)
     return touched.sum()
 
 
@@ -623,7 +682,7 @@ def backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
     if (W.size * dZ.shape[1] >= cfg.PARALLEL_MIN_WORK
             and cfg.parallel_ok()):
         backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                          dA_prev, transposed)
+                          dA_prev, transposed, numba.get_num_threads())
     else:
         backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
                         dA_prev, transposed)
@@ -645,11 +704,12 @@ def warmup(dtypes=(np.float32, np.float64)):
         for kernel in (forward_serial, forward_parallel):
             kernel(W, one, b, ACT_RELU, out, out2, False)
         dW = np.empty((2, 2), dt)
-        for kernel in (backward_serial, backward_parallel):
-            for transposed in (False, True):
-                A_prev = one.T.copy() if transposed else one
-                kernel(one, one, A_prev, W, ACT_RELU, True, out, dW,
-                       b.copy(), out2, transposed)
+        for transposed in (False, True):
+            A_prev = one.T.copy() if transposed else one
+            args = (one, one, A_prev, W, ACT_RELU, True, out, dW, b.copy(),
+                    out2, transposed)
+            backward_serial(*args)
+            backward_parallel(*args, 2)
         eps = np.finfo(dt).eps
         cost(row, row, dt.type(eps), dt.type(1) - dt.type(eps))
         dAL_into(row, row, np.empty_like(row))

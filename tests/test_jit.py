@@ -129,16 +129,22 @@ def test_parallel_and_serial_kernels_agree_bit_for_bit(dtype):
     dA, ((A_prev, W, b), Z) = _big_layer(dtype)
     assert W.size * A_prev.shape[1] >= _numba_config.PARALLEL_MIN_WORK
     outs = []
-    for fwd, bwd in ((K.forward_serial, K.backward_serial),
-                     (K.forward_parallel, K.backward_parallel)):
+    # The parallel backward kernel in 1, 2, 3 and 5 runs of blocks (one per
+    # thread; each block prefetches the next of its run).
+    for fwd, bwd, extra in (
+            (K.forward_serial, K.backward_serial, ()),
+            *((K.forward_parallel, K.backward_parallel, (nthreads,))
+              for nthreads in (1, 2, 3, 5))):
         Zo, Ao = np.empty_like(Z), np.empty_like(Z)
         fwd(W, A_prev, b, K.ACT_RELU, Zo, Ao, False)
         dZ, dW = np.empty_like(dA), np.empty_like(W)
         db, dAp = np.empty_like(b), np.empty_like(A_prev)
-        bwd(dA, Z, A_prev, W, K.ACT_RELU, True, dZ, dW, db, dAp, False)
+        bwd(dA, Z, A_prev, W, K.ACT_RELU, True, dZ, dW, db, dAp, False,
+            *extra)
         outs.append((Zo, Ao, dZ, dW, db, dAp))
-    for s, p in zip(*outs):
-        np.testing.assert_array_equal(s, p)
+    for out in outs[1:]:
+        for s, p in zip(outs[0], out):
+            np.testing.assert_array_equal(s, p)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -195,11 +201,13 @@ def test_transposed_backward_equals_the_c_ordered_one(dtype, n, n_prev, m):
                                                    "relu"))
     for transposed in (False, True):
         A = F.T if transposed else C
-        for kernel in (K.backward_serial, K.backward_parallel):
+        for kernel, extra in ((K.backward_serial, ()),
+                              (K.backward_parallel, (2,)),
+                              (K.backward_parallel, (3,))):
             dZ, dW = np.empty_like(dA), np.empty_like(W)
             db, dAp = np.empty_like(b), np.empty_like(C)
             kernel(dA, Z, A, W, K.ACT_RELU, True, dZ, dW, db, dAp,
-                   transposed)
+                   transposed, *extra)
             outs.append((dAp, dW, db))
     for out in outs[1:]:
         for got, want in zip(out, outs[0]):
