@@ -12,9 +12,10 @@ Activations are passed as small integers, :data:`ACT_NONE`,
 every layer.
 
 Parallel kernels split their work into blocks whose bounds depend only on
-the shapes: row blocks of ``dW`` and ``dA_prev`` (independent outputs), and
-a fixed number of chunks of the n_{l-1} axis for ``Z = W A``, whose partial
-sums are added in a fixed order. Every output element is computed by the
+the shapes: row blocks of ``dW`` and ``dA_prev`` (independent outputs,
+dealt out to the threads in contiguous runs), and a fixed number of chunks
+of the n_{l-1} axis for ``Z = W A``, whose partial sums are added in a fixed
+order. Every output element is computed by the
 same instructions whichever thread runs its block, so results are identical
 for any thread count.
 """
