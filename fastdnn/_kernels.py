@@ -538,16 +538,32 @@ def _pack_rows(AT, k0, k1):
 
 
 @_serial_sum
+def _nonfinite_flag(dW, k0, k1):
+    # NaN when some value of dW[:, k0:k1] is NaN or inf (x - x is NaN
+    # exactly then; without the nnan/ninf fastmath flags LLVM may not fold
+    # it to 0), else 0. Run on each block just written, still in L1, it
+    # spares the caller a pass over the whole dW.
+    s = dW.dtype.type(0)
+    for i in range(dW.shape[0]):
+        row = dW[i, k0:k1]
+        for k in range(k1 - k0):
+            s += row[k] - row[k]
+    return s
+
+
+@_serial_sum
 def _backward_blocks(dZ, A_prev, W, need_dA_prev, dW, dA_prev, b0, b1,
                      transposed):
     # Row blocks b0:b1 of A_prev (columns of dW, rows of dA_prev), in order,
     # on one thread. A C-ordered A_prev: the first block is touched (see
     # _touch_rows), and each block's dW prefetches the next one. A_prev^T is
     # packed block by block instead, which reads it from memory just as
-    # well.
+    # well. Returns the sum of the touched values (which keeps the touch
+    # loads alive) and a flag that is NaN if some dW value is not finite.
     K = W.shape[1]
     m = dZ.shape[1]
     touched = A_prev.dtype.type(0)
+    flag = dW.dtype.type(0)
     for blk in range(b0, b1):
         k0 = blk * BACKWARD_ROWS
         k1 = min(K, k0 + BACKWARD_ROWS)
@@ -559,9 +575,10 @@ def _backward_blocks(dZ, A_prev, W, need_dA_prev, dW, dA_prev, b0, b1,
                 touched += _touch_rows(A_prev, k0, k1)
             k2 = min(K, k1 + BACKWARD_ROWS) if blk + 1 < b1 else k1
             _dW_block(dZ, A_prev, dW, k0, k1, k1 * m, k2 * m)
+        flag += _nonfinite_flag(dW, k0, k1)
         if need_dA_prev:
             _dA_prev_block(W, dZ, dA_prev, k0, k1)
-    return touched
+    return touched, flag
 
 
 @_exact
@@ -580,10 +597,15 @@ def backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
     When ``transposed``, ``A_prev`` is passed as A_prev^T (m, n_{l-1}), the
     C-contiguous side of a Fortran-ordered A_prev such as the course's X;
     dA_prev is (n_{l-1}, m) C-ordered either way.
+
+    Returns whether every value of dW is finite, and a value to ignore.
     """
     _dZ_db(dA, Z, act, dZ, db)
-    return _backward_blocks(dZ, A_prev, W, need_dA_prev, dW, dA_prev, 0,
-                            _n_backward_blocks(W.shape[1]), transposed)
+    touched, flag = _backward_blocks(dZ, A_prev, W, need_dA_prev, dW,
+                                     dA_prev, 0,
+                                     _n_backward_blocks(W.shape[1]),
+                                     transposed)
+    return flag == 0, touched
 
 
 @_parallel
@@ -597,11 +619,12 @@ def backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
     nblocks = _n_backward_blocks(W.shape[1])
     nruns = max(1, min(nblocks, nthreads))
     touched = np.empty(nruns, dtype=W.dtype)
+    flags = np.empty(nruns, dtype=W.dtype)
     for r in prange(nruns):
-        touched[r] = _backward_blocks(dZ, A_prev, W, need_dA_prev, dW,
-                                      dA_prev, r * nblocks // nruns,
-                                      (r + 1) * nblocks // nruns, transposed)
-    return touched.sum()
+        touched[r], flags[r] = _backward_blocks(
+            dZ, A_prev, W, need_dA_prev, dW, dA_prev, r * nblocks // nruns,
+            (r + 1) * nblocks // nruns, transposed)
+    return flags.sum() == 0, touched.sum()
 
 
 # ---------------------------------------------------------------- cost
@@ -693,14 +716,17 @@ def backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
              transposed=False):
     """Run :func:`backward_parallel` on big layers, else the serial kernel
     (identical results). ``transposed``: A_prev is passed as A_prev^T (see
-    :func:`backward_serial`)."""
+    :func:`backward_serial`). Returns whether every value of dW is
+    finite."""
     if (W.size * dZ.shape[1] >= cfg.PARALLEL_MIN_WORK
             and cfg.parallel_ok()):
-        backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                          dA_prev, transposed, numba.get_num_threads())
+        finite, _ = backward_parallel(dA, Z, A_prev, W, act, need_dA_prev,
+                                      dZ, dW, db, dA_prev, transposed,
+                                      numba.get_num_threads())
     else:
-        backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                        dA_prev, transposed)
+        finite, _ = backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ,
+                                    dW, db, dA_prev, transposed)
+    return bool(finite)
 
 
 def warmup(dtypes=(np.float32, np.float64)):

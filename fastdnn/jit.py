@@ -244,9 +244,9 @@ def _backward(dA, cache, act, need_dA_prev=True):
     dA_prev = (np.empty(A_prev.shape, dtype=dtype) if need_dA_prev
                else np.empty((1, 1), dtype=dtype))
     operand, transposed = _kernel_operand(A_prev)
-    K.backward(dA, Z, operand, W, act, need_dA_prev, dZ, dW, db, dA_prev,
-               transposed)
-    return (dA_prev if need_dA_prev else None), dW, db
+    dW_finite = K.backward(dA, Z, operand, W, act, need_dA_prev, dZ, dW, db,
+                           dA_prev, transposed)
+    return (dA_prev if need_dA_prev else None), dW, db, dW_finite
 
 
 def linear_backward(dZ, cache):
@@ -269,7 +269,7 @@ def linear_backward(dZ, cache):
     """
     dZ, A_prev, W, b = v.check_linear_backward(dZ, cache)
     # A linear "activation": dZ is dA.
-    return _backward(dZ, ((A_prev, W, b), dZ), K.ACT_NONE)
+    return _backward(dZ, ((A_prev, W, b), dZ), K.ACT_NONE)[:3]
 
 
 def linear_activation_backward(dA, cache, activation):
@@ -289,8 +289,10 @@ def linear_activation_backward(dA, cache, activation):
     """
     dA, A_prev, W, b, Z = v.check_activation_backward(
         dA, cache, activation, ACTIVATIONS, finite_A_prev=False)
-    dA_prev, dW, db = _backward(dA, ((A_prev, W, b), Z), _ACT[activation])
-    v.check_finite_after(dW, (A_prev, "A_prev"))
+    dA_prev, dW, db, dW_finite = _backward(dA, ((A_prev, W, b), Z),
+                                           _ACT[activation])
+    if not dW_finite:
+        v.check_finite_after(None, (A_prev, "A_prev"))
     return dA_prev, dW, db
 
 
@@ -317,7 +319,7 @@ def L_model_backward(AL, Y, caches):
     L = len(caches)
     act = K.ACT_SIGMOID
     for l in range(L, 0, -1):
-        dA, dW, db = _backward(dA, caches[l - 1], act)
+        dA, dW, db, _ = _backward(dA, caches[l - 1], act)
         grads["dA" + str(l - 1)] = dA
         grads["dW" + str(l)] = dW
         grads["db" + str(l)] = db

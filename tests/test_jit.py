@@ -179,6 +179,32 @@ def test_transposed_forward_kernel_against_numpy(dtype, n, n_prev, m):
     np.testing.assert_array_equal(Z, outs[0][0])
 
 
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("row, bad", [(0, np.nan), (130, np.inf),
+                                      (299, -np.inf), (None, None)])
+def test_backward_kernels_report_whether_dW_is_finite(transposed, row, bad):
+    # The flag the layer functions check instead of a pass over dW: a NaN
+    # or inf anywhere in A_prev (first, middle or last row block) reaches
+    # dW; serial and parallel kernels, both layouts. Without one, finite.
+    rng = np.random.RandomState(5)
+    n, n_prev, m = 5, 300, 7
+    W = rng.standard_normal((n, n_prev))
+    A = rng.standard_normal((n_prev, m))
+    if row is not None:
+        A[row, 3] = bad
+    dA = rng.standard_normal((n, m))
+    Z = np.abs(rng.standard_normal((n, m)))  # relu mask keeps all of dA
+    operand = np.ascontiguousarray(A.T) if transposed else A
+    for kernel, extra in ((K.backward_serial, ()),
+                          (K.backward_parallel, (2,))):
+        dZ, dW = np.empty_like(dA), np.empty_like(W)
+        finite, _ = kernel(dA, Z, operand, W, K.ACT_RELU, False, dZ, dW,
+                           np.empty((n, 1)), np.empty((1, 1)), transposed,
+                           *extra)
+        assert finite == (row is None)
+        assert finite == np.isfinite(dW).all()
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n, n_prev, m", [
     (1, 1, 1), (3, 2, 9), (5, 65, 7), (20, 1000, 17), (9, 4100, 203)])
