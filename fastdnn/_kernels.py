@@ -80,6 +80,16 @@ def _prefetch_jit(typingctx, flat, p):
 
 _prefetch = _prefetch_python if numba.config.DISABLE_JIT else _prefetch_jit
 
+#: Bytes per cache line (x86-64, and the unit of the touch and prefetch
+#: loops below).
+CACHE_LINE_BYTES = 64
+
+
+@_exact
+def _line_elements(a):
+    """Elements of ``a`` per cache line."""
+    return max(1, CACHE_LINE_BYTES // a.itemsize)
+
 
 # --------------------------------------------------------------- activations
 
@@ -386,7 +396,7 @@ def _dW_block(dZ, A_prev, dW, k0, k1, p0, p1):
     inv_m = dZ.dtype.type(1.0 / m)
     zero = dZ.dtype.type(0)
     flat = A_prev.reshape(-1)
-    line = max(1, 64 // A_prev.itemsize)
+    line = _line_elements(A_prev)
     slots = ((k1 - k0) // 4) * (n // 2)
     per_slot = 0
     if slots > 0:
@@ -470,7 +480,7 @@ def _touch_rows(A, k0, k1):
     # loop pull them in). The sum only keeps the loads alive.
     m = A.shape[1]
     flat = A.reshape(-1)
-    step = max(1, 64 // A.itemsize)
+    step = _line_elements(A)
     s = A.dtype.type(0)
     for p in range(k0 * m, k1 * m, step):
         s += flat[p]
@@ -524,7 +534,7 @@ def _pack_rows(AT, k0, k1):
     # a C-ordered A_prev: both layouts give the same dW.
     m, K = AT.shape
     flat = AT.reshape(-1)
-    line = max(1, 64 // AT.itemsize)
+    line = _line_elements(AT)
     buf = np.empty((k1 - k0, m), dtype=AT.dtype)
     for j in range(m):
         ahead = j + PACK_PREFETCH_ROWS

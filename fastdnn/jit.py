@@ -249,6 +249,16 @@ def _backward(dA, cache, act, need_dA_prev=True):
     return (dA_prev if need_dA_prev else None), dW, db, dW_finite
 
 
+def _backward_checked(dA, cache, act, need_dA_prev=True):
+    # _backward for callers that left A_prev's values unchecked: a NaN or
+    # inf in A_prev reaches dW, which the kernel reports, and only then is
+    # A_prev scanned, for check_finite's error.
+    dA_prev, dW, db, dW_finite = _backward(dA, cache, act, need_dA_prev)
+    if not dW_finite:
+        v.check_finite_after(None, (cache[0][0], "A_prev"))
+    return dA_prev, dW, db
+
+
 def linear_backward(dZ, cache):
     """Linear part of a layer's backward pass.
 
@@ -289,11 +299,7 @@ def linear_activation_backward(dA, cache, activation):
     """
     dA, A_prev, W, b, Z = v.check_activation_backward(
         dA, cache, activation, ACTIVATIONS, finite_A_prev=False)
-    dA_prev, dW, db, dW_finite = _backward(dA, ((A_prev, W, b), Z),
-                                           _ACT[activation])
-    if not dW_finite:
-        v.check_finite_after(None, (A_prev, "A_prev"))
-    return dA_prev, dW, db
+    return _backward_checked(dA, ((A_prev, W, b), Z), _ACT[activation])
 
 
 def L_model_backward(AL, Y, caches):

@@ -85,10 +85,8 @@ def _first_layer_backward_numba(dA, cache):
     # The fused kernel as the training loop runs it on the first layer.
     dA, A_prev, W, b, Z = _validation.check_activation_backward(
         dA, cache, "relu", reference.ACTIVATIONS, finite_A_prev=False)
-    _, dW, db, dW_finite = jit._backward(dA, ((A_prev, W, b), Z),
-                                         jit.K.ACT_RELU, need_dA_prev=False)
-    if not dW_finite:
-        _validation.check_finite_after(None, (A_prev, "A_prev"))
+    _, dW, db = jit._backward_checked(dA, ((A_prev, W, b), Z),
+                                      jit.K.ACT_RELU, need_dA_prev=False)
     return dW, db
 
 
