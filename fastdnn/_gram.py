@@ -175,9 +175,28 @@ def _run(Z1, dZ1, S, K, dims, Wf, woff, bf, boff, A, Z, D, roff, Y,
                 ar = A[roff[q] + i]
                 for k in range(m):
                     zr[k] = zero
-                for j in range(nin):
-                    w = Wf[woff[q] + i * nin + j]
-                    ap = A[roff[q - 1] + j]
+                # Four inputs per pass over the row: one load and store of
+                # zr per four multiply-adds instead of per one (~4 us of an
+                # iteration's ~55 at the cat shape, with the backward's).
+                w_i = woff[q] + i * nin
+                a_0 = roff[q - 1]
+                j = 0
+                while j + 4 <= nin:
+                    w0 = Wf[w_i + j]
+                    w1 = Wf[w_i + j + 1]
+                    w2 = Wf[w_i + j + 2]
+                    w3 = Wf[w_i + j + 3]
+                    a0 = A[a_0 + j]
+                    a1 = A[a_0 + j + 1]
+                    a2 = A[a_0 + j + 2]
+                    a3 = A[a_0 + j + 3]
+                    for k in range(m):
+                        zr[k] += ((w0 * a0[k] + w1 * a1[k])
+                                  + (w2 * a2[k] + w3 * a3[k]))
+                    j += 4
+                for j in range(j, nin):
+                    w = Wf[w_i + j]
+                    ap = A[a_0 + j]
                     for k in range(m):
                         zr[k] += w * ap[k]
                 b = bf[boff[q] + i]
@@ -238,9 +257,26 @@ def _run(Z1, dZ1, S, K, dims, Wf, woff, bf, boff, A, Z, D, roff, Y,
                     zp = Z1[j]
                 for k in range(m):
                     t[k] = zero
-                for i in range(nout):
-                    w = Wf[woff[q] + i * nin + j]
-                    d = D[roff[q] + i]
+                # Four rows of dZ per pass, as in the forward.
+                w_j = woff[q] + j
+                d_0 = roff[q]
+                i = 0
+                while i + 4 <= nout:
+                    w0 = Wf[w_j + i * nin]
+                    w1 = Wf[w_j + (i + 1) * nin]
+                    w2 = Wf[w_j + (i + 2) * nin]
+                    w3 = Wf[w_j + (i + 3) * nin]
+                    d0 = D[d_0 + i]
+                    d1 = D[d_0 + i + 1]
+                    d2 = D[d_0 + i + 2]
+                    d3 = D[d_0 + i + 3]
+                    for k in range(m):
+                        t[k] += ((w0 * d0[k] + w1 * d1[k])
+                                 + (w2 * d2[k] + w3 * d3[k]))
+                    i += 4
+                for i in range(i, nout):
+                    w = Wf[w_j + i * nin]
+                    d = D[d_0 + i]
                     for k in range(m):
                         t[k] += w * d[k]
                 for k in range(m):
@@ -361,7 +397,13 @@ class GramSolver:
         self.dtype = dtype
         self.m = m
         self.iteration = 0
-        self._X = np.ascontiguousarray(X)
+        # Every use of X is a BLAS call (X^T X, W1 X, S X^T), which takes
+        # either order as it is: the course's Fortran-ordered X is kept,
+        # not copied (a 20 MB copy, ~10 ms of a ~0.18 s cat training).
+        # Like the primal solver, the solver then shares X with the
+        # caller, who must not change it while the solver is in use.
+        self._X = (X if X.flags.c_contiguous or X.flags.f_contiguous
+                   else np.ascontiguousarray(X))
         self._Y = np.ascontiguousarray(Y[0])
         self._W1_0 = Ws[0].copy()
         self._b1_0 = bs[0].copy()
