@@ -31,7 +31,10 @@ def _result(gram_seconds):
                     "numba": "0", "blas": blas, "loadavg": [0.1, 0.1, 0.1]},
         "numpy": {"as_is": numpy, "unset": dict(numpy, times=[0.5]),
                   "unset_is_as_is": False},
-        "training": rows, "kernels": [],
+        "training": rows, "kernels": bench._kernel_rows(
+            {"kernels": {k: 2e-3 for k in _kernel_times(0, 0)}},
+            {"kernels": {k: 1.5e-3 for k in _kernel_times(0, 0)}},
+            _kernel_times(1e-3, 3e-3), _kernel_times(1e-3, 2e-3)),
         "scaling": [{"n_x": 10, "m": 20, "auto": "primal",
                      "faster": "primal", "auto_right": True,
                      "primal": {"per_iteration": 1e-3, "setup": 0.0},
@@ -50,6 +53,11 @@ def test_main_writes_reports_and_checks(monkeypatch, tmp_path, capsys,
     assert res["training"][2]["seconds"] == gram_seconds
     md = (tmp_path / "bench.md").read_text()
     assert "| numba gram | float64 |" in md
+    # the kernels, with the unset worker's pair (the variables are set in
+    # this made-up run) and the stricter ratio beside the paired one
+    assert "numpy unset, paired (ms)" in md
+    assert "x fastest numpy f64 (any process)" in md
+    assert (tmp_path / "bench_kernels.png").stat().st_size > 1000
     assert (tmp_path / "bench.png").stat().st_size > 1000
     out = capsys.readouterr().out
     assert ("FAIL" in out) == (status == 1)
@@ -97,8 +105,42 @@ def test_kernel_chart(tmp_path):
     assert not path.exists()
     rows = [{"key": key, "kernel": desc, "layout": layout, "dtype": dtype,
              "numpy_ms": 3.0, "numpy_unset_ms": 3.5, "numpy_paired_ms": 4.0,
-             "numba_ms": 2.0, "ratio_vs_f64": 1.5}
+             "numba_ms": 2.0, "target_numpy_ms": 4.0,
+             "target_numpy_f64_ms": 4.0, "target_numba_ms": 2.0,
+             "ratio_vs_f64": 2.0}
             for key, _, layout, desc in bench.KERNELS
             for dtype in ("float64", "float32")]
     assert bench._plot_kernels({"kernels": rows}, str(path))
     assert path.stat().st_size > 1000
+
+
+def _kernel_times(numba_s, numpy_s):
+    # {"forward|float64": (numba, numpy), ...} as _numba_kernels returns.
+    return {"%s|%s" % (key, dtype): (numba_s, numpy_s)
+            for key, _, _, _ in bench.KERNELS
+            for dtype in ("float64", "float32")}
+
+
+@pytest.mark.parametrize("unset_set", [False, True])
+def test_kernel_ratios_are_taken_within_one_process(unset_set):
+    # The targets' ratio pairs numba with numpy timed in the same process:
+    # this one, or, when OpenBLAS variables are set, the worker without
+    # them. The fastest numpy figure of any process gives the stricter
+    # ratio beside it.
+    alone = {"kernels": {k: v[1] for k, v in
+                         _kernel_times(0.0, 2e-3).items()}}
+    here = _kernel_times(1e-3, 3e-3)
+    worker_pair = _kernel_times(2e-3, 5e-3)
+    rows = bench._kernel_rows(alone, alone, here,
+                              worker_pair if unset_set else here)
+    assert len(rows) == 2 * len(bench.KERNELS)
+    for r in rows:
+        if unset_set:
+            assert r["ratio_vs_f64"] == pytest.approx(2.5)
+            assert r["target_numba_ms"] == pytest.approx(2.0)
+        else:
+            assert r["ratio_vs_f64"] == pytest.approx(3.0)
+            assert r["target_numba_ms"] == pytest.approx(1.0)
+        # numba here (1 ms) against numpy alone in a worker (2 ms)
+        assert r["ratio_vs_fastest_f64"] == pytest.approx(2.0)
+        assert r["numpy_paired_ms"] == pytest.approx(3.0)
