@@ -193,20 +193,42 @@ def _time_training(train, n, repeats):
     extrapolated, ``t1 + (tn - t1) (ITERATIONS - 1) / (n - 1)``, so that a
     solver's one-time setup is counted once, not ``ITERATIONS / n`` times.
     """
-    def timed(k):
+    return _time_trainings({"": train}, n, repeats)[""]
+
+
+def _time_trainings(trains, n, repeats, pause=0.0):
+    """:func:`_time_training` of each of ``trains`` (``{name: train}``),
+    their repeats taken in turn (each after ``pause`` seconds), so that a
+    slow spell of the machine falls on all of them alike rather than on
+    one. Returns ``{name: (seconds, times, last result)}``."""
+    def timed(train, k):
+        if pause:
+            time.sleep(pause)
         t0 = time.perf_counter()
         result, took = train(k)
         return (time.perf_counter() - t0 if took is None else took), result
 
-    times, result = [], None
+    times = {name: [] for name in trains}
+    results = dict.fromkeys(trains)
     for _ in range(repeats):
-        t, result = timed(n)
-        times.append(t)
-    tn = _median(times)
-    if n == ITERATIONS or n < 2:
-        return tn * ITERATIONS / max(n, 1), times, result
-    t1 = _median([timed(1)[0] for _ in range(repeats)])
-    return t1 + (tn - t1) * (ITERATIONS - 1) / (n - 1), times, result
+        for name, train in trains.items():
+            t, results[name] = timed(train, n)
+            times[name].append(t)
+    out = {}
+    ones = {name: [] for name in trains}
+    if not (n == ITERATIONS or n < 2):
+        for _ in range(repeats):
+            for name, train in trains.items():
+                ones[name].append(timed(train, 1)[0])
+    for name in trains:
+        tn = _median(times[name])
+        if n == ITERATIONS or n < 2:
+            seconds = tn * ITERATIONS / max(n, 1)
+        else:
+            t1 = _median(ones[name])
+            seconds = t1 + (tn - t1) * (ITERATIONS - 1) / (n - 1)
+        out[name] = (seconds, times[name], results[name])
+    return out
 
 
 def _max_rel(costs, ref):
@@ -227,28 +249,45 @@ def _initial_parameters():
 
 # ---------------------------------------------------------------- numpy side
 
+#: The numba trainings of the headline table, (solver, dtype).
+NUMBA_RUNS = (("primal", "float64"), ("gram", "float64"),
+              ("primal", "float32"), ("gram", "float32"))
+
+
 def _numpy_worker(spec):
-    """In its own process: the reference's training and kernels."""
+    """In its own process: the reference's training and numpy's kernels,
+    and with ``spec["paired"]`` numba's trainings and kernels too, timed in
+    turn with the reference's and numpy's (the targets' ratios are taken
+    within this one process)."""
     from . import reference
     from .registry import REGISTRY
 
     X, Y, source = _load_problem(spec["data"])
     n, repeats = spec["iterations"], spec["repeats"]
-    seconds, times, (_, costs) = _time_training(
-        lambda k: (reference.L_layer_model(X, Y, DIMS, LEARNING_RATE, k),
-                   None), n, repeats)
+    trains = {"reference": lambda k: (
+        reference.L_layer_model(X, Y, DIMS, LEARNING_RATE, k), None)}
+    first = {}
+    if spec.get("paired"):
+        for solver, dtype in NUMBA_RUNS:
+            key = "%s|%s" % (solver, dtype)
+            trains[key], first[key] = _numba_train(X, Y, solver, dtype)
+    timed = _time_trainings(trains, n, repeats,
+                            pause=PAIR_PAUSE if first else 0.0)
+    seconds, times, (_, costs) = timed.pop("reference")
     out = {"blas": _blas_info(),
            "blas_env": {k: os.environ.get(k) for k in BLAS_ENV},
            "source": source, "seconds": seconds, "times": times,
            "costs": costs, "kernels": {}}
+    if first:
+        out["numba"] = {key: {"seconds": sec, "times": t, "costs": r[1],
+                              "first_call": first[key]}
+                        for key, (sec, t, r) in timed.items()}
     for key, op, layout, _ in KERNELS:
         for dtype in ("float64", "float32"):
             out["kernels"]["%s|%s" % (key, dtype)] = _time_kernels(
                 [REGISTRY[op]["numpy-raw"]], _kernel_args(op, layout, dtype),
                 max(3, repeats))[0]
-    if spec.get("pair_kernels"):
-        # numba paired with numpy in this process, whose environment has the
-        # OpenBLAS variables removed: the kernel targets' ratios.
+    if first:
         out["paired"] = _numba_kernels(repeats)
     return out
 
@@ -271,45 +310,43 @@ def _run_worker(spec, unset_blas_env):
 
 # ---------------------------------------------------------------- numba side
 
-def _kernel_rows(as_is, unset, here, paired):
+def _kernel_rows(as_is, unset, paired):
     """One row per kernel and dtype.
 
-    The target ratios (``ratio_vs_f64``, ``ratio_same_dtype``) are taken as
-    the issue defines them, within one process: numba's time against
-    numpy's, timed in alternating blocks in the process where numpy runs
-    its faster kernel (``paired``: this one when no OpenBLAS variable is
-    set, else the worker without them). ``ratio_vs_fastest_f64`` is the
-    stricter reading kept beside it: numba against the fastest numpy
-    float64 figure of any process (each worker times numpy alone, at
-    another moment of the run).
+    The targets' ratios (``ratio_vs_f64``, ``ratio_same_dtype``) are taken
+    as the issue defines them, within one process: numba's time against
+    numpy's, timed in alternating blocks (``paired``) in the worker where
+    numpy runs its faster kernel (``unset``). ``ratio_vs_fastest_f64`` is a
+    stricter reading kept beside it: the same numba time against the
+    fastest numpy float64 figure of any measurement, numpy timed alone
+    included (at another moment of the run, so a quiet spell for numpy
+    alone counts against numba).
     """
     rows = []
     for key, op, layout, desc in KERNELS:
         k64 = "%s|float64" % key
-        fastest64 = min(as_is["kernels"][k64], unset["kernels"][k64],
-                        here[k64][1], paired[k64][1])
+        np64 = paired[k64][1]
+        fastest64 = min(as_is["kernels"][k64], unset["kernels"][k64], np64)
         for dtype in ("float64", "float32"):
             k = "%s|%s" % (key, dtype)
-            npk, npu = as_is["kernels"][k], unset["kernels"][k]
-            nb, np_here = here[k]
-            nb_t, np_t = paired[k]
+            nb, npy = paired[k]
             rows.append({
                 "key": key, "kernel": desc, "operation": op,
-                "layout": layout, "dtype": dtype, "numpy_ms": 1e3 * npk,
-                "numpy_unset_ms": 1e3 * npu,
-                "numpy_paired_ms": 1e3 * np_here, "numba_ms": 1e3 * nb,
-                # the pair the targets use (the same as the two above when
-                # no OpenBLAS variable is set)
-                "target_numpy_ms": 1e3 * np_t,
-                "target_numpy_f64_ms": 1e3 * paired[k64][1],
-                "target_numba_ms": 1e3 * nb_t,
-                "ratio_vs_f64": paired[k64][1] / nb_t,
-                "ratio_same_dtype": np_t / nb_t,
+                "layout": layout, "dtype": dtype,
+                "numpy_ms": 1e3 * as_is["kernels"][k],
+                "numpy_unset_ms": 1e3 * unset["kernels"][k],
+                "numpy_paired_ms": 1e3 * npy,
+                "numpy_paired_f64_ms": 1e3 * np64,
+                "numba_ms": 1e3 * nb,
+                "ratio_vs_f64": np64 / nb,
+                "ratio_same_dtype": npy / nb,
                 "ratio_vs_fastest_f64": fastest64 / nb})
     return rows
 
 
-def _numba_training(X, Y, n, repeats, solver, dtype):
+def _numba_train(X, Y, solver, dtype):
+    """``(train, seconds of its first call)``: the first call (compiling or
+    loading the kernels) is made here, so that no timed run includes it."""
     from . import jit
 
     Xd = np.ascontiguousarray(X, dtype=dtype)
@@ -320,10 +357,7 @@ def _numba_training(X, Y, n, repeats, solver, dtype):
 
     t0 = time.perf_counter()
     train(1)
-    first = time.perf_counter() - t0
-    seconds, times, (_, costs) = _time_training(train, n, repeats)
-    return {"seconds": seconds, "times": times, "costs": costs,
-            "first_call": first}
+    return train, time.perf_counter() - t0
 
 
 #: Pause before each timed block of :func:`_time_kernels` when numpy and
@@ -651,40 +685,32 @@ def _markdown(res):
                            "loadavg_end") or [])))
     out += ["", "## Training (seed's 4-layer model)", ""]
     out += _training_table(res["training"])
-    same = res["numpy"]["unset_is_as_is"]
     out += ["", "## Fused kernels at the cat shape (W 20x12288, A_prev "
             "12288x209)", "",
             "| kernel | dtype | numpy as-is, alone (ms) | numpy unset, "
-            "alone (ms) | numpy paired (ms) | numba paired (ms) |"
-            + ("" if same else " numpy unset, paired (ms) | numba beside "
-               "it (ms) |")
-            + " x numpy f64 (paired) | x numpy same dtype (paired) | x "
-            "fastest numpy f64 (any process) |",
-            "|" + "---|" * (9 if same else 11)]
+            "alone (ms) | numpy paired (ms) | numba paired (ms) | x numpy "
+            "f64 (paired) | x numpy same dtype (paired) | x fastest numpy "
+            "f64 |", "|" + "---|" * 9]
     for k in res["kernels"]:
-        cells = [k["kernel"], k["dtype"], _fmt(k["numpy_ms"]),
-                 _fmt(k["numpy_unset_ms"]), _fmt(k["numpy_paired_ms"]),
-                 _fmt(k["numba_ms"])]
-        if not same:
-            cells += [_fmt(k["target_numpy_ms"]), _fmt(k["target_numba_ms"])]
-        cells += [_fmt(k["ratio_vs_f64"]), _fmt(k["ratio_same_dtype"]),
-                  _fmt(k.get("ratio_vs_fastest_f64"))]
-        out.append("| " + " | ".join(cells) + " |")
+        out.append("| " + " | ".join([
+            k["kernel"], k["dtype"], _fmt(k["numpy_ms"]),
+            _fmt(k["numpy_unset_ms"]), _fmt(k["numpy_paired_ms"]),
+            _fmt(k["numba_ms"]), _fmt(k["ratio_vs_f64"]),
+            _fmt(k["ratio_same_dtype"]),
+            _fmt(k.get("ratio_vs_fastest_f64"))]) + " |")
     out += ["", "numpy: the course's expressions alone (`W @ A + b` then "
             "relu; the relu mask, `dZ @ A.T / m` and the row sums), without "
             "the argument checks of fastdnn's public functions; numba: the "
-            "public function, checks included. numpy as-is / unset, alone: "
-            "worker processes with the environment as it is / without the "
-            "OpenBLAS variables, timing numpy only; paired: numpy and numba "
-            "timed in blocks alternating in one process (each block after a "
-            "pause that lets the other library's threads go idle), "
-            + ("this one (no OpenBLAS variable is set here)" if same else
-               "this one and, for the targets, the worker without the "
-               "OpenBLAS variables")
-            + ". The targets' ratios are the paired ones, measured in one "
-            "process as the issue asks; the last column is the stricter "
-            "reading, numba against the fastest numpy float64 time of any "
-            "process (measured at other moments of the run)."]
+            "public function, checks included. Paired: numpy and numba "
+            "timed in blocks alternating in one process, the one without "
+            "the OpenBLAS variables (each block after a pause that lets the "
+            "other library's threads go idle); the targets' ratios are "
+            "these, measured in one process as the issue asks. Alone: numpy "
+            "timed on its own in that process (unset) and in one with the "
+            "environment as it is (as-is; the same process when neither "
+            "variable is set). The last column is a stricter reading: numba "
+            "against the fastest numpy float64 time of all three, numpy "
+            "alone being timed at another moment of the run."]
     if res.get("startup"):
         s = res["startup"]
         out += ["", "## Start-up (new process: import fastdnn + 1-iteration "
@@ -764,8 +790,8 @@ def _plot_kernels(res, path):
     y = np.arange(len(rows))
     # The pair that the targets compare (numpy and numba timed in one
     # process, see _kernel_rows).
-    numpy_ms = [k["target_numpy_ms"] for k in rows]
-    numba_ms = [k["target_numba_ms"] for k in rows]
+    numpy_ms = [k["numpy_paired_ms"] for k in rows]
+    numba_ms = [k["numba_ms"] for k in rows]
     # The kernel targets of TARGETS ("fused_forward_float64", ...), each a
     # ratio to numpy's float64 time in that process.
     thresholds = {key: t for key, _, _, t in TARGETS
@@ -778,7 +804,7 @@ def _plot_kernels(res, path):
     for i, k in enumerate(rows):
         ratio = thresholds.get("fused_%s_%s" % (k["key"], k["dtype"]))
         if ratio:
-            numpy64_ms = k["target_numpy_f64_ms"]
+            numpy64_ms = k["numpy_paired_f64_ms"]
             ax.plot([numpy64_ms / ratio] * 2, [i - 0.45, i + 0.45],
                     color="tab:red", lw=2,
                     label=None if labelled else "target: numpy float64 "
@@ -812,8 +838,8 @@ def _print_table(res):
     for k in res["kernels"]:
         print("%-70s %-8s numpy %8s ms  numba %8s ms  x%s (vs numpy f64 "
               "x%s; vs the fastest numpy f64 of any process x%s)" % (
-                  k["kernel"], k["dtype"], _fmt(k["target_numpy_ms"]),
-                  _fmt(k["target_numba_ms"]), _fmt(k["ratio_same_dtype"]),
+                  k["kernel"], k["dtype"], _fmt(k["numpy_paired_ms"]),
+                  _fmt(k["numba_ms"]), _fmt(k["ratio_same_dtype"]),
                   _fmt(k["ratio_vs_f64"]),
                   _fmt(k["ratio_vs_fastest_f64"])))
     if res.get("startup"):
@@ -863,18 +889,22 @@ def run(args):
            "machine": _machine(), "source": source, "iterations": n,
            "repeats": repeats}
 
-    # numpy, in two processes
+    # Everything a target compares runs in one worker process, with the
+    # OpenBLAS variables removed (numpy's faster kernel): the reference's
+    # training with numba's, in turn, then the kernels in alternating
+    # blocks. When a variable is set, a second worker times numpy alone
+    # with the environment as it is, reported beside.
     spec = {"data": args.data, "iterations": n, "repeats": repeats}
-    print("numpy reference, environment as-is ...", flush=True)
-    as_is = _run_worker(spec, unset_blas_env=False)
     unset_run = any(os.environ.get(k) is not None for k in BLAS_ENV)
+    print("numpy reference and numba, timed in turn in one process%s ..."
+          % (" (%s unset)" % "/".join(BLAS_ENV) if unset_run else ""),
+          flush=True)
+    unset = _run_worker(dict(spec, paired=True), unset_blas_env=True)
     if unset_run:
-        print("numpy reference, %s unset (and the kernels paired with "
-              "numba's) ..." % "/".join(BLAS_ENV), flush=True)
-        unset = _run_worker(dict(spec, pair_kernels=True),
-                            unset_blas_env=True)
+        print("numpy reference, environment as-is ...", flush=True)
+        as_is = _run_worker(spec, unset_blas_env=False)
     else:
-        unset = as_is  # nothing to unset: the same process would run
+        as_is = unset  # nothing to unset: the same process would run
     res["numpy"] = {"unset_is_as_is": not unset_run}
     for name, w in (("as_is", as_is), ("unset", unset)):
         res["numpy"][name] = {"kernel": _kernel_name(w["blas"]),
@@ -891,19 +921,13 @@ def run(args):
                 "" if unset_run else ": not set here, same run"),
              "dtype": "float64", "seconds": ref_unset_s,
              "cost_rel": _max_rel(unset["costs"], ref_costs)}]
-    for solver, dtype in (("primal", "float64"), ("gram", "float64"),
-                          ("primal", "float32"), ("gram", "float32")):
-        print("numba %s %s ..." % (solver, dtype), flush=True)
-        r = _numba_training(X, Y, n, repeats, solver, dtype)
+    for solver, dtype in NUMBA_RUNS:
+        r = unset["numba"]["%s|%s" % (solver, dtype)]
         rows.append({"name": "numba %s" % solver, "dtype": dtype,
                      "solver": solver,
                      "seconds": r["seconds"],
                      "cost_rel": _max_rel(r["costs"], ref_costs),
                      "first_call": r["first_call"]})
-    # The kernels before the peers: PyTorch leaves its own OpenMP runtime
-    # and thread pool in this process.
-    print("fused kernels ...", flush=True)
-    numba_k = _numba_kernels(repeats)
     if not args.no_peers:
         for dtype in ("float64", "float32"):
             try:
@@ -933,8 +957,7 @@ def run(args):
         r["ratio_unset"] = ref_unset_s / r["seconds"]
     res["training"] = rows
 
-    res["kernels"] = _kernel_rows(as_is, unset, numba_k,
-                                  unset["paired"] if unset_run else numba_k)
+    res["kernels"] = _kernel_rows(as_is, unset, unset["paired"])
 
     if not args.no_startup:
         print("start-up ...", flush=True)
@@ -952,17 +975,18 @@ def run(args):
         res["scaling"] = _scaling(points, 1 if quick else 2)
 
     # targets, against the faster of the two numpy measurements
-    ref_best = min(ref_s, ref_unset_s)
     by = {(r.get("solver"), r["dtype"]): r for r in rows
           if r["name"].startswith("numba")}
     t = {}
     for k in res["kernels"]:
         if k["key"] in ("forward", "backward"):
             t["fused_%s_%s" % (k["key"], k["dtype"])] = k["ratio_vs_f64"]
-    t["primal_float64_ratio"] = ref_best / by["primal", "float64"]["seconds"]
+    t["primal_float64_ratio"] = ref_unset_s / by["primal", "float64"][
+        "seconds"]
     t["gram_float64_seconds"] = by["gram", "float64"]["seconds"]
-    t["gram_float64_ratio"] = ref_best / by["gram", "float64"]["seconds"]
-    t["primal_float32_ratio"] = ref_best / by["primal", "float32"]["seconds"]
+    t["gram_float64_ratio"] = ref_unset_s / by["gram", "float64"]["seconds"]
+    t["primal_float32_ratio"] = ref_unset_s / by["primal", "float32"][
+        "seconds"]
     t["primal_float64_cost_rel"] = by["primal", "float64"]["cost_rel"]
     t["gram_float64_cost_rel"] = by["gram", "float64"]["cost_rel"]
     if res.get("startup"):
