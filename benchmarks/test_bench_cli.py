@@ -153,3 +153,20 @@ def test_trainings_are_timed_in_turn(monkeypatch):
     assert out["a"][0] == pytest.approx(bench.ITERATIONS)
     assert out["b"][0] == pytest.approx(10 + 0.5 * bench.ITERATIONS)
     assert out["b"][2] == "b"
+
+
+def test_kernel_cases_are_timed_in_rounds():
+    # Every case's functions get one block per round, so that each median
+    # spans the whole measurement.
+    order = []
+
+    def fn(tag):
+        return lambda: order.append(tag)
+
+    out = bench._time_kernel_cases({"a": ([fn("a0"), fn("a1")], ()),
+                                    "b": ([fn("b0")], ())}, 3, block=1e-4)
+    assert set(out) == {"a", "b"} and len(out["a"]) == 2
+    timed = [t for i, t in enumerate(order) if i >= 6]  # after calibration
+    blocks = [t for i, t in enumerate(timed)
+              if i == 0 or timed[i - 1] != t]
+    assert blocks == ["a0", "a1", "b0"] * 3

@@ -373,38 +373,50 @@ def _time_kernels(fns, args, repeats, block=0.1, pause=0.0):
     that a slow spell of the machine falls on all of them alike, each block
     after ``pause`` seconds (:data:`PAIR_PAUSE` when two libraries alternate,
     so that the other one's idle threads have stopped spinning)."""
-    per_block = []
-    for fn in fns:
-        fn(*args)
-        t0 = time.perf_counter()
-        fn(*args)
-        per_block.append(max(1, int(block / max(time.perf_counter() - t0,
-                                                1e-7))))
-    times = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, n, out in zip(fns, per_block, times):
-            if pause:
-                time.sleep(pause)
+    return _time_kernel_cases({"": (fns, args)}, repeats, block, pause)[""]
+
+
+def _time_kernel_cases(cases, repeats, block=0.1, pause=0.0):
+    """:func:`_time_kernels` of each case (``{name: (fns, args)}``), in
+    rounds: each round times one block of every function of every case, so
+    that each median is taken over blocks spread across the whole
+    measurement rather than over a few seconds that one slow spell of the
+    machine could cover. Returns ``{name: [median seconds per fn]}``."""
+    per_block = {}
+    for name, (fns, args) in cases.items():
+        per_block[name] = []
+        for fn in fns:
+            fn(*args)
             t0 = time.perf_counter()
-            for _ in range(n):
-                fn(*args)
-            out.append((time.perf_counter() - t0) / n)
-    return [_median(t) for t in times]
+            fn(*args)
+            per_block[name].append(max(1, int(
+                block / max(time.perf_counter() - t0, 1e-7))))
+    times = {name: [[] for _ in fns] for name, (fns, _) in cases.items()}
+    for _ in range(repeats):
+        for name, (fns, args) in cases.items():
+            for fn, n, out in zip(fns, per_block[name], times[name]):
+                if pause:
+                    time.sleep(pause)
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    fn(*args)
+                out.append((time.perf_counter() - t0) / n)
+    return {name: [_median(t) for t in ts] for name, ts in times.items()}
 
 
 def _numba_kernels(repeats):
-    """numba's kernels, each paired in this process with numpy's (as-is
-    environment)."""
+    """numba's kernels, each paired in this process with numpy's: every
+    kernel and dtype timed in each round (see :func:`_time_kernel_cases`).
+    Returns ``{"key|dtype": (numba seconds, numpy seconds)}``."""
     from .registry import REGISTRY
-    out = {}
+    cases = {}
     for key, op, layout, _ in KERNELS:
         for dtype in ("float64", "float32"):
-            args = _kernel_args(op, layout, dtype)
-            nb, npy = _time_kernels(
-                [REGISTRY[op]["numba"], REGISTRY[op]["numpy-raw"]], args,
-                max(5, 2 * repeats), pause=PAIR_PAUSE)
-            out["%s|%s" % (key, dtype)] = (nb, npy)
-    return out
+            cases["%s|%s" % (key, dtype)] = (
+                [REGISTRY[op]["numba"], REGISTRY[op]["numpy-raw"]],
+                _kernel_args(op, layout, dtype))
+    return {name: tuple(t) for name, t in _time_kernel_cases(
+        cases, max(5, 2 * repeats), pause=PAIR_PAUSE).items()}
 
 
 # ---------------------------------------------------------------- peers
