@@ -208,25 +208,25 @@ def _time_trainings(trains, n, repeats, pause=0.0):
         result, took = train(k)
         return (time.perf_counter() - t0 if took is None else took), result
 
+    extrapolate = n != ITERATIONS and n >= 2
     times = {name: [] for name in trains}
+    ones = {name: [] for name in trains}
     results = dict.fromkeys(trains)
     for _ in range(repeats):
         for name, train in trains.items():
             t, results[name] = timed(train, n)
             times[name].append(t)
+    for _ in range(repeats if extrapolate else 0):
+        for name, train in trains.items():
+            ones[name].append(timed(train, 1)[0])
     out = {}
-    ones = {name: [] for name in trains}
-    if not (n == ITERATIONS or n < 2):
-        for _ in range(repeats):
-            for name, train in trains.items():
-                ones[name].append(timed(train, 1)[0])
     for name in trains:
         tn = _median(times[name])
-        if n == ITERATIONS or n < 2:
-            seconds = tn * ITERATIONS / max(n, 1)
-        else:
+        if extrapolate:
             t1 = _median(ones[name])
             seconds = t1 + (tn - t1) * (ITERATIONS - 1) / (n - 1)
+        else:
+            seconds = tn * ITERATIONS / max(n, 1)
         out[name] = (seconds, times[name], results[name])
     return out
 
@@ -849,7 +849,7 @@ def _print_table(res):
     print()
     for k in res["kernels"]:
         print("%-70s %-8s numpy %8s ms  numba %8s ms  x%s (vs numpy f64 "
-              "x%s; vs the fastest numpy f64 of any process x%s)" % (
+              "x%s; vs the fastest numpy f64 x%s)" % (
                   k["kernel"], k["dtype"], _fmt(k["numpy_paired_ms"]),
                   _fmt(k["numba_ms"]), _fmt(k["ratio_same_dtype"]),
                   _fmt(k["ratio_vs_f64"]),
@@ -986,7 +986,8 @@ def run(args):
                       (2048, 1000), (4096, 1000)]
         res["scaling"] = _scaling(points, 1 if quick else 2)
 
-    # targets, against the faster of the two numpy measurements
+    # targets: numba against the reference timed beside it, in the worker
+    # without the OpenBLAS variables
     by = {(r.get("solver"), r["dtype"]): r for r in rows
           if r["name"].startswith("numba")}
     t = {}

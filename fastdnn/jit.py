@@ -252,10 +252,11 @@ def _backward(dA, cache, act, need_dA_prev=True):
 def _backward_checked(dA, cache, act, need_dA_prev=True):
     # _backward for callers that left A_prev's values unchecked: a NaN or
     # inf in A_prev reaches dW, which the kernel reports, and only then is
-    # A_prev scanned, for check_finite's error.
+    # A_prev scanned, for check_finite's error (a finite A_prev means dW
+    # overflowed, which is returned as numpy would).
     dA_prev, dW, db, dW_finite = _backward(dA, cache, act, need_dA_prev)
     if not dW_finite:
-        v.check_finite_after(None, (cache[0][0], "A_prev"))
+        v.check_finite(cache[0][0], "A_prev")
     return dA_prev, dW, db
 
 
