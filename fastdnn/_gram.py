@@ -145,13 +145,16 @@ def _z1_update_parallel(Z1, dZ1, K, c):
 
 @njit(**_JIT)
 def _combine_rows(out, Wf, w0, w_step, R, r0, count):
-    """``out[:] = sum_s Wf[w0 + s w_step] R[r0 + s]`` over ``s < count``:
-    a small layer's ``W A_prev`` row (``w_step`` 1) or ``W^T dZ`` row
-    (``w_step`` n_in). Four rows of R per pass over ``out``: one load and
-    store of ``out`` per four multiply-adds instead of per one (~4 us of
-    an iteration's ~55 at the cat shape)."""
+    """``out[:m] = sum_s Wf[w0 + s w_step] R[r0 + s]`` over ``s < count``,
+    m being the width of R's rows: a small layer's ``W A_prev`` row
+    (``w_step`` 1) or ``W^T dZ`` row (``w_step`` n_in). ``out`` may be
+    wider (a row of the padded dZ1), and its padding is left as it is.
+    Four rows of R per pass over ``out``: one load and store of ``out`` per
+    four multiply-adds instead of per one (~4 us of an iteration's ~55 at
+    the cat shape)."""
+    m = R.shape[1]
     zero = out.dtype.type(0)
-    for k in range(out.shape[0]):
+    for k in range(m):
         out[k] = zero
     s = 0
     while s + 4 <= count:
@@ -163,13 +166,13 @@ def _combine_rows(out, Wf, w0, w_step, R, r0, count):
         x1 = R[r0 + s + 1]
         x2 = R[r0 + s + 2]
         x3 = R[r0 + s + 3]
-        for k in range(out.shape[0]):
+        for k in range(m):
             out[k] += (c0 * x0[k] + c1 * x1[k]) + (c2 * x2[k] + c3 * x3[k])
         s += 4
     for s in range(s, count):
         c = Wf[w0 + s * w_step]
         x = R[r0 + s]
-        for k in range(out.shape[0]):
+        for k in range(m):
             out[k] += c * x[k]
 
 

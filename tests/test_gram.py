@@ -111,6 +111,24 @@ def test_inputs_are_not_modified():
         np.testing.assert_array_equal(a, c)
 
 
+@pytest.mark.parametrize("dims, m", [((5, 3, 2, 1), 7), ((4, 1, 1), 4),
+                                     ((9, 6, 5, 1), 11)])
+def test_padding_stays_zero(dims, m):
+    # Z1, dZ1 and K are padded to whole 4 x 3 blocks with zeros; the Z1
+    # update sums over the padded columns too, so they must stay zero (a
+    # loop over the padded width of a dZ1 row once read past the rows of
+    # the layer above and left their neighbours' values there, or whatever
+    # memory followed, NaN included).
+    X, Y, Ws, bs = _problem(dims, m, np.float64)
+    solver = GramSolver(X, Y, Ws, bs, LR)
+    solver.run(5, np.empty(5))
+    n1 = dims[1]
+    assert solver._dZ1.shape[1] > m
+    for a in (solver._Z1, solver._dZ1):
+        np.testing.assert_array_equal(a[:, m:], 0)
+        np.testing.assert_array_equal(a[n1:], 0)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32],
                          ids=["float64", "float32"])
 def test_chunked_runs_are_identical_to_one_run(dtype):
