@@ -468,6 +468,8 @@ def _labels_row(y, m):
     if y.shape != (1, m):
         raise ValueError("y must have shape (1, m) = (1, %d) (or be a 1-D "
                          "vector of %d labels), got %s" % (m, m, y.shape))
+    # A NaN label would silently count as a wrong prediction.
+    v.check_finite(y, "y")
     return y
 
 
