@@ -96,8 +96,12 @@ def _image_shape(n_x, image_shape):
                      "pass image_shape=(height, width, channels)" % n_x)
 
 
+#: Title of each image of :func:`plot_mislabeled`.
+MISLABELED_TITLE = "#{index}\nPrediction: {prediction}\nClass: {label}"
+
+
 def plot_mislabeled(classes, X, y, p, path=None, *, image_shape=None,
-                    max_images=None, ncols=5):
+                    max_images=None, ncols=5, title=MISLABELED_TITLE):
     """The course's ``print_mislabeled_images``: a grid of the images whose
     prediction differs from the label, each titled with both classes.
 
@@ -114,9 +118,14 @@ def plot_mislabeled(classes, X, y, p, path=None, *, image_shape=None,
     image_shape : (height, width[, channels]), optional
         By default square RGB (or grayscale) images are assumed.
     max_images : int, optional
-        Show at most this many mislabeled images (all by default).
+        Show at most this many mislabeled images, the first ones (all by
+        default); the figure's title then says how many were left out.
     ncols : int
         Images per row.
+    title : str
+        Title of each image, a :meth:`str.format` string with the fields
+        ``{index}`` (column of X), ``{prediction}`` and ``{label}`` (class
+        names).
 
     Returns
     -------
@@ -135,7 +144,7 @@ def plot_mislabeled(classes, X, y, p, path=None, *, image_shape=None,
     ncols = v.check_int(ncols, "ncols", 1)
     wrong = np.flatnonzero((y != 0) != (p != 0))
     shown = wrong if max_images is None else wrong[:v.check_int(
-        max_images, "max_images", 0)]
+        max_images, "max_images", 1)]
 
     if shown.size == 0:
         fig = Figure(figsize=(5, 1.6), dpi=100, layout="constrained")
@@ -148,8 +157,12 @@ def plot_mislabeled(classes, X, y, p, path=None, *, image_shape=None,
     rows = math.ceil(shown.size / cols)
     fig = Figure(figsize=(2.1 * cols, 2.45 * rows + 0.55), dpi=100,
                  layout="constrained")
-    fig.suptitle("%d mislabeled image%s of %d" % (
-        wrong.size, "" if wrong.size == 1 else "s", m), fontsize=13)
+    heading = "%d mislabeled image%s of %d" % (
+        wrong.size, "" if wrong.size == 1 else "s", m)
+    if shown.size < wrong.size:
+        heading += " (first %d shown, %d left out)" % (
+            shown.size, wrong.size - shown.size)
+    fig.suptitle(heading, fontsize=13)
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.ravel():
         ax.set_axis_off()
@@ -158,6 +171,6 @@ def plot_mislabeled(classes, X, y, p, path=None, *, image_shape=None,
         ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0,
                   vmax=1, interpolation="lanczos")
         pred, true = names[int(p[j] != 0)], names[int(y[j] != 0)]
-        ax.set_title("#%d\nPrediction: %s\nClass: %s" % (j, pred, true),
+        ax.set_title(title.format(index=j, prediction=pred, label=true),
                      fontsize=9, color=_RED, linespacing=1.25)
     return _save(fig, path)

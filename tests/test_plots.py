@@ -89,6 +89,10 @@ def test_plot_mislabeled_refuses_bad_input():
         fastdnn.plot_mislabeled(["a", "b"], X, [[0, 1]], [[0, 1, 1]])
     with pytest.raises(ValueError, match="two classes"):
         fastdnn.plot_mislabeled(["a"], X, [[0, 1, 0]], [[0, 1, 1]])
+    # 0 would draw "No mislabeled images" over two wrong ones
+    with pytest.raises(ValueError, match="max_images must be >= 1"):
+        fastdnn.plot_mislabeled(["a", "b"], X, [[0, 1, 0]], [[1, 0, 0]],
+                                max_images=0)
     with pytest.raises(ValueError, match="image_shape"):
         fastdnn.plot_mislabeled(["a", "b"], np.ones((7, 3)), [[0, 1, 0]],
                                 [[0, 1, 1]])
