@@ -11,8 +11,8 @@ filled (cached) ``NUMBA_CACHE_DIR`` and times, inside it:
   ``fastdnn.L_model_forward`` + ``L_model_backward`` on a tiny float64
   network, which compiles (or loads) only what that call needs.
 
-Cold = nothing cached; cached = the same directory again, as a user's second
-session would find it. Medians over ``--repeat`` fresh cache directories.
+Cold = nothing cached; cached = the same directory again, as a user's next
+process would find it. Medians over ``--repeat`` fresh cache directories.
 """
 import argparse
 import json

@@ -1,5 +1,5 @@
-"""The issue's training and kernel targets, asserted (with a margin for a noisy
-machine) only when the benchmarks are enabled::
+"""fastdnn's training and kernel performance targets, asserted (with a
+margin for a noisy machine) only when the benchmarks are enabled::
 
     python -m pytest benchmarks --benchmark-enable --benchmark-only -k targets
 

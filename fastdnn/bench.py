@@ -48,7 +48,7 @@ ITERATIONS = 2500
 #: Iterations actually run by --quick; times are scaled to ITERATIONS.
 QUICK_ITERATIONS = 200
 
-#: Targets of the issue: (key, description, kind, threshold). ``ratio``:
+#: Performance targets: (key, description, kind, threshold). ``ratio``:
 #: measured >= threshold; ``seconds`` / ``relative``: measured <= threshold.
 TARGETS = [
     ("fused_forward_float64", "fused forward (relu, cat shape, the course's"
@@ -314,7 +314,7 @@ def _kernel_rows(as_is, unset, paired):
     """One row per kernel and dtype.
 
     The targets' ratios (``ratio_vs_f64``, ``ratio_same_dtype``) are taken
-    as the issue defines them, within one process: numba's time against
+    as the targets define them, within one process: numba's time against
     numpy's, timed in alternating blocks (``paired``) in the worker where
     numpy runs its faster kernel (``unset``). ``ratio_vs_fastest_f64`` is a
     stricter reading kept beside it: the same numba time against the
@@ -717,7 +717,7 @@ def _markdown(res):
             "timed in blocks alternating in one process, the one without "
             "the OpenBLAS variables (each block after a pause that lets the "
             "other library's threads go idle); the targets' ratios are "
-            "these, measured in one process as the issue asks. Alone: numpy "
+            "these, measured in one process. Alone: numpy "
             "timed on its own in that process (unset) and in one with the "
             "environment as it is (as-is; the same process when neither "
             "variable is set). The last column is a stricter reading: numba "

@@ -50,7 +50,7 @@ def rng():
     return np.random.RandomState(0)
 
 
-# ------------------------------------------------ jit backend (issue 3)
+# ------------------------------------------------------- jit backend
 
 try:
     from hypothesis import HealthCheck, settings
