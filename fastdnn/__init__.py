@@ -5,7 +5,7 @@ level; :func:`get_backend` returns either backend module by name.
 """
 import importlib
 
-from .data import flatten_images, load_data, load_image
+from .data import flatten_images, load_data, load_image  # noqa: F401
 from .reference import __all__ as _api
 
 __version__ = "0.1.0"
@@ -45,8 +45,8 @@ def _export(module):
 
 _export(get_backend(DEFAULT_BACKEND))
 
-__all__ = list(_api) + ["get_backend", "load_data", "flatten_images",
-                        "load_image", "warmup", "BACKENDS",
+# The backends' __all__ holds load_data, flatten_images and load_image too.
+__all__ = list(_api) + ["get_backend", "warmup", "BACKENDS",
                         "DEFAULT_BACKEND", "__version__"]
 
 

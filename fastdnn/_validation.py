@@ -9,13 +9,12 @@ Dtype policy: float32 and float64 arrays keep their dtype. Every other numeric
 input (integers, booleans, uint8 images, float16) is converted to the float
 dtype of the other arrays of the call, or to float64 when there is none.
 """
-import numbers
-import operator
-
 import numpy as np
 
-#: The float dtypes the kernels are compiled for.
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+from ._validation_scalars import (  # noqa: F401 (re-exported)
+    FLOAT_DTYPES, INT64_MAX, SEED_MAX, check_dtype, check_int,
+    check_layer_dims, check_learning_rate, check_positive_real, check_scale,
+    check_weight_sizes)
 
 
 def _describe(x):
@@ -27,12 +26,14 @@ def _describe(x):
 def as_array(x, name):
     """Return ``x`` as a real numeric ndarray, or raise ``TypeError``.
 
-    Strings, ``None``, objects and complex numbers are refused; booleans,
-    integers and floats are accepted unchanged (conversion comes later).
+    Strings, ``None``, objects, complex numbers and masked arrays are
+    refused; booleans, integers and floats are accepted unchanged
+    (conversion comes later).
     """
     if x is None or isinstance(x, (str, bytes)):
         raise TypeError(
             "%s must be a numeric array, got %s" % (name, _describe(x)))
+    check_not_masked(x, name)
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:  # ragged nested lists
@@ -42,9 +43,21 @@ def as_array(x, name):
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             "%s must be a real numeric array (bool, int or float), got %s; "
-            "convert it with np.asarray(%s, dtype=float)"
+            "convert it with np.asarray(%s, dtype=float) (every value must "
+            "be a real number that float64 can hold)"
             % (name, _describe(arr), name))
     return arr
+
+
+def check_not_masked(x, name):
+    """Refuse a ``numpy.ma.MaskedArray``: ``np.asarray`` drops its mask, so
+    the masked entries would silently be used as data."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            "%s is a numpy masked array; its mask would be ignored and the "
+            "masked entries used as data: pass %s.filled(value) to choose "
+            "their value, or drop the masked examples (columns) first"
+            % (name, name))
 
 
 def result_dtype(*arrays):
@@ -59,19 +72,6 @@ def result_dtype(*arrays):
     if np.dtype(np.float32) in dtypes:
         return np.dtype(np.float32)
     return np.dtype(np.float64)
-
-
-def check_dtype(dtype, name="dtype"):
-    """Normalise a user's dtype argument to float32 or float64."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError("%s must be 'float32' or 'float64', got %r"
-                        % (name, dtype)) from None
-    if dt not in FLOAT_DTYPES:
-        raise ValueError("%s must be 'float32' or 'float64', got %r"
-                         % (name, dtype))
-    return dt
 
 
 def as_matrix(x, name, dtype=None, finite=True, shape_hint="(n, m)"):
@@ -160,45 +160,6 @@ def check_activation(activation, table):
     return activation
 
 
-def check_int(value, name, minimum):
-    """An integer (numpy integers too, not bool, not float) >= minimum."""
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError("%s must be an integer, got a bool" % name)
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError("%s must be an integer, got %r (%s)"
-                        % (name, value, type(value).__name__)) from None
-    if value < minimum:
-        raise ValueError("%s must be >= %d, got %d" % (name, minimum, value))
-    return value
-
-
-def check_layer_dims(layer_dims, name="layer_dims"):
-    """A sequence of at least two positive integer layer widths."""
-    if isinstance(layer_dims, (str, bytes)) or not hasattr(layer_dims,
-                                                           "__len__"):
-        raise TypeError("%s must be a sequence of layer widths such as "
-                        "[12288, 20, 7, 5, 1], got %r" % (name, layer_dims))
-    dims = [check_int(d, "%s[%d]" % (name, i), 1)
-            for i, d in enumerate(layer_dims)]
-    if len(dims) < 2:
-        raise ValueError("%s needs at least two sizes (input and output), got "
-                         "%r" % (name, list(layer_dims)))
-    return dims
-
-
-def check_learning_rate(learning_rate):
-    if isinstance(learning_rate, (bool, np.bool_)) or not isinstance(
-            learning_rate, numbers.Real):
-        raise TypeError("learning_rate must be a real number, got %r (%s)"
-                        % (learning_rate, type(learning_rate).__name__))
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError("learning_rate must be finite and > 0, got %r"
-                         % (learning_rate,))
-    return float(learning_rate)
-
-
 def check_parameters(parameters, dtype=None, finite=True):
     """Validate a parameters dict ``{"W1", "b1", ..., "WL", "bL"}``.
 
@@ -246,10 +207,13 @@ def check_labels(Y, AL_shape, dtype, name="Y"):
     """
     Y = as_matrix(Y, name, dtype=dtype, shape_hint="(1, m)")
     if Y.shape != AL_shape:
-        raise ValueError(
-            "%s has shape %s but AL has shape %s; they must match exactly "
-            "(a column (m, 1) is not broadcast against a row (1, m): use "
-            "np.reshape(%s, (1, -1)))" % (name, Y.shape, AL_shape, name))
+        if Y.size == int(np.prod(AL_shape)):
+            fix = ("(a column (m, 1) is not broadcast against a row (1, m): "
+                   "use np.reshape(%s, (1, -1)))" % name)
+        else:
+            fix = "(one label per output of AL, nothing is broadcast)"
+        raise ValueError("%s has shape %s but AL has shape %s; they must "
+                         "match exactly %s" % (name, Y.shape, AL_shape, fix))
     return Y
 
 
@@ -270,7 +234,8 @@ def check_X_for_parameters(X, W1):
 
 
 def check_training_labels(Y, m, dtype):
-    """Training labels: (1, m); a 1-D vector of m labels is accepted too."""
+    """Training labels: (1, m) of 0/1; a 1-D vector of m labels is accepted
+    too."""
     arr = as_array(Y, "Y")
     if arr.ndim == 1 and arr.shape[0] == m:
         arr = arr.reshape(1, m)
@@ -278,7 +243,27 @@ def check_training_labels(Y, m, dtype):
     if Y.shape != (1, m):
         raise ValueError("Y must have shape (1, m) = (1, %d) to match X's m "
                          "columns, got %s" % (m, Y.shape))
+    check_binary(Y, "Y")
     return Y
+
+
+def check_binary(y, name):
+    """Refuse labels other than 0 and 1 (``y`` finite, already checked).
+
+    The network has one sigmoid output for the probability of label 1: a
+    label 2 would be trained towards or scored against a value it can
+    never reach.
+    """
+    bad = (y != 0) & (y != 1)
+    if bad.any():
+        values = np.unique(y[bad])
+        shown = ", ".join("%g" % x for x in values[:5])
+        if values.size > 5:
+            shown += ", ..."
+        raise ValueError(
+            "%s must hold 0/1 labels, got %d other value(s) (%s); map your "
+            "two classes to 0 and 1, e.g. (%s == positive_class)"
+            ".astype(int)" % (name, int(bad.sum()), shown, name))
 
 
 def unpack_linear_cache(cache, name="cache"):
@@ -322,6 +307,18 @@ def check_model_input(X, parameters):
     return X, parameters
 
 
+def _course_labels(Y, AL_shape):
+    """``Y.reshape(AL.shape)`` where the course's ``L_model_backward`` does
+    it: m labels as a vector (m,) or a column (m, 1) against an AL of one
+    row (1, m), the same values in the same order. Anything else is left
+    for :func:`check_labels` to check (nothing is broadcast)."""
+    arr = as_array(Y, "Y")
+    m = AL_shape[1]
+    if AL_shape[0] == 1 and arr.shape in ((m,), (m, 1)):
+        return arr.reshape(AL_shape)
+    return arr
+
+
 def check_backward_input(AL, Y, caches):
     """Validate ``L_model_backward``'s arguments.
 
@@ -330,7 +327,7 @@ def check_backward_input(AL, Y, caches):
     """
     caches = check_caches(caches)
     AL = as_matrix(AL, "AL", shape_hint="(1, m)")
-    Y = check_labels(Y, AL.shape, AL.dtype)
+    Y = check_labels(_course_labels(Y, AL.shape), AL.shape, AL.dtype)
     checked = []
     for l, cache in enumerate(caches, start=1):
         A_prev, W, b, Z = unpack_activation_cache(

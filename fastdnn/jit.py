@@ -21,8 +21,9 @@ from . import _kernels as K
 from . import _validation as v
 from . import reference as _ref
 from ._primal import PrimalSolver
-from .reference import (ACTIVATIONS, initialize_parameters,
-                        initialize_parameters_deep)
+from .reference import (ACTIVATIONS, flatten_images,  # noqa: F401
+                        initialize_parameters, initialize_parameters_deep,
+                        load_data, load_image, print_mislabeled_images)
 
 __all__ = list(_ref.__all__)
 

@@ -12,6 +12,9 @@ input features) and ``m`` examples, one example per column.
 import numpy as np
 
 from . import _validation as v
+# The course's notebooks take these from the same module as the network
+# ("from dnn_app_utils_v3 import *"): both backends export them.
+from .data import flatten_images, load_data, load_image
 
 __all__ = [
     "sigmoid", "relu", "sigmoid_backward", "relu_backward",
@@ -20,6 +23,7 @@ __all__ = [
     "compute_cost", "linear_backward", "linear_activation_backward",
     "L_model_backward", "update_parameters", "predict",
     "two_layer_model", "L_layer_model",
+    "load_data", "flatten_images", "load_image", "print_mislabeled_images",
 ]
 
 
@@ -115,7 +119,7 @@ ACTIVATIONS = {
 def _random_state(seed):
     if isinstance(seed, (np.random.RandomState, np.random.Generator)):
         return seed
-    return np.random.RandomState(v.check_int(seed, "seed", 0))
+    return np.random.RandomState(v.check_int(seed, "seed", 0, v.SEED_MAX))
 
 
 def _randn(rng, *shape):
@@ -156,8 +160,9 @@ def initialize_parameters_deep(layer_dims, seed=1, scale=None):
         Source of the random weights (default 1, the seed document's).
     scale : float, optional
         ``None`` gives ``W_l = randn / sqrt(n_{l-1})``, the seed document's
-        choice, which trains; a float gives ``randn * scale`` (``seed=3,
-        scale=0.01`` reproduces the step-by-step notebook).
+        choice, which trains; a finite real number > 0 gives ``randn *
+        scale`` (``seed=3, scale=0.01`` reproduces the step-by-step
+        notebook).
 
     Returns
     -------
@@ -165,6 +170,7 @@ def initialize_parameters_deep(layer_dims, seed=1, scale=None):
         ``Wl`` of shape (n_l, n_{l-1}) and ``bl`` of zeros (n_l, 1).
     """
     dims = v.check_layer_dims(layer_dims)
+    scale = v.check_scale(scale)
     rng = _random_state(seed)
     parameters = {}
     for l in range(1, len(dims)):
@@ -468,8 +474,10 @@ def _labels_row(y, m):
     if y.shape != (1, m):
         raise ValueError("y must have shape (1, m) = (1, %d) (or be a 1-D "
                          "vector of %d labels), got %s" % (m, m, y.shape))
-    # A NaN label would silently count as a wrong prediction.
+    # A NaN label, or a label 2, would silently count as a wrong
+    # prediction.
     v.check_finite(y, "y")
+    v.check_binary(y, "y")
     return y
 
 
@@ -509,8 +517,12 @@ def _labels_from_probas(probas, y, print_accuracy):
 # ---------------------------------------------------------------- training
 
 def _record(i, num_iterations, cost, costs, print_cost, callback):
+    # costs holds what the course's training loop appends, np.squeeze of
+    # the (1, 1) cost: a 0-d array of the training dtype (its
+    # L_layer_model_test checks that type and shape). The callback gets a
+    # Python float.
     if i % 100 == 0:
-        costs.append(float(cost))
+        costs.append(np.array(cost).reshape(()))
     if i % 100 == 0 or i == num_iterations - 1:
         if print_cost:
             print("Cost after iteration {}: {}".format(i, np.squeeze(cost)))
@@ -560,8 +572,10 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
     Returns
     -------
     parameters : dict
-    costs : list of float
-        The cost at every iteration ``i`` with ``i % 100 == 0``.
+    costs : list of 0-d ndarray
+        The cost at every iteration ``i`` with ``i % 100 == 0``, as the
+        course records it (``np.squeeze(cost)``, a 0-d array of the training
+        dtype); ``float(c)`` or ``np.asarray(costs)`` give plain numbers.
     """
     X, Y, dims, learning_rate, num_iterations = v.check_training(
         X, Y, layers_dims, learning_rate, num_iterations)
@@ -607,3 +621,25 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075,
         parameters = _update_parameters(parameters, grads, learning_rate)
         _record(i, num_iterations, cost, costs, print_cost, callback)
     return parameters, costs
+
+
+# ------------------------------------------------------- the course's helpers
+
+def print_mislabeled_images(classes, X, y, p):
+    """Show the images whose prediction ``p`` differs from the label ``y``.
+
+    The course's helper of the same name and signature; it lives in
+    :mod:`fastdnn.plots` and is imported at call time, so that importing a
+    backend never imports matplotlib.
+
+    Parameters
+    ----------
+    classes : sequence of two str or bytes
+        Names of label 0 and label 1 (``load_data``'s ``classes``).
+    X : ndarray of shape (n_x, m)
+        Flattened images, one per column, values in [0, 1].
+    y, p : ndarray of shape (1, m)
+        True and predicted 0/1 labels.
+    """
+    from .plots import print_mislabeled_images as show
+    return show(classes, X, y, p)

@@ -98,7 +98,11 @@ def test_training_records_and_prints_costs(capsys, model, dims):
     parameters, costs = getattr(R, model)(
         X, Y, dims, 0.05, 250, print_cost=True,
         callback=lambda i, c: calls.append((i, c)))
-    assert len(costs) == 3 and all(isinstance(c, float) for c in costs)
+    # As the course records them: np.squeeze(cost), 0-d float64 arrays.
+    assert len(costs) == 3
+    assert all(type(c) is np.ndarray and c.shape == () and
+               c.dtype == np.float64 for c in costs)
+    assert all(type(c) is float for _, c in calls)
     lines = capsys.readouterr().out.splitlines()
     assert [ln.split(":")[0] for ln in lines] == [
         "Cost after iteration 0", "Cost after iteration 100",
@@ -116,6 +120,7 @@ def test_training_keeps_float32():
     Y = (X.sum(axis=0, keepdims=True) > 3).astype(int)
     parameters, costs = R.L_layer_model(X, Y, [6, 4, 1], 0.05, 101)
     assert all(P.dtype == np.float32 for P in parameters.values())
+    assert [(c.shape, c.dtype) for c in costs] == [((), np.dtype(np.float32))] * 2
 
 
 def test_training_stops_on_divergence():

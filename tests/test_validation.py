@@ -1,5 +1,7 @@
 """Bad input raises a clear TypeError/ValueError, the same from every
 backend, before any kernel runs; valid-but-unusual input stays accepted."""
+import decimal
+import fractions
 import warnings
 
 import numpy as np
@@ -32,6 +34,21 @@ def _caches():
 
 
 NAN = np.array([[np.nan, 1.0]])
+
+
+def _masked(a):
+    a = np.asarray(a, dtype=float)
+    return np.ma.masked_array(a, mask=np.arange(a.size).reshape(a.shape) == 0)
+
+
+def _train(*rest, Y=None):
+    """Arguments of a small valid training call, ``rest`` replacing the
+    trailing ones (layers_dims, learning_rate, num_iterations)."""
+    args = [_A(3, 4), np.array([[1, 0, 1, 0]]) if Y is None else Y,
+            [3, 2, 1], 0.1, 2]
+    args[2:2 + len(rest)] = rest
+    return tuple(args)
+
 
 # (id, function, args, exception, message pattern)
 BAD = [
@@ -101,8 +118,15 @@ BAD = [
      lambda: (np.ones((2, 3)), (_cache(), np.ones((2, 4))), "relu"),
      ValueError, "dA has shape"),
     ("backward-AL-vs-Y", "L_model_backward",
-     lambda: (_caches()[0], np.ones((4, 1)), _caches()[1]), ValueError,
-     r"Y has shape \(4, 1\)"),
+     lambda: (_caches()[0], np.ones((5, 1)), _caches()[1]), ValueError,
+     r"Y has shape \(5, 1\) but AL has shape \(1, 4\).*nothing is "
+     "broadcast"),
+    ("backward-Y-1d-wrong-length", "L_model_backward",
+     lambda: (_caches()[0], np.ones(3), _caches()[1]), ValueError,
+     "Y must be a 2-D array"),
+    ("backward-Y-square", "L_model_backward",  # same size, not a vector
+     lambda: (_caches()[0], np.ones((2, 2)), _caches()[1]), ValueError,
+     r"Y has shape \(2, 2\) but AL has shape \(1, 4\)"),
     ("backward-AL-vs-caches", "L_model_backward",
      lambda: (np.full((1, 5), .5), np.ones((1, 5)), _caches()[1]),
      ValueError, "m = 5"),
@@ -179,6 +203,107 @@ BAD = [
     ("L-X-nan", "L_layer_model",
      lambda: (_A(3, 4) * np.nan, np.ones((1, 4)), [3, 2, 1]), ValueError,
      "X contains"),
+    # masked arrays: the mask would be dropped silently
+    ("sigmoid-masked", "sigmoid", lambda: (_masked(_A()),), TypeError,
+     r"Z is a numpy masked array.*Z\.filled\(value\)"),
+    ("forward-masked-X", "L_model_forward",
+     lambda: (_masked(_A()), _params()), TypeError,
+     "X is a numpy masked array"),
+    ("forward-masked-W", "L_model_forward",
+     lambda: (_A(), _params() | {"W1": _masked(_params()["W1"])}),
+     TypeError, "W1 is a numpy masked array"),
+    ("update-masked-grad", "update_parameters",
+     lambda: (_params(), {"d" + k: _masked(v) for k, v in
+                          _params().items()}, 0.1), TypeError,
+     "dW1 is a numpy masked array"),
+    ("backward-masked-Y", "L_model_backward",
+     lambda: (_caches()[0], _masked(np.ones((1, 4))), _caches()[1]),
+     TypeError, "Y is a numpy masked array"),
+    ("predict-masked-y", "predict",
+     lambda: (_A(3, 4), _masked(np.ones((1, 4))), _params()), TypeError,
+     "y is a numpy masked array"),
+    ("L-masked-X", "L_layer_model",
+     lambda: (_masked(_A()),) + _train()[1:], TypeError,
+     "X is a numpy masked array"),
+    ("L-masked-Y", "L_layer_model",
+     lambda: _train(Y=_masked(np.ones((1, 4)))), TypeError,
+     "Y is a numpy masked array"),
+    # labels: 0/1 where the model predicts them
+    ("predict-y-2", "predict",
+     lambda: (_A(3, 4), np.array([[1, 2, 0, 1]]), _params()), ValueError,
+     r"y must hold 0/1 labels, got 1 other value\(s\) \(2\)"),
+    ("predict-y-half", "predict",
+     lambda: (_A(3, 4), np.array([.5, 1, 0, 1]), _params()), ValueError,
+     r"y must hold 0/1 labels.*\(0\.5\)"),
+    ("L-Y-2", "L_layer_model",
+     lambda: _train(Y=np.array([[0, 1, 2, 1]])), ValueError,
+     "Y must hold 0/1 labels"),
+    ("two-Y-minus-1", "two_layer_model",
+     lambda: _train((3, 2, 1), Y=np.array([-1, 1, -1, 1])), ValueError,
+     r"Y must hold 0/1 labels, got 2 other value\(s\) \(-1\)"),
+    # Python numbers numpy cannot hold
+    ("L-lr-huge-int", "L_layer_model",
+     lambda: _train([3, 2, 1], 10**400), ValueError,
+     "learning_rate must be finite and > 0 and fit in float64, got a "
+     "number too large"),
+    ("L-lr-fraction-underflow", "L_layer_model",
+     lambda: _train([3, 2, 1], fractions.Fraction(1, 10**400)), ValueError,
+     "learning_rate .* rounds to 0 in float64"),
+    ("L-lr-decimal-inf", "L_layer_model",
+     lambda: _train([3, 2, 1], decimal.Decimal("1e400")), ValueError,
+     "learning_rate must be finite and > 0"),
+    ("L-lr-decimal-nan", "L_layer_model",
+     lambda: _train([3, 2, 1], decimal.Decimal("nan")), ValueError,
+     "learning_rate must be finite and > 0"),
+    ("L-lr-complex", "L_layer_model",
+     lambda: _train([3, 2, 1], 0.1 + 0j), TypeError,
+     "learning_rate must be a real number"),
+    ("update-lr-huge-fraction", "update_parameters",
+     lambda: (_params(), {"d" + k: v for k, v in _params().items()},
+              fractions.Fraction(10**400, 3)), ValueError,
+     "too large for float64"),
+    ("L-iterations-huge", "L_layer_model",
+     lambda: _train([3, 2, 1], 0.1, 10**30), ValueError,
+     "num_iterations must be <= 9223372036854775807"),
+    ("L-iterations-bool", "L_layer_model",
+     lambda: _train([3, 2, 1], 0.1, True), TypeError,
+     "num_iterations must be an integer, got a bool"),
+    ("L-width-2-63", "L_layer_model",
+     lambda: _train([3, 2**63, 1]), ValueError,
+     r"layers_dims\[1\] must be <= 9223372036854775807"),
+    ("L-width-too-big", "L_layer_model",
+     lambda: _train([3, 2**62, 1]), ValueError,
+     r"layers_dims: W1 would have shape \(4611686018427387904, 3\).*more "
+     "than numpy can allocate"),
+    ("init-width-2-63", "initialize_parameters_deep",
+     lambda: ([3, 2**63, 1],), ValueError, r"layer_dims\[1\] must be <="),
+    ("init-width-too-big", "initialize_parameters_deep",
+     lambda: ([2**40, 2**40, 1],), ValueError,
+     "W1 would have shape .* more than numpy can allocate"),
+    ("init2-width-too-big", "initialize_parameters",
+     lambda: (2**32, 2**32, 1), ValueError, "W1 would have shape"),
+    ("init-seed-huge", "initialize_parameters_deep",
+     lambda: ([3, 2, 1], 2**40), ValueError,
+     "seed must be <= 4294967295"),
+    # initialize_parameters_deep's scale
+    ("init-scale-nan", "initialize_parameters_deep",
+     lambda: ([3, 2, 1], 3, float("nan")), ValueError,
+     "scale must be finite and > 0, got nan"),
+    ("init-scale-zero", "initialize_parameters_deep",
+     lambda: ([3, 2, 1], 3, 0), ValueError, "scale must be finite and > 0"),
+    ("init-scale-negative", "initialize_parameters_deep",
+     lambda: ([3, 2, 1], 3, -0.01), ValueError,
+     "scale must be finite and > 0"),
+    ("init-scale-list", "initialize_parameters_deep",
+     lambda: ([3, 2, 1], 3, [0.01, 0.02]), TypeError,
+     "scale must be a real number"),
+    ("init-scale-array", "initialize_parameters_deep",
+     lambda: ([3, 2, 1], 3, np.array([0.01])), TypeError,
+     "scale must be a real number"),
+    ("init-scale-bool", "initialize_parameters_deep",
+     lambda: ([3, 2, 1], 3, True), TypeError, "scale must be a real number"),
+    ("init-scale-huge", "initialize_parameters_deep",
+     lambda: ([3, 2, 1], 3, 10**400), ValueError, "too large for float64"),
     ("two-dims", "two_layer_model",
      lambda: (_A(3, 4), np.ones((1, 4)), (3, 2, 2, 1)), ValueError,
      r"\(n_x, n_h, n_y\)"),
@@ -225,6 +350,46 @@ def test_AL_outside_unit_interval_is_accepted_in_backward(B):
     AL, caches = _caches()
     grads = B.L_model_backward(-AL, np.array([[1, 0, 1, 0]]), caches)
     assert all(np.isfinite(g).all() for g in grads.values())
+
+
+@pytest.mark.parametrize("lr", [fractions.Fraction(1, 20),
+                                decimal.Decimal("0.05"), np.float32(0.05),
+                                1])
+def test_exact_python_numbers_are_learning_rates(B, lr):
+    # A Fraction or Decimal is a real number float64 holds: it trains
+    # exactly as its float does.
+    want = B.L_layer_model(*_train([3, 2, 1], float(lr), 3))
+    got = B.L_layer_model(*_train([3, 2, 1], lr, 3))
+    for k in want[0]:
+        np.testing.assert_array_equal(got[0][k], want[0][k])
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_scale_takes_any_positive_real(B):
+    want = B.initialize_parameters_deep([3, 2, 1], 3, 0.5)
+    for scale in (fractions.Fraction(1, 2), decimal.Decimal("0.5"),
+                  np.float64(0.5)):
+        got = B.initialize_parameters_deep([3, 2, 1], 3, scale)
+        for k in want:
+            np.testing.assert_array_equal(got[k], want[k])
+
+
+@pytest.mark.parametrize("model", ["two_layer_model", "L_layer_model"])
+def test_training_seed_must_fit_randomstate(B, model):
+    with pytest.raises(ValueError, match="seed must be <= 4294967295"):
+        getattr(B, model)(*_train((3, 2, 1)), seed=2**32)
+
+
+@pytest.mark.parametrize("shape", [(4,), (4, 1)])
+def test_backward_reshapes_a_vector_Y_as_the_course_does(B, shape):
+    # The course's L_model_backward starts with Y = Y.reshape(AL.shape).
+    AL, caches = _caches()
+    Y = np.array([1, 0, 0, 1])
+    want = B.L_model_backward(AL, Y.reshape(1, 4), caches)
+    got = B.L_model_backward(AL, Y.reshape(shape), caches)
+    assert list(got) == list(want)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k])
 
 
 def test_uint8_images_are_converted(B):
