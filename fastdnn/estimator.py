@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from . import _validation as v
 from ._train_options import training_kwargs
 
 try:  # optional
@@ -41,6 +42,17 @@ def _is_sparse(x):
     return type(x).__module__.startswith("scipy.sparse")
 
 
+def _check_not_masked(x, name):
+    # np.asarray drops a masked array's mask: the masked entries would be
+    # used as data.
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            "%s is a numpy masked array; DNNClassifier would ignore its mask "
+            "and use the masked entries as data: pass %s.filled(value) to "
+            "choose their value, or drop the masked samples (rows) first"
+            % (name, name))
+
+
 def _check_X(X, name="X"):
     """``X`` as a finite 2-D float array (n_samples, n_features)."""
     if _is_sparse(X):
@@ -49,13 +61,18 @@ def _check_X(X, name="X"):
     if X is None or isinstance(X, (str, bytes)):
         raise TypeError("%s must be a 2-D numeric array of shape (n_samples, "
                         "n_features), got %s" % (name, type(X).__name__))
+    _check_not_masked(X, name)
     arr = np.asarray(X)
     if arr.dtype.kind == "c":
         raise ValueError("Complex data not supported: %s is complex" % name)
     if arr.dtype.kind == "O":
         # numbers stored as objects (or strings of numbers) are numbers;
         # float() raises "argument must be a string or a real number".
-        arr = arr.astype(np.float64)
+        try:
+            arr = arr.astype(np.float64)
+        except OverflowError:  # a Python int beyond float64
+            raise ValueError("%s holds a number too large for float64"
+                             % name) from None
     if arr.dtype.kind not in "biuf":
         raise TypeError("%s must be numeric, got an array of dtype %s"
                         % (name, arr.dtype))
@@ -88,6 +105,7 @@ def _check_y(y, n_samples):
                          "target y is None")
     if _is_sparse(y):
         raise TypeError("DNNClassifier does not support a sparse y")
+    _check_not_masked(y, "y")
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         warnings.warn("A column-vector y was passed when a 1d array was "
@@ -124,6 +142,46 @@ def _check_y(y, n_samples):
             "class value(s)%s; DNNClassifier needs exactly two"
             % (len(classes), kind))
     return classes, y_index.reshape(-1)
+
+
+def _check_score_y(y, n_samples):
+    """``score``'s labels: one per sample, as a vector or a column."""
+    if y is None or _is_sparse(y):
+        raise TypeError("score needs y, a 1-D array of n_samples labels, got "
+                        "%s" % type(y).__name__)
+    _check_not_masked(y, "y")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError("y should be a 1d array of n_samples labels, got "
+                         "shape %s" % (y.shape,))
+    if y.shape[0] != n_samples:
+        raise ValueError("X has %d samples but y has %d labels; score needs "
+                         "one label per sample (nothing is broadcast)"
+                         % (n_samples, y.shape[0]))
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError("Input y contains NaN or inf")
+    return y
+
+
+def _check_sample_weight(sample_weight, n_samples):
+    """``score``'s weights: 1-D, finite, >= 0, one per sample, not all 0."""
+    _check_not_masked(sample_weight, "sample_weight")
+    w = v.as_array(sample_weight, "sample_weight")
+    if w.ndim != 1 or w.shape[0] != n_samples:
+        raise ValueError("sample_weight must be a 1-D array of one weight "
+                         "per sample, shape (%d,), got shape %s"
+                         % (n_samples, w.shape))
+    w = w.astype(np.float64)
+    v.check_finite(w, "sample_weight")
+    if (w < 0).any():
+        raise ValueError("sample_weight must be >= 0, got %d negative "
+                         "weight(s)" % int((w < 0).sum()))
+    if not w.sum() > 0:
+        raise ValueError("sample_weight sums to 0: at least one sample needs "
+                         "a weight > 0")
+    return w
 
 
 class DNNClassifier(*_BASES):
@@ -236,6 +294,9 @@ class DNNClassifier(*_BASES):
         return fastdnn.get_backend(self.backend)
 
     def _check_params(self):
+        # Every parameter is checked here, under the estimator's own names
+        # (n_iterations, hidden_layer_sizes), before the functional API
+        # sees it under its names (num_iterations, layers_dims).
         sizes = self.hidden_layer_sizes
         if (isinstance(sizes, numbers.Integral)
                 and not isinstance(sizes, bool)):
@@ -244,12 +305,10 @@ class DNNClassifier(*_BASES):
             raise TypeError("hidden_layer_sizes must be a sequence of "
                             "positive ints such as (20, 7, 5), got %r"
                             % (sizes,))
-        sizes = list(sizes)
-        for s in sizes:
-            if (isinstance(s, bool) or not isinstance(s, numbers.Integral)
-                    or s < 1):
-                raise ValueError("hidden_layer_sizes must hold positive "
-                                 "ints, got %r" % (self.hidden_layer_sizes,))
+        sizes = [v.check_int(s, "hidden_layer_sizes[%d]" % i, 1)
+                 for i, s in enumerate(sizes)]
+        v.check_learning_rate(self.learning_rate, "learning_rate")
+        v.check_int(self.n_iterations, "n_iterations", 0)
         if self.dtype not in ("float32", "float64", np.float32, np.float64):
             raise ValueError("dtype must be 'float32' or 'float64', got %r"
                              % (self.dtype,))
@@ -269,9 +328,7 @@ class DNNClassifier(*_BASES):
         if isinstance(rs, bool) or not isinstance(rs, numbers.Integral):
             raise TypeError("random_state must be an int, a RandomState, a "
                             "Generator or None, got %r" % (rs,))
-        if rs < 0:
-            raise ValueError("random_state must be >= 0, got %d" % rs)
-        return int(rs)
+        return v.check_int(rs, "random_state", 0, v.SEED_MAX)
 
     def fit(self, X, y):
         """Train on ``X`` (n_samples, n_features) and the labels ``y``
@@ -286,6 +343,7 @@ class DNNClassifier(*_BASES):
         classes, y_index = _check_y(y, X.shape[0])
         B = self._backend()
         dims = [X.shape[1]] + sizes + [1]
+        v.check_weight_sizes(dims, "hidden_layer_sizes")
         kwargs = training_kwargs(B, self.backend, dtype, self.solver,
                                  self._seed())
         Xt = np.ascontiguousarray(X.T, dtype=dtype)
@@ -297,7 +355,9 @@ class DNNClassifier(*_BASES):
         self.n_features_in_ = X.shape[1]
         self.layer_dims_ = dims
         self.parameters_ = parameters
-        self.costs_ = list(costs)
+        # The functional API records 0-d arrays, as the course does; a
+        # fitted attribute is plain numbers.
+        self.costs_ = [float(c) for c in costs]
         return self
 
     # ------------------------------------------------------------ predict
@@ -340,12 +400,19 @@ class DNNClassifier(*_BASES):
         return self.classes_[(p > 0.5).astype(np.intp)]
 
     def score(self, X, y, sample_weight=None):
-        """Mean accuracy of :meth:`predict` on ``X`` against ``y``."""
-        y = np.asarray(y).reshape(-1)
-        correct = (self.predict(X) == y).astype(np.float64)
+        """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
+
+        ``y`` holds one label per sample (a column (n_samples, 1) is
+        accepted); ``sample_weight``, when given, one finite weight >= 0 per
+        sample. Nothing is broadcast.
+        """
+        pred = self.predict(X)
+        y = _check_score_y(y, pred.shape[0])
+        correct = (pred == y).astype(np.float64)
         if sample_weight is None:
             return float(correct.mean())
-        return float(np.average(correct, weights=sample_weight))
+        weights = _check_sample_weight(sample_weight, pred.shape[0])
+        return float(np.average(correct, weights=weights))
 
 
 def _same(a, b):

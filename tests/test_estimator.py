@@ -1,5 +1,6 @@
 """DNNClassifier: scikit-learn conventions, and the same numbers as the
 functional API."""
+import fractions
 import pickle
 import subprocess
 import sys
@@ -177,7 +178,8 @@ def test_errors(synthetic):
                                          "DNNClassifier is expecting 768"):
         est.predict(X[:, 1:])
     for bad, match in [({"backend": "nope"}, "backend must be"),
-                       ({"hidden_layer_sizes": (0,)}, "positive"),
+                       ({"hidden_layer_sizes": (0,)},
+                        r"hidden_layer_sizes\[0\] must be >= 1"),
                        ({"dtype": "int8"}, "dtype"),
                        ({"solver": "x"}, "solver"),
                        ({"learning_rate": -1}, "learning_rate"),
@@ -187,6 +189,126 @@ def test_errors(synthetic):
     with pytest.raises(ValueError, match="solver='gram' needs the numba"):
         DNNClassifier(n_iterations=1, backend="numpy", solver="gram").fit(
             X[:4], [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("params,exc,match", [
+    ({"n_iterations": -1}, ValueError, "n_iterations must be >= 0"),
+    ({"n_iterations": 10**30}, ValueError,
+     "n_iterations must be <= 9223372036854775807"),
+    ({"n_iterations": 2.5}, TypeError, "n_iterations must be an integer"),
+    ({"n_iterations": True}, TypeError, "n_iterations must be an integer"),
+    ({"learning_rate": 10**400}, ValueError,
+     "learning_rate must be finite and > 0 and fit in float64"),
+    ({"learning_rate": fractions.Fraction(1, 10**400)}, ValueError,
+     "learning_rate .* rounds to 0"),
+    ({"learning_rate": "0.1"}, TypeError,
+     "learning_rate must be a real number"),
+    ({"hidden_layer_sizes": (2**63,)}, ValueError,
+     r"hidden_layer_sizes\[0\] must be <= 9223372036854775807"),
+    ({"hidden_layer_sizes": (3, 2**62)}, ValueError,
+     r"hidden_layer_sizes: W2 would have shape \(4611686018427387904, 3\)"),
+    ({"hidden_layer_sizes": (3, True)}, TypeError,
+     r"hidden_layer_sizes\[1\] must be an integer, got a bool"),
+    ({"random_state": 2**32}, ValueError,
+     "random_state must be <= 4294967295"),
+])
+def test_parameter_errors_name_the_estimators_parameters(
+        synthetic, backend, params, exc, match):
+    # Checked before the functional API, whose names (num_iterations,
+    # layers_dims, seed) the user of the estimator never wrote.
+    X, y, _, _, _, _ = synthetic
+    est = DNNClassifier(n_iterations=1, backend=backend).set_params(**params)
+    with pytest.raises(exc, match=match) as info:
+        est.fit(X[:4], [0, 1, 0, 1])
+    for other in ("num_iterations", "layers_dims", "seed must"):
+        assert other not in str(info.value)
+
+
+def test_exact_learning_rate(synthetic):
+    X, y, _, _, _, _ = synthetic
+    kw = dict(n_iterations=3, backend=BACKENDS[0])
+    a = DNNClassifier(learning_rate=fractions.Fraction(1, 20), **kw)
+    b = DNNClassifier(learning_rate=0.05, **kw)
+    assert a.fit(X, y).costs_ == b.fit(X, y).costs_
+
+
+def test_costs_are_floats(synthetic):
+    X, y, _, _, _, _ = synthetic
+    for backend in BACKENDS:
+        est = DNNClassifier(n_iterations=101, backend=backend).fit(X, y)
+        assert len(est.costs_) == 2
+        assert all(type(c) is float for c in est.costs_)
+
+
+def test_masked_arrays_are_refused(synthetic):
+    X, y, _, _, _, _ = synthetic
+    mask = np.zeros(X[:4].shape, dtype=bool)
+    mask[0, 0] = True
+    Xm = np.ma.masked_array(X[:4], mask=mask)
+    ym = np.ma.masked_array([0, 1, 0, 1], mask=[1, 0, 0, 0])
+    est = DNNClassifier(n_iterations=1, backend=BACKENDS[0])
+    with pytest.raises(TypeError, match=r"X is a numpy masked array.*"
+                                        r"X\.filled\(value\).*rows"):
+        est.fit(Xm, [0, 1, 0, 1])
+    with pytest.raises(TypeError, match="y is a numpy masked array"):
+        est.fit(X[:4], ym)
+    est.fit(X[:4], [0, 1, 0, 1])
+    for call in (lambda: est.predict(Xm), lambda: est.predict_proba(Xm),
+                 lambda: est.score(Xm, [0, 1, 0, 1]),
+                 lambda: est.score(X[:4], ym),
+                 lambda: est.score(X[:4], [0, 1, 0, 1],
+                                   np.ma.masked_array(np.ones(4)))):
+        with pytest.raises(TypeError, match="is a numpy masked array"):
+            call()
+
+
+def test_huge_python_int_in_X(synthetic):
+    est = DNNClassifier(n_iterations=1, backend=BACKENDS[0])
+    X = np.array([[1, 2], [3, 10**400], [0, 1], [1, 0]], dtype=object)
+    with pytest.raises(ValueError, match="X holds a number too large for "
+                                         "float64"):
+        est.fit(X, [0, 1, 0, 1])
+
+
+def test_score_checks_y_and_sample_weight(synthetic):
+    X, y, X_test, y_test, _, _ = synthetic
+    est = DNNClassifier(n_iterations=50, learning_rate=0.05,
+                        backend=BACKENDS[0]).fit(X, y)
+    n = len(y_test)
+    full = est.score(X_test, y_test)
+    assert est.score(X_test, y_test.reshape(-1, 1)) == full
+    assert est.score(X_test, y_test, np.ones(n)) == full
+    assert est.score(X_test, y_test, np.ones(n, dtype=int).tolist()) == full
+    w = np.arange(n) % 3
+    assert est.score(X_test, y_test, w) == np.average(
+        est.predict(X_test) == y_test, weights=w)
+    # one label, or the wrong number of labels, is not broadcast
+    with pytest.raises(ValueError, match="X has %d samples but y has 1 "
+                                         "labels" % n):
+        est.score(X_test, [1])
+    with pytest.raises(ValueError, match="but y has %d labels" % (n - 1)):
+        est.score(X_test, y_test[:-1])
+    with pytest.raises(ValueError, match="1d array"):
+        est.score(X_test, np.stack([y_test, y_test], axis=1))
+    with pytest.raises(ValueError, match="NaN"):
+        est.score(X_test, np.where(np.arange(n) == 0, np.nan, y_test))
+    with pytest.raises(TypeError, match="score needs y"):
+        est.score(X_test, None)
+    for weights, exc, match in [
+            (np.ones(1), ValueError, r"shape \(%d,\), got shape \(1,\)"
+             % n),
+            (1.0, ValueError, r"got shape \(\)"),
+            (np.ones((n, 1)), ValueError, "1-D array"),
+            (np.ones(n + 1), ValueError, "one weight per sample"),
+            (-np.ones(n), ValueError, "sample_weight must be >= 0"),
+            (np.full(n, np.nan), ValueError, "sample_weight contains"),
+            (np.full(n, np.inf), ValueError, "sample_weight contains"),
+            (np.zeros(n), ValueError, "sums to 0"),
+            (["a"] * n, TypeError, "sample_weight must be a real numeric"),
+            (np.ones(n) * 1j, TypeError, "sample_weight must be a real")]:
+        with pytest.raises(exc, match=match):
+            est.score(X_test, y_test, weights)
 
 
 def test_column_y_warns(synthetic):
