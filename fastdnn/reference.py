@@ -14,7 +14,9 @@ import numpy as np
 from . import _validation as v
 # The course's notebooks take these from the same module as the network
 # ("from dnn_app_utils_v3 import *"): both backends export them.
-from .data import flatten_images, load_data, load_image
+# print_mislabeled_images imports matplotlib only when it draws.
+from .data import (flatten_images, load_data, load_image,
+                   print_mislabeled_images)
 
 __all__ = [
     "sigmoid", "relu", "sigmoid_backward", "relu_backward",
@@ -621,25 +623,3 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075,
         parameters = _update_parameters(parameters, grads, learning_rate)
         _record(i, num_iterations, cost, costs, print_cost, callback)
     return parameters, costs
-
-
-# ------------------------------------------------------- the course's helpers
-
-def print_mislabeled_images(classes, X, y, p):
-    """Show the images whose prediction ``p`` differs from the label ``y``.
-
-    The course's helper of the same name and signature; it lives in
-    :mod:`fastdnn.plots` and is imported at call time, so that importing a
-    backend never imports matplotlib.
-
-    Parameters
-    ----------
-    classes : sequence of two str or bytes
-        Names of label 0 and label 1 (``load_data``'s ``classes``).
-    X : ndarray of shape (n_x, m)
-        Flattened images, one per column, values in [0, 1].
-    y, p : ndarray of shape (1, m)
-        True and predicted 0/1 labels.
-    """
-    from .plots import print_mislabeled_images as show
-    return show(classes, X, y, p)
