@@ -3,6 +3,9 @@
 ``import fastdnn`` hands out the course API of the default backend at top
 level; :func:`get_backend` returns either backend module by name.
 """
+# First, before the slow imports: in the fastdnn command only, a Ctrl-C
+# during them is one line and status 130, not a traceback (fastdnn.cli_exit).
+from . import cli_exit as _cli_exit  # noqa: F401
 import importlib
 
 from .data import flatten_images, load_data, load_image  # noqa: F401

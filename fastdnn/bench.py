@@ -1057,8 +1057,12 @@ def main(argv=None):
     if args.repeats < 1:
         _parser().error("--repeats must be >= 1")
     args.argv = argv
-    res = run(args)
+    # The output folder first: a bad --out fails now, not after minutes.
+    if not args.out or os.path.isfile(args.out):
+        _parser().error("--out must name a folder for the results, got %r"
+                        % args.out)
     os.makedirs(args.out, exist_ok=True)
+    res = run(args)
     with open(os.path.join(args.out, "bench.json"), "w") as f:
         json.dump(res, f, indent=1, default=float)
     with open(os.path.join(args.out, "bench.md"), "w") as f:

@@ -2,173 +2,24 @@
 
 ``fastdnn train``, ``predict``, ``evaluate`` and ``bench``; ``fastdnn
 COMMAND --help`` describes each. Exit status: 0 on success, 2 for a usage
-error, 1 for a failure (missing data, bad model file, unreadable image...),
-with one line on stderr; ``--debug`` shows the traceback instead.
+error, 1 for a failure (missing data, bad model file, unreadable image,
+standard output not writable...), 130 when interrupted (Ctrl-C), 141 when
+standard output is closed early (``| head``); each with one line on stderr
+(none for 141), never a traceback: ``--debug`` shows it instead. See
+:mod:`fastdnn.cli_exit`.
 """
-import argparse
-import os
 import sys
 import time
 
 import numpy as np
 
 import fastdnn
-
-#: Default hidden layers: the seed's 4-layer model [n_x, 20, 7, 5, 1].
-DEFAULT_LAYERS = (20, 7, 5)
-
-
-class UsageError(Exception):
-    """A bad combination of arguments found after parsing: exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, with usage errors on one line (and exit status 2)."""
-
-    def error(self, message):
-        self.exit(2, "%s: error: %s (see '%s --help')\n"
-                  % (self.prog, message, self.prog))
-
-
-# ---------------------------------------------------------------- arguments
-
-def _layers(text):
-    text = text.strip()
-    if not text:
-        return []
-    try:
-        sizes = [int(s) for s in text.split(",")]
-    except ValueError:
-        sizes = None
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(
-            "%r is not a comma-separated list of positive layer widths such "
-            "as 20,7,5" % text)
-    return sizes
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not np.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError("%r is not a number > 0" % text)
-    return value
-
-
-def _int_at_least(minimum):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(
-                "%r is not an integer >= %d" % (text, minimum))
-        return value
-    parse.__name__ = "integer"
-    return parse
-
-
-def _add_data_options(p, what):
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--data", metavar="DIR",
-                   help="folder with train_catvnoncat.h5 and "
-                        "test_catvnoncat.h5 (default: $FASTDNN_DATA)")
-    g.add_argument("--synthetic", action="store_true",
-                   help="%s on a small synthetic dataset generated in code "
-                        "(16x16 cartoon cats and other shapes) instead of "
-                        "the cat data" % what)
-
-
-def _add_debug(p):
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                   help="show the full traceback of an error")
-
-
-def _build_parser():
-    parser = _Parser(
-        prog="fastdnn",
-        description="Train and use the course's L-layer neural network, "
-                    "[LINEAR->RELU] x (L-1) -> LINEAR -> SIGMOID, on the cat "
-                    "/ non-cat images.",
-        epilog="Run 'fastdnn COMMAND --help' for the options of a command.")
-    parser.add_argument("--version", action="version",
-                        version="fastdnn " + fastdnn.__version__)
-    parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback of an error")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND",
-                                parser_class=_Parser)
-
-    train = sub.add_parser(
-        "train", help="train a network, print the cost and the accuracies, "
-                      "save the model",
-        description="Train [LINEAR->RELU] x (L-1) -> LINEAR -> SIGMOID by "
-                    "full-batch gradient descent. The defaults reproduce the "
-                    "course's 4-layer model [12288, 20, 7, 5, 1].")
-    _add_data_options(train, "train")
-    train.add_argument("--layers", type=_layers, metavar="N,N,...",
-                       default=list(DEFAULT_LAYERS),
-                       help="widths of the hidden ReLU layers (default "
-                            "20,7,5); the input width comes from the data, "
-                            "the output is one sigmoid unit")
-    train.add_argument("--learning-rate", type=_positive_float,
-                       default=0.0075, metavar="RATE",
-                       help="gradient-descent step (default 0.0075)")
-    train.add_argument("--iterations", type=_int_at_least(1), default=2500,
-                       metavar="N", help="number of iterations (default "
-                                         "2500)")
-    train.add_argument("--backend", choices=sorted(fastdnn.BACKENDS),
-                       default=fastdnn.DEFAULT_BACKEND,
-                       help="implementation (default %s)"
-                            % fastdnn.DEFAULT_BACKEND)
-    train.add_argument("--dtype", choices=["float64", "float32"],
-                       default="float64",
-                       help="floating-point type (default float64)")
-    train.add_argument("--solver", choices=["auto", "primal", "gram"],
-                       default="auto",
-                       help="the numba backend's solver (default auto)")
-    train.add_argument("--seed", type=_int_at_least(0), default=1,
-                       help="seed of the weight initialisation (default 1, "
-                            "the course's)")
-    train.add_argument("--out", metavar="MODEL.npz",
-                       help="save the trained model to this file")
-    train.add_argument("--plot", metavar="COSTS.png",
-                       help="save the cost curve to this PNG file")
-    _add_debug(train)
-
-    predict = sub.add_parser(
-        "predict", help="classify image files with a saved model",
-        description="Print, for each image, its file name, the predicted "
-                    "class and the probability of that class. Any size and "
-                    "mode (JPEG, PNG with alpha, grayscale...) is resized "
-                    "to the model's input size.")
-    predict.add_argument("--model", required=True, metavar="MODEL.npz",
-                         help="a model saved by 'fastdnn train --out'")
-    predict.add_argument("images", nargs="+", metavar="IMAGE",
-                         help="image file(s)")
-    _add_debug(predict)
-
-    evaluate = sub.add_parser(
-        "evaluate", help="accuracy, confusion counts and mislabeled images "
-                         "of a saved model",
-        description="Print the accuracy and the confusion counts of a saved "
-                    "model on the train and test sets; optionally draw the "
-                    "mislabeled test images.")
-    evaluate.add_argument("--model", required=True, metavar="MODEL.npz",
-                          help="a model saved by 'fastdnn train --out'")
-    _add_data_options(evaluate, "evaluate")
-    evaluate.add_argument("--mislabeled", metavar="WRONG.png",
-                          help="save a grid of the mislabeled test images, "
-                               "with predicted and true class, to this PNG")
-    _add_debug(evaluate)
-
-    sub.add_parser(
-        "bench", add_help=False,
-        help="benchmark the backends (arguments go to fastdnn.bench; "
-             "'fastdnn bench --help' lists them)")
-    return parser
+from .cli_exit import (EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED,
+                       EXIT_USAGE, INTERRUPTED_LINE, CheckedStdout,
+                       StdoutError, silence_stdout)
+from .cli_args import (  # noqa: F401 (UsageError, DEFAULT_LAYERS: API)
+    DEFAULT_LAYERS, UsageError, build_parser, check_bench_out,
+    check_outputs)
 
 
 # ---------------------------------------------------------------- data
@@ -193,16 +44,6 @@ def _load(args):
             [c.decode("utf-8") if isinstance(c, bytes) else str(c)
              for c in classes],
             list(train_x_orig.shape[1:]), name)
-
-
-def _check_writable(path, option):
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError("%s %s: folder %s does not exist"
-                                % (option, path, folder))
-    if os.path.isdir(path):
-        raise IsADirectoryError("%s %s is a folder, not a file"
-                                % (option, path))
 
 
 def _accuracy(p, y):
@@ -257,9 +98,7 @@ def _train(args):
                                  args.solver, args.seed)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    for path, option in ((args.out, "--out"), (args.plot, "--plot")):
-        if path:
-            _check_writable(path, option)
+    check_outputs((args.out, "--out"), (args.plot, "--plot"))
     (train_x, train_y, test_x, test_y, classes, image_shape,
      dataset) = _load(args)
     train_x = train_x.astype(args.dtype)
@@ -322,18 +161,22 @@ def _load_model(path):
 
 
 def _read_image(path, shape):
-    from PIL import Image
+    from .images import read_image
 
     height, width, channels = shape
     if channels != 3:
         raise ValueError("models of %d-channel images are not supported"
                          % channels)
-    if height == width:
-        return fastdnn.load_image(path, num_px=height)
-    with Image.open(path) as img:
-        img = img.convert("RGB").resize((width, height))
-        pixels = np.asarray(img, dtype=np.float64)
-    return pixels.reshape(-1, 1) / 255.
+    return read_image(path, height, width)
+
+
+def _image_error(path, exc):
+    """One line for an image that could not be read."""
+    if isinstance(exc, ValueError) and str(exc).startswith("cannot read"):
+        return str(exc)  # fastdnn.images names the file already
+    if isinstance(exc, OSError) and exc.strerror:
+        return "cannot read image %s: %s" % (path, exc.strerror)
+    return "cannot read image %s: %s" % (path, _describe(exc))
 
 
 def _probabilities(parameters, X):
@@ -348,19 +191,22 @@ def _predict(args):
     for path in args.images:
         try:
             x = _read_image(path, meta["input_shape"])
-        except (OSError, ValueError) as exc:
-            # PIL's UnidentifiedImageError is an OSError
+        except StdoutError:
+            raise
+        except Exception as exc:
+            # Whatever the file did to the decoder, it concerns this image
+            # only: report it and go on with the others.
             if args.debug:
                 raise
-            print("fastdnn: error: cannot read image %s: %s"
-                  % (path, _describe(exc)), file=sys.stderr)
+            print("fastdnn: error: %s" % _image_error(path, exc).replace(
+                "\n", " "), file=sys.stderr, flush=True)
             failed += 1
             continue
         p = _probabilities(parameters, x)[0]
         label = int(p > 0.5)
         print("%s\t%s\t%.4f" % (path, classes[label],
                                 p if label else 1 - p), flush=True)
-    return 1 if failed else 0
+    return EXIT_FAILURE if failed else 0
 
 
 # ---------------------------------------------------------------- evaluate
@@ -381,6 +227,7 @@ def _confusion(p, y, classes):
 
 
 def _evaluate(args):
+    check_outputs((args.mislabeled, "--mislabeled"))
     parameters, meta = _load_model(args.model)
     (train_x, train_y, test_x, test_y, _, image_shape,
      dataset) = _load(args)
@@ -403,18 +250,25 @@ def _evaluate(args):
         print("\n".join(_confusion(p, y, classes)))
     test_p = p  # the loop ends on the test set
     if args.mislabeled:
-        _check_writable(args.mislabeled, "--mislabeled")
+        wrong = int(np.sum(test_p != test_y))
         fastdnn.plot_mislabeled(classes, test_x, test_y, test_p,
                                 args.mislabeled,
-                                image_shape=meta["input_shape"])
-        print("Mislabeled test images saved to %s (%d)"
-              % (args.mislabeled, int(np.sum(test_p != test_y))))
+                                image_shape=meta["input_shape"],
+                                max_images=args.max_images)
+        left_out = max(0, wrong - args.max_images)
+        print("Mislabeled test images saved to %s (%d%s)"
+              % (args.mislabeled, wrong,
+                 ", %d left out: --max-images %d" % (left_out,
+                                                     args.max_images)
+                 if left_out else ""))
     return 0
 
 
 # ---------------------------------------------------------------- bench
 
 def _bench(argv):
+    if "--worker" not in argv:
+        check_bench_out(argv)
     try:
         from . import bench
     except ModuleNotFoundError as exc:
@@ -447,11 +301,9 @@ def _split_bench(argv):
     return None
 
 
-def main(argv=None):
-    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the
-    exit status."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = _build_parser()
+def _main(argv):
+    """``(status, args)``; argparse's errors and --help raise SystemExit."""
+    parser = build_parser()
     bench_split = _split_bench(argv)
     if bench_split is not None:
         args = parser.parse_args(bench_split[0] + ["bench"])
@@ -469,13 +321,10 @@ def main(argv=None):
     except UsageError as exc:
         if args.debug:
             raise
-        parser.exit(2, "fastdnn %s: error: %s (see 'fastdnn %s --help')\n"
-                    % (args.command, exc, args.command))
-    except KeyboardInterrupt:
-        if args.debug:
-            raise
-        print("fastdnn: interrupted", file=sys.stderr)
-        return 130
+        parser.exit(EXIT_USAGE, "fastdnn %s: error: %s (see 'fastdnn %s "
+                    "--help')\n" % (args.command, exc, args.command))
+    except (KeyboardInterrupt, StdoutError):
+        raise  # main's
     except Exception as exc:
         if args.debug:
             raise
@@ -486,4 +335,49 @@ def main(argv=None):
             msg = "%s: %s (rerun with --debug for the traceback)" % (
                 type(exc).__name__, msg)
         print("fastdnn: error: %s" % msg.replace("\n", " "), file=sys.stderr)
-        return 1
+        return EXIT_FAILURE
+
+
+def _stderr_line(text):
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # stderr closed too: the status says it
+        pass
+
+
+def main(argv=None):
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the
+    exit status (see :mod:`fastdnn.cli_exit`).
+
+    Errors writing standard output (a closed pipe, a full disk), Ctrl-C
+    and argparse's exits are handled here too, so that the process always
+    ends with at most one line on stderr and a documented status.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in (argv if _split_bench(argv) is None
+                          else _split_bench(argv)[0])
+    stdout = sys.stdout
+    sys.stdout = CheckedStdout(stdout)
+    try:
+        try:
+            status = _main(argv)
+        except SystemExit as exc:  # argparse: usage error, --help
+            status = exc.code if isinstance(exc.code, int) else (
+                0 if exc.code is None else EXIT_FAILURE)
+        sys.stdout.flush()  # here, not at exit where its error is a mess
+        return status
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        _stderr_line(INTERRUPTED_LINE)
+        return EXIT_INTERRUPTED
+    except StdoutError as exc:
+        if debug:
+            raise
+        silence_stdout(stdout)
+        if exc.broken_pipe:
+            return EXIT_BROKEN_PIPE
+        _stderr_line("fastdnn: error: %s" % exc)
+        return EXIT_FAILURE
+    finally:
+        sys.stdout = stdout
