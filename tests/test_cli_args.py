@@ -206,3 +206,30 @@ def test_predict_reports_each_bad_image_and_goes_on(tmp_path, small_model):
     assert "missing.png: No such file" in err[2]
     names = [ln.split("\t")[0] for ln in r.stdout.splitlines()]
     assert names == [str(p) for p in (good[0], deep, palette, good[1])]
+
+
+def test_data_folder_is_used_or_refused(capsys, tmp_path, monkeypatch):
+    """--data DIR without the files is an error even when $FASTDNN_DATA
+    holds them (it trained on the cat data before, status 0)."""
+    import h5py
+    good = tmp_path / "good"
+    good.mkdir()
+    rng = np.random.RandomState(0)
+    for name, m in (("train", 4), ("test", 2)):
+        with h5py.File(good / ("%s_catvnoncat.h5" % name), "w") as f:
+            f["%s_set_x" % name] = rng.randint(0, 256, (m, 2, 2, 3)).astype(
+                np.uint8)
+            f["%s_set_y" % name] = np.arange(m) % 2
+            f["list_classes"] = np.array([b"non-cat", b"cat"])
+    monkeypatch.setenv("FASTDNN_DATA", str(good))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    line = _one_error_line(_main(capsys, "train", "--backend", "numpy",
+                                 "--iterations", "1", "--data", empty), 1)
+    assert str(empty) in line and "train_catvnoncat.h5" in line
+    # a corrupt file: one line naming it and the key
+    with h5py.File(good / "test_catvnoncat.h5", "a") as f:
+        del f["test_set_y"]
+    line = _one_error_line(_main(capsys, "train", "--backend", "numpy",
+                                 "--iterations", "1"), 1)
+    assert "test_catvnoncat.h5 has no dataset 'test_set_y'" in line
