@@ -104,7 +104,9 @@ def build_parser():
         description="Train and use the course's L-layer neural network, "
                     "[LINEAR->RELU] x (L-1) -> LINEAR -> SIGMOID, on the cat "
                     "/ non-cat images.",
-        epilog="Run 'fastdnn COMMAND --help' for the options of a command.")
+        epilog="Run 'fastdnn COMMAND --help' for the options of a command. "
+               "Exit status: 0 success, 1 failure, 2 usage error, 130 "
+               "interrupted, 141 standard output closed early.")
     parser.add_argument("--version", action="version",
                         version="fastdnn " + fastdnn.__version__)
     parser.add_argument("--debug", action="store_true",

@@ -89,6 +89,9 @@ def read_image(path, height, width):
 
     height = v.check_int(height, "height", 1)
     width = v.check_int(width, "width", 1)
+    if height * width > MAX_PIXELS:
+        raise ValueError("height x width = %d x %d is more than MAX_PIXELS "
+                         "(%d)" % (height, width, MAX_PIXELS))
     name = os.fspath(path)
     with open(path, "rb") as f:  # its OSError names the file
         with warnings.catch_warnings():

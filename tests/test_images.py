@@ -171,6 +171,15 @@ def test_pillow_warnings_are_not_shown(tmp_path):
     assert x.shape == (48, 1)
 
 
+def test_output_size_is_limited_too(tmp_path):
+    path = tmp_path / "small.png"
+    Image.new("RGB", (4, 4)).save(path)
+    with pytest.raises(ValueError, match="num_px must be >= 1"):
+        fastdnn.load_image(path, num_px=0)
+    with pytest.raises(ValueError, match="MAX_PIXELS"):
+        fastdnn.load_image(path, num_px=10**6)  # a terabyte of output
+
+
 def test_read_image_not_square(tmp_path):
     path = tmp_path / "wide.png"
     Image.new("RGB", (40, 10), "red").save(path)
