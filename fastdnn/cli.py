@@ -302,7 +302,8 @@ def _split_bench(argv):
 
 
 def _main(argv):
-    """``(status, args)``; argparse's errors and --help raise SystemExit."""
+    """Parse ``argv`` and run the command: its exit status, or one error
+    line and 1 or 2. argparse's errors and --help raise SystemExit."""
     parser = build_parser()
     bench_split = _split_bench(argv)
     if bench_split is not None:
@@ -354,8 +355,9 @@ def main(argv=None):
     ends with at most one line on stderr and a documented status.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in (argv if _split_bench(argv) is None
-                          else _split_bench(argv)[0])
+    bench_split = _split_bench(argv)
+    # before parsing, which may be what is interrupted
+    debug = "--debug" in (argv if bench_split is None else bench_split[0])
     stdout = sys.stdout
     sys.stdout = CheckedStdout(stdout)
     try:
