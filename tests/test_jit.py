@@ -109,7 +109,8 @@ def test_training_dtype_keyword():
                                            201)
     np.testing.assert_allclose(c32, c_ref, rtol=1e-5)
     # The costs are in the training dtype, as the reference's are.
-    assert {(c.shape, c.dtype) for c in c32 + c_ref} == {((), np.dtype(np.float32))}
+    f32 = np.dtype(np.float32)
+    assert {(c.shape, c.dtype) for c in c32 + c_ref} == {((), f32)}
     p64, _ = jit.L_layer_model(X.astype(np.float32), Y, dims, lr, 2,
                                dtype=np.float64)
     assert all(P.dtype == np.float64 for P in p64.values())

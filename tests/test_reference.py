@@ -120,7 +120,8 @@ def test_training_keeps_float32():
     Y = (X.sum(axis=0, keepdims=True) > 3).astype(int)
     parameters, costs = R.L_layer_model(X, Y, [6, 4, 1], 0.05, 101)
     assert all(P.dtype == np.float32 for P in parameters.values())
-    assert [(c.shape, c.dtype) for c in costs] == [((), np.dtype(np.float32))] * 2
+    f32 = np.dtype(np.float32)
+    assert [(c.shape, c.dtype) for c in costs] == [((), f32)] * 2
 
 
 def test_training_stops_on_divergence():
