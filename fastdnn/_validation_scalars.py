@@ -11,6 +11,7 @@ re-exports them.
 import decimal
 import numbers
 import operator
+import os
 
 import numpy as np
 
@@ -70,14 +71,36 @@ def check_layer_dims(layer_dims, name="layer_dims"):
 
 
 def check_weight_sizes(dims, name):
-    """Refuse widths whose weight matrices numpy cannot allocate."""
+    """Refuse widths whose weight matrices cannot be allocated.
+
+    Each ``W_l`` (float64, as initialised) must be an array numpy can make,
+    and all of them together must fit in this machine's physical memory
+    when that is known: beyond it numpy's ``MemoryError`` would name no
+    argument (and training would be hopeless long before).
+    """
+    total = 0
     for l in range(1, len(dims)):
         n_bytes = dims[l] * dims[l - 1] * 8
+        total += n_bytes
         if n_bytes > MAX_ARRAY_BYTES:
             raise ValueError(
                 "%s: W%d would have shape (%d, %d), %d bytes in float64, "
                 "more than numpy can allocate; use smaller layer widths"
                 % (name, l, dims[l], dims[l - 1], n_bytes))
+    memory = _physical_memory()
+    if memory is not None and total > memory:
+        raise ValueError(
+            "%s: the weights W1..W%d would take %.3g GiB in float64, more "
+            "than this machine's %.3g GiB of memory; use smaller layer "
+            "widths" % (name, len(dims) - 1, total / 2**30, memory / 2**30))
+
+
+def _physical_memory():
+    """Bytes of physical memory, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # e.g. Windows
+        return None
 
 
 def check_positive_real(value, name):

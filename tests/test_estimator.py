@@ -208,6 +208,9 @@ def test_errors(synthetic):
      r"hidden_layer_sizes\[0\] must be <= 9223372036854775807"),
     ({"hidden_layer_sizes": (3, 2**62)}, ValueError,
      r"hidden_layer_sizes: W2 would have shape \(4611686018427387904, 3\)"),
+    ({"hidden_layer_sizes": (2**40,)}, ValueError,
+     "hidden_layer_sizes: the weights W1..W2 would take .* more than this "
+     "machine's"),
     ({"hidden_layer_sizes": (3, True)}, TypeError,
      r"hidden_layer_sizes\[1\] must be an integer, got a bool"),
     ({"random_state": 2**32}, ValueError,

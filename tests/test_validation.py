@@ -280,6 +280,14 @@ BAD = [
     ("init-width-too-big", "initialize_parameters_deep",
      lambda: ([2**40, 2**40, 1],), ValueError,
      "W1 would have shape .* more than numpy can allocate"),
+    ("init-width-beyond-memory", "initialize_parameters_deep",
+     lambda: ([2**20, 2**30, 1],), ValueError,
+     r"layer_dims: the weights W1..W2 would take 8\.39e\+06 GiB in "
+     "float64, more than this machine's"),
+    ("L-width-beyond-memory", "L_layer_model",
+     lambda: _train([3, 2**58, 1]), ValueError,
+     "layers_dims: the weights W1..W2 would take .* more than this "
+     "machine's .* memory"),
     ("init2-width-too-big", "initialize_parameters",
      lambda: (2**32, 2**32, 1), ValueError, "W1 would have shape"),
     ("init-seed-huge", "initialize_parameters_deep",
