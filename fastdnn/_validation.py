@@ -8,6 +8,9 @@ it fail with a typing error, read out of bounds or broadcast silently.
 Dtype policy: float32 and float64 arrays keep their dtype. Every other numeric
 input (integers, booleans, uint8 images, float16) is converted to the float
 dtype of the other arrays of the call, or to float64 when there is none.
+Masked arrays are refused (``np.asarray`` would drop the mask). The scalar
+checks (counts, widths, rates, dtypes) live in
+:mod:`fastdnn._validation_scalars` and are re-exported here.
 """
 import numpy as np
 
