@@ -98,7 +98,7 @@ KERNELS = (
 
 
 def _kernel_args(op, layout, dtype):
-    from .registry import CAT, make_inputs
+    from ..registry import CAT, make_inputs
     args = make_inputs(op, CAT, dtype, seed=0)
     if layout == "F":
         if op.startswith("linear_activation_forward"):
@@ -172,7 +172,7 @@ def _numba_cpu_name():
 
 def _load_problem(data):
     """``(X, Y, source)``: the cat training set, else cat-shaped noise."""
-    from . import data as _data
+    from .. import data as _data
     try:
         train_x_orig, train_y, _, _, _ = _data.load_data(data)
         X = _data.flatten_images(train_x_orig)
@@ -240,7 +240,7 @@ def _max_rel(costs, ref):
 
 
 def _initial_parameters():
-    from . import reference
+    from .. import reference
     p = reference.initialize_parameters_deep(DIMS)
     L = len(DIMS) - 1
     return ([p["W%d" % l] for l in range(1, L + 1)],
@@ -259,8 +259,8 @@ def _numpy_worker(spec):
     and with ``spec["paired"]`` numba's trainings and kernels too, timed in
     turn with the reference's and numpy's (the targets' ratios are taken
     within this one process)."""
-    from . import reference
-    from .registry import REGISTRY
+    from .. import reference
+    from ..registry import REGISTRY
 
     X, Y, source = _load_problem(spec["data"])
     n, repeats = spec["iterations"], spec["repeats"]
@@ -297,7 +297,8 @@ def _run_worker(spec, unset_blas_env):
     if unset_blas_env:
         for k in BLAS_ENV:
             env.pop(k, None)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run(
         [sys.executable, "-m", "fastdnn.bench", "--worker", json.dumps(spec)],
@@ -347,7 +348,7 @@ def _kernel_rows(as_is, unset, paired):
 def _numba_train(X, Y, solver, dtype):
     """``(train, seconds of its first call)``: the first call (compiling or
     loading the kernels) is made here, so that no timed run includes it."""
-    from . import jit
+    from .. import jit
 
     Xd = np.ascontiguousarray(X, dtype=dtype)
 
@@ -408,7 +409,7 @@ def _numba_kernels(repeats):
     """numba's kernels, each paired in this process with numpy's: every
     kernel and dtype timed in each round (see :func:`_time_kernel_cases`).
     Returns ``{"key|dtype": (numba seconds, numpy seconds)}``."""
-    from .registry import REGISTRY
+    from ..registry import REGISTRY
     cases = {}
     for key, op, layout, _ in KERNELS:
         for dtype in ("float64", "float32"):
@@ -534,7 +535,8 @@ _NO_SCIPY = "import sys; sys.modules['scipy'] = None\n"
 
 def _startup_once(cache_dir=None, block_scipy=False):
     env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("FASTDNN_NUMBA_CACHE", None)
     if cache_dir is not None:
@@ -580,8 +582,8 @@ def _startup(repeats, cold=True):
 def _scaling(points, repeats, budget=0.5):
     """Seconds per iteration of the primal and gram solvers, and the
     one-time setup, at each ``(n_x, m)``."""
-    from ._gram import GramSolver, gram_pays
-    from ._primal import PrimalSolver
+    from .._gram import GramSolver, gram_pays
+    from .._primal import PrimalSolver
 
     rows = []
     for n_x, m in points:
@@ -1080,7 +1082,3 @@ def main(argv=None):
         print("FAILED targets: %s" % ", ".join(t["key"] for t in failed))
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
