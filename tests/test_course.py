@@ -352,6 +352,20 @@ def test_training_leaves_numpys_generator_as_the_notebook(app):
         np.testing.assert_array_equal(np.random.randn(4), want)
 
 
+def test_training_runs_on_the_namespaces_backend(app, backend):
+    # The same numbers, bit for bit, as the backend's own training with the
+    # notebook's seed (the two backends differ in the last bits).
+    B = fastdnn.get_backend(backend)
+    X, Y = _l_layer_case()
+    for model, dims in (("two_layer_model", (10, 4, 1)),
+                        ("L_layer_model", (10, 5, 6, 1))):
+        got, got_costs = getattr(app, model)(X, Y, dims, 0.05, 101)
+        want, want_costs = getattr(B, model)(X, Y, dims, 0.05, 101, seed=1)
+        for key in want:
+            np.testing.assert_array_equal(got[key], want[key], err_msg=key)
+        np.testing.assert_array_equal(got_costs, want_costs)
+
+
 def _separable_case():
     # One feature; label 1 where it is > 0. W1 = 10, W2 = 10, b2 = -5
     # classify every example right.
