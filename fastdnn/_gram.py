@@ -30,36 +30,34 @@ Limits, on purpose:
 The numbers are those of :func:`fastdnn.reference.L_layer_model` up to
 rounding: the same course formulas (``dAL = -(Y/AL - (1-Y)/(1-AL))``, the
 sigmoid derivative ``dAL * s * (1 - s)``, the cost with AL clipped to
-``[eps, 1 - eps]``) evaluated in the training dtype.
-"""
-import contextlib
-import math
+``[eps, 1 - eps]``) evaluated in the training dtype, for any depth
+including a single layer (``[n_x, 1]``, logistic regression). A diverging
+run raises the reference's FloatingPointError at the same iteration.
 
+Where the dual form cannot represent what the primal one can, it hands over
+to it (:class:`fastdnn._primal.PrimalSolver`) instead of returning another
+model: when ``X^T X`` overflows (``|X|`` above ~1e154 in float64), from the
+start; when ``Z1`` stops being finite during training (``dZ1 K`` overflowed,
+or ``W1 X`` really did), from the iteration where it happens, whose state
+(``W1`` rebuilt from ``S``) the primal solver takes up.
+
+Every product over X (``X^T X``, ``W1 X``, ``S X^T``) is computed by
+fastdnn's own kernels in a summation order fixed by the shapes: results do
+not depend on the number of threads, and no process-wide BLAS setting is
+read or changed.
+"""
 import numpy as np
 
+from . import _gram_kernels as gk
+from . import _kernels as kern
 from . import _numba_config as cfg
 from . import _validation as v
-from ._kernels import _dot_4x3
+from . import reference as _ref
+from ._primal import PrimalSolver
 
-from numba import njit, prange  # noqa: E402 (after _numba_config)
-
-# The blocked dot products of dZ1 K and every row reduction need
-# reassociation to vectorise (cfg.FASTMATH_SUM: reassoc + contract, never
-# nnan/ninf, so a NaN or an infinity is seen and reported).
-_JIT = dict(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
-_PARALLEL_JIT = dict(fastmath=cfg.FASTMATH_SUM, **cfg.PARALLEL_JIT_KW)
-
-#: Rows of Z1 and columns of K handled by one register block of the
-#: ``dZ1 K`` product; the arrays are padded to multiples of these with zeros.
-_BLOCK_ROWS = 4
-_BLOCK_COLS = 3
-#: Up to this order K (m x m) stays in a 512 kB L2 cache in float64.
-_SMALL_M = 256
-#: Column chunks of the parallel Z1 update: fixed, never the thread count.
-_Z1_CHUNKS = 2
-
-#: Status codes of the compiled loop (``-1``: every iteration done).
-_OK = -1
+# The compiled Z1 update, under the names the tests use.
+_z1_update = gk.z1_update
+_z1_update_parallel = gk.z1_update_parallel
 
 
 def gram_pays(n_x, m, layer_dims=None):
@@ -102,224 +100,7 @@ def gram_pays(n_x, m, layer_dims=None):
 _MAX_K_BYTES = 2 * 1024 ** 3
 
 
-# ------------------------------------------------------------ compiled loop
-
-@njit(**_JIT)
-def _z1_update_cols(Z1, dZ1, K, c, j0, j1):
-    """``Z1[:, j0:j1] -= c * dZ1 @ K[:, j0:j1]`` on padded arrays (rows a
-    multiple of 4, K's order and j0, j1 multiples of 3), in the 4 x 3
-    register blocks of the forward kernel (K is symmetric: row j of K is
-    column j). Each block of Z1 is one _dot_4x3 call, whatever the order of
-    the calls, so any split of the columns gives the same Z1 bit for bit."""
-    n1p, mp = Z1.shape
-    if mp <= _SMALL_M:
-        # K fits in L2: keep four rows of dZ1 in L1 and sweep K.
-        for i in range(0, n1p, _BLOCK_ROWS):
-            for j in range(j0, j1, _BLOCK_COLS):
-                _dot_4x3(dZ1, K, Z1, i, j, 0, mp, -c)
-    else:
-        # K does not fit: read each three rows of K once and reuse them for
-        # every block of dZ1, so that K is streamed from memory once per
-        # iteration instead of n_1 / 4 times.
-        for j in range(j0, j1, _BLOCK_COLS):
-            for i in range(0, n1p, _BLOCK_ROWS):
-                _dot_4x3(dZ1, K, Z1, i, j, 0, mp, -c)
-
-
-@njit(**_JIT)
-def _z1_update(Z1, dZ1, K, c):
-    """``Z1 -= c * dZ1 @ K`` (see :func:`_z1_update_cols`)."""
-    _z1_update_cols(Z1, dZ1, K, c, 0, Z1.shape[1])
-
-
-@njit(**_PARALLEL_JIT)
-def _z1_update_parallel(Z1, dZ1, K, c):
-    """:func:`_z1_update` with the columns in _Z1_CHUNKS chunks over
-    threads; the same Z1 bit for bit."""
-    nb = Z1.shape[1] // _BLOCK_COLS
-    for t in prange(_Z1_CHUNKS):
-        _z1_update_cols(Z1, dZ1, K, c,
-                        nb * t // _Z1_CHUNKS * _BLOCK_COLS,
-                        nb * (t + 1) // _Z1_CHUNKS * _BLOCK_COLS)
-
-
-@njit(**_JIT)
-def _combine_rows(out, Wf, w0, w_step, R, r0, count):
-    """``out[:m] = sum_s Wf[w0 + s w_step] R[r0 + s]`` over ``s < count``,
-    m being the width of R's rows: a small layer's ``W A_prev`` row
-    (``w_step`` 1) or ``W^T dZ`` row (``w_step`` n_in). ``out`` may be
-    wider (a row of the padded dZ1), and its padding is left as it is.
-    Four rows of R per pass over ``out``: one load and store of ``out`` per
-    four multiply-adds instead of per one (~4 us of an iteration's ~55 at
-    the cat shape)."""
-    m = R.shape[1]
-    zero = out.dtype.type(0)
-    for k in range(m):
-        out[k] = zero
-    s = 0
-    while s + 4 <= count:
-        c0 = Wf[w0 + s * w_step]
-        c1 = Wf[w0 + (s + 1) * w_step]
-        c2 = Wf[w0 + (s + 2) * w_step]
-        c3 = Wf[w0 + (s + 3) * w_step]
-        x0 = R[r0 + s]
-        x1 = R[r0 + s + 1]
-        x2 = R[r0 + s + 2]
-        x3 = R[r0 + s + 3]
-        for k in range(m):
-            out[k] += (c0 * x0[k] + c1 * x1[k]) + (c2 * x2[k] + c3 * x3[k])
-        s += 4
-    for s in range(s, count):
-        c = Wf[w0 + s * w_step]
-        x = R[r0 + s]
-        for k in range(m):
-            out[k] += c * x[k]
-
-
-@njit(**_JIT)
-def _run(Z1, dZ1, S, K, dims, Wf, woff, bf, boff, A, Z, D, roff, Y,
-         lr, inv_m, c, zero, one, eps, n, costs, parallel):
-    """``n`` iterations: forward, cost, backward, update. Returns ``_OK``,
-    or ``2 i`` if the cost of iteration ``i`` (0-based, this call) is not
-    finite, ``2 i + 1`` if its dAL is not: nothing of iteration ``i`` is
-    applied then, as in the reference, which raises there.
-
-    ``A``, ``Z``, ``D`` (activations, pre-activations, dZ / dA) hold the
-    layers' ``(n_l, m)`` blocks one under the other, layer ``q + 1`` from
-    row ``roff[q]``; every inner loop runs over the m contiguous columns of
-    one row view."""
-    L = dims.shape[0]
-    n1 = dims[0]
-    m = Y.shape[0]
-    for it in range(n):
-        # ---- forward: A1 = relu(Z1)
-        for i in range(n1):
-            a = A[i]
-            z1 = Z1[i]
-            for k in range(m):
-                z = z1[k]
-                a[k] = z if z > zero else zero
-        # ---- layers 2..L: Z = W A_prev + b, relu / sigmoid
-        for q in range(1, L):
-            nout = dims[q]
-            nin = dims[q - 1]
-            for i in range(nout):
-                zr = Z[roff[q] + i]
-                ar = A[roff[q] + i]
-                _combine_rows(zr, Wf, woff[q] + i * nin, 1, A, roff[q - 1],
-                              nin)
-                b = bf[boff[q] + i]
-                if q < L - 1:
-                    for k in range(m):
-                        z = zr[k] + b
-                        zr[k] = z
-                        ar[k] = z if z > zero else zero
-                else:
-                    for k in range(m):
-                        z = zr[k] + b
-                        zr[k] = z
-                        e = math.exp(-abs(z))
-                        ar[k] = one / (one + e) if z >= zero else \
-                            e / (one + e)
-        # ---- cost, AL clipped to [eps, 1 - eps]
-        AL = A[roff[L - 1]]
-        s1 = 0.0
-        s2 = 0.0
-        for k in range(m):
-            al = min(max(AL[k], eps), one - eps)
-            y = Y[k]
-            # A 0/1 label zeroes one of the two terms exactly (the clipped
-            # logs are finite): skip its log, same sums bit for bit.
-            if y != zero:
-                s1 += y * math.log(al)
-            if y != one:
-                s2 += (one - y) * math.log(one - al)
-        cost = (1.0 / m) * (-s1 - s2)
-        costs[it] = cost
-        if not math.isfinite(cost):
-            return 2 * it
-        # ---- dZL = dAL * s * (1 - s), the course's dAL
-        bad = False
-        dL = D[roff[L - 1]]
-        for k in range(m):
-            al = AL[k]
-            y = Y[k]
-            pos = y / al if y != zero else zero
-            neg = (one - y) / (one - al) if y != one else zero
-            dA = -(pos - neg)
-            bad |= not math.isfinite(dA)
-            dL[k] = dA * al * (one - al)
-        if bad:
-            return 2 * it + 1
-        # ---- backward through layers L..2, updating W_l, b_l in place
-        # after dA_{l-1} has used the old W_l
-        for q in range(L - 1, 0, -1):
-            nout = dims[q]
-            nin = dims[q - 1]
-            # dA_prev = W^T dZ, then the relu mask of the layer below
-            for j in range(nin):
-                if q > 1:
-                    t = D[roff[q - 1] + j]
-                    zp = Z[roff[q - 1] + j]
-                else:
-                    t = dZ1[j]
-                    zp = Z1[j]
-                _combine_rows(t, Wf, woff[q] + j, nin, D, roff[q], nout)
-                for k in range(m):
-                    if zp[k] <= zero:
-                        t[k] = zero
-            # W -= lr * (dZ A_prev^T / m), b -= lr * (sum dZ / m)
-            for i in range(nout):
-                d = D[roff[q] + i]
-                for j in range(nin):
-                    ap = A[roff[q - 1] + j]
-                    s = zero
-                    for k in range(m):
-                        s += d[k] * ap[k]
-                    Wf[woff[q] + i * nin + j] -= lr * (inv_m * s)
-                s = zero
-                for k in range(m):
-                    s += d[k]
-                bf[boff[q] + i] -= lr * (inv_m * s)
-        # ---- first layer, dual form: S += dZ1, Z1 -= (lr/m) dZ1 K
-        for i in range(n1):
-            si = S[i]
-            di = dZ1[i]
-            for k in range(m):
-                si[k] += di[k]
-        if parallel:
-            _z1_update_parallel(Z1, dZ1, K, c)
-        else:
-            _z1_update(Z1, dZ1, K, c)
-    return _OK
-
-
 # ------------------------------------------------------------ the solver
-
-_BLAS = []
-
-
-def _one_blas_thread():
-    """Run the solver's few BLAS products (``X^T X``, ``W1 X``, ``S X^T``)
-    on one thread when threadpoolctl is installed.
-
-    On two cores a multi-threaded OpenBLAS call is at most ~2x faster than
-    a single-threaded one, but when another process competes for the cores
-    its threads wait on each other: ``X^T X`` for the cat images was
-    measured at 0.2-0.8 s on two threads against 0.03 s on one, on a busy
-    machine. Its idle threads also spin after the call, next to the
-    solver's own loop.
-    """
-    if not _BLAS:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _BLAS.append(ThreadpoolController())
-        except ImportError:  # pragma: no cover - optional
-            _BLAS.append(None)
-    if _BLAS[0] is None:  # pragma: no cover - optional
-        return contextlib.nullcontext()
-    return _BLAS[0].limit(limits=1, user_api="blas")
-
 
 def _padded(n, block):
     return -(-n // block) * block
@@ -331,8 +112,8 @@ class GramSolver:
 
     Extra memory is O(m^2): the ``m x m`` matrix ``K = X^T X + 1 1^T`` in
     the training dtype, plus O(n_1 m) state (``Z1``, ``dZ1``, ``S``) and the
-    small layers' activations. ``X`` itself is kept (by reference, not
-    copied when already C-contiguous) to rebuild ``W1``.
+    small layers' activations. ``X^T`` is kept (a view of a Fortran-ordered
+    X such as the course's, else one C-ordered copy) to rebuild ``W1``.
 
     Parameters
     ----------
@@ -382,39 +163,45 @@ class GramSolver:
 
         self.dtype = dtype
         self.m = m
-        self.iteration = 0
-        # Every use of X is a BLAS call (X^T X, W1 X, S X^T), which takes
-        # either order as it is: the course's Fortran-ordered X is kept,
-        # not copied (a 20 MB copy, ~10 ms of a ~0.18 s cat training).
-        # Like the primal solver, the solver then shares X with the
-        # caller, who must not change it while the solver is in use.
-        self._X = (X if X.flags.c_contiguous or X.flags.f_contiguous
-                   else np.ascontiguousarray(X))
+        self._iteration = 0
+        self._primal = None
+        # Every product over X reads X^T row by row: the course's
+        # Fortran-ordered X gives it without a copy (the solver then shares
+        # X with the caller, who must not change it while the solver is in
+        # use, as with the primal solver).
+        self._XT = np.ascontiguousarray(X.T)
         self._Y = np.ascontiguousarray(Y[0])
         self._W1_0 = Ws[0].copy()
         self._b1_0 = bs[0].copy()
+
+        n1 = Ws[0].shape[0]
+        mp = _padded(m, gk.BLOCK_COLS)
+        K = np.zeros((mp, mp), dtype=dtype)
+        big = m * m * X.shape[0] >= cfg.PARALLEL_MIN_WORK
+        if not gk.gram_matrix(self._XT, K, big and cfg.parallel_ok()):
+            # X^T X overflows where W1 X need not: train in the primal form
+            # from the start, as solver="primal" would.
+            self._primal = PrimalSolver(X, Y, Ws, bs, self.learning_rate)
+            return
+        self._K = K
+        # Z1 = W1 X + b1 by the primal solver's own forward kernel (the
+        # same Z1, bit for bit, as its first iteration).
+        Z1_0 = np.empty((n1, m), dtype=dtype)
+        kern.forward(np.ascontiguousarray(Ws[0]), self._XT,
+                     np.ascontiguousarray(bs[0]), kern.ACT_NONE, Z1_0,
+                     np.empty_like(Z1_0), True)
+        self._Z1 = np.zeros((_padded(n1, gk.BLOCK_ROWS), mp), dtype=dtype)
+        self._Z1[:n1, :m] = Z1_0
+        self._dZ1 = np.zeros_like(self._Z1)
+        # S in float64 whatever the dtype: exact enough to rebuild W1.
+        self._S = np.zeros((n1, m), dtype=np.float64)
+        self._layers_2_to_L(Ws, bs, m, dtype)
+
+    def _layers_2_to_L(self, Ws, bs, m, dtype):
+        # Layers 2..L packed flat; index q = 1..L-1 is layer q + 1.
         dims = [W.shape[0] for W in Ws]
         self._dims = np.array(dims, dtype=np.int64)
         L = len(dims)
-        n1 = dims[0]
-        n1p = _padded(n1, _BLOCK_ROWS)
-        mp = _padded(m, _BLOCK_COLS)
-
-        # K = X^T X + 1 1^T, zero-padded to (mp, mp); X.T @ X is one BLAS
-        # call (a symmetric rank-k update).
-        K = np.zeros((mp, mp), dtype=dtype)
-        Z1 = np.zeros((n1p, mp), dtype=dtype)
-        with _one_blas_thread():
-            K[:m, :m] = self._X.T @ self._X
-            Z1[:n1, :m] = np.dot(Ws[0], self._X) + bs[0]
-        K[:m, :m] += 1
-        self._K = K
-        self._Z1 = Z1
-        self._dZ1 = np.zeros((n1p, mp), dtype=dtype)
-        # S in float64 whatever the dtype: exact enough to rebuild W1.
-        self._S = np.zeros((n1, m), dtype=np.float64)
-
-        # Layers 2..L packed flat; index q = 1..L-1 is layer q + 1.
         woff = np.zeros(L, dtype=np.int64)
         boff = np.zeros(L, dtype=np.int64)
         for q in range(1, L - 1):
@@ -440,6 +227,13 @@ class GramSolver:
                          t(self.learning_rate / m), t(0), t(1),
                          t(np.finfo(dtype).eps))
 
+    @property
+    def iteration(self):
+        """Iterations done so far."""
+        if self._primal is not None:
+            return self._primal.iteration
+        return self._iteration
+
     def _parallel(self):
         # Two threads halve the Z1 update (~60 us of an iteration's ~75 at
         # the cat shape) for ~5 us of thread-pool start per iteration.
@@ -451,9 +245,9 @@ class GramSolver:
         """Advance ``n`` iterations; ``costs_out[i]`` gets the cost of the
         i-th (computed before that iteration's update).
 
-        Raises ``FloatingPointError`` (cost not finite) or ``ValueError``
-        (infinite cross-entropy gradient) as the reference does, naming the
-        global iteration; the iterations before it are kept.
+        Raises the reference's FloatingPointError (cost not finite, or a
+        sigmoid saturated on a wrong label), naming the global iteration;
+        the iterations before it are kept.
         """
         n = v.check_int(n, "n", 0)
         costs_out = np.asarray(costs_out)
@@ -467,38 +261,78 @@ class GramSolver:
             raise ValueError("costs_out must be writeable and contiguous")
         if n == 0:
             return
-        status = _run(self._Z1, self._dZ1, self._S, self._K, self._dims,
-                      self._Wf, self._woff, self._bf, self._boff, self._A,
-                      self._Z, self._D, self._roff, self._Y, *self._scalars,
-                      n, costs_out, self._parallel())
-        if status == _OK:
-            self.iteration += n
+        if self._primal is not None:
+            self._run_primal(n, costs_out)
             return
-        done, kind = divmod(int(status), 2)
-        i = self.iteration + done
-        self.iteration = i
-        if kind == 0:
-            raise FloatingPointError(
-                "training diverged: the cost is %s at iteration %d; try a "
-                "smaller learning rate than %g"
-                % (float(costs_out[done]), i, self.learning_rate))
-        raise ValueError(
-            "the cross-entropy gradient is infinite at iteration %d: AL is "
-            "exactly 0 where Y is not 0, or exactly 1 where Y is not 1 (a "
-            "saturated sigmoid); lower the learning rate" % i)
+        status = gk.run(self._Z1, self._dZ1, self._S, self._K, self._dims,
+                        self._Wf, self._woff, self._bf, self._boff, self._A,
+                        self._Z, self._D, self._roff, self._Y,
+                        *self._scalars, n, costs_out, self._parallel())
+        if status == gk.OK:
+            self._iteration += n
+            return
+        done, kind = divmod(int(status), 3)
+        self._iteration += done
+        if kind == gk.BAD_COST:
+            _ref._check_cost(costs_out[done], self._iteration,
+                             self.learning_rate)
+        elif kind == gk.BAD_DAL:
+            self._raise_saturated()
+        # BAD_Z1: the rest in the primal form, from this state.
+        self._to_primal()
+        self._run_primal(n - done, costs_out[done:])
+
+    def _raise_saturated(self):
+        # The reference's error (its message, its iteration), from the AL
+        # of the iteration that stopped.
+        AL = self._A[self._roff[-1]].reshape(1, -1)
+        Y = self._Y.reshape(1, -1)
+        _ref._training_dAL(AL, Y, self._iteration, self.learning_rate)
+        raise AssertionError(  # pragma: no cover - the kernel agreed
+            "dAL not finite in the kernel but finite in the reference")
+
+    def _to_primal(self):
+        Ws, bs = self.parameters()
+        primal = PrimalSolver(self._XT.T, self._Y.reshape(1, -1), Ws, bs,
+                              self.learning_rate)
+        primal.iteration = self._iteration
+        self._primal = primal
+        # The dual-form state is not used again.
+        self._K = self._Z1 = self._dZ1 = self._S = None
+
+    def _run_primal(self, n, costs_out):
+        # The primal solver leaves a non-finite cost for its caller to
+        # report; this solver reports it itself, as its own loop does.
+        start = self._primal.iteration
+        self._primal.run(n, costs_out)
+        bad = np.flatnonzero(~np.isfinite(costs_out[:n]))
+        if bad.size:
+            self._primal.iteration = start + int(bad[0])
+            _ref._check_cost(costs_out[bad[0]], self._primal.iteration,
+                             self.learning_rate)
 
     def parameters(self):
         """The current parameters as two new lists ``(Ws, bs)``.
 
-        ``W1 = W1_0 - (lr/m) S X^T`` and ``b1 = b1_0 - (lr/m) S 1`` are
-        rebuilt here (one ``n_1 x m x n_x`` product, in float64).
+        ``W1 = W1_0 - lr (S X^T / m)`` and ``b1 = b1_0 - lr (S 1 / m)`` are
+        rebuilt here by the primal solver's backward kernel (``S X^T`` in
+        float64, summed in an order fixed by the shapes).
         """
-        scale = self.learning_rate / self.m
+        if self._primal is not None:
+            return self._primal.parameters()
         S = self._S
-        X = self._X.astype(np.float64, copy=False)
-        with _one_blas_thread():
-            W1 = self._W1_0 - scale * np.dot(S, X.T)
-        b1 = self._b1_0 - scale * S.sum(axis=1, keepdims=True)
+        XT = self._XT.astype(np.float64, copy=False)
+        W1_0 = self._W1_0.astype(np.float64)
+        dW = np.empty_like(W1_0)
+        db = np.empty((S.shape[0], 1))
+        dZ = np.empty_like(S)
+        kern.backward(S, S, XT, W1_0, kern.ACT_NONE, False, dZ, dW, db, dZ,
+                      True)
+        lr = np.float64(self.learning_rate)
+        W1 = np.empty_like(W1_0)
+        kern.update_into(W1_0, dW, lr, W1)
+        b1 = np.empty_like(db)
+        kern.update_into(self._b1_0.astype(np.float64), db, lr, b1)
         Ws = [W1.astype(self.dtype, copy=False)]
         bs = [b1.astype(self.dtype, copy=False)]
         dims = self._dims

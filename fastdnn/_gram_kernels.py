@@ -1,0 +1,357 @@
+"""Compiled parts of the dual-form solver (see :mod:`fastdnn._gram`).
+
+- :func:`gram_matrix`: ``K = X^T X + 1 1^T`` in a fixed summation order,
+  whatever the number of threads (a BLAS call's order may change with its
+  thread count, so runs from several threads at once, each BLAS call
+  getting whatever threads are free, could differ in the last bit);
+- :func:`run`: the training loop, every layer's forward, cost, backward and
+  update, with the first layer's ``Z1 -= (lr/m) dZ1 K``.
+
+Every parallel kernel here splits its work into blocks fixed by the shapes
+alone, each block computed by the same code on whichever thread: the
+results are those of the serial kernels bit for bit.
+"""
+import math
+
+import numpy as np
+
+from . import _numba_config as cfg
+from ._kernels import _dot_1x3, _dot_4x3
+
+from numba import njit, prange  # noqa: E402 (after _numba_config)
+
+# The blocked dot products of dZ1 K and X^T X and every row reduction need
+# reassociation to vectorise (cfg.FASTMATH_SUM: reassoc + contract, never
+# nnan/ninf, so a NaN or an infinity is seen and reported).
+_JIT = dict(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
+_PARALLEL_JIT = dict(fastmath=cfg.FASTMATH_SUM, **cfg.PARALLEL_JIT_KW)
+
+#: Rows of Z1 and columns of K handled by one register block of the
+#: ``dZ1 K`` product; the arrays are padded to multiples of these with zeros.
+BLOCK_ROWS = 4
+BLOCK_COLS = 3
+#: Up to this order K (m x m) stays in a 512 kB L2 cache in float64.
+_SMALL_M = 256
+#: Column chunks of the parallel Z1 update: fixed, never the thread count.
+_Z1_CHUNKS = 2
+#: Features (columns of X^T) per pass of the X^T X kernel: a pass's slab of
+#: X^T (m x 256, 428 kB for m = 209 in float64) stays in L2 while every
+#: block of K is accumulated from it.
+_GRAM_SLAB = 256
+
+#: Status of :func:`run`: every iteration done; else ``3 i + kind`` for the
+#: iteration ``i`` (0-based, this call) that stopped it, nothing of which
+#: was applied.
+OK = -1
+#: The cost is not finite.
+BAD_COST = 0
+#: dAL is not finite (a sigmoid saturated on a wrong label).
+BAD_DAL = 1
+#: Z1 is not finite at the start of the iteration (the dual form's
+#: ``dZ1 K`` overflowed, or W1 X would have): the caller goes on in the
+#: primal form.
+BAD_Z1 = 2
+
+
+# ------------------------------------------------------------ X^T X
+
+@njit(**_JIT)
+def _gram_row_block(XT, acc, r0, k0, k1):
+    """``acc[r, c] += XT[r, k0:k1] . XT[c, k0:k1]`` for the rows r of the
+    4-row block at r0 and every 3-column block holding some ``c >= r`` (the
+    upper triangle and a few entries below it, which are not used)."""
+    m = XT.shape[0]
+    mp = acc.shape[1]
+    one = acc.dtype.type(1)
+    if r0 + BLOCK_ROWS <= m:
+        for j in range(r0 // BLOCK_COLS * BLOCK_COLS, mp, BLOCK_COLS):
+            _dot_4x3(XT, XT, acc, r0, j, k0, k1, one)
+    else:
+        for r in range(r0, m):
+            for j in range(r // BLOCK_COLS * BLOCK_COLS, mp, BLOCK_COLS):
+                _dot_1x3(XT, XT, acc, r, j, k0, k1)
+
+
+@njit(**_JIT)
+def _gram_pair(XT, acc, p, k0, k1):
+    # Row blocks p and nb - 1 - p: a long row of the triangle and a short
+    # one, so that pairs are about equal work.
+    nb = -(-XT.shape[0] // BLOCK_ROWS)
+    _gram_row_block(XT, acc, p * BLOCK_ROWS, k0, k1)
+    q = nb - 1 - p
+    if q != p:
+        _gram_row_block(XT, acc, q * BLOCK_ROWS, k0, k1)
+
+
+@njit(**_JIT)
+def _gram_serial(XT, acc):
+    m, n = XT.shape
+    pairs = (-(-m // BLOCK_ROWS) + 1) // 2
+    for k0 in range(0, n, _GRAM_SLAB):
+        k1 = min(n, k0 + _GRAM_SLAB)
+        for p in range(pairs):
+            _gram_pair(XT, acc, p, k0, k1)
+
+
+@njit(**_PARALLEL_JIT)
+def _gram_parallel(XT, acc):
+    # Slab by slab (each slab's sums are added to acc in slab order), the
+    # pairs of row blocks over threads.
+    m, n = XT.shape
+    pairs = (-(-m // BLOCK_ROWS) + 1) // 2
+    for k0 in range(0, n, _GRAM_SLAB):
+        k1 = min(n, k0 + _GRAM_SLAB)
+        for p in prange(pairs):
+            _gram_pair(XT, acc, p, k0, k1)
+
+
+@njit(**cfg.JIT_KW)
+def _symmetric_plus_one(acc, K):
+    """``K[:m, :m]`` = the upper triangle of acc mirrored, plus 1; whether
+    every value is finite."""
+    m = acc.shape[0]
+    one = K.dtype.type(1)
+    finite = True
+    for r in range(m):
+        for c in range(r, m):
+            v = acc[r, c] + one
+            finite &= math.isfinite(v)
+            K[r, c] = v
+            K[c, r] = v
+    return finite
+
+
+def gram_matrix(XT, K, parallel):
+    """``K[:m, :m] = X^T X + 1 1^T`` from ``XT = X^T`` (m, n_x),
+    C-contiguous; K is (mp, mp), mp >= m a multiple of 3, and its padding
+    is left as it is. Each entry is summed in the same order by the serial
+    and the parallel kernel, on any number of threads. Returns whether K is
+    finite (X^T X overflows for |X| above ~1e154 in float64, ~1e19 in
+    float32)."""
+    m = XT.shape[0]
+    acc = np.zeros((m, K.shape[1]), dtype=K.dtype)
+    if parallel:
+        _gram_parallel(XT, acc)
+    else:
+        _gram_serial(XT, acc)
+    return bool(_symmetric_plus_one(acc, K))
+
+
+# ------------------------------------------------------------ Z1 update
+
+@njit(**_JIT)
+def _z1_update_cols(Z1, dZ1, K, c, j0, j1):
+    """``Z1[:, j0:j1] -= c * dZ1 @ K[:, j0:j1]`` on padded arrays (rows a
+    multiple of 4, K's order and j0, j1 multiples of 3), in the 4 x 3
+    register blocks of the forward kernel (K is symmetric: row j of K is
+    column j). Each block of Z1 is one _dot_4x3 call, whatever the order of
+    the calls, so any split of the columns gives the same Z1 bit for bit."""
+    n1p, mp = Z1.shape
+    if mp <= _SMALL_M:
+        # K fits in L2: keep four rows of dZ1 in L1 and sweep K.
+        for i in range(0, n1p, BLOCK_ROWS):
+            for j in range(j0, j1, BLOCK_COLS):
+                _dot_4x3(dZ1, K, Z1, i, j, 0, mp, -c)
+    else:
+        # K does not fit: read each three rows of K once and reuse them for
+        # every block of dZ1, so that K is streamed from memory once per
+        # iteration instead of n_1 / 4 times.
+        for j in range(j0, j1, BLOCK_COLS):
+            for i in range(0, n1p, BLOCK_ROWS):
+                _dot_4x3(dZ1, K, Z1, i, j, 0, mp, -c)
+
+
+@njit(**_JIT)
+def z1_update(Z1, dZ1, K, c):
+    """``Z1 -= c * dZ1 @ K`` (see :func:`_z1_update_cols`)."""
+    _z1_update_cols(Z1, dZ1, K, c, 0, Z1.shape[1])
+
+
+@njit(**_PARALLEL_JIT)
+def z1_update_parallel(Z1, dZ1, K, c):
+    """:func:`z1_update` with the columns in _Z1_CHUNKS chunks over
+    threads; the same Z1 bit for bit."""
+    nb = Z1.shape[1] // BLOCK_COLS
+    for t in prange(_Z1_CHUNKS):
+        _z1_update_cols(Z1, dZ1, K, c,
+                        nb * t // _Z1_CHUNKS * BLOCK_COLS,
+                        nb * (t + 1) // _Z1_CHUNKS * BLOCK_COLS)
+
+
+# ------------------------------------------------------------ training loop
+
+@njit(**_JIT)
+def _combine_rows(out, Wf, w0, w_step, R, r0, count):
+    """``out[:m] = sum_s Wf[w0 + s w_step] R[r0 + s]`` over ``s < count``,
+    m being the width of R's rows: a small layer's ``W A_prev`` row
+    (``w_step`` 1) or ``W^T dZ`` row (``w_step`` n_in). ``out`` may be
+    wider (a row of the padded dZ1), and its padding is left as it is.
+    Four rows of R per pass over ``out``: one load and store of ``out`` per
+    four multiply-adds instead of per one (~4 us of an iteration's ~55 at
+    the cat shape)."""
+    m = R.shape[1]
+    zero = out.dtype.type(0)
+    for k in range(m):
+        out[k] = zero
+    s = 0
+    while s + 4 <= count:
+        c0 = Wf[w0 + s * w_step]
+        c1 = Wf[w0 + (s + 1) * w_step]
+        c2 = Wf[w0 + (s + 2) * w_step]
+        c3 = Wf[w0 + (s + 3) * w_step]
+        x0 = R[r0 + s]
+        x1 = R[r0 + s + 1]
+        x2 = R[r0 + s + 2]
+        x3 = R[r0 + s + 3]
+        for k in range(m):
+            out[k] += (c0 * x0[k] + c1 * x1[k]) + (c2 * x2[k] + c3 * x3[k])
+        s += 4
+    for s in range(s, count):
+        c = Wf[w0 + s * w_step]
+        x = R[r0 + s]
+        for k in range(m):
+            out[k] += c * x[k]
+
+
+@njit(inline="always", **cfg.JIT_KW)
+def _sigmoid(z, zero, one):
+    # The reference's formula, branch for branch (exp of -|z| only).
+    e = math.exp(-abs(z))
+    return one / (one + e) if z >= zero else e / (one + e)
+
+
+@njit(**_JIT)
+def _activate_rows(A, Z, r0, n, m, sigmoid, zero, one):
+    """``A[r0:r0+n, :m] = g(Z[r0:r0+n, :m])``, relu or sigmoid; returns
+    ``sum(z - z)``, NaN if some z is not finite. The relu is the primal
+    kernels' (``0 if z < 0 else z``: a NaN stays NaN)."""
+    chk = zero
+    for i in range(r0, r0 + n):
+        a = A[i]
+        zr = Z[i]
+        if sigmoid:
+            for k in range(m):
+                z = zr[k]
+                chk += z - z
+                a[k] = _sigmoid(z, zero, one)
+        else:
+            for k in range(m):
+                z = zr[k]
+                chk += z - z
+                a[k] = zero if z < zero else z
+    return chk
+
+
+@njit(**_JIT)
+def run(Z1, dZ1, S, K, dims, Wf, woff, bf, boff, A, Z, D, roff, Y,
+        lr, inv_m, c, zero, one, eps, n, costs, parallel):
+    """``n`` iterations: forward, cost, backward, update. Returns :data:`OK`
+    or ``3 i + kind`` (:data:`BAD_COST`, :data:`BAD_DAL`, :data:`BAD_Z1`)
+    for the iteration ``i`` (0-based, this call) that stopped it: nothing
+    of iteration ``i`` is applied then.
+
+    ``A``, ``Z``, ``D`` (activations, pre-activations, dZ / dA) hold the
+    layers' ``(n_l, m)`` blocks one under the other, layer ``q + 1`` from
+    row ``roff[q]``; every inner loop runs over the m contiguous columns of
+    one row view. With one layer (``dims = [1]``, logistic regression)
+    layer 1 is the sigmoid output and its dZ is dZ1."""
+    L = dims.shape[0]
+    n1 = dims[0]
+    m = Y.shape[0]
+    single = L == 1
+    for it in range(n):
+        # ---- forward: A1 = g(Z1), checking that Z1 is finite
+        if _activate_rows(A, Z1, 0, n1, m, single, zero, one) != zero:
+            return 3 * it + BAD_Z1
+        # ---- layers 2..L: Z = W A_prev + b, relu / sigmoid
+        for q in range(1, L):
+            nout = dims[q]
+            nin = dims[q - 1]
+            for i in range(nout):
+                zr = Z[roff[q] + i]
+                _combine_rows(zr, Wf, woff[q] + i * nin, 1, A, roff[q - 1],
+                              nin)
+                b = bf[boff[q] + i]
+                for k in range(m):
+                    zr[k] += b
+            _activate_rows(A, Z, roff[q], nout, m, q == L - 1, zero, one)
+        # ---- cost, AL clipped to [eps, 1 - eps] by comparisons (min/max
+        # would clip a NaN into a finite cost)
+        AL = A[roff[L - 1]]
+        s1 = 0.0
+        s2 = 0.0
+        for k in range(m):
+            al = AL[k]
+            if al < eps:
+                al = eps
+            elif al > one - eps:
+                al = one - eps
+            y = Y[k]
+            # A 0/1 label zeroes one of the two terms exactly (the clipped
+            # logs are finite, a NaN shows in the other term): skip its
+            # log, same sums bit for bit.
+            if y != zero:
+                s1 += y * math.log(al)
+            if y != one:
+                s2 += (one - y) * math.log(one - al)
+        cost = (1.0 / m) * (-s1 - s2)
+        costs[it] = cost
+        if not math.isfinite(cost):
+            return 3 * it + BAD_COST
+        # ---- dZL = dAL * s * (1 - s), the course's dAL
+        bad = False
+        if single:
+            dL = dZ1[0]
+        else:
+            dL = D[roff[L - 1]]
+        for k in range(m):
+            al = AL[k]
+            y = Y[k]
+            pos = y / al if y != zero else zero
+            neg = (one - y) / (one - al) if y != one else zero
+            dA = -(pos - neg)
+            bad |= not math.isfinite(dA)
+            dL[k] = dA * al * (one - al)
+        if bad:
+            return 3 * it + BAD_DAL
+        # ---- backward through layers L..2, updating W_l, b_l in place
+        # after dA_{l-1} has used the old W_l
+        for q in range(L - 1, 0, -1):
+            nout = dims[q]
+            nin = dims[q - 1]
+            # dA_prev = W^T dZ, then the relu mask of the layer below
+            for j in range(nin):
+                if q > 1:
+                    t = D[roff[q - 1] + j]
+                    zp = Z[roff[q - 1] + j]
+                else:
+                    t = dZ1[j]
+                    zp = Z1[j]
+                _combine_rows(t, Wf, woff[q] + j, nin, D, roff[q], nout)
+                for k in range(m):
+                    if zp[k] <= zero:
+                        t[k] = zero
+            # W -= lr * (dZ A_prev^T / m), b -= lr * (sum dZ / m)
+            for i in range(nout):
+                d = D[roff[q] + i]
+                for j in range(nin):
+                    ap = A[roff[q - 1] + j]
+                    s = zero
+                    for k in range(m):
+                        s += d[k] * ap[k]
+                    Wf[woff[q] + i * nin + j] -= lr * (inv_m * s)
+                s = zero
+                for k in range(m):
+                    s += d[k]
+                bf[boff[q] + i] -= lr * (inv_m * s)
+        # ---- first layer, dual form: S += dZ1, Z1 -= (lr/m) dZ1 K
+        for i in range(n1):
+            si = S[i]
+            di = dZ1[i]
+            for k in range(m):
+                si[k] += di[k]
+        if parallel:
+            z1_update_parallel(Z1, dZ1, K, c)
+        else:
+            z1_update(Z1, dZ1, K, c)
+    return OK
