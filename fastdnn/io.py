@@ -6,18 +6,21 @@ JSON string, ``__fastdnn__``, with the metadata: the layer sizes, the
 activations, the dtype, the fastdnn version and whatever the caller adds
 (the input image shape, the class names, the training settings...).
 
-It is read with ``numpy.load(..., allow_pickle=False)``: loading a model
-file never unpickles, so never executes, anything.
+Model files may come from anyone, so :func:`load_model` trusts nothing in
+them: it reads only regular files, checks the zip directory, every ``.npy``
+header and the declared sizes before decompressing anything
+(:mod:`fastdnn._npz_safety`), never unpickles (so never executes) anything,
+allocates at most a small multiple of the file's size, and refuses every
+problem with :class:`ModelFileError`.
 """
 import json
 import numbers
 import os
 import re
-import tempfile
-import zipfile
 
 import numpy as np
 
+from . import _atomic_write, _npz_safety
 from . import _validation as v
 
 #: Value of the ``format`` metadata key of every fastdnn model file.
@@ -30,8 +33,20 @@ METADATA_KEY = "__fastdnn__"
 RESERVED_KEYS = ("format", "format_version", "fastdnn_version", "layer_dims",
                  "activations", "dtype")
 
+#: Deepest nesting of lists and dicts in the metadata, counting the
+#: metadata dict itself as level 1. :func:`save_model` refuses deeper (or
+#: cyclic) metadata and :func:`load_model` refuses files holding deeper.
+MAX_METADATA_DEPTH = 32
+#: Most decimal digits of an integer in the metadata (Python's default
+#: ``sys.get_int_max_str_digits()``; longer ones take quadratic time).
+MAX_INT_DIGITS = 4300
+
 _PARAM_NAME = re.compile(r"^([Wb])([1-9][0-9]*)$")
 _ZIP_MAGIC = b"PK\x03\x04"
+_INT_LIMIT = 10 ** MAX_INT_DIGITS
+# A JSON string (escapes included), a bracket, or the quote that opens an
+# unterminated string; every match is linear and never backtracks far.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}"]', re.S)
 
 
 class ModelFileError(ValueError):
@@ -39,15 +54,24 @@ class ModelFileError(ValueError):
     another format, or holding pickled objects)."""
 
 
-def _jsonable(value, where):
+def _jsonable(value, where, depth=1, key=None):
     """``value`` with numpy scalars/arrays, tuples and bytes made JSON-native.
+
+    ``depth`` is the nesting level of ``value`` if it is a list or dict, and
+    ``key`` the top-level metadata key it belongs to, named when ``value`` is
+    nested too deep.
     """
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, numbers.Integral):
-        return int(value)
+        value = int(value)
+        if abs(value) >= _INT_LIMIT:
+            raise ValueError("metadata %s is an integer of more than %d "
+                             "digits (MAX_INT_DIGITS); store it as a string"
+                             % (where, MAX_INT_DIGITS))
+        return value
     if isinstance(value, numbers.Real):
         value = float(value)
         if not np.isfinite(value):
@@ -56,10 +80,17 @@ def _jsonable(value, where):
         return value
     if isinstance(value, bytes):
         return value.decode("utf-8")
+    if isinstance(value, (np.ndarray, list, tuple, dict)) \
+            and depth > MAX_METADATA_DEPTH:
+        raise ValueError(
+            "metadata key %r is nested more than %d levels deep (the limit, "
+            "MAX_METADATA_DEPTH, counts the metadata dict as level 1); a "
+            "list or dict that contains itself cannot be saved either"
+            % (key, MAX_METADATA_DEPTH))
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist(), where)
+        return _jsonable(value.tolist(), where, depth, key)
     if isinstance(value, (list, tuple)):
-        return [_jsonable(x, "%s[%d]" % (where, i))
+        return [_jsonable(x, "%s[%d]" % (where, i), depth + 1, key)
                 for i, x in enumerate(value)]
     if isinstance(value, dict):
         out = {}
@@ -67,7 +98,8 @@ def _jsonable(value, where):
             if not isinstance(k, str):
                 raise TypeError("metadata %s has a key %r that is not a "
                                 "string" % (where, k))
-            out[k] = _jsonable(x, "%s[%r]" % (where, k))
+            out[k] = _jsonable(x, "%s[%r]" % (where, k), depth + 1,
+                               k if key is None else key)
         return out
     raise TypeError("metadata %s is a %s, which cannot be stored as JSON; "
                     "use numbers, strings, bytes, lists and dicts"
@@ -87,9 +119,13 @@ def _check_parameters(parameters):
 def save_model(path, parameters, **metadata):
     """Write a trained network and its metadata to the ``.npz`` file ``path``.
 
-    The file is written atomically: to a temporary file in the same folder,
-    then renamed over ``path`` with :func:`os.replace`. A crash or an error
-    mid-write leaves whatever was at ``path`` before untouched.
+    The file is written atomically: to a temporary file with a short name
+    (``.fastdnn-XXXXXXXX.tmp``) in the same folder, flushed to disk, then
+    renamed over ``path`` with :func:`os.replace`. A crash or an error
+    mid-write leaves whatever was at ``path`` before untouched, and an
+    exception, ``KeyboardInterrupt`` or (in the main thread, when SIGTERM has
+    its default action) SIGTERM also removes the temporary file; the process
+    then still terminates on SIGTERM, as it would have.
 
     Parameters
     ----------
@@ -105,12 +141,20 @@ def save_model(path, parameters, **metadata):
         and lists, tuples become lists, bytes are decoded as UTF-8. The keys
         ``format``, ``format_version``, ``fastdnn_version``, ``layer_dims``,
         ``activations`` and ``dtype`` are filled in by fastdnn and cannot be
-        passed.
+        passed. Lists and dicts may nest :data:`MAX_METADATA_DEPTH` (32)
+        levels deep, counting the metadata itself as level 1, and integers
+        have at most :data:`MAX_INT_DIGITS` digits.
 
     Returns
     -------
     path : str
         The path written.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad parameters or metadata (e.g. nested too deep, or cyclic); nothing
+        is written.
     """
     from . import __version__
 
@@ -132,42 +176,18 @@ def save_model(path, parameters, **metadata):
     arrays[METADATA_KEY] = np.array(text)
 
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        _set_mode(tmp, path)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    _atomic_write.write_atomically(path, lambda f: np.savez(f, **arrays))
     return path
-
-
-def _set_mode(tmp, path):
-    # mkstemp creates the file 0600; give the model the mode of the file it
-    # replaces, or the usual 0666 minus the umask for a new one.
-    try:
-        mode = os.stat(path).st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    os.chmod(tmp, mode)
 
 
 def load_model(path):
     """Read a model written by :func:`save_model`.
 
-    Nothing is unpickled (``numpy.load(..., allow_pickle=False)``), so a
-    malicious file cannot execute code.
+    The file is treated as untrusted: only a regular file is read; the zip
+    directory, every ``.npy`` header and the declared sizes are checked
+    before anything is decompressed; reads never go past the declared
+    sizes, so memory stays within a small multiple of the file's size;
+    nothing is ever unpickled, so a malicious file cannot execute code.
 
     Parameters
     ----------
@@ -189,54 +209,114 @@ def load_model(path):
     OSError
         The file is missing or unreadable (e.g. ``FileNotFoundError``).
     ModelFileError
-        The file is not a valid fastdnn model: truncated, corrupt, another
-        format, a newer format version, or holding pickled objects.
+        The file is not a valid fastdnn model: not a regular file (a
+        directory, FIFO, device or socket), truncated, corrupt, another
+        format, a newer format version, holding pickled objects, non-numeric
+        arrays, unknown members, sizes out of proportion to the file (a
+        decompression bomb), or metadata that is not valid JSON, nests more
+        than :data:`MAX_METADATA_DEPTH` levels, or holds NaN or infinity.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:  # OSError for a missing/unreadable file
-        arrays = _read_arrays(path, f)
+    try:
+        # OSError for a missing/unreadable file
+        f, size = _npz_safety.open_regular(path)
+    except _npz_safety.NpzError as exc:
+        raise ModelFileError("%s %s" % (path, exc)) from None
+    with f:
+        arrays = _read_arrays(path, f, size)
     meta = _read_metadata(path, arrays.pop(METADATA_KEY))
     parameters = _read_parameters(path, arrays, meta)
     return parameters, meta
 
 
-def _read_arrays(path, f):
-    # np.load gets an open file, closed by the caller whatever happens (it
-    # leaks its own file handle when the zip directory is unreadable).
+def _check_members(members):
+    # Refuses what is not a fastdnn model from the headers alone, before
+    # any array data is decompressed.
+    if METADATA_KEY not in members:
+        raise _npz_safety.NpzError(
+            "is an .npz archive but not a fastdnn model file (no %s "
+            "metadata)" % METADATA_KEY)
+    bad = sorted(n for n in members
+                 if n != METADATA_KEY and not _PARAM_NAME.match(n))
+    if bad:
+        raise _npz_safety.NpzError("has unexpected array(s) %s in a fastdnn "
+                                   "model file" % ", ".join(bad))
+    meta = members[METADATA_KEY]
+    if meta.shape != () or meta.dtype.kind != "U":
+        raise _npz_safety.NpzError("has a %s member that is not a JSON "
+                                   "string" % METADATA_KEY)
+
+
+def _read_arrays(path, f, size):
     if f.read(len(_ZIP_MAGIC)) != _ZIP_MAGIC:
         raise ModelFileError("%s is not a fastdnn model file (not an .npz "
                              "archive)" % path)
     f.seek(0)
     try:
-        with np.load(f, allow_pickle=False) as archive:
-            if METADATA_KEY not in archive.files:
-                raise ModelFileError(
-                    "%s is an .npz archive but not a fastdnn model file (no "
-                    "%s metadata)" % (path, METADATA_KEY))
-            return {name: archive[name] for name in archive.files}
-    except ModelFileError:
-        raise
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise ModelFileError(
-                "%s holds pickled Python objects; fastdnn model files hold "
-                "only numeric arrays and are never unpickled" % path) from None
-        raise ModelFileError("%s is corrupt: %s" % (path, exc)) from None
-    except (OSError, EOFError, KeyError, zipfile.BadZipFile,
-            NotImplementedError, RuntimeError) as exc:
-        raise ModelFileError("%s is truncated or corrupt: %s"
-                             % (path, exc)) from None
+        return _npz_safety.read_npz(f, size, check=_check_members)
+    except _npz_safety.NpzError as exc:
+        raise ModelFileError("%s %s" % (path, exc)) from None
+
+
+def _json_depth(text):
+    """How deeply lists and dicts nest in the JSON ``text``, counted in
+    linear time and without recursion (``json.loads`` recurses once per
+    level and would raise ``RecursionError``)."""
+    depth = deepest = 0
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("]", "}"):
+            depth -= 1
+        elif token == '"':
+            break  # unterminated string: json.loads reports it
+    return deepest
+
+
+def _refuse_constant(name):
+    raise ValueError("%s is not a number fastdnn metadata may hold" % name)
+
+
+def _finite_float(text):
+    value = float(text)
+    if not np.isfinite(value):
+        raise ValueError("the number %.40s does not fit a float" % text)
+    return value
+
+
+def _bounded_int(text):
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError("an integer of %d digits; at most %d are read"
+                         % (len(text.lstrip("-")), MAX_INT_DIGITS))
+    return int(text)
 
 
 def _read_metadata(path, raw):
     if raw.shape != () or raw.dtype.kind != "U":
         raise ModelFileError("%s: the %s member is not a JSON string"
                              % (path, METADATA_KEY))
+    text = str(raw[()])
+    depth = _json_depth(text)
+    if depth > MAX_METADATA_DEPTH:
+        raise ModelFileError(
+            "%s: the metadata nests lists and dicts %d levels deep; at most "
+            "%d (MAX_METADATA_DEPTH) are read" % (path, depth,
+                                                  MAX_METADATA_DEPTH))
     try:
-        meta = json.loads(str(raw))
+        meta = json.loads(text, parse_constant=_refuse_constant,
+                          parse_float=_finite_float, parse_int=_bounded_int)
     except ValueError as exc:
         raise ModelFileError("%s: the metadata is not valid JSON (%s)"
                              % (path, exc)) from None
+    try:
+        # a \ud800 escape decodes to a lone surrogate, which no UTF-8 text
+        # (a terminal, a file) can hold
+        json.dumps(meta, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ModelFileError("%s: the metadata is not valid Unicode text (a "
+                             "lone surrogate escape)" % path) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError("%s is not a fastdnn model file (metadata format "
                              "is not %r)" % (path, FORMAT))
