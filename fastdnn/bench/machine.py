@@ -1,0 +1,70 @@
+"""The machine a measurement ran on: CPU, SIMD flags, versions, the BLAS
+numpy uses (threadpoolctl) and the OpenBLAS variables that change it."""
+import os
+import platform
+
+import numpy as np
+
+
+#: The OpenBLAS variables the numpy reference is also measured without.
+BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def _blas_info():
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    keep = ("internal_api", "version", "architecture", "num_threads",
+            "threading_layer")
+    return [{k: i.get(k) for k in keep} for i in threadpool_info()
+            if i.get("user_api") == "blas"]
+
+
+def _machine():
+    cpu = platform.processor() or ""
+    flags = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and not cpu.strip():
+                    cpu = line.split(":", 1)[1].strip()
+                if line.startswith("flags"):
+                    flags = line
+                    break
+    except OSError:
+        pass
+    import numba
+
+    simd = [f for f in ("avx512f", "avx2", "fma") if " %s " % f in flags
+            + " "]
+    info = {
+        "cpu": cpu, "cores": os.cpu_count(), "simd": simd,
+        "numba_cpu": _numba_cpu_name(),
+        "python": platform.python_version(), "numpy": np.__version__,
+        "numba": numba.__version__, "blas": _blas_info(),
+        "blas_env": {k: os.environ.get(k) for k in BLAS_ENV},
+        "platform": platform.platform(),
+        "loadavg": _loadavg(),
+    }
+    return info
+
+
+def _loadavg():
+    try:
+        return list(os.getloadavg())
+    except (AttributeError, OSError):
+        return None
+
+
+def _numba_cpu_name():
+    try:
+        import llvmlite.binding as llvm
+        return llvm.get_host_cpu_name()
+    except Exception:  # pragma: no cover - informational only
+        return None
+
+
+def _kernel_name(blas):
+    return ", ".join("%s %s" % (b["internal_api"], b["architecture"])
+                     for b in blas) or "?"

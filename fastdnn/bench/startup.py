@@ -1,0 +1,76 @@
+"""Start-up: a new process's time from launch to a 1-iteration training
+done, with numba's cache warm (with and without scipy importable) and cold
+(compiling)."""
+import json
+import subprocess
+import sys
+import tempfile
+import time
+
+from .timing import _median
+from .workers import _child_env
+
+
+_STARTUP = """
+import json, os, sys, time
+t0 = time.perf_counter()
+import numpy as np
+import fastdnn
+t1 = time.perf_counter()
+rng = np.random.RandomState(0)
+X = rng.random_sample((12288, 209))
+Y = (rng.random_sample((1, 209)) > 0.5).astype(float)
+t2 = time.perf_counter()
+fastdnn.get_backend("numba").L_layer_model(X, Y, [12288, 20, 7, 5, 1],
+                                           0.0075, 1)
+t3 = time.perf_counter()
+done = time.time() - float(os.environ["FASTDNN_BENCH_LAUNCH"])
+print(json.dumps({"import": t1 - t0, "train": t3 - t2, "done": done,
+                  "scipy": sys.modules.get("scipy") is not None}))
+"""
+
+#: Prepended to :data:`_STARTUP` to run it as if scipy were not installed.
+#: When scipy is installed, numba imports it (~0.4 s here) as it loads its
+#: first kernel, to look for BLAS bindings that fastdnn does not use.
+_NO_SCIPY = "import sys; sys.modules['scipy'] = None\n"
+
+
+def _startup_once(cache_dir=None, block_scipy=False):
+    env = _child_env()
+    env.pop("FASTDNN_NUMBA_CACHE", None)
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+    t0 = time.perf_counter()
+    code = (_NO_SCIPY if block_scipy else "") + _STARTUP
+    env["FASTDNN_BENCH_LAUNCH"] = repr(time.time())
+    proc = subprocess.run([sys.executable, "-c", code], env=env,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError("the start-up process failed:\n"
+                           + proc.stderr[-3000:])
+    inner = json.loads(proc.stdout.strip().splitlines()[-1])
+    # "wall": from the launch of the process to the end of its training
+    # (what the target asks); "exit": the rest, the interpreter's teardown
+    # (its last garbage collection walks numba's many objects).
+    inner["wall"] = inner.pop("done")
+    inner["exit"] = wall - inner["wall"]
+    return inner
+
+
+def _startup(repeats, cold=True):
+    _startup_once()  # fills the cache if it is empty
+    keys = ("wall", "import", "train", "exit")
+    warm = [_startup_once() for _ in range(max(3, repeats))]
+    out = {"warm": {k: _median([w[k] for w in warm]) for k in keys}}
+    out["warm"]["scipy"] = any(w["scipy"] for w in warm)
+    if out["warm"]["scipy"]:
+        bare = [_startup_once(block_scipy=True)
+                for _ in range(max(3, repeats))]
+        out["warm_no_scipy"] = {k: _median([w[k] for w in bare])
+                                for k in keys}
+    if cold:
+        with tempfile.TemporaryDirectory() as d:
+            c = _startup_once(d)
+        out["cold"] = c
+    return out
