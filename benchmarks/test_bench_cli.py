@@ -170,3 +170,28 @@ def test_kernel_cases_are_timed_in_rounds():
     blocks = [t for i, t in enumerate(timed)
               if i == 0 or timed[i - 1] != t]
     assert blocks == ["a0", "a1", "b0"] * 3
+
+
+def test_worker_prints_its_result_as_one_json_line(monkeypatch, capsys):
+    # The worker's stdout is how the measuring process gets its result; the
+    # training functions record their costs as 0-d arrays, which must
+    # arrive as numbers. A real worker run with tiny sizes: 2 iterations,
+    # the numba trainings paired with the reference's; one kernel case, and
+    # neither the paired kernel rounds nor the pauses between blocks
+    # (seconds, not what is checked here).
+    from fastdnn.bench import workers
+    monkeypatch.setattr(workers, "KERNELS", bench.KERNELS[:1])
+    monkeypatch.setattr(workers, "PAIR_PAUSE", 0.0)
+    monkeypatch.setattr(workers, "_numba_kernels", lambda repeats: {})
+    spec = {"data": None, "iterations": 2, "repeats": 1, "paired": True}
+    assert bench.main(["--worker", json.dumps(spec)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    got = json.loads(lines[0])
+    assert len(got["costs"]) == 1 and isinstance(got["costs"][0], float)
+    assert set(got["numba"]) == {"%s|%s" % r for r in bench.NUMBA_RUNS}
+    for r in got["numba"].values():
+        assert r["costs"] == pytest.approx(got["costs"], rel=1e-4)
+    assert set(got["kernels"]) == {"%s|%s" % (k[0], dtype)
+                                   for k in bench.KERNELS[:1]
+                                   for dtype in ("float64", "float32")}

@@ -45,9 +45,10 @@ def _numpy_worker(spec):
     out = {"blas": _blas_info(),
            "blas_env": {k: os.environ.get(k) for k in BLAS_ENV},
            "source": source, "seconds": seconds, "times": times,
-           "costs": costs, "kernels": {}}
+           "costs": _numbers(costs), "kernels": {}}
     if first:
-        out["numba"] = {key: {"seconds": sec, "times": t, "costs": r[1],
+        out["numba"] = {key: {"seconds": sec, "times": t,
+                              "costs": _numbers(r[1]),
                               "first_call": first[key]}
                         for key, (sec, t, r) in timed.items()}
     for key, op, layout, _ in KERNELS:
@@ -58,6 +59,12 @@ def _numpy_worker(spec):
     if first:
         out["paired"] = _numba_kernels(repeats)
     return out
+
+
+def _numbers(costs):
+    """The costs a training recorded (0-d arrays, as the course records
+    them) as floats, which the worker's JSON line can carry."""
+    return [float(c) for c in costs]
 
 
 def _child_env():
