@@ -3,9 +3,10 @@
 ``numpy.load`` trusts an archive's declared sizes and decompresses a member
 before looking at it, so a 1.5 MB file can make it allocate gigabytes, and a
 member that is not an ``.npy`` array comes back as raw bytes. This module
-reads an archive in three steps, each bounded by what the previous one
-checked:
+reads an archive in steps, each bounded by what the previous one checked:
 
+0. the zip end-of-directory record: the directory's declared entry count
+   and size;
 1. the zip central directory: member names, count, flags, compression
    methods, declared sizes (against the file's real size) and positions
    (members must not overlap);
@@ -32,6 +33,9 @@ import numpy as np
 
 #: At most this many archive members (a model of 1000 layers has 2001).
 MAX_MEMBERS = 2001
+#: Largest zip central directory read: 1 kB per member on average (a
+#: model's entries take about 100 bytes each).
+MAX_DIRECTORY_BYTES = MAX_MEMBERS * 1024
 #: Longest ``.npy`` header accepted, in bytes (numpy's own default cap).
 MAX_HEADER_LEN = 10000
 #: Most dimensions an array may declare.
@@ -114,6 +118,30 @@ def open_regular(path):
         os.close(fd)
         raise
     return f, st.st_size
+
+
+def _check_end_record(f):
+    """Step 0: refuse a central directory too large to parse.
+
+    ``zipfile.ZipFile`` reads the whole directory and makes an object per
+    entry before anything can be checked: a few MB of tiny entries would
+    cost hundreds of MB. The end-of-directory record (found the way
+    ``zipfile`` finds it, with its own ``_EndRecData``) declares the
+    directory's entry count and size, and is checked first.
+    """
+    find = getattr(zipfile, "_EndRecData", None)
+    if find is None:  # a zipfile without it: its parse is still bounded
+        return        # by the file's size
+    endrec = find(f)
+    f.seek(0)
+    if endrec is None:
+        return  # no end record: ZipFile reports it
+    count = endrec[getattr(zipfile, "_ECD_ENTRIES_TOTAL", 4)]
+    size = endrec[getattr(zipfile, "_ECD_SIZE", 5)]
+    if count > MAX_MEMBERS or size > MAX_DIRECTORY_BYTES:
+        raise NpzError("has a zip directory of %d entries in %d bytes; at "
+                       "most %d entries in %d bytes are read"
+                       % (count, size, MAX_MEMBERS, MAX_DIRECTORY_BYTES))
 
 
 def _check_directory(zf, file_size):
@@ -337,6 +365,7 @@ def read_npz(f, file_size, check=None):
         ``{name: ndarray}``, writable arrays in archive order.
     """
     try:
+        _check_end_record(f)
         with zipfile.ZipFile(f) as zf:
             members = inspect(zf, file_size)
             if check is not None:

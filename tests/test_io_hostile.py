@@ -68,26 +68,30 @@ def _member(name, raw, method=zipfile.ZIP_STORED, **fields):
     return m
 
 
-def _zip(members):
-    """A zip archive of ``members`` (from ``_member``), byte by byte."""
-    out, central = b"", b""
+def _zip(members, count=None):
+    """A zip archive of ``members`` (from ``_member``), byte by byte; the
+    end record declares ``count`` entries (default: the true number)."""
+    out, central, size = [], [], 0
     for m in members:
         name = m["name"].encode("utf-8")
-        offset = m.get("offset", len(out))
+        offset = m.get("offset", size)
         local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, m["flags"],
                             m["method"], 0, 0x21, m["crc"],
                             m["compress_size"] & 0xFFFFFFFF,
                             m["file_size"] & 0xFFFFFFFF, len(name), 0)
         if "offset" not in m:
-            out += local + name + m["payload"]
-        central += struct.pack(
+            out.append(local + name + m["payload"])
+            size += len(out[-1])
+        central.append(struct.pack(
             "<4s6H3L5H2L", b"PK\x01\x02", (3 << 8) | 20, 20, m["flags"],
             m["method"], 0, 0x21, m["crc"], m["compress_size"] & 0xFFFFFFFF,
             m["file_size"] & 0xFFFFFFFF, len(name), 0, 0, 0, 0,
-            m["external_attr"], offset) + name
-    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members),
-                      len(members), len(central), len(out), 0)
-    return out + central + end
+            m["external_attr"], offset) + name)
+    central = b"".join(central)
+    count = len(members) if count is None else count
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count,
+                      len(central), size, 0)
+    return b"".join(out) + central + end
 
 
 def _model_members(params=None, meta=None, method=zipfile.ZIP_STORED):
@@ -357,7 +361,22 @@ def test_every_single_byte_corruption_is_a_model_file_error(tmp_path,
 def test_too_many_members_is_refused(tmp_path):
     extra = [_member("x%d.npy" % i, b"") for i in range(2100)]
     _refused(_write(tmp_path, _zip(_model_members() + extra)),
-             "at most 2001 are read")
+             "at most 2001 entries")
+
+
+def test_huge_central_directory_is_refused_before_parsing(tmp_path):
+    # 60000 empty entries (3.4 MB of directory) behind an end record that
+    # declares 7: zipfile would build 60000 ZipInfo objects (tens of MB)
+    extra = [_member("x%05d.npy" % i, b"") for i in range(60000)]
+    path = _write(tmp_path, _zip(_model_members() + extra, count=7))
+    tracemalloc.start()
+    try:
+        _refused(path, "zip directory of 7 entries in .* bytes; at most "
+                 "2001 entries")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak
 
 
 def test_unknown_npy_member_refused_before_reading_data(tmp_path,
