@@ -50,8 +50,10 @@ _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}"]', re.S)
 
 
 class ModelFileError(ValueError):
-    """A file that is not a readable fastdnn model (truncated, corrupt,
-    another format, or holding pickled objects)."""
+    """A file that is not a readable fastdnn model (not a regular file,
+    truncated, corrupt, another format, holding pickled objects, sizes out
+    of proportion to the file, or metadata that is invalid or too deep).
+    The message names the file and the problem."""
 
 
 def _jsonable(value, where, depth=1, key=None):
