@@ -37,9 +37,11 @@ run raises the reference's FloatingPointError at the same iteration.
 Where the dual form cannot represent what the primal one can, it hands over
 to it (:class:`fastdnn._primal.PrimalSolver`) instead of returning another
 model: when ``X^T X`` overflows (``|X|`` above ~1e154 in float64), from the
-start; when ``Z1`` stops being finite during training (``dZ1 K`` overflowed,
-or ``W1 X`` really did), from the iteration where it happens, whose state
-(``W1`` rebuilt from ``S``) the primal solver takes up.
+start; when a pre-activation stops being finite during training (``dZ1 K``
+overflowed, or ``W1 X`` really did, or a later layer's sums), from the
+iteration where it happens, whose starting state (``W1`` rebuilt from
+``S``) the primal solver takes up: which of inf and NaN an overflowing run
+gets, and so which error it raises, depends on the order of its sums.
 
 Every product over X (``X^T X``, ``W1 X``, ``S X^T``) is computed by
 fastdnn's own kernels in a summation order fixed by the shapes: results do
@@ -278,7 +280,7 @@ class GramSolver:
                              self.learning_rate)
         elif kind == gk.BAD_DAL:
             self._raise_saturated()
-        # BAD_Z1: the rest in the primal form, from this state.
+        # BAD_Z: this iteration and the rest in the primal form.
         self._to_primal()
         self._run_primal(n - done, costs_out[done:])
 

@@ -47,10 +47,12 @@ OK = -1
 BAD_COST = 0
 #: dAL is not finite (a sigmoid saturated on a wrong label).
 BAD_DAL = 1
-#: Z1 is not finite at the start of the iteration (the dual form's
-#: ``dZ1 K`` overflowed, or W1 X would have): the caller goes on in the
-#: primal form.
-BAD_Z1 = 2
+#: A pre-activation is not finite: Z1 at the start of the iteration (the
+#: dual form's ``dZ1 K`` overflowed, or W1 X would have) or a later layer's
+#: Z. Which of inf and NaN such a run gets depends on the order of its
+#: sums and on fused multiply-adds (which overflow later), so the caller
+#: redoes the iteration in the primal form and goes on in it.
+BAD_Z = 2
 
 
 # ------------------------------------------------------------ X^T X
@@ -262,7 +264,7 @@ def run(Z1, dZ1, S, K, dims, Wf, woff, bf, boff, A, Z, D, roff, Y,
     for it in range(n):
         # ---- forward: A1 = g(Z1), checking that Z1 is finite
         if _activate_rows(A, Z1, 0, n1, m, single, zero, one) != zero:
-            return 3 * it + BAD_Z1
+            return 3 * it + BAD_Z
         # ---- layers 2..L: Z = W A_prev + b, relu / sigmoid
         for q in range(1, L):
             nout = dims[q]
@@ -274,7 +276,9 @@ def run(Z1, dZ1, S, K, dims, Wf, woff, bf, boff, A, Z, D, roff, Y,
                 b = bf[boff[q] + i]
                 for k in range(m):
                     zr[k] += b
-            _activate_rows(A, Z, roff[q], nout, m, q == L - 1, zero, one)
+            if _activate_rows(A, Z, roff[q], nout, m, q == L - 1, zero,
+                              one) != zero:
+                return 3 * it + BAD_Z
         # ---- cost, AL clipped to [eps, 1 - eps] by comparisons (min/max
         # would clip a NaN into a finite cost)
         AL = A[roff[L - 1]]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from fastdnn import _gram, reference
+from fastdnn import _gram_kernels as gk
 from fastdnn._gram import GramSolver, gram_pays
 
 from seed_values import COSTS_4_LAYER, TRAINING_TABLE
@@ -68,6 +69,9 @@ def _assert_close(got, want, rtol, what):
 
 SHAPES = [
     # (dims, m)
+    ((5, 1), 7),               # one layer: logistic regression
+    ((3, 1), 1),               # one layer, m = 1
+    ((40, 1), 25),             # one layer, n_x > m (gram's default case)
     ((5, 4, 1), 7),            # the 2-layer model
     ((3, 1, 1), 1),            # m = 1, one hidden unit
     ((6, 5, 3, 1), 1),         # m = 1, deeper
@@ -112,7 +116,7 @@ def test_inputs_are_not_modified():
 
 
 @pytest.mark.parametrize("dims, m", [((5, 3, 2, 1), 7), ((4, 1, 1), 4),
-                                     ((9, 6, 5, 1), 11)])
+                                     ((9, 6, 5, 1), 11), ((6, 1), 5)])
 def test_padding_stays_zero(dims, m):
     # Z1, dZ1 and K are padded to whole 4 x 3 blocks with zeros; the Z1
     # update sums over the padded columns too, so they must stay zero (a
@@ -165,33 +169,6 @@ def test_parameters_are_fresh_arrays():
         np.testing.assert_array_equal(a, b)
 
 
-def test_divergence_raises_like_the_reference():
-    # A huge learning rate saturates the sigmoid on the wrong side: the
-    # reference stops with the infinite-gradient ValueError (or the
-    # non-finite-cost FloatingPointError); the gram solver stops the same
-    # way at the same iteration.
-    X, Y, Ws, bs = _problem((10, 8, 1), 12, np.float64, scale=50.0)
-    parameters = {"W1": Ws[0], "b1": bs[0], "W2": Ws[1], "b2": bs[1]}
-    lr = 1e4
-    want = None
-    for i in range(50):
-        try:
-            AL, caches = reference._L_model_forward(X, parameters)
-            cost = reference._compute_cost(AL, Y)
-            reference._check_cost(cost, i, lr)
-            grads = reference._L_model_backward(AL, Y, caches)
-        except (ValueError, FloatingPointError) as exc:
-            want = (type(exc), i)
-            break
-        parameters = reference._update_parameters(parameters, grads, lr)
-    assert want is not None, "the reference did not diverge"
-    solver = GramSolver(X, Y, Ws, bs, lr)
-    costs = np.empty(50)
-    with pytest.raises(want[0], match="iteration %d" % want[1]):
-        solver.run(50, costs)
-    assert solver.iteration == want[1]
-
-
 def test_bad_arguments():
     X, Y, Ws, bs = _problem((6, 5, 1), 10, np.float64)
     with pytest.raises(ValueError, match="W1 has 6 columns|X has 7 rows"):
@@ -229,8 +206,10 @@ def test_parallel_z1_update_is_the_serial_one_bit_for_bit(dtype, n1p, mp):
                                rtol=RTOL[np.dtype(dtype)], atol=1e-5)
 
 
-def test_training_is_the_same_with_and_without_threads(monkeypatch):
-    X, Y, Ws, bs = _problem([300, 20, 7, 1], 209, np.float64)
+@pytest.mark.parametrize("dims", [[300, 20, 7, 1], [300, 1]],
+                         ids=["3-layer", "1-layer"])
+def test_training_is_the_same_with_and_without_threads(monkeypatch, dims):
+    X, Y, Ws, bs = _problem(dims, 209, np.float64)
     runs = []
     for threads in (True, False):
         monkeypatch.setattr(_gram.cfg, "parallel_ok", lambda t=threads: t)
@@ -243,6 +222,47 @@ def test_training_is_the_same_with_and_without_threads(monkeypatch):
     for a, b in zip(runs[0][1][0] + runs[0][1][1],
                     runs[1][1][0] + runs[1][1][1]):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32],
+                         ids=["float64", "float32"])
+@pytest.mark.parametrize("m", [1, 2, 3, 4, 5, 7, 8, 13, 30])
+def test_gram_matrix_is_x_t_x_plus_one_bit_for_bit_on_any_threads(m, dtype):
+    # Every 4-row and 3-column edge of the blocked kernel, with a feature
+    # count past one slab; the serial and parallel kernels, on one or two
+    # numba threads, give the same K bit for bit, exactly symmetric, with
+    # its padding untouched.
+    import numba
+    dtype = np.dtype(dtype)
+    rng = np.random.RandomState(m)
+    X = rng.standard_normal((gk._GRAM_SLAB + 37, m)).astype(dtype)
+    XT = np.ascontiguousarray(X.T)
+    mp = -(-m // 3) * 3
+    results = []
+    threads = numba.get_num_threads()
+    try:
+        for parallel, n in ((False, threads), (True, threads), (True, 1)):
+            numba.set_num_threads(n)
+            K = np.full((mp, mp), 7, dtype=dtype)
+            assert gk.gram_matrix(XT, K, parallel)
+            results.append(K)
+    finally:
+        numba.set_num_threads(threads)
+    for K in results[1:]:
+        np.testing.assert_array_equal(K, results[0])
+    K = results[0]
+    np.testing.assert_array_equal(K[:m, :m], K[:m, :m].T)
+    np.testing.assert_array_equal(K[m:], 7)
+    np.testing.assert_array_equal(K[:, m:], 7)
+    want = X.astype(np.float64).T @ X.astype(np.float64) + 1
+    np.testing.assert_allclose(K[:m, :m], want, rtol=RTOL[dtype],
+                               atol=RTOL[dtype] * np.abs(want).max())
+
+
+def test_gram_matrix_reports_overflow():
+    XT = np.full((4, 5), 1e160)
+    K = np.zeros((6, 6))
+    assert not gk.gram_matrix(XT, K, False)
 
 
 def test_gram_pays():
