@@ -7,9 +7,13 @@ nothing here checks its input. Constants are built with ``dtype.type(...)``
 so that float32 arrays are computed in float32 throughout (a bare ``1.0``
 would promote them to float64).
 
-Activations are passed as small integers, :data:`ACT_NONE`,
-:data:`ACT_RELU` and :data:`ACT_SIGMOID`, so that one compiled kernel serves
-every layer.
+Activations are passed as small integers (:data:`ACT_IDENTITY`,
+:data:`ACT_RELU`, :data:`ACT_SIGMOID`, :data:`ACT_TANH`,
+:data:`ACT_LEAKY_RELU`), so that one compiled kernel serves every layer;
+outputs likewise (:data:`OUT_SIGMOID`, :data:`OUT_SOFTMAX`,
+:data:`OUT_IDENTITY`). The element-wise kernels live in
+:mod:`fastdnn._kernels_elementwise` and the output-layer ones in
+:mod:`fastdnn._kernels_output`; both are re-exported here.
 
 Parallel kernels split their work into blocks whose bounds depend only on
 the shapes: row blocks of ``dW`` and ``dA_prev`` (independent outputs,
@@ -29,9 +33,14 @@ from numba.core import cgutils, types  # noqa: E402
 from numba.extending import intrinsic  # noqa: E402
 from llvmlite import ir  # noqa: E402
 
-ACT_NONE = 0
-ACT_RELU = 1
-ACT_SIGMOID = 2
+from ._kernels_elementwise import (  # noqa: E402,F401  (re-exported)
+    ACT_ALL, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_NONE, ACT_RELU, ACT_SIGMOID,
+    ACT_TANH, LEAKY_SLOPE, _activate, _activation_grad, _sigmoid_derivative,
+    _sigmoid_scalar, activation_backward_into, activation_into, update_into)
+from ._kernels_output import (  # noqa: E402,F401  (re-exported)
+    OUT_ALL, OUT_IDENTITY, OUT_SIGMOID, OUT_SOFTMAX, cost, dAL_into,
+    output_cost, output_dZ_into, sigmoid_output_dZ, softmax_cost,
+    softmax_into, squared_cost)
 
 #: Forward kernel blocking: columns of Z per block (the accumulators,
 #: n_l x 128, stay in L1), rows of A_prev per slab (64 x m stays in L2) and
@@ -89,64 +98,6 @@ CACHE_LINE_BYTES = 64
 def _line_elements(a):
     """Elements of ``a`` per cache line."""
     return max(1, CACHE_LINE_BYTES // a.itemsize)
-
-
-# --------------------------------------------------------------- activations
-
-@_exact
-def _sigmoid_scalar(z):
-    # exp of a non-positive number only: no overflow for any finite z; the
-    # same formula, branch for branch, as the reference's _sigmoid.
-    one = type(z)(1)
-    e = np.exp(-abs(z))
-    if z >= 0:
-        return one / (one + e)
-    return e / (one + e)
-
-
-@_exact
-def _sigmoid_derivative(dA, z):
-    s = _sigmoid_scalar(z)
-    one = type(z)(1)
-    return dA * s * (one - s)
-
-
-@_exact
-def _activate(z, act):
-    if act == ACT_RELU:
-        # np.maximum(0, z) of the reference: NaN stays NaN.
-        return type(z)(0) if z < 0 else z
-    if act == ACT_SIGMOID:
-        return _sigmoid_scalar(z)
-    return z
-
-
-@_exact
-def _activation_grad(dA, z, act):
-    if act == ACT_RELU:
-        # The reference zeroes dA where z <= 0 (a NaN z keeps dA).
-        return type(dA)(0) if z <= 0 else dA
-    if act == ACT_SIGMOID:
-        return _sigmoid_derivative(dA, z)
-    return dA
-
-
-@_exact
-def activation_into(Z, act, out):
-    """``out = g(Z)`` element-wise, Z and out (n_l, m)."""
-    n, m = Z.shape
-    for i in range(n):
-        for j in range(m):
-            out[i, j] = _activate(Z[i, j], act)
-
-
-@_exact
-def activation_backward_into(dA, Z, act, out):
-    """``out = dA * g'(Z)`` element-wise, all (n_l, m)."""
-    n, m = Z.shape
-    for i in range(n):
-        for j in range(m):
-            out[i, j] = _activation_grad(dA[i, j], Z[i, j], act)
 
 
 # ---------------------------------------------------------------- forward
@@ -637,78 +588,6 @@ def backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
     return flags.sum() == 0, touched.sum()
 
 
-# ---------------------------------------------------------------- cost
-
-@_serial_sum
-def cost(AL, Y, lo, hi):
-    """Cross-entropy of AL (1, m) against Y (1, m), AL clipped to [lo, hi].
-
-    The reference's ``(1/m) * (-Y.log(AL)^T - (1-Y).log(1-AL)^T)``, in AL's
-    dtype.
-    """
-    m = AL.shape[1]
-    one = AL.dtype.type(1)
-    s_pos = AL.dtype.type(0)
-    s_neg = AL.dtype.type(0)
-    for j in range(m):
-        a = AL[0, j]
-        # Explicit comparisons rather than min/max: a NaN stays NaN, so a
-        # diverged run is reported instead of clipped into a finite cost.
-        if a < lo:
-            a = lo
-        elif a > hi:
-            a = hi
-        y = Y[0, j]
-        s_pos += y * np.log(a)
-        s_neg += (one - y) * np.log(one - a)
-    return AL.dtype.type(1.0 / m) * (-s_pos - s_neg)
-
-
-@_exact
-def dAL_into(AL, Y, out):
-    """The reference's ``_dAL``: ``-(Y / AL - (1 - Y) / (1 - AL))`` with a
-    term of zero label weight taken as 0. Returns False if any value is not
-    finite (the caller raises the reference's error)."""
-    m = AL.shape[1]
-    one = AL.dtype.type(1)
-    zero = AL.dtype.type(0)
-    ok = True
-    for j in range(m):
-        a = AL[0, j]
-        y = Y[0, j]
-        pos = y / a if y != zero else zero
-        neg = (one - y) / (one - a) if y != one else zero
-        d = -(pos - neg)
-        out[0, j] = d
-        if not np.isfinite(d):
-            ok = False
-    return ok
-
-
-@_exact
-def sigmoid_output_dZ(AL, Y, Z, dZ):
-    """dZ of the sigmoid output layer exactly as the reference builds it,
-    ``dAL * s * (1 - s)``, written into dZ (1, m); False if dAL is not
-    finite."""
-    ok = dAL_into(AL, Y, dZ)
-    m = AL.shape[1]
-    for j in range(m):
-        dZ[0, j] = _sigmoid_derivative(dZ[0, j], Z[0, j])
-    return ok
-
-
-# ---------------------------------------------------------------- update
-
-@_exact
-def update_into(P, G, lr, out):
-    """``out = P - lr * G`` (no fused multiply-add: the reference's two
-    roundings, bit for bit)."""
-    n, m = P.shape
-    for i in range(n):
-        for j in range(m):
-            out[i, j] = P[i, j] - lr * G[i, j]
-
-
 # ---------------------------------------------------------------- dispatch
 
 def forward(W, A, b, act, Z, Aout, transposed=False):
@@ -749,7 +628,7 @@ def warmup(dtypes=(np.float32, np.float64)):
         out = np.empty((2, 3), dt)
         out2 = np.empty((2, 3), dt)
         row = np.full((1, 3), 0.5, dt)
-        for act in (ACT_NONE, ACT_RELU, ACT_SIGMOID):
+        for act in ACT_ALL:
             activation_into(one, act, out)
             activation_backward_into(one, one, act, out)
         for kernel in (forward_serial, forward_parallel):
@@ -765,4 +644,11 @@ def warmup(dtypes=(np.float32, np.float64)):
         cost(row, row, dt.type(eps), dt.type(1) - dt.type(eps))
         dAL_into(row, row, np.empty_like(row))
         sigmoid_output_dZ(row, row, row, np.empty_like(row))
+        for output in OUT_ALL:
+            output_cost(one, one, output, dt.type(eps))
+        cost(row, row, dt.type(eps), dt.type(1) - dt.type(eps))
+        softmax_cost(one, one, dt.type(eps))
+        squared_cost(one, one)
+        output_dZ_into(one, one, out)
+        softmax_into(one, out)
         update_into(W, W, dt.type(0.1), np.empty_like(W))

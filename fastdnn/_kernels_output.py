@@ -1,0 +1,171 @@
+"""Output-layer numba kernels of the jit backend (private): softmax, the
+cost of each output and the output gradient.
+
+Re-exported by :mod:`fastdnn._kernels`. Outputs are small integers::
+
+    OUT_SIGMOID = 0   (binary cross-entropy)
+    OUT_SOFTMAX = 1   (categorical cross-entropy)
+    OUT_IDENTITY = 2  (squared error)
+
+Every kernel takes C-contiguous arrays of one float dtype and computes in
+that dtype; nothing here checks its input. Clipping uses explicit
+comparisons rather than min/max so that a NaN stays NaN: a diverged run is
+reported, not clipped into a finite cost.
+"""
+import numpy as np
+
+from . import _numba_config as cfg
+from ._kernels_elementwise import _sigmoid_derivative
+
+import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
+
+OUT_SIGMOID = 0
+OUT_SOFTMAX = 1
+OUT_IDENTITY = 2
+
+#: Every output code, for warm-up loops and tests.
+OUT_ALL = (OUT_SIGMOID, OUT_SOFTMAX, OUT_IDENTITY)
+
+_exact = numba.njit(**cfg.JIT_KW)
+_serial_sum = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
+
+
+@_exact
+def softmax_into(Z, out):
+    """Column-wise softmax of Z (n, m) into out (n, m), stable.
+
+    The reference's ``E = exp(Z - max(Z, axis=0)); E / sum(E, axis=0)``,
+    the sums taken row after row as numpy's axis-0 reduction does. A NaN or
+    infinite Z makes its whole column NaN, as in the reference.
+    """
+    n, m = Z.shape
+    top = Z[0].copy()
+    for i in range(1, n):
+        row = Z[i]
+        for j in range(m):
+            z = row[j]
+            # np.max propagates NaN: so does this.
+            if z > top[j] or z != z:
+                top[j] = z
+    total = np.zeros(m, dtype=Z.dtype)
+    for i in range(n):
+        row = Z[i]
+        orow = out[i]
+        for j in range(m):
+            e = np.exp(row[j] - top[j])
+            orow[j] = e
+            total[j] += e
+    for i in range(n):
+        orow = out[i]
+        for j in range(m):
+            orow[j] = orow[j] / total[j]
+
+
+@_serial_sum
+def cost(AL, Y, lo, hi):
+    """Cross-entropy of AL (1, m) against Y (1, m), AL clipped to [lo, hi].
+
+    The reference's ``(1/m) * (-Y.log(AL)^T - (1-Y).log(1-AL)^T)``, in AL's
+    dtype.
+    """
+    m = AL.shape[1]
+    one = AL.dtype.type(1)
+    s_pos = AL.dtype.type(0)
+    s_neg = AL.dtype.type(0)
+    for j in range(m):
+        a = AL[0, j]
+        if a < lo:
+            a = lo
+        elif a > hi:
+            a = hi
+        y = Y[0, j]
+        s_pos += y * np.log(a)
+        s_neg += (one - y) * np.log(one - a)
+    return AL.dtype.type(1.0 / m) * (-s_pos - s_neg)
+
+
+@_serial_sum
+def softmax_cost(AL, Y, lo):
+    """Categorical cross-entropy ``-(1/m) * sum(Y * log(clip(AL, lo, 1)))``
+    of AL (C, m) against the one-hot Y (C, m), in AL's dtype."""
+    n, m = AL.shape
+    one = AL.dtype.type(1)
+    s = AL.dtype.type(0)
+    for i in range(n):
+        for j in range(m):
+            a = AL[i, j]
+            if a < lo:
+                a = lo
+            elif a > one:
+                a = one
+            s += Y[i, j] * np.log(a)
+    return -AL.dtype.type(1.0 / m) * s
+
+
+@_serial_sum
+def squared_cost(AL, Y):
+    """Squared error ``(1/(2m)) * sum((AL - Y)**2)`` of AL (n, m) against Y
+    (n, m), in AL's dtype."""
+    n, m = AL.shape
+    s = AL.dtype.type(0)
+    for i in range(n):
+        for j in range(m):
+            d = AL[i, j] - Y[i, j]
+            s += d * d
+    return AL.dtype.type(1.0 / (2 * m)) * s
+
+
+@_exact
+def output_cost(AL, Y, output, eps):
+    """The cost of the output code ``output``; ``eps`` is the dtype's
+    machine epsilon (the clip of the two cross-entropies). Y is one-hot for
+    softmax."""
+    if output == OUT_SOFTMAX:
+        return softmax_cost(AL, Y, eps)
+    if output == OUT_IDENTITY:
+        return squared_cost(AL, Y)
+    one = AL.dtype.type(1)
+    return cost(AL, Y, eps, one - eps)
+
+
+@_exact
+def output_dZ_into(AL, Y, dZ):
+    """``dZ = AL - Y``, all (n_L, m): the gradient of every output's cost
+    with respect to the output layer's Z (Y one-hot for softmax)."""
+    n, m = AL.shape
+    for i in range(n):
+        for j in range(m):
+            dZ[i, j] = AL[i, j] - Y[i, j]
+
+
+@_exact
+def dAL_into(AL, Y, out):
+    """The reference's ``_dAL``: ``-(Y / AL - (1 - Y) / (1 - AL))`` with a
+    term of zero label weight taken as 0. Returns False if any value is not
+    finite (the caller raises the reference's error)."""
+    m = AL.shape[1]
+    one = AL.dtype.type(1)
+    zero = AL.dtype.type(0)
+    ok = True
+    for j in range(m):
+        a = AL[0, j]
+        y = Y[0, j]
+        pos = y / a if y != zero else zero
+        neg = (one - y) / (one - a) if y != one else zero
+        d = -(pos - neg)
+        out[0, j] = d
+        if not np.isfinite(d):
+            ok = False
+    return ok
+
+
+@_exact
+def sigmoid_output_dZ(AL, Y, Z, dZ):
+    """dZ of the sigmoid output layer exactly as the reference builds it,
+    ``dAL * s * (1 - s)``, written into dZ (1, m); False if dAL is not
+    finite."""
+    ok = dAL_into(AL, Y, dZ)
+    m = AL.shape[1]
+    for j in range(m):
+        dZ[0, j] = _sigmoid_derivative(dZ[0, j], Z[0, j])
+    return ok
