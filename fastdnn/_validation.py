@@ -5,12 +5,10 @@ raises the same ``TypeError``/``ValueError`` with the same message whichever
 backend is in use, and so that nothing reaches a jitted kernel that could make
 it fail with a typing error, read out of bounds or broadcast silently.
 
-Dtype policy: float32 and float64 arrays keep their dtype. Every other numeric
-input (integers, booleans, uint8 images, float16) is converted to the float
-dtype of the other arrays of the call, or to float64 when there is none.
-Masked arrays are refused (``np.asarray`` would drop the mask). The scalar
-checks (counts, widths, rates, dtypes) live in
-:mod:`fastdnn._validation_scalars` and are re-exported here.
+The checks of single arrays (numeric, 2-D, finite, one float dtype: the dtype
+and masked-array policy) live in :mod:`fastdnn._validation_arrays`, those of
+scalars (counts, widths, rates, dtypes) in :mod:`fastdnn._validation_scalars`;
+both are re-exported here.
 """
 import numpy as np
 
@@ -18,120 +16,9 @@ from ._validation_scalars import (  # noqa: F401 (re-exported)
     FLOAT_DTYPES, INT64_MAX, SEED_MAX, check_dtype, check_int,
     check_layer_dims, check_learning_rate, check_positive_real, check_scale,
     check_weight_sizes)
-
-
-def _describe(x):
-    if isinstance(x, np.ndarray):
-        return "array of dtype %s and shape %s" % (x.dtype, x.shape)
-    return type(x).__name__
-
-
-def as_array(x, name):
-    """Return ``x`` as a real numeric ndarray, or raise ``TypeError``.
-
-    Strings, ``None``, objects, complex numbers and masked arrays are
-    refused; booleans, integers and floats are accepted unchanged
-    (conversion comes later).
-    """
-    if x is None or isinstance(x, (str, bytes)):
-        raise TypeError(
-            "%s must be a numeric array, got %s" % (name, _describe(x)))
-    check_not_masked(x, name)
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError) as exc:  # ragged nested lists
-        raise TypeError(
-            "%s must be a numeric array, got %s that numpy cannot turn into "
-            "one (%s)" % (name, type(x).__name__, exc)) from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            "%s must be a real numeric array (bool, int or float), got %s; "
-            "convert it with np.asarray(%s, dtype=float) (every value must "
-            "be a real number that float64 can hold)"
-            % (name, _describe(arr), name))
-    return arr
-
-
-def check_not_masked(x, name):
-    """Refuse a ``numpy.ma.MaskedArray``: ``np.asarray`` drops its mask, so
-    the masked entries would silently be used as data."""
-    if isinstance(x, np.ma.MaskedArray):
-        raise TypeError(
-            "%s is a numpy masked array; its mask would be ignored and the "
-            "masked entries used as data: pass %s.filled(value) to choose "
-            "their value, or drop the masked examples (columns) first"
-            % (name, name))
-
-
-def result_dtype(*arrays):
-    """The float dtype a call computes in.
-
-    float64 if any argument is float64, else float32 if any is float32, else
-    float64 (only integer, boolean or float16 arguments).
-    """
-    dtypes = {a.dtype for a in arrays}
-    if np.dtype(np.float64) in dtypes:
-        return np.dtype(np.float64)
-    if np.dtype(np.float32) in dtypes:
-        return np.dtype(np.float32)
-    return np.dtype(np.float64)
-
-
-def as_matrix(x, name, dtype=None, finite=True, shape_hint="(n, m)"):
-    """Return ``x`` as a 2-D float array with no NaN or inf.
-
-    Parameters
-    ----------
-    x : array_like
-        The user's argument.
-    name : str
-        The argument's name, used in error messages.
-    dtype : numpy dtype, optional
-        Convert to this dtype. By default float32/float64 are kept and other
-        numeric dtypes become float64.
-    finite : bool
-        Refuse NaN and inf (default).
-    shape_hint : str
-        The expected shape in course notation, for error messages.
-    """
-    arr = as_array(x, name)
-    if arr.ndim != 2:
-        fix = ""
-        if arr.ndim == 1:
-            fix = ("; a row of m values is np.reshape(%s, (1, -1)), a column "
-                   "of n values np.reshape(%s, (-1, 1))" % (name, name))
-        raise ValueError("%s must be a 2-D array of shape %s, got shape %s%s"
-                         % (name, shape_hint, arr.shape, fix))
-    if arr.size == 0:
-        raise ValueError("%s must not be empty, got shape %s (expected %s "
-                         "with every size >= 1)" % (name, arr.shape,
-                                                    shape_hint))
-    if dtype is None:
-        dtype = arr.dtype if arr.dtype in FLOAT_DTYPES else np.float64
-    arr = arr.astype(dtype, copy=False)
-    if finite:
-        check_finite(arr, name)
-    return arr
-
-
-def check_finite(arr, name):
-    if not np.isfinite(arr).all():
-        n_nan = int(np.isnan(arr).sum())
-        n_inf = int(np.isinf(arr).sum())
-        raise ValueError(
-            "%s contains %d NaN and %d inf value(s); clean the data (or, "
-            "during training, lower the learning rate)" % (name, n_nan, n_inf))
-
-
-def as_matrices(named, finite=True):
-    """Validate several arrays at once and give them one float dtype.
-
-    ``named`` is a sequence of ``(name, value, shape_hint)``.
-    """
-    raw = [as_array(value, name) for name, value, _ in named]
-    dtype = result_dtype(*raw)
-    return [as_matrix(arr, name, dtype=dtype, finite=finite, shape_hint=hint)
-            for arr, (name, _, hint) in zip(raw, named)]
+from ._validation_arrays import (  # noqa: F401 (re-exported)
+    _describe, as_array, as_matrices, as_matrix, check_binary, check_finite,
+    check_not_masked, check_same_shape, result_dtype)
 
 
 def check_linear_shapes(A, W, b, a_name="A"):
@@ -146,13 +33,6 @@ def check_linear_shapes(A, W, b, a_name="A"):
         raise ValueError(
             "b must have shape (n_l, 1) = %s to match W %s, got %s"
             % ((W.shape[0], 1), W.shape, b.shape))
-
-
-def check_same_shape(x, x_name, ref, ref_name):
-    if x.shape != ref.shape:
-        raise ValueError(
-            "%s has shape %s but %s has shape %s; they must match (nothing "
-            "is broadcast)" % (x_name, x.shape, ref_name, ref.shape))
 
 
 def check_activation(activation, table):
@@ -248,25 +128,6 @@ def check_training_labels(Y, m, dtype):
                          "columns, got %s" % (m, Y.shape))
     check_binary(Y, "Y")
     return Y
-
-
-def check_binary(y, name):
-    """Refuse labels other than 0 and 1 (``y`` finite, already checked).
-
-    The network has one sigmoid output for the probability of label 1: a
-    label 2 would be trained towards or scored against a value it can
-    never reach.
-    """
-    bad = (y != 0) & (y != 1)
-    if bad.any():
-        values = np.unique(y[bad])
-        shown = ", ".join("%g" % x for x in values[:5])
-        if values.size > 5:
-            shown += ", ..."
-        raise ValueError(
-            "%s must hold 0/1 labels, got %d other value(s) (%s); map your "
-            "two classes to 0 and 1, e.g. (%s == positive_class)"
-            ".astype(int)" % (name, int(bad.sum()), shown, name))
 
 
 def unpack_linear_cache(cache, name="cache"):
