@@ -10,10 +10,19 @@ NUMBA_CACHE_DIR
     numba's own variable. When it is unset and the package directory is not
     writable (a system-wide install), it is pointed at a per-user cache
     directory so that caching still works.
+NUMBA_THREADING_LAYER
+    numba's own. When it is unset (and numba's ``config.THREADING_LAYER``
+    was not changed either), fastdnn asks numba for a fork-safe layer
+    (:data:`THREADING_LAYER`: TBB when installed, else numba's workqueue)
+    instead of numba's default, GNU OpenMP on Linux: after an OpenMP
+    parallel region has run, a ``fork()`` (multiprocessing's default start
+    method on Linux) gives a child that hangs or aborts as soon as it runs
+    one. A layer set by the user is used as it is.
 NUMBA_NUM_THREADS, NUMBA_DISABLE_JIT
     numba's own. Results never depend on the thread count (see
-    :data:`PARALLEL_JIT_KW`); ``NUMBA_DISABLE_JIT=1`` runs the kernels as
-    plain (slow) Python, for debugging.
+    :data:`PARALLEL_JIT_KW`) nor on the threading layer;
+    ``NUMBA_DISABLE_JIT=1`` runs the kernels as plain (slow) Python, for
+    debugging.
 
 This module must be imported before numba compiles anything of ours, which
 is why :mod:`fastdnn._kernels` imports it first.
@@ -88,6 +97,31 @@ PARALLEL_MIN_WORK = 1 << 17
 THREADSAFE_LAYERS = frozenset({"omp", "tbb"})
 
 
+#: The threading layer fastdnn asks numba for: numba's "forksafe" choice,
+#: TBB if it is installed, else workqueue (GNU OpenMP is not fork-safe).
+THREADING_LAYER = "forksafe"
+
+
+def _prefer_fork_safe_layer():
+    """Point numba at :data:`THREADING_LAYER` unless the user chose a layer
+    (``NUMBA_THREADING_LAYER``, or numba's config set in code).
+
+    numba reads the setting once, at the first parallel launch of the
+    process, and re-reads its config from the environment whenever a
+    ``NUMBA_*`` variable changes: :func:`parallel_ok`, which runs before
+    every parallel launch of fastdnn, calls this again until a layer is
+    loaded.
+    """
+    if os.environ.get("NUMBA_THREADING_LAYER", "").strip():
+        return
+    import numba
+    # Take in any change of the environment now, so that numba's next
+    # re-read (at a compilation) has nothing new to reset the layer from.
+    numba.core.config.reload_config()
+    if str(numba.config.THREADING_LAYER).lower() == "default":
+        numba.config.THREADING_LAYER = THREADING_LAYER
+
+
 def parallel_ok():
     """Whether the calling thread may launch a parallel kernel.
 
@@ -96,11 +130,15 @@ def parallel_ok():
     is chosen at the first parallel launch) and under ``workqueue`` the
     serial kernels run instead, which give identical results.
     """
-    if threading.current_thread() is threading.main_thread():
-        return True
     import numba
     try:
         layer = numba.threading_layer()
     except ValueError:  # no parallel kernel has run yet
-        return False
+        _prefer_fork_safe_layer()
+        layer = None
+    if threading.current_thread() is threading.main_thread():
+        return True
     return layer in THREADSAFE_LAYERS
+
+
+_prefer_fork_safe_layer()
