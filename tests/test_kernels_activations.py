@@ -1,0 +1,203 @@
+"""The numba kernels of every activation and output code, against the
+spec's numpy formulas: element-wise activations and gradients, the fused
+layer kernels (serial, parallel, transposed input) for every code, softmax,
+the three costs and the fused output gradient."""
+import numpy as np
+import pytest
+
+from fastdnn import _kernels as K
+
+DTYPES = [np.float32, np.float64]
+# One-pass tolerances of tests/test_equivalence.py.
+RTOL = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-5}
+
+
+def _forward_formula(Z, act):
+    if act == K.ACT_RELU:
+        return np.maximum(0, Z)
+    if act == K.ACT_SIGMOID:
+        e = np.exp(-np.abs(Z))
+        return np.where(Z >= 0, 1 / (1 + e), e / (1 + e))
+    if act == K.ACT_TANH:
+        return np.tanh(Z)
+    if act == K.ACT_LEAKY_RELU:
+        return np.where(Z > 0, Z, Z.dtype.type(0.01) * Z)
+    assert act == K.ACT_IDENTITY
+    return Z.copy()
+
+
+def _backward_formula(dA, Z, act):
+    if act == K.ACT_RELU:
+        return np.where(Z <= 0, 0, dA).astype(dA.dtype)
+    if act == K.ACT_SIGMOID:
+        s = _forward_formula(Z, act)
+        return dA * s * (1 - s)
+    if act == K.ACT_TANH:
+        return dA * (1 - np.tanh(Z) ** 2)
+    if act == K.ACT_LEAKY_RELU:
+        return np.where(Z > 0, dA, dA.dtype.type(0.01) * dA)
+    assert act == K.ACT_IDENTITY
+    return dA.copy()
+
+
+def _data(dtype, shape=(7, 33), seed=0, scale=4.0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(shape) * scale).astype(dtype)
+
+
+def test_codes_are_the_spec_s():
+    assert (K.ACT_IDENTITY, K.ACT_NONE, K.ACT_RELU, K.ACT_SIGMOID,
+            K.ACT_TANH, K.ACT_LEAKY_RELU) == (0, 0, 1, 2, 3, 4)
+    assert (K.OUT_SIGMOID, K.OUT_SOFTMAX, K.OUT_IDENTITY) == (0, 1, 2)
+    assert K.LEAKY_SLOPE == 0.01
+    assert sorted(K.ACT_ALL) == [0, 1, 2, 3, 4]
+    assert sorted(K.OUT_ALL) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("act", K.ACT_ALL)
+def test_elementwise_activation_and_gradient(act, dtype):
+    Z = _data(dtype)
+    Z[0, :4] = [0, -0.0, 30, -30]
+    dA = _data(dtype, seed=1)
+    out = np.empty_like(Z)
+    K.activation_into(Z, act, out)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, _forward_formula(Z, act),
+                               rtol=RTOL[np.dtype(dtype)], atol=0)
+    K.activation_backward_into(dA, Z, act, out)
+    want = _backward_formula(dA, Z, act)
+    # 1 - tanh(Z)**2 cancels where |tanh(Z)| is near 1: an ulp of tanh
+    # becomes a large relative error there, small against the largest dZ
+    # (the measure of tests/test_equivalence.py).
+    np.testing.assert_allclose(out, want, rtol=RTOL[np.dtype(dtype)],
+                               atol=RTOL[np.dtype(dtype)] * abs(want).max())
+
+
+@pytest.mark.parametrize("act", K.ACT_ALL)
+def test_nan_and_inf_follow_numpy(act):
+    Z = np.array([[np.nan, np.inf, -np.inf, 0.0]])
+    dA = np.ones_like(Z)
+    out = np.empty_like(Z)
+    with np.errstate(invalid="ignore"):
+        want = _forward_formula(Z, act)
+        want_grad = _backward_formula(dA, Z, act)
+    K.activation_into(Z, act, out)
+    np.testing.assert_array_equal(out, want)
+    K.activation_backward_into(dA, Z, act, out)
+    np.testing.assert_array_equal(out, want_grad)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("act", K.ACT_ALL)
+@pytest.mark.parametrize("transposed", [False, True])
+def test_fused_layer_kernels_apply_the_code(act, dtype, transposed):
+    rng = np.random.default_rng(2)
+    W = rng.standard_normal((5, 9)).astype(dtype)
+    b = rng.standard_normal((5, 1)).astype(dtype)
+    A_prev = rng.standard_normal((9, 11)).astype(dtype)
+    operand = np.ascontiguousarray(A_prev.T) if transposed else A_prev
+    Z = np.empty((5, 11), dtype)
+    A = np.empty_like(Z)
+    for kernel in (K.forward_serial, K.forward_parallel):
+        kernel(W, operand, b, act, Z, A, transposed)
+        # The fused kernel's fastmath flags may round g(Z) an ulp away from
+        # the element-wise kernel's.
+        np.testing.assert_allclose(A, _forward_formula(Z, act),
+                                   rtol=RTOL[np.dtype(dtype)])
+        np.testing.assert_allclose(Z, W @ A_prev + b,
+                                   rtol=RTOL[np.dtype(dtype)] * 10)
+    dA = rng.standard_normal((5, 11)).astype(dtype)
+    dZ = np.empty_like(dA)
+    dW = np.empty_like(W)
+    db = np.empty_like(b)
+    dA_prev = np.empty_like(A_prev)
+    for parallel in (False, True):
+        args = (dA, Z, operand, W, act, True, dZ, dW, db, dA_prev,
+                transposed)
+        if parallel:
+            K.backward_parallel(*args, 2)
+        else:
+            K.backward_serial(*args)
+        want = np.empty_like(dZ)
+        K.activation_backward_into(dA, Z, act, want)
+        np.testing.assert_allclose(dZ, want, rtol=RTOL[np.dtype(dtype)],
+                                   atol=RTOL[np.dtype(dtype)])
+        tol = RTOL[np.dtype(dtype)] * 10
+        np.testing.assert_allclose(dW, want @ A_prev.T / 11, rtol=tol,
+                                   atol=tol)
+        np.testing.assert_allclose(dA_prev, W.T @ want, rtol=tol, atol=tol)
+
+
+def _softmax(Z):
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return E / E.sum(axis=0, keepdims=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_is_stable_and_column_wise(dtype):
+    Z = _data(dtype, (10, 40))
+    Z[:, 0] += dtype(1000)  # exp would overflow without the max shift
+    Z[:, 1] -= dtype(1000)
+    A = np.empty_like(Z)
+    K.softmax_into(Z, A)
+    assert np.isfinite(A).all()
+    np.testing.assert_allclose(A, _softmax(Z), rtol=RTOL[np.dtype(dtype)],
+                               atol=RTOL[np.dtype(dtype)] * 1e-3)
+    np.testing.assert_allclose(A.sum(axis=0), 1, rtol=RTOL[np.dtype(dtype)])
+
+
+def test_softmax_bad_values_spoil_their_column_only():
+    Z = _data(np.float64, (3, 4))
+    Z[1, 0] = np.nan
+    Z[2, 1] = np.inf
+    A = np.empty_like(Z)
+    K.softmax_into(Z, A)
+    with np.errstate(invalid="ignore"):
+        want = _softmax(Z)
+    np.testing.assert_array_equal(np.isnan(A), np.isnan(want))
+    assert np.isnan(A[:, :2]).all() and np.isfinite(A[:, 2:]).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_costs_and_output_gradient(dtype):
+    dt = np.dtype(dtype)
+    eps = dt.type(np.finfo(dt).eps)
+    rtol = RTOL[dt]
+    rng = np.random.default_rng(3)
+    Z = _data(dtype, (4, 25))
+    AL = np.empty_like(Z)
+    K.softmax_into(Z, AL)
+    AL[0, 0] = 0  # clipped to eps
+    Y = np.eye(4, dtype=dtype)[:, rng.integers(0, 4, 25)]
+    want = -(1 / 25) * np.sum(Y * np.log(np.clip(AL, eps, 1)))
+    for got in (K.softmax_cost(AL, Y, eps),
+                K.output_cost(AL, Y, K.OUT_SOFTMAX, eps)):
+        np.testing.assert_allclose(got, want, rtol=rtol)
+    T = _data(dtype, (4, 25), seed=4)
+    want = (1 / 50) * np.sum((Z - T) ** 2)
+    for got in (K.squared_cost(Z, T),
+                K.output_cost(Z, T, K.OUT_IDENTITY, eps)):
+        np.testing.assert_allclose(got, want, rtol=rtol)
+    P = np.clip(AL[:1], 0, 1)
+    y = (rng.random((1, 25)) > 0.5).astype(dtype)
+    Pc = np.clip(P, eps, 1 - eps)
+    want = -(1 / 25) * np.sum(y * np.log(Pc) + (1 - y) * np.log(1 - Pc))
+    np.testing.assert_allclose(K.output_cost(P, y, K.OUT_SIGMOID, eps),
+                               K.cost(P, y, eps, dt.type(1) - eps),
+                               rtol=0)
+    np.testing.assert_allclose(K.cost(P, y, eps, dt.type(1) - eps), want,
+                               rtol=rtol)
+    dZ = np.empty_like(Z)
+    K.output_dZ_into(Z, T, dZ)
+    np.testing.assert_array_equal(dZ, Z - T)
+
+
+@pytest.mark.parametrize("output", K.OUT_ALL)
+def test_a_nan_output_gives_a_nan_cost(output):
+    AL = np.full((2, 3), 0.5)
+    AL[1, 2] = np.nan
+    Y = np.array([[1.0, 0, 1], [0, 1, 0]])
+    if output == K.OUT_SIGMOID:
+        AL, Y = AL[1:], Y[1:]
+    assert np.isnan(K.output_cost(AL, Y, output, np.finfo(float).eps))
