@@ -7,8 +7,9 @@ it fail with a typing error, read out of bounds or broadcast silently.
 
 The checks of single arrays (numeric, 2-D, finite, one float dtype: the dtype
 and masked-array policy) live in :mod:`fastdnn._validation_arrays`, those of
-scalars (counts, widths, rates, dtypes) in :mod:`fastdnn._validation_scalars`;
-both are re-exported here.
+scalars (counts, widths, rates, dtypes) in :mod:`fastdnn._validation_scalars`,
+those of names (activations, outputs, initializers) and of each output's
+labels in :mod:`fastdnn._validation_tables`; all are re-exported here.
 """
 import numpy as np
 
@@ -19,6 +20,10 @@ from ._validation_scalars import (  # noqa: F401 (re-exported)
 from ._validation_arrays import (  # noqa: F401 (re-exported)
     _describe, as_array, as_matrices, as_matrix, check_binary, check_finite,
     check_not_masked, check_same_shape, result_dtype)
+from ._validation_tables import (  # noqa: F401 (re-exported)
+    check_activation_names, check_initialization, check_layer_activation,
+    check_model_names, check_name, check_output, check_output_labels,
+    check_output_units, check_training_options)
 
 
 def check_linear_shapes(A, W, b, a_name="A"):
@@ -183,15 +188,17 @@ def _course_labels(Y, AL_shape):
     return arr
 
 
-def check_backward_input(AL, Y, caches):
+def check_backward_input(AL, Y, caches, output="sigmoid"):
     """Validate ``L_model_backward``'s arguments.
 
     Returns ``(AL, Y, caches)`` with caches as a list of
-    ``((A_prev, W, b), Z)`` in AL's dtype, every shape checked.
+    ``((A_prev, W, b), Z)`` in AL's dtype, every shape checked, and Y as
+    :func:`check_cost_input` returns it.
     """
+    output = check_output(output)
     caches = check_caches(caches)
-    AL = as_matrix(AL, "AL", shape_hint="(1, m)")
-    Y = check_labels(_course_labels(Y, AL.shape), AL.shape, AL.dtype)
+    AL = as_matrix(AL, "AL", shape_hint="(n_L, m)")
+    Y = _cost_labels(Y, AL, output, course_reshape=True)
     checked = []
     for l, cache in enumerate(caches, start=1):
         A_prev, W, b, Z = unpack_activation_cache(
@@ -219,15 +226,19 @@ def check_backward_input(AL, Y, caches):
     return AL, Y, checked
 
 
-def check_training(X, Y, layers_dims, learning_rate, num_iterations):
-    """Validate a training call; returns the arguments converted."""
+def check_training(X, Y, layers_dims, learning_rate, num_iterations,
+                   output="sigmoid"):
+    """Validate a training call; returns the arguments converted.
+
+    Y comes back as the (n_L, m) array the loss uses, in X's dtype: 0/1
+    for sigmoid, one-hot for softmax, real targets for identity.
+    """
+    output = check_output(output)
     dims = check_layer_dims(layers_dims, "layers_dims")
-    if dims[-1] != 1:
-        raise ValueError("layers_dims must end with 1 (one sigmoid output "
-                         "unit, binary labels), got %r" % (dims,))
+    check_output_units(dims, output)
     X = as_matrix(X, "X", shape_hint="(n_x, m)")
     check_X_for_layers(X, dims)
-    Y = check_training_labels(Y, X.shape[1], X.dtype)
+    Y = check_output_labels(Y, (dims[-1], X.shape[1]), X.dtype, output)
     learning_rate = check_learning_rate(learning_rate)
     num_iterations = check_int(num_iterations, "num_iterations", 0)
     return X, Y, dims, learning_rate, num_iterations
@@ -267,16 +278,33 @@ def check_update_input(parameters, grads, learning_rate):
     return new, checked, learning_rate
 
 
-def check_cost_input(AL, Y):
-    """``compute_cost``'s arguments: AL (1, m) probabilities (one output
-    unit: the cross-entropy of several rows is not what the course's formula
-    computes) and labels of the same shape, in AL's dtype."""
-    AL = as_matrix(AL, "AL", shape_hint="(1, m)")
-    Y = check_labels(Y, AL.shape, AL.dtype)
-    if AL.shape[0] != 1:
+def check_cost_input(AL, Y, output="sigmoid"):
+    """``compute_cost``'s arguments, Y in AL's dtype.
+
+    sigmoid: AL (1, m) probabilities (one output unit: the cross-entropy of
+    several rows is not what the course's formula computes) and labels of
+    the same shape (real values allowed, as the course's cost takes them);
+    softmax: AL (C, m), Y (1, m) class indices or (C, m) one-hot, returned
+    one-hot; identity: AL and Y (n_y, m).
+    """
+    output = check_output(output)
+    AL = as_matrix(AL, "AL", shape_hint="(n_L, m)")
+    if output == "sigmoid" and AL.shape[0] != 1:
+        check_labels(Y, AL.shape, AL.dtype)  # the labels' error first
         raise ValueError("AL must have shape (1, m) (one sigmoid output "
                          "unit), got %s" % (AL.shape,))
-    return AL, Y
+    return AL, _cost_labels(Y, AL, output)
+
+
+def _cost_labels(Y, AL, output, course_reshape=False):
+    # The sigmoid's labels as the course's cost and backward pass take them
+    # (real values; the backward pass's reshape of m labels); the other
+    # outputs' as their training does.
+    if output == "sigmoid":
+        if course_reshape:
+            Y = _course_labels(Y, AL.shape)
+        return check_labels(Y, AL.shape, AL.dtype)
+    return check_output_labels(Y, AL.shape, AL.dtype, output)
 
 
 # ------------------------------------------- per-function argument checks
