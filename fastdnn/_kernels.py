@@ -34,12 +34,13 @@ from numba.extending import intrinsic  # noqa: E402
 from llvmlite import ir  # noqa: E402
 
 from ._kernels_elementwise import (  # noqa: E402,F401  (re-exported)
-    ACT_ALL, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_NONE, ACT_RELU, ACT_SIGMOID,
-    ACT_TANH, LEAKY_SLOPE, _activate, _activation_grad, _sigmoid_derivative,
-    _sigmoid_scalar, activation_backward_into, activation_into, update_into)
+    ACT_ALL, ACT_BY_NAME, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_NONE, ACT_RELU,
+    ACT_SIGMOID, ACT_TANH, LEAKY_SLOPE, _activate, _activation_grad,
+    _sigmoid_derivative, _sigmoid_scalar, activation_backward_into,
+    activation_into, update_into)
 from ._kernels_output import (  # noqa: E402,F401  (re-exported)
-    OUT_ALL, OUT_IDENTITY, OUT_SIGMOID, OUT_SOFTMAX, cost, dAL_into,
-    output_cost, output_dZ_into, sigmoid_output_dZ, softmax_cost,
+    OUT_ALL, OUT_BY_NAME, OUT_IDENTITY, OUT_SIGMOID, OUT_SOFTMAX, cost,
+    dAL_into, output_cost, output_dZ_into, sigmoid_output_dZ, softmax_cost,
     softmax_into, squared_cost)
 
 #: Forward kernel blocking: columns of Z per block (the accumulators,

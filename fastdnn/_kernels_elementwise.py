@@ -29,6 +29,10 @@ ACT_LEAKY_RELU = 4
 #: Every activation code, for warm-up loops and tests.
 ACT_ALL = (ACT_IDENTITY, ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_LEAKY_RELU)
 
+#: Activation codes by the reference's names (``fastdnn.jit.ACT_CODES``).
+ACT_BY_NAME = {"sigmoid": ACT_SIGMOID, "relu": ACT_RELU, "tanh": ACT_TANH,
+               "leaky_relu": ACT_LEAKY_RELU, "identity": ACT_IDENTITY}
+
 #: Slope of leaky ReLU for negative inputs, as the reference's ``0.01 * Z``
 #: (cast to the array's dtype, as numpy casts a Python float).
 LEAKY_SLOPE = 0.01

@@ -26,6 +26,10 @@ OUT_IDENTITY = 2
 #: Every output code, for warm-up loops and tests.
 OUT_ALL = (OUT_SIGMOID, OUT_SOFTMAX, OUT_IDENTITY)
 
+#: Output codes by the reference's names (``fastdnn.jit.OUTPUT_CODES``).
+OUT_BY_NAME = {"sigmoid": OUT_SIGMOID, "softmax": OUT_SOFTMAX,
+               "identity": OUT_IDENTITY}
+
 _exact = numba.njit(**cfg.JIT_KW)
 _serial_sum = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
 
