@@ -32,7 +32,8 @@ rounding: the same course formulas (``dAL = -(Y/AL - (1-Y)/(1-AL))``, the
 sigmoid derivative ``dAL * s * (1 - s)``, the cost with AL clipped to
 ``[eps, 1 - eps]``) evaluated in the training dtype, for any depth
 including a single layer (``[n_x, 1]``, logistic regression). A diverging
-run raises the reference's FloatingPointError at the same iteration.
+run ends as the primal solver's does (the same error at the same
+iteration), see below.
 
 Where the dual form cannot represent what the primal one can, it hands over
 to it (:class:`fastdnn._primal.PrimalSolver`) instead of returning another
@@ -247,9 +248,10 @@ class GramSolver:
         """Advance ``n`` iterations; ``costs_out[i]`` gets the cost of the
         i-th (computed before that iteration's update).
 
-        Raises the reference's FloatingPointError (cost not finite, or a
-        sigmoid saturated on a wrong label), naming the global iteration;
-        the iterations before it are kept.
+        Raises the reference's FloatingPointError (cost not finite, or
+        whatever the primal solver raises for an output saturated on a
+        wrong label, which this solver hands over to it), naming the global
+        iteration; the iterations before it are kept.
         """
         n = v.check_int(n, "n", 0)
         costs_out = np.asarray(costs_out)
@@ -278,20 +280,11 @@ class GramSolver:
         if kind == gk.BAD_COST:
             _ref._check_cost(costs_out[done], self._iteration,
                              self.learning_rate)
-        elif kind == gk.BAD_DAL:
-            self._raise_saturated()
-        # BAD_Z: this iteration and the rest in the primal form.
+        # BAD_Z, BAD_DAL (an output saturated on a wrong label): this
+        # iteration and the rest in the primal form, which raises the
+        # reference's error for it, or goes on as the reference does.
         self._to_primal()
         self._run_primal(n - done, costs_out[done:])
-
-    def _raise_saturated(self):
-        # The reference's error (its message, its iteration), from the AL
-        # of the iteration that stopped.
-        AL = self._A[self._roff[-1]].reshape(1, -1)
-        Y = self._Y.reshape(1, -1)
-        _ref._training_dAL(AL, Y, self._iteration, self.learning_rate)
-        raise AssertionError(  # pragma: no cover - the kernel agreed
-            "dAL not finite in the kernel but finite in the reference")
 
     def _to_primal(self):
         Ws, bs = self.parameters()

@@ -45,7 +45,8 @@ _GRAM_SLAB = 256
 OK = -1
 #: The cost is not finite.
 BAD_COST = 0
-#: dAL is not finite (a sigmoid saturated on a wrong label).
+#: dAL is not finite (a sigmoid saturated on a wrong label): the caller
+#: redoes the iteration in the primal form, whose output gradient decides.
 BAD_DAL = 1
 #: A pre-activation is not finite: Z1 at the start of the iteration (the
 #: dual form's ``dZ1 K`` overflowed, or W1 X would have) or a later layer's

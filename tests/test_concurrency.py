@@ -62,6 +62,40 @@ def test_threads_give_the_serial_results(backend):
             np.testing.assert_array_equal(got, exp)
 
 
+def _blas_limits():
+    from threadpoolctl import threadpool_info
+    return {(i["filepath"], i["internal_api"]): i["num_threads"]
+            for i in threadpool_info() if i["user_api"] == "blas"}
+
+
+@pytest.mark.parametrize("dims", [[2000, 20, 7, 1], [2000, 1]],
+                         ids=["3-layer", "1-layer"])
+def test_gram_runs_from_threads_are_the_serial_run_bit_for_bit(dims):
+    # X^T X of this size is multi-threaded in BLAS: its rounding, and so
+    # every later value, depended on the BLAS threads a run got, and the
+    # process-wide one-thread limit that the solver set around it raced
+    # between threads (and could leave numpy on one thread).
+    pytest.importorskip("threadpoolctl")
+    rng = np.random.RandomState(1)
+    X = rng.rand(2000, 150)
+    Y = (rng.rand(1, 150) > 0.5).astype(float)
+    limits = _blas_limits()
+
+    def train():
+        return fastdnn.jit.L_layer_model(X, Y, dims, 0.01, 20,
+                                         solver="gram")
+
+    serial = train()
+    assert _blas_limits() == limits
+    with ThreadPoolExecutor(N_THREADS) as pool:
+        results = list(pool.map(lambda _: train(), range(4 * N_THREADS)))
+    assert _blas_limits() == limits
+    for parameters, costs in results:
+        assert costs == serial[1]
+        for k in serial[0]:
+            np.testing.assert_array_equal(parameters[k], serial[0][k])
+
+
 @pytest.mark.parametrize("layer", ["workqueue", "omp"])
 def test_threads_under_every_threading_layer(layer):
     # numba's workqueue layer aborts the whole process when two threads

@@ -46,42 +46,64 @@ def _assert_same_outcome(got, want, dtype):
 
 DIVERGING = [
     # (dims, learning rate, scale of X): each diverges within a few
-    # iterations in the reference.
+    # iterations, its output saturated on a wrong label or its weights
+    # overflowing (a NaN cost; the gram solver's own sums would have given
+    # an inf there, and another error, without the hand-over).
     ([20, 1], 1e2, 3.0),
-    ([20, 1], 1e4, 100.0),
+    ([20, 1], 1e300, 1e5),
     ([20, 5, 1], 1e4, 3.0),
-    ([20, 6, 4, 1], 1e3, 3.0),
-    # weights overflow: the cost is NaN (the gram solver's sums would give
-    # an inf without the hand-over)
     ([20, 5, 1], 1e200, 3.0),
-    ([20, 6, 4, 1], 1e300, 100.0),
+    ([20, 5, 1], 1e300, 3.0),
+    ([20, 6, 4, 1], 1e3, 3.0),
+    ([20, 6, 4, 1], 1e200, 1e5),
 ]
 
+#: Cases whose reference run stops at a NaN cost before any output
+#: saturates, so that its outcome does not depend on how the output
+#: gradient is formed (``dAL * s * (1 - s)``, which raises at a saturated
+#: wrong label, or the fused ``AL - Y``, which does not).
+NAN_COST = [([20, 5, 1], 1e200, 3.0), ([20, 5, 1], 1e300, 3.0)]
 
-@pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("dims,lr,scale", DIVERGING,
-                         ids=["-".join(map(str, d)) + "_lr%g" % lr
-                              for d, lr, _ in DIVERGING])
-def test_divergence_raises_the_references_error(dims, lr, scale, solver):
+
+def _diverging_problem(dims, scale):
     rng = np.random.RandomState(0)
     X = rng.standard_normal((dims[0], 12)) * scale
     Y = (rng.random_sample((1, 12)) > 0.5).astype(np.float64)
+    return X, Y
+
+
+@pytest.mark.parametrize("solver", ["gram", "auto"])
+@pytest.mark.parametrize("dims,lr,scale", DIVERGING,
+                         ids=["-".join(map(str, d)) + "_lr%g" % lr
+                              for d, lr, _ in DIVERGING])
+def test_divergence_ends_as_the_primal_solvers(dims, lr, scale, solver):
+    X, Y = _diverging_problem(dims, scale)
+    want = _outcome(jit.L_layer_model, X, Y, dims, lr, 50, solver="primal")
+    got = _outcome(jit.L_layer_model, X, Y, dims, lr, 50, solver=solver)
+    _assert_same_outcome(got, want, np.float64)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("dims,lr,scale", NAN_COST,
+                         ids=["-".join(map(str, d)) + "_lr%g" % lr
+                              for d, lr, _ in NAN_COST])
+def test_divergence_raises_the_references_error(dims, lr, scale, solver):
+    X, Y = _diverging_problem(dims, scale)
     want = _reference_outcome(X, Y, dims, lr, 50)
     assert want[0] is FloatingPointError, want[:2]
     got = _outcome(jit.L_layer_model, X, Y, dims, lr, 50, solver=solver)
     _assert_same_outcome(got, want, np.float64)
 
 
-def test_two_layer_model_diverges_as_the_reference():
+@pytest.mark.parametrize("lr", [1e200, 1e300])
+def test_two_layer_model_diverges_as_the_primal_solvers(lr):
     dims = [20, 5, 1]
-    rng = np.random.RandomState(1)
-    X = rng.standard_normal((20, 12)) * 3.0
-    Y = (rng.random_sample((1, 12)) > 0.5).astype(np.float64)
-    with np.errstate(all="ignore"):
-        want = _outcome(reference.two_layer_model, X, Y, dims, 1e4, 50)
+    X, Y = _diverging_problem(dims, 3.0)
+    want = _outcome(jit.two_layer_model, X, Y, dims, lr, 50,
+                    solver="primal")
     assert want[0] is FloatingPointError
-    for solver in SOLVERS:
-        got = _outcome(jit.two_layer_model, X, Y, dims, 1e4, 50,
+    for solver in ("gram", "auto"):
+        got = _outcome(jit.two_layer_model, X, Y, dims, lr, 50,
                        solver=solver)
         _assert_same_outcome(got, want, np.float64)
 
@@ -152,9 +174,7 @@ def test_gram_solver_hands_over_mid_run(monkeypatch):
         original(self)
 
     monkeypatch.setattr(_gram.GramSolver, "_to_primal", spy)
-    rng = np.random.RandomState(0)
-    X = rng.standard_normal((20, 12)) * 3.0
-    Y = (rng.random_sample((1, 12)) > 0.5).astype(np.float64)
+    X, Y = _diverging_problem([20, 5, 1], 3.0)
     want = _reference_outcome(X, Y, [20, 5, 1], 1e200, 50)
     got = _outcome(jit.L_layer_model, X, Y, [20, 5, 1], 1e200, 50,
                    solver="gram")
