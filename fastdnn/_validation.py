@@ -40,12 +40,11 @@ def check_linear_shapes(A, W, b, a_name="A"):
             % ((W.shape[0], 1), W.shape, b.shape))
 
 
-def check_activation(activation, table):
-    if not isinstance(activation, str) or activation not in table:
-        raise ValueError("activation must be one of %s, got %r"
-                         % (", ".join(repr(k) for k in sorted(table)),
-                            activation))
-    return activation
+def check_activation(activation, table=None):
+    """``linear_activation_forward``'s ``activation``: see
+    :func:`check_layer_activation` (``table`` is not used: the names are
+    the reference's tables')."""
+    return check_layer_activation(activation)
 
 
 def check_parameters(parameters, dtype=None, finite=True):
@@ -377,8 +376,9 @@ def check_linear_backward(dZ, cache):
 def check_activation_backward(dA, cache, activation, table,
                               finite_A_prev=True):
     """``linear_activation_backward``'s ``(dA, ((A_prev, W, b), Z),
-    activation)``."""
-    check_activation(activation, table)
+    activation)`` (``table`` is not used: the names are the reference's
+    tables')."""
+    check_layer_activation(activation, backward=True)
     A_prev, W, b, Z = unpack_activation_cache(cache)
     dA, A_prev, W, b, Z = as_matrices([
         ("dA", dA, "(n_l, m)"), ("A_prev", A_prev, "(n_{l-1}, m)"),
