@@ -46,3 +46,21 @@ def test_seed_training_table(cat_data, reference_seed_run, backend, model,
         np.testing.assert_allclose(costs, COSTS_4_LAYER, rtol=COST_RTOL)
     assert _accuracy(B, train_x, train_y, parameters) == train_acc
     assert _accuracy(B, test_x, test_y, parameters) == test_acc
+
+
+@pytest.mark.parametrize("solver", ["auto", "primal", "gram"])
+def test_single_layer_cat_training_matches_the_reference(
+        cat_data, reference_seed_run, solver):
+    # Logistic regression on the cat images ([12288, 1]: m = 209 <= 2 n_x,
+    # so "auto" trains it in the dual form), every recorded cost and the
+    # final parameters against the reference's own run.
+    dims = [12288, 1]
+    want, want_costs = reference_seed_run("L_layer_model", dims)
+    parameters, costs = fastdnn.jit.L_layer_model(
+        cat_data[0], cat_data[1], dims, 0.0075, 2500, solver=solver)
+    assert len(costs) == 25
+    np.testing.assert_allclose(costs, want_costs, rtol=COST_RTOL)
+    for key, value in want.items():
+        np.testing.assert_allclose(parameters[key], value, rtol=0,
+                                   atol=COST_RTOL * np.abs(value).max(),
+                                   err_msg=key)
