@@ -11,9 +11,13 @@ Activations are passed as small integers (:data:`ACT_IDENTITY`,
 :data:`ACT_RELU`, :data:`ACT_SIGMOID`, :data:`ACT_TANH`,
 :data:`ACT_LEAKY_RELU`), so that one compiled kernel serves every layer;
 outputs likewise (:data:`OUT_SIGMOID`, :data:`OUT_SOFTMAX`,
-:data:`OUT_IDENTITY`). The element-wise kernels live in
-:mod:`fastdnn._kernels_elementwise` and the output-layer ones in
-:mod:`fastdnn._kernels_output`; both are re-exported here.
+:data:`OUT_IDENTITY`). The output-layer kernels live in
+:mod:`fastdnn._kernels_output`, re-exported here.
+
+A jitted function here calls only jitted functions of this file: numba's
+on-disk cache is invalidated by a change of the file that defines a kernel,
+not of the files its callees come from (a kernel compiled with an older
+``_activate`` from another file would be reused after that file changed).
 
 Parallel kernels split their work into blocks whose bounds depend only on
 the shapes: row blocks of ``dW`` and ``dA_prev`` (independent outputs,
@@ -33,15 +37,28 @@ from numba.core import cgutils, types  # noqa: E402
 from numba.extending import intrinsic  # noqa: E402
 from llvmlite import ir  # noqa: E402
 
-from ._kernels_elementwise import (  # noqa: E402,F401  (re-exported)
-    ACT_ALL, ACT_BY_NAME, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_NONE, ACT_RELU,
-    ACT_SIGMOID, ACT_TANH, LEAKY_SLOPE, _activate, _activation_grad,
-    _sigmoid_derivative, _sigmoid_scalar, activation_backward_into,
-    activation_into, update_into)
 from ._kernels_output import (  # noqa: E402,F401  (re-exported)
     OUT_ALL, OUT_BY_NAME, OUT_IDENTITY, OUT_SIGMOID, OUT_SOFTMAX, cost,
-    dAL_into, output_cost, output_dZ_into, sigmoid_output_dZ, softmax_cost,
-    softmax_into, squared_cost)
+    output_cost, output_dZ_into, softmax_cost, softmax_into, squared_cost)
+
+ACT_IDENTITY = 0
+#: The linear "activation" under its older name.
+ACT_NONE = ACT_IDENTITY
+ACT_RELU = 1
+ACT_SIGMOID = 2
+ACT_TANH = 3
+ACT_LEAKY_RELU = 4
+
+#: Every activation code, for warm-up loops and tests.
+ACT_ALL = (ACT_IDENTITY, ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_LEAKY_RELU)
+
+#: Activation codes by the reference's names (``fastdnn.jit.ACT_CODES``).
+ACT_BY_NAME = {"sigmoid": ACT_SIGMOID, "relu": ACT_RELU, "tanh": ACT_TANH,
+               "leaky_relu": ACT_LEAKY_RELU, "identity": ACT_IDENTITY}
+
+#: Slope of leaky ReLU for negative inputs, as the reference's ``0.01 * Z``
+#: (cast to the array's dtype, as numpy casts a Python float).
+LEAKY_SLOPE = 0.01
 
 #: Forward kernel blocking: columns of Z per block (the accumulators,
 #: n_l x 128, stay in L1), rows of A_prev per slab (64 x m stays in L2) and
@@ -99,6 +116,92 @@ CACHE_LINE_BYTES = 64
 def _line_elements(a):
     """Elements of ``a`` per cache line."""
     return max(1, CACHE_LINE_BYTES // a.itemsize)
+
+
+# --------------------------------------------------------------- activations
+
+@_exact
+def _sigmoid_scalar(z):
+    # exp of a non-positive number only: no overflow for any finite z; the
+    # same formula, branch for branch, as the reference's _sigmoid.
+    one = type(z)(1)
+    e = np.exp(-abs(z))
+    if z >= 0:
+        return one / (one + e)
+    return e / (one + e)
+
+
+@_exact
+def _sigmoid_derivative(dA, z):
+    s = _sigmoid_scalar(z)
+    one = type(z)(1)
+    return dA * s * (one - s)
+
+
+@_exact
+def _activate(z, act):
+    """``g(z)`` for the activation code ``act``."""
+    if act == ACT_RELU:
+        # np.maximum(0, z) of the reference: NaN stays NaN.
+        return type(z)(0) if z < 0 else z
+    if act == ACT_SIGMOID:
+        return _sigmoid_scalar(z)
+    if act == ACT_TANH:
+        return np.tanh(z)
+    if act == ACT_LEAKY_RELU:
+        # np.where(Z > 0, Z, 0.01 * Z): a NaN z takes the second branch,
+        # and stays NaN there.
+        return z if z > 0 else type(z)(LEAKY_SLOPE) * z
+    return z
+
+
+@_exact
+def _activation_grad(dA, z, act):
+    """``dA * g'(z)`` for the activation code ``act``, with the reference's
+    operation order (so the same roundings)."""
+    if act == ACT_RELU:
+        # The reference zeroes dA where z <= 0 (a NaN z keeps dA).
+        return type(dA)(0) if z <= 0 else dA
+    if act == ACT_SIGMOID:
+        return _sigmoid_derivative(dA, z)
+    if act == ACT_TANH:
+        # dA * (1 - A**2), A = tanh(Z): recomputed from Z, as the
+        # reference's backward receives only Z.
+        a = np.tanh(z)
+        return dA * (type(dA)(1) - a * a)
+    if act == ACT_LEAKY_RELU:
+        return dA if z > 0 else type(dA)(LEAKY_SLOPE) * dA
+    return dA
+
+
+@_exact
+def activation_into(Z, act, out):
+    """``out = g(Z)`` element-wise, Z and out (n_l, m)."""
+    n, m = Z.shape
+    for i in range(n):
+        for j in range(m):
+            out[i, j] = _activate(Z[i, j], act)
+
+
+@_exact
+def activation_backward_into(dA, Z, act, out):
+    """``out = dA * g'(Z)`` element-wise, all (n_l, m)."""
+    n, m = Z.shape
+    for i in range(n):
+        for j in range(m):
+            out[i, j] = _activation_grad(dA[i, j], Z[i, j], act)
+
+
+# ---------------------------------------------------------------- update
+
+@_exact
+def update_into(P, G, lr, out):
+    """``out = P - lr * G`` (no fused multiply-add: the reference's two
+    roundings, bit for bit)."""
+    n, m = P.shape
+    for i in range(n):
+        for j in range(m):
+            out[i, j] = P[i, j] - lr * G[i, j]
 
 
 # ---------------------------------------------------------------- forward
@@ -642,9 +745,6 @@ def warmup(dtypes=(np.float32, np.float64)):
             backward_serial(*args)
             backward_parallel(*args, 2)
         eps = np.finfo(dt).eps
-        cost(row, row, dt.type(eps), dt.type(1) - dt.type(eps))
-        dAL_into(row, row, np.empty_like(row))
-        sigmoid_output_dZ(row, row, row, np.empty_like(row))
         for output in OUT_ALL:
             output_cost(one, one, output, dt.type(eps))
         cost(row, row, dt.type(eps), dt.type(1) - dt.type(eps))

@@ -10,12 +10,12 @@ Re-exported by :mod:`fastdnn._kernels`. Outputs are small integers::
 Every kernel takes C-contiguous arrays of one float dtype and computes in
 that dtype; nothing here checks its input. Clipping uses explicit
 comparisons rather than min/max so that a NaN stays NaN: a diverged run is
-reported, not clipped into a finite cost.
+reported, not clipped into a finite cost. These kernels call only jitted
+functions of this file (see :mod:`fastdnn._kernels` on numba's cache).
 """
 import numpy as np
 
 from . import _numba_config as cfg
-from ._kernels_elementwise import _sigmoid_derivative
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
@@ -140,36 +140,3 @@ def output_dZ_into(AL, Y, dZ):
     for i in range(n):
         for j in range(m):
             dZ[i, j] = AL[i, j] - Y[i, j]
-
-
-@_exact
-def dAL_into(AL, Y, out):
-    """The reference's ``_dAL``: ``-(Y / AL - (1 - Y) / (1 - AL))`` with a
-    term of zero label weight taken as 0. Returns False if any value is not
-    finite (the caller raises the reference's error)."""
-    m = AL.shape[1]
-    one = AL.dtype.type(1)
-    zero = AL.dtype.type(0)
-    ok = True
-    for j in range(m):
-        a = AL[0, j]
-        y = Y[0, j]
-        pos = y / a if y != zero else zero
-        neg = (one - y) / (one - a) if y != one else zero
-        d = -(pos - neg)
-        out[0, j] = d
-        if not np.isfinite(d):
-            ok = False
-    return ok
-
-
-@_exact
-def sigmoid_output_dZ(AL, Y, Z, dZ):
-    """dZ of the sigmoid output layer exactly as the reference builds it,
-    ``dAL * s * (1 - s)``, written into dZ (1, m); False if dAL is not
-    finite."""
-    ok = dAL_into(AL, Y, dZ)
-    m = AL.shape[1]
-    for j in range(m):
-        dZ[0, j] = _sigmoid_derivative(dZ[0, j], Z[0, j])
-    return ok
