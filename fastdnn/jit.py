@@ -9,8 +9,10 @@ C-contiguous in one float dtype (float32 and float64 are kept, other
 numeric dtypes become float64), allocates the outputs and calls a kernel of
 :mod:`fastdnn._kernels`.
 
-The training functions additionally take keyword-only ``solver=`` and
-``dtype=``; see :func:`L_layer_model`.
+The training functions (in :mod:`fastdnn._jit_training`) additionally take
+keyword-only ``solver=`` and ``dtype=``; see :func:`L_layer_model`.
+:data:`ACT_CODES` and :data:`OUTPUT_CODES` map the reference's activation and
+output names to the kernels' integer codes.
 
 Shapes use the course's notation: ``n_l`` units in layer ``l`` (``n_0 =
 n_x``) and ``m`` examples, one per column.
@@ -20,17 +22,19 @@ import numpy as np
 from . import _kernels as K
 from . import _validation as v
 from . import reference as _ref
-from ._primal import PrimalSolver
+from ._jit_training import (SOLVERS, L_layer_model,  # noqa: F401
+                            two_layer_model)
 from .reference import (ACTIVATIONS, flatten_images,  # noqa: F401
                         initialize_parameters, initialize_parameters_deep,
                         load_data, load_image, print_mislabeled_images)
 
 __all__ = list(_ref.__all__)
 
-_ACT = {"relu": K.ACT_RELU, "sigmoid": K.ACT_SIGMOID}
+#: Hidden activation names (the reference's table) -> kernel codes.
+ACT_CODES = K.ACT_BY_NAME
 
-#: Solver names accepted by the training functions' ``solver=``.
-SOLVERS = ("auto", "primal", "gram")
+#: Output names (the reference's table) -> kernel codes.
+OUTPUT_CODES = K.OUT_BY_NAME
 
 
 def _c(x):
@@ -87,6 +91,40 @@ def relu(Z):
     return _activation(Z, K.ACT_RELU)
 
 
+def tanh(Z):
+    """Hyperbolic tangent activation; returns ``(A, Z)`` like
+    :func:`sigmoid`."""
+    Z = v.as_matrix(Z, "Z", shape_hint="(n_l, m)")
+    return _activation(Z, K.ACT_TANH)
+
+
+def leaky_relu(Z):
+    """Leaky ReLU, ``Z`` where ``Z > 0`` else ``0.01 * Z``; returns ``(A,
+    Z)`` like :func:`sigmoid`."""
+    Z = v.as_matrix(Z, "Z", shape_hint="(n_l, m)")
+    return _activation(Z, K.ACT_LEAKY_RELU)
+
+
+def softmax(Z):
+    """Column-wise softmax, stable for any finite Z (an output activation).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_L, m)
+
+    Returns
+    -------
+    A : ndarray of shape (n_L, m)
+        ``E / sum(E, axis=0)`` with ``E = exp(Z - max(Z, axis=0))``.
+    cache : ndarray
+        ``Z``.
+    """
+    Z = _c(v.as_matrix(Z, "Z", shape_hint="(n_L, m)"))
+    A = np.empty_like(Z)
+    K.softmax_into(Z, A)
+    return A, Z
+
+
 def _activation_backward(dA, cache, act):
     dA, Z = v.check_activation_grad(dA, cache)
     dA, Z = _c(dA), _c(Z)
@@ -120,15 +158,31 @@ def relu_backward(dA, cache):
     return _activation_backward(dA, cache, K.ACT_RELU)
 
 
+def tanh_backward(dA, cache):
+    """Backward pass of a tanh unit: ``dA * (1 - A**2)`` with ``A =
+    tanh(Z)``. Shapes as in :func:`sigmoid_backward`."""
+    return _activation_backward(dA, cache, K.ACT_TANH)
+
+
+def leaky_relu_backward(dA, cache):
+    """Backward pass of a leaky ReLU unit: ``dA`` where ``Z > 0``, else
+    ``0.01 * dA``. Shapes as in :func:`sigmoid_backward`."""
+    return _activation_backward(dA, cache, K.ACT_LEAKY_RELU)
+
+
 # ---------------------------------------------------------------- forward
 
-def _forward(A_prev, W, b, act):
-    # Z and the activation in one pass over the output.
+def _forward(A_prev, W, b, act, softmax=False, alias=False):
+    # Z and the activation in one pass over the output; a softmax runs
+    # after the kernel (it is column-wise). alias: A is Z itself (the
+    # linear part alone), else its own array, as the reference's.
     W, b = _c(W), _c(b)
     Z = np.empty((W.shape[0], A_prev.shape[1]), dtype=W.dtype)
-    A = Z if act == K.ACT_NONE else np.empty_like(Z)
+    A = Z if alias else np.empty_like(Z)
     operand, transposed = _kernel_operand(A_prev)
     K.forward(W, operand, b, act, Z, A, transposed)
+    if softmax:
+        K.softmax_into(Z, A)
     # The cache holds the caller's X itself, or the C copy the kernel read.
     return A, ((A_prev if transposed else operand, W, b), Z)
 
@@ -149,9 +203,16 @@ def linear_forward(A, W, b):
         ``(A, W, b)`` for the backward pass.
     """
     A, W, b = v.check_linear_forward(A, W, b, finite=False)
-    Z, (cache, _) = _forward(A, W, b, K.ACT_NONE)
+    Z, (cache, _) = _forward(A, W, b, K.ACT_NONE, alias=True)
     v.check_linear_forward_values(Z, A, W, b)
     return Z, cache
+
+
+def _layer_code(activation):
+    # (kernel activation code, softmax after it) of a checked layer name.
+    if activation == "softmax":
+        return K.ACT_IDENTITY, True
+    return ACT_CODES[activation], False
 
 
 def linear_activation_forward(A_prev, W, b, activation):
@@ -162,7 +223,8 @@ def linear_activation_forward(A_prev, W, b, activation):
     A_prev : ndarray of shape (n_{l-1}, m)
     W : ndarray of shape (n_l, n_{l-1})
     b : ndarray of shape (n_l, 1)
-    activation : {"sigmoid", "relu"}
+    activation : {"sigmoid", "relu", "tanh", "leaky_relu", "identity", \
+"softmax"}
 
     Returns
     -------
@@ -170,35 +232,59 @@ def linear_activation_forward(A_prev, W, b, activation):
     cache : tuple
         ``((A_prev, W, b), Z)``.
     """
-    v.check_activation(activation, ACTIVATIONS)
+    v.check_layer_activation(activation)
     A_prev, W, b = v.check_linear_forward(A_prev, W, b, "A_prev",
                                           finite=False)
-    A, cache = _forward(A_prev, W, b, _ACT[activation])
+    act, soft = _layer_code(activation)
+    A, cache = _forward(A_prev, W, b, act, soft)
     # Z carries any NaN or inf of the inputs: no separate pass over them.
     v.check_linear_forward_values(cache[1], A_prev, W, b, "A_prev")
     return A, cache
 
 
-def _L_model_forward(X, parameters):
+#: Per output code: the output layer's forward kernel code (softmax runs
+#: after the kernel).
+_OUTPUT_FORWARD = {"sigmoid": (K.ACT_SIGMOID, False),
+                   "softmax": (K.ACT_IDENTITY, True),
+                   "identity": (K.ACT_IDENTITY, False)}
+
+
+def _L_model_forward(X, parameters, acts=None, output="sigmoid"):
     caches = []
     A = X
     L = len(parameters) // 2
+    if acts is None:
+        acts = ("relu",) * (L - 1)
     for l in range(1, L + 1):
-        act = K.ACT_SIGMOID if l == L else K.ACT_RELU
+        if l == L:
+            act, soft = _OUTPUT_FORWARD[output]
+        else:
+            act, soft = ACT_CODES[acts[l - 1]], False
         A, cache = _forward(A, parameters["W" + str(l)],
-                            parameters["b" + str(l)], act)
+                            parameters["b" + str(l)], act, soft)
         caches.append(cache)
     return A, caches
 
 
-def L_model_forward(X, parameters):
-    """Forward pass of [LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID.
+def _network(parameters, activation, output):
+    # The checked (hidden activation names, output name) of a network.
+    return v.check_model_names(activation, output, len(parameters) // 2)
+
+
+def L_model_forward(X, parameters, *, activation="relu", output="sigmoid"):
+    """Forward pass of [LINEAR -> ACTIVATION] x (L-1) -> LINEAR -> OUTPUT.
 
     Parameters
     ----------
     X : ndarray of shape (n_x, m)
     parameters : dict
         ``W1, b1, ..., WL, bL``.
+    activation : str or sequence of str
+        The hidden layers' activation: one name for all, or one per hidden
+        layer (``"sigmoid"``, ``"relu"``, ``"tanh"``, ``"leaky_relu"``,
+        ``"identity"``).
+    output : {"sigmoid", "softmax", "identity"}
+        The output layer's activation.
 
     Returns
     -------
@@ -207,30 +293,40 @@ def L_model_forward(X, parameters):
         Each layer's ``((A_prev, W, b), Z)``.
     """
     X, parameters = v.check_model_input(X, parameters)
-    return _L_model_forward(X, parameters)
+    acts, output = _network(parameters, activation, output)
+    return _L_model_forward(X, parameters, acts, output)
 
 
 # ---------------------------------------------------------------- cost
 
-def compute_cost(AL, Y):
-    """Cross-entropy cost, AL clipped to ``[eps, 1 - eps]``.
+def _cost(AL, Y, output):
+    dtype = AL.dtype
+    cost = K.output_cost(_c(AL), _c(Y), OUTPUT_CODES[output],
+                         dtype.type(np.finfo(dtype).eps))
+    return np.array(cost, dtype=dtype)
+
+
+def compute_cost(AL, Y, *, output="sigmoid"):
+    """The output's cost: cross-entropy (sigmoid, softmax; AL clipped by
+    the dtype's machine epsilon) or half the mean squared error
+    (identity).
 
     Parameters
     ----------
-    AL : ndarray of shape (1, m)
-    Y : ndarray of shape (1, m)
+    AL : ndarray of shape (n_L, m)
+        (1, m) for sigmoid.
+    Y : ndarray
+        sigmoid: (1, m) labels; softmax: (1, m) class indices or (C, m)
+        one-hot; identity: (n_y, m) targets.
+    output : {"sigmoid", "softmax", "identity"}
 
     Returns
     -------
     cost : 0-d ndarray
         In AL's float dtype, as the reference returns it.
     """
-    AL, Y = v.check_cost_input(AL, Y)
-    dtype = AL.dtype
-    eps = _ref._cost_epsilon(dtype)
-    cost = K.cost(_c(AL), _c(Y), dtype.type(eps),
-                  dtype.type(1) - dtype.type(eps))
-    return np.array(cost, dtype=dtype)
+    AL, Y = v.check_cost_input(AL, Y, output)
+    return _cost(AL, Y, output)
 
 
 # ---------------------------------------------------------------- backward
@@ -292,7 +388,9 @@ def linear_activation_backward(dA, cache, activation):
     dA : ndarray of shape (n_l, m)
     cache : tuple
         ``((A_prev, W, b), Z)`` from :func:`linear_activation_forward`.
-    activation : {"sigmoid", "relu"}
+    activation : {"sigmoid", "relu", "tanh", "leaky_relu", "identity"}
+        ``"softmax"`` raises ValueError: its gradient is the fused output
+        gradient of :func:`L_model_backward`.
 
     Returns
     -------
@@ -301,18 +399,35 @@ def linear_activation_backward(dA, cache, activation):
     """
     dA, A_prev, W, b, Z = v.check_activation_backward(
         dA, cache, activation, ACTIVATIONS, finite_A_prev=False)
-    return _backward_checked(dA, ((A_prev, W, b), Z), _ACT[activation])
+    return _backward_checked(dA, ((A_prev, W, b), Z), ACT_CODES[activation])
 
 
-def L_model_backward(AL, Y, caches):
-    """Backward pass of [LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID.
+def _output_gradient(AL, Y, output):
+    # (dA, activation code) that the output layer's backward kernel starts
+    # from: the course's dAL and the sigmoid's backward (its numbers, with
+    # the reference's own checks and error message), or the fused
+    # dZ_L = AL - Y through a linear "activation".
+    if output == "sigmoid":
+        return _ref._dAL(AL, Y), K.ACT_SIGMOID
+    AL = _c(AL)
+    dZ = np.empty_like(AL)
+    K.output_dZ_into(AL, _c(Y), dZ)
+    return dZ, K.ACT_IDENTITY
+
+
+def L_model_backward(AL, Y, caches, *, activation="relu", output="sigmoid"):
+    """Backward pass of [LINEAR -> ACTIVATION] x (L-1) -> LINEAR -> OUTPUT.
 
     Parameters
     ----------
-    AL : ndarray of shape (1, m)
-    Y : ndarray of shape (1, m)
+    AL : ndarray of shape (n_L, m)
+    Y : ndarray
+        Labels as :func:`compute_cost` takes them for ``output``.
     caches : list or tuple of L caches
         From :func:`L_model_forward` of either backend.
+    activation, output
+        As :func:`L_model_forward`. The sigmoid output's dZ_L is the
+        course's ``dAL * s * (1 - s)``; the others' the fused ``AL - Y``.
 
     Returns
     -------
@@ -320,18 +435,18 @@ def L_model_backward(AL, Y, caches):
         ``dA0 .. dA{L-1}`` (n_l, m), ``dW1 .. dWL`` and ``db1 .. dbL``, in
         the reference's key order.
     """
-    AL, Y, caches = v.check_backward_input(AL, Y, caches)
-    # (1, m) work, and the reference's own checks and error message.
-    dA = _ref._dAL(AL, Y)
+    AL, Y, caches = v.check_backward_input(AL, Y, caches, output)
+    acts, output = v.check_model_names(activation, output, len(caches))
+    dA, act = _output_gradient(AL, Y, output)
     grads = {}
     L = len(caches)
-    act = K.ACT_SIGMOID
     for l in range(L, 0, -1):
         dA, dW, db, _ = _backward(dA, caches[l - 1], act)
         grads["dA" + str(l - 1)] = dA
         grads["dW" + str(l)] = dW
         grads["db" + str(l)] = db
-        act = K.ACT_RELU
+        if l > 1:
+            act = ACT_CODES[acts[l - 2]]
     return grads
 
 
@@ -367,161 +482,30 @@ def update_parameters(parameters, grads, learning_rate):
 
 # ---------------------------------------------------------------- predict
 
-def predict(X, y, parameters, print_accuracy=True):
-    """Predict 0/1 labels with a trained L-layer network.
+def predict(X, y, parameters, print_accuracy=True, *, activation="relu",
+            output="sigmoid"):
+    """Predict with a trained L-layer network.
 
     Parameters
     ----------
     X : ndarray of shape (n_x, m)
-    y : ndarray of shape (1, m), or None
-        True labels; when given, the accuracy is printed as the course does.
+    y : ndarray, or None
+        True labels (as :func:`compute_cost` takes them); when given, the
+        score is printed as the course does.
     parameters : dict
     print_accuracy : bool
-        ``False`` silences the "Accuracy: ..." line.
+        ``False`` silences the "Accuracy: ..." (or "Mean squared error:
+        ...") line.
+    activation, output
+        As :func:`L_model_forward`.
 
     Returns
     -------
-    p : ndarray of shape (1, m)
-        1.0 where the predicted probability is > 0.5, else 0.0.
+    p : ndarray
+        sigmoid: (1, m), 1.0 where the probability is > 0.5, else 0.0;
+        softmax: (1, m) int64 class indices; identity: AL (n_y, m).
     """
     X, parameters = v.check_model_input(X, parameters)
-    probas, _ = _L_model_forward(X, parameters)
-    return _ref._labels_from_probas(probas, y, print_accuracy)
-
-
-# ---------------------------------------------------------------- training
-
-def _gram_module():
-    try:
-        from . import _gram
-    except ImportError:
-        return None
-    return _gram
-
-
-def _solver_class(solver, n_x, m, dims):
-    if not isinstance(solver, str) or solver not in SOLVERS:
-        raise ValueError("solver must be one of %s, got %r"
-                         % (", ".join(repr(s) for s in SOLVERS), solver))
-    if solver == "primal":
-        return PrimalSolver
-    gram = _gram_module()
-    if solver == "gram":
-        if gram is None:
-            raise NotImplementedError(
-                "solver='gram' needs fastdnn._gram, which this installation "
-                "does not have; use solver='primal'")
-        return gram.GramSolver
-    if gram is not None and gram.gram_pays(n_x, m, list(dims)):
-        return gram.GramSolver
-    return PrimalSolver
-
-
-def _next_record(i, num_iterations):
-    # The next iteration >= i where the reference records or prints.
-    return min((i + 99) // 100 * 100, num_iterations - 1)
-
-
-def _train(X, Y, dims, learning_rate, num_iterations, print_cost, callback,
-           parameters, solver, dtype):
-    L = len(dims) - 1
-    Ws = [parameters["W" + str(l)].astype(dtype) for l in range(1, L + 1)]
-    bs = [parameters["b" + str(l)].astype(dtype) for l in range(1, L + 1)]
-    # X keeps its layout: each solver makes the C-contiguous copies it needs
-    # (the primal solver wants X and X^T), and the course's Fortran-ordered
-    # X gives X^T without a copy.
-    X = np.asarray(X, dtype=dtype)
-    Y = np.ascontiguousarray(Y, dtype=dtype)
-    cls = _solver_class(solver, X.shape[0], X.shape[1], dims)
-    state = cls(X, Y, Ws, bs, learning_rate)
-    costs = []
-    buf = np.empty(101, dtype=np.float64)
-    i = 0
-    while i < num_iterations:
-        stop = _next_record(i, num_iterations)
-        n = stop - i + 1
-        chunk = buf[:n]
-        state.run(n, chunk)
-        bad = np.flatnonzero(~np.isfinite(chunk))
-        if bad.size:
-            _ref._check_cost(chunk[bad[0]], i + int(bad[0]), learning_rate)
-        # The cost as the reference has it: a 0-d array of the training
-        # dtype (which is what print shows).
-        _ref._record(stop, num_iterations, np.array(chunk[-1], dtype=dtype),
-                     costs, print_cost, callback)
-        i = stop + 1
-    Ws, bs = state.parameters()
-    out = {}
-    for l in range(1, L + 1):
-        out["W" + str(l)] = Ws[l - 1]
-        out["b" + str(l)] = bs[l - 1]
-    return out, costs
-
-
-def _training_dtype(X, dtype):
-    if dtype is None:
-        return X.dtype
-    return v.check_dtype(dtype)
-
-
-def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
-                    num_iterations=3000, print_cost=False, *, callback=None,
-                    seed=1, solver="auto", dtype=None):
-    """Train LINEAR -> RELU -> LINEAR -> SIGMOID by gradient descent.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_x, m)
-    Y : ndarray of shape (1, m)
-    layers_dims : (n_x, n_h, n_y)
-    learning_rate : float
-    num_iterations : int
-    print_cost : bool
-        Print "Cost after iteration i: c" every 100 iterations and at the
-        last one, as the training runs.
-    callback : callable, optional
-        ``callback(i, cost)``, called where the cost would be printed.
-    seed : int, RandomState or Generator
-        Seed of the initial parameters (default 1, the course's).
-    solver : {"auto", "primal", "gram"}
-        ``"primal"`` runs gradient descent on the weights with preallocated
-        buffers; ``"gram"`` uses :mod:`fastdnn._gram` when it is installed;
-        ``"auto"`` picks gram when that module says it pays for this shape,
-        else primal.
-    dtype : {None, "float32", "float64"}
-        Training dtype; None keeps X's float dtype (float64 for other
-        numeric X).
-
-    Returns
-    -------
-    parameters : dict
-        ``W1, b1, W2, b2`` in the training dtype.
-    costs : list of float
-        The cost at every iteration ``i`` with ``i % 100 == 0``.
-    """
-    X, Y, dims, learning_rate, num_iterations = v.check_training(
-        X, Y, layers_dims, learning_rate, num_iterations)
-    v.check_two_layer_dims(dims)
-    dtype = _training_dtype(X, dtype)
-    _solver_class(solver, X.shape[0], X.shape[1], dims)  # validate early
-    parameters = initialize_parameters(*dims, seed=seed)
-    return _train(X, Y, dims, learning_rate, num_iterations, print_cost,
-                  callback, parameters, solver, dtype)
-
-
-def L_layer_model(X, Y, layers_dims, learning_rate=0.0075,
-                  num_iterations=3000, print_cost=False, *, callback=None,
-                  seed=1, solver="auto", dtype=None):
-    """Train [LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID.
-
-    Initialised with :func:`initialize_parameters_deep` (``seed``, default
-    1, and ``randn / sqrt(n_{l-1})``). Parameters and returns as
-    :func:`two_layer_model`, with ``layers_dims = [n_x, n_1, ..., n_L]``.
-    """
-    X, Y, dims, learning_rate, num_iterations = v.check_training(
-        X, Y, layers_dims, learning_rate, num_iterations)
-    dtype = _training_dtype(X, dtype)
-    _solver_class(solver, X.shape[0], X.shape[1], dims)  # validate early
-    parameters = initialize_parameters_deep(dims, seed=seed)
-    return _train(X, Y, dims, learning_rate, num_iterations, print_cost,
-                  callback, parameters, solver, dtype)
+    acts, output = _network(parameters, activation, output)
+    probas, _ = _L_model_forward(X, parameters, acts, output)
+    return _ref._labels_from_probas(probas, y, print_accuracy, output)

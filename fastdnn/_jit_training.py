@@ -1,0 +1,231 @@
+"""The jit backend's training functions (re-exported by :mod:`fastdnn.jit`).
+
+The same signatures, defaults, checks, initial weights and bookkeeping
+(recorded costs, printed lines, callbacks, divergence errors) as the
+reference's (:mod:`fastdnn._reference_training`), plus the keyword-only
+``solver=`` and ``dtype=``. The iterations run in a solver object
+(:class:`fastdnn._primal.PrimalSolver`, or :mod:`fastdnn._gram`'s
+``GramSolver``) in chunks that end where the reference records a cost.
+"""
+import numpy as np
+
+from . import _kernels as K
+from . import _validation as v
+from ._primal import PrimalSolver
+from ._reference_training import _check_cost, _initial_parameters, _record
+from ._validation_tables import check_training_options
+
+#: Solver names accepted by the training functions' ``solver=``.
+SOLVERS = ("auto", "primal", "gram")
+
+
+def _gram_supports(acts, output):
+    """Whether the gram solver trains this network.
+
+    Parameters
+    ----------
+    acts : tuple of int
+        The hidden layers' activation codes (``K.ACT_*``).
+    output : int
+        The output code (``K.OUT_*``).
+
+    So far only the default network, ReLU hidden layers and a sigmoid
+    output: ``solver="auto"`` picks the primal solver for any other, and
+    ``solver="gram"`` refuses it.
+    """
+    return output == K.OUT_SIGMOID and all(a == K.ACT_RELU for a in acts)
+
+
+def _gram_module():
+    try:
+        from . import _gram
+    except ImportError:
+        return None
+    return _gram
+
+
+def _solver_class(solver, n_x, m, dims, acts, output):
+    if not isinstance(solver, str) or solver not in SOLVERS:
+        raise ValueError("solver must be one of %s, got %r"
+                         % (", ".join(repr(s) for s in SOLVERS), solver))
+    if solver == "primal":
+        return PrimalSolver
+    gram = _gram_module()
+    if solver == "gram":
+        if gram is None:
+            raise NotImplementedError(
+                "solver='gram' needs fastdnn._gram, which this installation "
+                "does not have; use solver='primal'")
+        if not _gram_supports(acts, output):
+            raise NotImplementedError(
+                "solver='gram' trains only relu hidden layers with a sigmoid "
+                "output so far; use solver='primal' (or 'auto') for other "
+                "activation= and output= choices")
+        return gram.GramSolver
+    if (gram is not None and _gram_supports(acts, output)
+            and gram.gram_pays(n_x, m, list(dims))):
+        return gram.GramSolver
+    return PrimalSolver
+
+
+def _make_solver(cls, X, Y, Ws, bs, learning_rate, acts, output):
+    if cls is PrimalSolver:
+        return cls(X, Y, Ws, bs, learning_rate, acts, output)
+    # The gram solver, for the default network only (see _gram_supports).
+    return cls(X, Y, Ws, bs, learning_rate)
+
+
+def _next_record(i, num_iterations):
+    # The next iteration >= i where the reference records or prints.
+    return min((i + 99) // 100 * 100, num_iterations - 1)
+
+
+def _codes(acts, output):
+    return tuple(K.ACT_BY_NAME[a] for a in acts), K.OUT_BY_NAME[output]
+
+
+def _train(X, Y, dims, learning_rate, num_iterations, print_cost, callback,
+           parameters, solver, dtype, acts, output):
+    L = len(dims) - 1
+    Ws = [parameters["W" + str(l)].astype(dtype) for l in range(1, L + 1)]
+    bs = [parameters["b" + str(l)].astype(dtype) for l in range(1, L + 1)]
+    # X keeps its layout: each solver makes the C-contiguous copies it needs
+    # (the primal solver wants X and X^T), and the course's Fortran-ordered
+    # X gives X^T without a copy.
+    X = np.asarray(X, dtype=dtype)
+    Y = np.ascontiguousarray(Y, dtype=dtype)
+    acts, output = _codes(acts, output)
+    cls = _solver_class(solver, X.shape[0], X.shape[1], dims, acts, output)
+    state = _make_solver(cls, X, Y, Ws, bs, learning_rate, acts, output)
+    costs = []
+    buf = np.empty(101, dtype=np.float64)
+    i = 0
+    while i < num_iterations:
+        stop = _next_record(i, num_iterations)
+        n = stop - i + 1
+        chunk = buf[:n]
+        state.run(n, chunk)
+        bad = np.flatnonzero(~np.isfinite(chunk))
+        if bad.size:
+            _check_cost(chunk[bad[0]], i + int(bad[0]), learning_rate)
+        # The cost as the reference has it: a 0-d array of the training
+        # dtype (which is what print shows).
+        _record(stop, num_iterations, np.array(chunk[-1], dtype=dtype),
+                costs, print_cost, callback)
+        i = stop + 1
+    Ws, bs = state.parameters()
+    out = {}
+    for l in range(1, L + 1):
+        out["W" + str(l)] = Ws[l - 1]
+        out["b" + str(l)] = bs[l - 1]
+    return out, costs
+
+
+def _training_dtype(X, dtype):
+    if dtype is None:
+        return X.dtype
+    return v.check_dtype(dtype)
+
+
+def _fit(X, Y, layers_dims, learning_rate, num_iterations, print_cost,
+         callback, seed, activation, output, initialization, scale, solver,
+         dtype, two_layer):
+    # The reference's checks in the reference's order, then the jit's own.
+    X, Y, dims, learning_rate, num_iterations = v.check_training(
+        X, Y, layers_dims, learning_rate, num_iterations, output)
+    if two_layer:
+        v.check_two_layer_dims(dims)
+    acts, initialization, scale = check_training_options(
+        dims, activation, initialization, scale)
+    dtype = _training_dtype(X, dtype)
+    # Validate the solver before any work.
+    _solver_class(solver, X.shape[0], X.shape[1], dims,
+                  *_codes(acts, output))
+    parameters = _initial_parameters(dims, seed, scale, initialization, acts,
+                                     dtype)
+    return _train(X, Y, dims, learning_rate, num_iterations, print_cost,
+                  callback, parameters, solver, dtype, acts, output)
+
+
+def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
+                    num_iterations=3000, print_cost=False, *, callback=None,
+                    seed=1, activation="relu", output="sigmoid",
+                    initialization="random", scale=None, solver="auto",
+                    dtype=None):
+    """Train LINEAR -> ACTIVATION -> LINEAR -> OUTPUT by gradient descent
+    (by default the course's LINEAR -> RELU -> LINEAR -> SIGMOID).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_x, m)
+    Y : ndarray
+        Labels for ``output``: sigmoid (1, m) of 0/1 (or a 1-D vector of m);
+        softmax (1, m) class indices 0..n_y-1 or an (n_y, m) one-hot matrix;
+        identity (n_y, m) real targets.
+    layers_dims : (n_x, n_h, n_y)
+    learning_rate : float
+    num_iterations : int
+    print_cost : bool
+        Print "Cost after iteration i: c" every 100 iterations and at the
+        last one, as the training runs.
+    callback : callable, optional
+        ``callback(i, cost)``, called where the cost would be printed.
+    seed : int, RandomState or Generator
+        Seed of the initial parameters (default 1, the course's).
+    activation : str or sequence of one str
+        The hidden layer's activation: ``"relu"`` (default), ``"sigmoid"``,
+        ``"tanh"``, ``"leaky_relu"`` or ``"identity"``.
+    output : {"sigmoid", "softmax", "identity"}
+        The output layer, which fixes the cost: binary cross-entropy,
+        categorical cross-entropy or half the mean squared error.
+    initialization : str
+        A name of :func:`fastdnn.reference.initialize_parameters_deep`; the
+        default ``"random"`` (``randn * 0.01``) is the course's
+        ``initialize_parameters``.
+    scale : float, optional
+        The initializer's weight scale.
+    solver : {"auto", "primal", "gram"}
+        ``"primal"`` runs gradient descent on the weights with preallocated
+        buffers; ``"gram"`` uses :mod:`fastdnn._gram` when it is installed
+        (relu hidden layers and a sigmoid output only, so far); ``"auto"``
+        picks gram when that module says it pays for this shape and
+        network, else primal.
+    dtype : {None, "float32", "float64"}
+        Training dtype; None keeps X's float dtype (float64 for other
+        numeric X).
+
+    Returns
+    -------
+    parameters : dict
+        ``W1, b1, W2, b2`` in the training dtype.
+    costs : list of 0-d ndarray
+        The cost at every iteration ``i`` with ``i % 100 == 0``, as the
+        reference records it.
+
+    Raises
+    ------
+    FloatingPointError
+        When the cost stops being finite (the run diverged).
+    """
+    return _fit(X, Y, layers_dims, learning_rate, num_iterations,
+                print_cost, callback, seed, activation, output,
+                initialization, scale, solver, dtype, two_layer=True)
+
+
+def L_layer_model(X, Y, layers_dims, learning_rate=0.0075,
+                  num_iterations=3000, print_cost=False, *, callback=None,
+                  seed=1, activation="relu", output="sigmoid",
+                  initialization="xavier", scale=None, solver="auto",
+                  dtype=None):
+    """Train [LINEAR -> ACTIVATION] x (L-1) -> LINEAR -> OUTPUT (by default
+    the course's [LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID).
+
+    Initialised with :func:`fastdnn.reference.initialize_parameters_deep`
+    (``seed``, default 1; ``initialization``, default ``"xavier"``: ``randn
+    / sqrt(n_{l-1})``). Parameters and returns as :func:`two_layer_model`,
+    with ``layers_dims = [n_x, n_1, ..., n_L]`` and ``activation`` one name
+    for every hidden layer or one per hidden layer (L-1 names).
+    """
+    return _fit(X, Y, layers_dims, learning_rate, num_iterations,
+                print_cost, callback, seed, activation, output,
+                initialization, scale, solver, dtype, two_layer=False)
