@@ -119,7 +119,7 @@ def softmax(Z):
     cache : ndarray
         ``Z``.
     """
-    Z = _c(v.as_matrix(Z, "Z", shape_hint="(n_L, m)"))
+    Z = _c(v.as_matrix(Z, "Z", shape_hint="(n_l, m)"))
     A = np.empty_like(Z)
     K.softmax_into(Z, A)
     return A, Z

@@ -176,6 +176,27 @@ def test_building_blocks_match_the_reference(name, layout, dtype):
                getattr(reference, back)(dA, cache_r), rtol, back)
 
 
+@pytest.mark.parametrize("bad", [
+    np.ones(4), np.ones((2, 2, 2)), np.array([[1.0, np.nan]]),
+    np.array([["a", "b"]]), [[1, 2], [3]], np.ones((2, 3)),
+], ids=["1-D", "3-D", "NaN", "str", "ragged", "shape"])
+@pytest.mark.parametrize("name", ["tanh", "leaky_relu", "softmax",
+                                  "tanh_backward", "leaky_relu_backward"])
+def test_building_blocks_refuse_bad_input_as_the_reference(name, bad):
+    # The backward passes get a dA of another shape than the cache.
+    if name.endswith("backward"):
+        args = (bad, np.ones((2, 2)))
+    elif isinstance(bad, np.ndarray) and bad.shape == (2, 3):
+        pytest.skip("valid input of a forward block")
+    else:
+        args = (bad,)
+    with pytest.raises((TypeError, ValueError)) as want:
+        getattr(reference, name)(*args)
+    with pytest.raises(want.type) as got:
+        getattr(jit, name)(*args)
+    assert str(got.value) == str(want.value)
+
+
 @pytest.mark.parametrize("act", ACT_NAMES + ["softmax"])
 def test_linear_activation_forward_takes_every_layer_name(act):
     X, _, parameters = _problem("relu", "softmax", 1, np.float64, "F")
