@@ -232,8 +232,28 @@ def test_linear_activation_forward_takes_every_layer_name(act):
                                        output="softmax"),
     lambda m, X, Y, p: m.two_layer_model(X, Y, [7, 6, 1], 0.1, 1,
                                          activation=("tanh", "relu")),
+    lambda m, X, Y, p: m.L_layer_model(X, Y, [7, 6, 1], 0.1, 1, scale=-1),
+    lambda m, X, Y, p: m.L_layer_model(X, Y, [7, 6, 1], 0.1, 1,
+                                       initialization=3),
+    lambda m, X, Y, p: m.L_layer_model(X, Y * 4, [7, 6, 4], 0.1, 1,
+                                       output="softmax"),
+    lambda m, X, Y, p: m.L_layer_model(X, Y, [7, 6, 2], 0.1, 1,
+                                       output="identity"),
+    lambda m, X, Y, p: m.compute_cost(np.full((3, 23), 1 / 3), Y * 3,
+                                      output="softmax"),
+    lambda m, X, Y, p: m.compute_cost(np.full((3, 23), 1 / 3),
+                                      np.ones((3, 23)), output="softmax"),
+    lambda m, X, Y, p: m.compute_cost(np.ones((2, 23)), Y,
+                                      output="identity"),
+    lambda m, X, Y, p: m.L_model_backward(
+        *m.L_model_forward(X, p, output="identity")[:1], np.ones((2, 23)),
+        m.L_model_forward(X, p, output="identity")[1], output="identity"),
+    lambda m, X, Y, p: m.L_model_backward(
+        np.full((1, 23), .5), Y, m.L_model_forward(X, p)[1],
+        activation=["relu", "softmax"]),
+    lambda m, X, Y, p: m.predict(X, Y[:, :5], p, output="identity"),
 ])
-def test_bad_names_raise_the_reference_s_error(call):
+def test_bad_names_and_labels_raise_the_reference_s_error(call):
     X, Y, parameters = _problem("relu", "sigmoid", 3, np.float64, "F")
     with pytest.raises((TypeError, ValueError)) as want:
         call(reference, X, Y, parameters)
