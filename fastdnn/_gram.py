@@ -239,10 +239,12 @@ class GramSolver:
 
     def _parallel(self):
         # Two threads halve the Z1 update (~60 us of an iteration's ~75 at
-        # the cat shape) for ~5 us of thread-pool start per iteration.
+        # the cat shape) for ~5 us of thread-pool start per iteration under
+        # OpenMP or TBB; a workqueue launch costs about as much as it saves.
         n1p, mp = self._Z1.shape
         return (n1p * mp * mp >= cfg.PARALLEL_MIN_WORK
-                and cfg.parallel_ok())
+                and cfg.parallel_ok()
+                and cfg.loaded_layer() in cfg.FAST_LAUNCH_LAYERS)
 
     def run(self, n, costs_out):
         """Advance ``n`` iterations; ``costs_out[i]`` gets the cost of the

@@ -213,6 +213,8 @@ def test_training_is_the_same_with_and_without_threads(monkeypatch, dims):
     runs = []
     for threads in (True, False):
         monkeypatch.setattr(_gram.cfg, "parallel_ok", lambda t=threads: t)
+        # Whatever layer is loaded: the parallel update is tested here.
+        monkeypatch.setattr(_gram.cfg, "loaded_layer", lambda: "omp")
         solver = GramSolver(X, Y, Ws, bs, LR)
         assert solver._parallel() is threads
         costs = np.empty(50)
@@ -263,6 +265,18 @@ def test_gram_matrix_reports_overflow():
     XT = np.full((4, 5), 1e160)
     K = np.zeros((6, 6))
     assert not gk.gram_matrix(XT, K, False)
+
+
+@pytest.mark.parametrize("layer, parallel", [("omp", True), ("tbb", True),
+                                             ("workqueue", False),
+                                             (None, False)])
+def test_z1_update_threads_only_under_a_fast_launching_layer(
+        monkeypatch, layer, parallel):
+    # A workqueue launch per iteration cost about what the second thread
+    # saves (the cat training was slower with it).
+    X, Y, Ws, bs = _problem([300, 20, 1], 209, np.float64)
+    monkeypatch.setattr(_gram.cfg, "loaded_layer", lambda: layer)
+    assert GramSolver(X, Y, Ws, bs, LR)._parallel() is parallel
 
 
 def test_gram_pays():
