@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from fastdnn import reference as R
+from fastdnn.datasets import circles
 from fastdnn._reference_activations import ACTIVATIONS
 from fastdnn._reference_initializers import INITIALIZERS
 from fastdnn._reference_outputs import OUTPUTS
@@ -476,9 +477,8 @@ def test_course_x10_random_initialisation_trains():
     # The initialisation notebook's "large random" network: saturated
     # outputs on wrong labels from the first iteration; the clipped cost
     # and the fused gradient AL - Y keep training finite.
-    rng = np.random.RandomState(1)
-    X = rng.randn(2, 300)
-    Y = (np.sum(X ** 2, axis=0, keepdims=True) > 1.4).astype(float)
+    # Its data: the circles of init_utils.load_dataset (np.random.seed(1)).
+    X, Y = circles(300, noise=0.05, seed=1)
     parameters, costs = R.L_layer_model(X, Y, [2, 10, 5, 1], 0.01, 1000,
                                         initialization="random", scale=10)
     AL, _ = R.L_model_forward(X, R.initialize_parameters_deep(
