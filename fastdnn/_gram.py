@@ -15,9 +15,10 @@ when :meth:`GramSolver.parameters` is called. One iteration costs about
 ``n_1 m^2`` multiply-adds for the first layer instead of the primal form's
 ``2 n_1 n_x m``; with the cat images (``n_x = 12288``, ``m = 209``) that is
 ~120 times less work. Layers 2..L are small and are trained as usual, in the
-same compiled loop; the Z1 update runs on two threads in fixed column
-chunks (each block of Z1 computed by the same code whichever thread runs
-it, so the results are those of one thread, bit for bit).
+same compiled loop; under a threading layer with cheap launches (OpenMP,
+TBB) the Z1 update runs on two threads in fixed column chunks (each block
+of Z1 computed by the same code whichever thread runs it, so the results
+are those of one thread, bit for bit).
 
 Limits, on purpose:
 
