@@ -58,11 +58,11 @@ DIVERGING = [
     ([20, 6, 4, 1], 1e200, 1e5),
 ]
 
-#: Cases whose reference run stops at a NaN cost before any output
-#: saturates, so that its outcome does not depend on how the output
-#: gradient is formed (``dAL * s * (1 - s)``, which raises at a saturated
-#: wrong label, or the fused ``AL - Y``, which does not).
-NAN_COST = [([20, 5, 1], 1e200, 3.0), ([20, 5, 1], 1e300, 3.0)]
+#: Cases whose reference run stops at a NaN cost (weights overflowing),
+#: 1, 2 and 3 layers.
+NAN_COST = [([20, 1], 1e300, 1e5), ([20, 5, 1], 1e200, 3.0),
+            ([20, 5, 1], 1e300, 3.0), ([20, 6, 4, 1], 1e200, 1e5),
+            ([20, 6, 4, 1], 1e300, 1e5)]
 
 
 def _diverging_problem(dims, scale):
