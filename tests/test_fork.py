@@ -72,3 +72,26 @@ def test_an_explicit_threading_layer_is_respected():
             continue  # that layer is not installed here
         assert r.returncode == 0, r.stderr[-3000:]
         assert r.stdout.split()[-1] == layer
+
+
+def test_the_tbb_wheel_gives_numba_its_tbb_layer():
+    # pip's tbb wheel puts libtbb.so.12 in <prefix>/lib, off the loader's
+    # path: without fastdnn loading it first, numba falls back to
+    # workqueue, whose launches cost ~10x more.
+    from importlib import metadata
+    try:
+        metadata.distribution("tbb")
+    except metadata.PackageNotFoundError:
+        pytest.skip("the tbb wheel is not installed")
+    env = dict(os.environ)
+    env.pop("NUMBA_THREADING_LAYER", None)
+    script = ("import numpy as np, numba, fastdnn\n"
+              "X = np.random.rand(2000, 120)\n"
+              "Y = (np.random.rand(1, 120) > 0.5) * 1.0\n"
+              "fastdnn.jit.L_layer_model(X, Y, [2000, 20, 1], 0.01, 2,"
+              " solver='primal')\n"
+              "print(numba.threading_layer())\n")
+    r = subprocess.run([sys.executable, "-c", script], env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.split()[-1] == "tbb"
