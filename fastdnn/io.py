@@ -3,8 +3,16 @@
 A fastdnn model file is an ordinary ``.npz`` archive (``numpy.savez``) that
 holds only numeric arrays, ``W1``, ``b1``, ..., ``WL``, ``bL``, plus one
 JSON string, ``__fastdnn__``, with the metadata: the layer sizes, the
-activations, the dtype, the fastdnn version and whatever the caller adds
-(the input image shape, the class names, the training settings...).
+network's activations (``activation``, one name per hidden layer, and
+``output``, the output layer's, as the training functions take them), the
+dtype, the fastdnn version and whatever the caller adds (the input image
+shape, the class names, the training settings...).
+
+A loaded model predicts with the activations it was saved with::
+
+    parameters, meta = fastdnn.load_model("model.npz")
+    p = fastdnn.predict(X, None, parameters, activation=meta["activation"],
+                        output=meta["output"])
 
 Model files may come from anyone, so :func:`load_model` trusts nothing in
 them: it reads only regular files, checks the zip directory, every ``.npy``
@@ -26,12 +34,21 @@ from . import _validation as v
 #: Value of the ``format`` metadata key of every fastdnn model file.
 FORMAT = "fastdnn-model"
 #: Version of the file layout; :func:`load_model` refuses newer ones.
-FORMAT_VERSION = 1
+#: Version 2 added the ``activation`` and ``output`` keys. :func:`save_model`
+#: writes version 1 for the course's network (ReLU hidden layers, sigmoid
+#: output), which fastdnn 0.1 reads and predicts correctly, and version 2 for
+#: any other, so that a fastdnn that knows only relu/sigmoid refuses it
+#: ("upgrade fastdnn") instead of predicting it with the wrong activations.
+FORMAT_VERSION = 2
+#: The network of every file that has no ``activation``/``output`` keys
+#: (format 1, written before they existed): the course's.
+DEFAULT_ACTIVATION = "relu"
+DEFAULT_OUTPUT = "sigmoid"
 #: Name of the archive member that holds the JSON metadata.
 METADATA_KEY = "__fastdnn__"
 #: Metadata keys that :func:`save_model` computes itself.
 RESERVED_KEYS = ("format", "format_version", "fastdnn_version", "layer_dims",
-                 "activations", "dtype")
+                 "activations", "activation", "output", "dtype")
 
 #: Deepest nesting of lists and dicts in the metadata, counting the
 #: metadata dict itself as level 1. :func:`save_model` refuses deeper (or
@@ -118,7 +135,23 @@ def _check_parameters(parameters):
     return arrays, dims, Ws[0].dtype
 
 
-def save_model(path, parameters, **metadata):
+def _network(dims, activation, output):
+    """``(acts, output)``: the checked names of a network of ``dims``,
+    refusing an output layer width the output cannot have (a C-class
+    softmax model saved with the default sigmoid output would be predicted
+    as C independent sigmoids)."""
+    acts, output = v.check_model_names(activation, output, len(dims) - 1)
+    v.check_output_units(dims, output, "the parameters' layer sizes")
+    return list(acts), output
+
+
+def _is_course_network(acts, output):
+    return output == DEFAULT_OUTPUT and all(a == DEFAULT_ACTIVATION
+                                            for a in acts)
+
+
+def save_model(path, parameters, *, activation=DEFAULT_ACTIVATION,
+               output=DEFAULT_OUTPUT, **metadata):
     """Write a trained network and its metadata to the ``.npz`` file ``path``.
 
     The file is written atomically: to a temporary file with a short name
@@ -137,13 +170,22 @@ def save_model(path, parameters, **metadata):
         ``{"W1": ..., "b1": ..., ..., "WL": ..., "bL": ...}`` as returned by
         ``L_layer_model``; stored in their float dtype (float32 or float64),
         bit for bit.
+    activation : str or sequence of str, default "relu"
+        The hidden layers' activation the network was trained with: one name
+        for all, or one per hidden layer (L - 1 names), as ``L_layer_model``
+        takes it. Stored as the list of L - 1 names ``activation``.
+    output : {"sigmoid", "softmax", "identity"}, default "sigmoid"
+        The output layer the network was trained with; it must suit the last
+        layer's width (1 unit for sigmoid, C >= 2 for softmax). Stored as
+        ``output``; ``activations`` holds the same names, one per layer.
     **metadata
         Anything JSON can hold, e.g. ``classes=["non-cat", "cat"]``,
         ``input_shape=[64, 64, 3]``. numpy numbers and arrays become numbers
         and lists, tuples become lists, bytes are decoded as UTF-8. The keys
         ``format``, ``format_version``, ``fastdnn_version``, ``layer_dims``,
         ``activations`` and ``dtype`` are filled in by fastdnn and cannot be
-        passed. Lists and dicts may nest :data:`MAX_METADATA_DEPTH` (32)
+        passed. For ``fastdnn predict``: ``input_shape=[height, width, 3]``
+        and ``classes`` (2 names for a sigmoid output, C for softmax). Lists and dicts may nest :data:`MAX_METADATA_DEPTH` (32)
         levels deep, counting the metadata itself as level 1, and integers
         have at most :data:`MAX_INT_DIGITS` digits.
 
@@ -155,22 +197,26 @@ def save_model(path, parameters, **metadata):
     Raises
     ------
     TypeError, ValueError
-        Bad parameters or metadata (e.g. nested too deep, or cyclic); nothing
-        is written.
+        Bad parameters, activation names or metadata (e.g. nested too deep,
+        or cyclic); nothing is written.
     """
     from . import __version__
 
     arrays, dims, dtype = _check_parameters(parameters)
+    acts, output = _network(dims, activation, output)
     clash = sorted(set(metadata) & set(RESERVED_KEYS))
     if clash:
         raise ValueError("metadata key(s) %s are computed by save_model and "
                          "cannot be passed" % ", ".join(clash))
     meta = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": 1 if _is_course_network(acts, output)
+        else FORMAT_VERSION,
         "fastdnn_version": __version__,
         "layer_dims": dims,
-        "activations": ["relu"] * (len(dims) - 2) + ["sigmoid"],
+        "activation": acts,
+        "output": output,
+        "activations": acts + [output],
         "dtype": dtype.name,
     }
     meta.update(_jsonable(metadata, "metadata"))
@@ -202,9 +248,17 @@ def load_model(path):
         the arrays that were saved, in their saved dtype; ready for
         ``predict`` and ``L_model_forward``.
     metadata : dict
-        The JSON metadata: ``layer_dims``, ``activations``, ``dtype``,
-        ``fastdnn_version``, ``format``, ``format_version``, plus the keys
-        given to :func:`save_model`.
+        The JSON metadata: ``layer_dims``, ``activation`` (the L - 1 hidden
+        layers' names), ``output``, ``activations`` (one name per layer),
+        ``dtype``, ``fastdnn_version``, ``format``, ``format_version``, plus
+        the keys given to :func:`save_model`. ``activation`` and ``output``
+        are always there: a file written before they existed holds the
+        course's network, ``"relu"`` hidden layers and a ``"sigmoid"``
+        output (or what its ``activations`` list says). Predict with them::
+
+            fastdnn.predict(X, None, parameters,
+                            activation=metadata["activation"],
+                            output=metadata["output"])
 
     Raises
     ------
@@ -216,7 +270,9 @@ def load_model(path):
         format, a newer format version, holding pickled objects, non-numeric
         arrays, unknown members, sizes out of proportion to the file (a
         decompression bomb), or metadata that is not valid JSON, nests more
-        than :data:`MAX_METADATA_DEPTH` levels, or holds NaN or infinity.
+        than :data:`MAX_METADATA_DEPTH` levels, holds NaN or infinity, or
+        activation names that are unknown, not one per layer, or do not
+        suit the layer sizes.
     """
     path = os.fspath(path)
     try:
@@ -228,6 +284,7 @@ def load_model(path):
         arrays = _read_arrays(path, f, size)
     meta = _read_metadata(path, arrays.pop(METADATA_KEY))
     parameters = _read_parameters(path, arrays, meta)
+    _read_network(path, meta)
     return parameters, meta
 
 
@@ -360,3 +417,33 @@ def _read_parameters(path, arrays, meta):
             "arrays (%s, %s)" % (path, meta.get("layer_dims"),
                                  meta.get("dtype"), dims, dtype.name))
     return parameters
+
+
+def _read_network(path, meta):
+    """Check the metadata's activation names against the (already checked)
+    ``layer_dims`` and fill in ``activation`` and ``output``."""
+    dims = meta["layer_dims"]
+    L = len(dims) - 1
+    per_layer = meta.get("activations")
+    if per_layer is None:
+        hidden, output = DEFAULT_ACTIVATION, DEFAULT_OUTPUT
+    elif not isinstance(per_layer, list) or len(per_layer) != L:
+        raise ModelFileError(
+            "%s: the metadata's activations is not a list of %d names, one "
+            "per layer (layer_dims %s): %.200r" % (path, L, dims, per_layer))
+    else:
+        hidden, output = per_layer[:-1], per_layer[-1]
+    hidden = meta.get("activation", hidden)
+    output = meta.get("output", output)
+    try:
+        acts, output = _network(dims, hidden, output)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError("%s: the metadata's activation/output do not "
+                             "describe this network: %s"
+                             % (path, exc)) from None
+    if per_layer is not None and per_layer != acts + [output]:
+        raise ModelFileError(
+            "%s: the metadata's activations %.200r disagree with its "
+            "activation %r and output %r" % (path, per_layer, acts, output))
+    meta["activation"] = acts
+    meta["output"] = output

@@ -39,6 +39,10 @@ def test_round_trip_bit_for_bit(tmp_path, dtype):
         assert meta[k] == v
     assert meta["layer_dims"] == [6, 4, 3, 1]
     assert meta["activations"] == ["relu", "relu", "sigmoid"]
+    assert meta["activation"] == ["relu", "relu"]
+    assert meta["output"] == "sigmoid"
+    # the course's network stays in the format fastdnn 0.1 reads
+    assert meta["format_version"] == 1
     assert meta["dtype"] == np.dtype(dtype).name
     assert meta["fastdnn_version"] == fastdnn.__version__
     assert meta["format"] == "fastdnn-model"
@@ -94,6 +98,18 @@ def test_save_refuses_bad_input(tmp_path):
         fastdnn.save_model(path, _params(), x=float("nan"))
     with pytest.raises(ValueError, match="W1, b1"):
         fastdnn.save_model(path, {"W1": np.ones((1, 2))})
+    with pytest.raises(ValueError, match="unknown activation 'foo'; choose"):
+        fastdnn.save_model(path, _params(), activation="foo")
+    with pytest.raises(ValueError, match="activation has 1 name.* 2 hidden"):
+        fastdnn.save_model(path, _params(), activation=["tanh"])
+    with pytest.raises(TypeError, match="output must be a name"):
+        fastdnn.save_model(path, _params(), output=None)
+    # a one-unit network is not a softmax, a 3-unit one not a sigmoid
+    with pytest.raises(ValueError, match=r"layer sizes \(\[6, 4, 3, 1\]\) "
+                                         "must end with C >= 2"):
+        fastdnn.save_model(path, _params(), output="softmax")
+    with pytest.raises(ValueError, match="must end with 1 .*output='softmax'"):
+        fastdnn.save_model(path, _params(dims=(6, 4, 3)))
     assert not path.exists()
     assert os.listdir(tmp_path) == []
 
@@ -206,6 +222,78 @@ def _good_meta(**change):
 def test_hand_made_valid_file_loads(tmp_path):
     params, meta = fastdnn.load_model(_with_meta(tmp_path, _good_meta()))
     _same_bits(params, _params())
+
+
+@pytest.mark.parametrize("drop", [(), ("activations",)])
+def test_file_without_activation_keys_is_the_courses_network(tmp_path,
+                                                             drop):
+    # A file written before activation/output existed (format 1), with or
+    # without its per-layer activations list.
+    meta_in = _good_meta()
+    for key in drop:
+        del meta_in[key]
+    params, meta = fastdnn.load_model(_with_meta(tmp_path, meta_in))
+    assert meta["activation"] == ["relu", "relu"]
+    assert meta["output"] == "sigmoid"
+    X = np.random.RandomState(1).randn(6, 40)
+    for B in (fastdnn.get_backend("numpy"), fastdnn.get_backend("numba")):
+        p = B.predict(X, None, params, activation=meta["activation"],
+                      output=meta["output"])
+        np.testing.assert_array_equal(p, B.predict(X, None, _params()))
+        assert 0 < p.mean() < 1  # both classes: the comparison means much
+
+
+def test_older_activations_list_alone_names_the_network(tmp_path):
+    # Without activation/output keys, the per-layer list decides.
+    meta_in = _good_meta(activations=["tanh", "relu", "sigmoid"])
+    _, meta = fastdnn.load_model(_with_meta(tmp_path, meta_in))
+    assert meta["activation"] == ["tanh", "relu"]
+    assert meta["output"] == "sigmoid"
+
+
+def test_other_networks_need_format_2(tmp_path):
+    path = _saved(tmp_path, activation="tanh")
+    _, meta = fastdnn.load_model(path)
+    assert meta["format_version"] == 2 == fio.FORMAT_VERSION
+    assert meta["activation"] == ["tanh", "tanh"]
+    assert meta["activations"] == ["tanh", "tanh", "sigmoid"]
+
+
+_DROP = object()  # a key left out of the metadata
+
+
+@pytest.mark.parametrize("change,match", [
+    ({"activation": ["relu"]}, "activation has 1 name"),
+    ({"activation": ["relu", "relu", "relu"]}, "activation has 3 name"),
+    ({"activation": ["relu", "foo"]}, r"unknown activation\[1\] 'foo'"),
+    ({"activation": ["relu", "softmax"]}, "'softmax' is an output layer"),
+    ({"activation": ["relu", 7]}, r"activation\[1\] must be a name"),
+    ({"activation": {"a": 1}}, "activation must be a name"),
+    ({"activation": None}, "activation must be a name"),
+    ({"output": "bogus"}, "unknown output 'bogus'"),
+    ({"output": "tanh"}, "'tanh' is a hidden activation"),
+    ({"output": 3}, "output must be a name"),
+    ({"output": "softmax"}, "must end with C >= 2"),
+    ({"activations": ["relu", "relu", "softmax"], "activation": _DROP,
+      "output": _DROP}, "must end with C >= 2"),
+    ({"activations": ["relu", "relu", "foo"], "activation": _DROP,
+      "output": _DROP}, "unknown output 'foo'"),
+    ({"activations": ["relu", "sigmoid"]}, "not a list of 3 names"),
+    ({"activations": "relu"}, "not a list of 3 names"),
+    ({"activations": []}, "not a list of 3 names"),
+    ({"activation": ["tanh", "tanh"], "output": "sigmoid"},
+     "activations .* disagree"),
+    ({"activation": ["relu", "relu"], "output": "identity"},
+     "activations .* disagree"),
+])
+def test_corrupt_activation_entries_are_refused(tmp_path, change, match):
+    meta = _good_meta(format_version=2, activation=["relu", "relu"],
+                      output="sigmoid")
+    meta.update(change)
+    meta = {k: x for k, x in meta.items() if x is not _DROP}
+    with pytest.raises(fastdnn.ModelFileError, match=match) as info:
+        fastdnn.load_model(_with_meta(tmp_path, meta))
+    assert str(tmp_path) in str(info.value)
 
 
 @pytest.mark.parametrize("meta,match", [
