@@ -183,11 +183,13 @@ def save_model(path, parameters, *, activation=DEFAULT_ACTIVATION,
         ``input_shape=[64, 64, 3]``. numpy numbers and arrays become numbers
         and lists, tuples become lists, bytes are decoded as UTF-8. The keys
         ``format``, ``format_version``, ``fastdnn_version``, ``layer_dims``,
-        ``activations`` and ``dtype`` are filled in by fastdnn and cannot be
-        passed. For ``fastdnn predict``: ``input_shape=[height, width, 3]``
-        and ``classes`` (2 names for a sigmoid output, C for softmax). Lists and dicts may nest :data:`MAX_METADATA_DEPTH` (32)
-        levels deep, counting the metadata itself as level 1, and integers
-        have at most :data:`MAX_INT_DIGITS` digits.
+        ``activations``, ``activation``, ``output`` and ``dtype`` are filled
+        in by fastdnn and cannot be passed. Lists and dicts may nest
+        :data:`MAX_METADATA_DEPTH` (32) levels deep, counting the metadata
+        itself as level 1, and integers have at most :data:`MAX_INT_DIGITS`
+        digits. ``fastdnn predict`` needs ``input_shape=[height, width, 3]``
+        and, for a classifier, ``classes`` (2 names for a sigmoid output, C
+        for a softmax one).
 
     Returns
     -------
