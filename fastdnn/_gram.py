@@ -28,13 +28,17 @@ Limits, on purpose:
   dtype (350 kB for m = 209, 800 MB for m = 10000 in float64), on top of the
   O(n_1 m) state. :func:`gram_pays` says when the trade is worth it.
 
-The numbers are those of :func:`fastdnn.reference.L_layer_model` up to
-rounding: the same course formulas (``dAL = -(Y/AL - (1-Y)/(1-AL))``, the
-sigmoid derivative ``dAL * s * (1 - s)``, the cost with AL clipped to
-``[eps, 1 - eps]``) evaluated in the training dtype, for any depth
-including a single layer (``[n_x, 1]``, logistic regression). A diverging
-run ends as the primal solver's does (the same error at the same
-iteration), see below.
+Nothing here depends on what follows the first layer's linear part: the
+hidden activations (relu, sigmoid, tanh, leaky relu, identity, one per
+layer) and the output (sigmoid, softmax or identity, each with its cost)
+only change how ``dZ1`` is computed from ``Z1``, and a single-layer
+network (``[n_x, n_L]``: logistic, softmax or linear regression) is the
+output layer in dual form. The numbers are those of
+:func:`fastdnn.reference.L_layer_model` up to rounding: the same formulas
+(the tables' activations and costs, and the training loop's output
+gradient ``dZ_L = AL - Y``) evaluated in the training dtype, the costs
+summed in float64. A diverging run ends as the primal solver's does (the
+same error at the same iteration), see below.
 
 Where the dual form cannot represent what the primal one can, it hands over
 to it (:class:`fastdnn._primal.PrimalSolver`) instead of returning another
@@ -58,6 +62,10 @@ from . import _numba_config as cfg
 from . import _validation as v
 from . import reference as _ref
 from ._primal import PrimalSolver
+from ._validation_tables import check_output_labels
+
+#: Output names by code, for the labels' checks.
+_OUTPUT_NAMES = {code: name for name, code in kern.OUT_BY_NAME.items()}
 
 # The compiled Z1 update, under the names the tests use.
 _z1_update = gk.z1_update
@@ -110,9 +118,28 @@ def _padded(n, block):
     return -(-n // block) * block
 
 
+def _check_codes(acts, output, L):
+    """``(acts, output)`` as a tuple of L-1 activation codes and an output
+    code; ValueError for a wrong count or an unknown code."""
+    if acts is None:
+        acts = (kern.ACT_RELU,) * (L - 1)
+    acts = tuple(acts)
+    if len(acts) != L - 1:
+        raise ValueError("acts must hold one activation code per hidden "
+                         "layer (%d), got %d" % (L - 1, len(acts)))
+    for a in acts:
+        if isinstance(a, bool) or a not in kern.ACT_ALL:
+            raise ValueError("acts must hold activation codes %s, got %r"
+                             % (kern.ACT_ALL, a))
+    if isinstance(output, bool) or output not in kern.OUT_ALL:
+        raise ValueError("output must be an output code %s, got %r"
+                         % (kern.OUT_ALL, output))
+    return tuple(int(a) for a in acts), int(output)
+
+
 class GramSolver:
-    """Full-batch gradient descent on ``[LINEAR->RELU]x(L-1)->LINEAR->SIGMOID``
-    with the first layer in dual form.
+    """Full-batch gradient descent on ``[LINEAR -> ACTIVATION] x (L-1) ->
+    LINEAR -> OUTPUT`` with the first layer in dual form.
 
     Extra memory is O(m^2): the ``m x m`` matrix ``K = X^T X + 1 1^T`` in
     the training dtype, plus O(n_1 m) state (``Z1``, ``dZ1``, ``S``) and the
@@ -122,11 +149,19 @@ class GramSolver:
     Parameters
     ----------
     X : ndarray of shape (n_x, m), float32 or float64
-    Y : ndarray of shape (1, m), same dtype
+    Y : ndarray of shape (n_L, m)
+        The output's labels (checked as the training functions check
+        them): sigmoid 0/1, softmax one-hot (or a (1, m) row of class
+        indices), identity real targets.
     Ws, bs : lists of ndarrays
-        ``W_l`` of shape (n_l, n_{l-1}) and ``b_l`` of shape (n_l, 1),
-        ``n_L = 1``; copied, never modified.
+        ``W_l`` of shape (n_l, n_{l-1}) and ``b_l`` of shape (n_l, 1);
+        copied, never modified.
     learning_rate : float
+    acts : sequence of L-1 int, optional
+        Activation code of each hidden layer (``_kernels.ACT_*``); default
+        ReLU.
+    output : int, optional
+        Output code (``_kernels.OUT_*``); default sigmoid.
 
     Examples
     --------
@@ -136,7 +171,8 @@ class GramSolver:
     >>> Ws, bs = solver.parameters()
     """
 
-    def __init__(self, X, Y, Ws, bs, learning_rate):
+    def __init__(self, X, Y, Ws, bs, learning_rate, acts=None,
+                 output=kern.OUT_SIGMOID):
         Ws = list(Ws)
         bs = list(bs)
         if len(Ws) < 1 or len(Ws) != len(bs):
@@ -158,13 +194,16 @@ class GramSolver:
                                  % (l, W.shape[1], l - 1,
                                     Ws[l - 2].shape[0]))
         v.check_X_for_parameters(X, Ws[0])
-        if Ws[-1].shape[0] != 1:
-            raise ValueError("the output layer must have one unit (n_L = 1),"
-                             " got %d" % Ws[-1].shape[0])
+        acts, output = _check_codes(acts, output, len(Ws))
+        n_L = Ws[-1].shape[0]
+        if output == kern.OUT_SIGMOID and n_L != 1:
+            raise ValueError("the output layer must have one unit (n_L = 1) "
+                             "for a sigmoid output, got %d" % n_L)
         m = X.shape[1]
-        Y = v.check_training_labels(Y, m, dtype)
+        Y = check_output_labels(Y, (n_L, m), dtype, _OUTPUT_NAMES[output])
         self.learning_rate = v.check_learning_rate(learning_rate)
 
+        self.acts, self.output = acts, output
         self.dtype = dtype
         self.m = m
         self._iteration = 0
@@ -174,7 +213,7 @@ class GramSolver:
         # X with the caller, who must not change it while the solver is in
         # use, as with the primal solver).
         self._XT = np.ascontiguousarray(X.T)
-        self._Y = np.ascontiguousarray(Y[0])
+        self._Y = np.ascontiguousarray(Y)
         self._W1_0 = Ws[0].copy()
         self._b1_0 = bs[0].copy()
 
@@ -185,7 +224,8 @@ class GramSolver:
         if not gk.gram_matrix(self._XT, K, big and cfg.parallel_ok()):
             # X^T X overflows where W1 X need not: train in the primal form
             # from the start, as solver="primal" would.
-            self._primal = PrimalSolver(X, Y, Ws, bs, self.learning_rate)
+            self._primal = PrimalSolver(X, Y, Ws, bs, self.learning_rate,
+                                        acts, output)
             return
         self._K = K
         # Z1 = W1 X + b1 by the primal solver's own forward kernel (the
@@ -205,6 +245,7 @@ class GramSolver:
         # Layers 2..L packed flat; index q = 1..L-1 is layer q + 1.
         dims = [W.shape[0] for W in Ws]
         self._dims = np.array(dims, dtype=np.int64)
+        self._acts = np.array(self.acts, dtype=np.int64)
         L = len(dims)
         woff = np.zeros(L, dtype=np.int64)
         boff = np.zeros(L, dtype=np.int64)
@@ -251,10 +292,9 @@ class GramSolver:
         """Advance ``n`` iterations; ``costs_out[i]`` gets the cost of the
         i-th (computed before that iteration's update).
 
-        Raises the reference's FloatingPointError (cost not finite, or
-        whatever the primal solver raises for an output saturated on a
-        wrong label, which this solver hands over to it), naming the global
-        iteration; the iterations before it are kept.
+        Raises the reference's FloatingPointError when the cost is not
+        finite, naming the global iteration; the iterations before it are
+        kept.
         """
         n = v.check_int(n, "n", 0)
         costs_out = np.asarray(costs_out)
@@ -272,27 +312,28 @@ class GramSolver:
             self._run_primal(n, costs_out)
             return
         status = gk.run(self._Z1, self._dZ1, self._S, self._K, self._dims,
-                        self._Wf, self._woff, self._bf, self._boff, self._A,
-                        self._Z, self._D, self._roff, self._Y,
-                        *self._scalars, n, costs_out, self._parallel())
+                        self._acts, self.output, self._Wf, self._woff,
+                        self._bf, self._boff, self._A, self._Z, self._D,
+                        self._roff, self._Y, *self._scalars, n, costs_out,
+                        self._parallel())
         if status == gk.OK:
             self._iteration += n
             return
-        done, kind = divmod(int(status), 3)
+        done, kind = divmod(int(status), gk.KINDS)
         self._iteration += done
         if kind == gk.BAD_COST:
             _ref._check_cost(costs_out[done], self._iteration,
                              self.learning_rate)
-        # BAD_Z, BAD_DAL (an output saturated on a wrong label): this
-        # iteration and the rest in the primal form, which raises the
-        # reference's error for it, or goes on as the reference does.
+        # BAD_Z: this iteration and the rest in the primal form, which
+        # raises the reference's error for it, or goes on as the reference
+        # does.
         self._to_primal()
         self._run_primal(n - done, costs_out[done:])
 
     def _to_primal(self):
         Ws, bs = self.parameters()
-        primal = PrimalSolver(self._XT.T, self._Y.reshape(1, -1), Ws, bs,
-                              self.learning_rate)
+        primal = PrimalSolver(self._XT.T, self._Y, Ws, bs,
+                              self.learning_rate, self.acts, self.output)
         primal.iteration = self._iteration
         self._primal = primal
         # The dual-form state is not used again.

@@ -5,7 +5,8 @@
   thread count, so runs from several threads at once, each BLAS call
   getting whatever threads are free, could differ in the last bit);
 - :func:`run`: the training loop, every layer's forward, cost, backward and
-  update, with the first layer's ``Z1 -= (lr/m) dZ1 K``.
+  update, with the first layer's ``Z1 -= (lr/m) dZ1 K``, for any hidden
+  activations and any output (the codes of :mod:`fastdnn._kernels`).
 
 Every parallel kernel here splits its work into blocks fixed by the shapes
 alone, each block computed by the same code on whichever thread: the
@@ -16,7 +17,14 @@ import math
 import numpy as np
 
 from . import _numba_config as cfg
-from ._kernels import _dot_1x3, _dot_4x3
+# The codes are plain integers, frozen into the compiled loop. The two
+# register-blocked dot products are the only kernels taken from _kernels:
+# numba's on-disk cache of this file's kernels is not invalidated by a
+# change there (clear it after changing them); every activation and output
+# formula is therefore this file's own.
+from ._kernels import (ACT_IDENTITY, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID,
+                       ACT_TANH, LEAKY_SLOPE, OUT_SIGMOID, OUT_SOFTMAX,
+                       OUT_IDENTITY, _dot_1x3, _dot_4x3)
 
 from numba import njit, prange  # noqa: E402 (after _numba_config)
 
@@ -39,21 +47,19 @@ _Z1_CHUNKS = 2
 #: block of K is accumulated from it.
 _GRAM_SLAB = 256
 
-#: Status of :func:`run`: every iteration done; else ``3 i + kind`` for the
-#: iteration ``i`` (0-based, this call) that stopped it, nothing of which
-#: was applied.
+#: Status of :func:`run`: every iteration done; else ``KINDS i + kind``
+#: for the iteration ``i`` (0-based, this call) that stopped it, nothing of
+#: which was applied.
 OK = -1
+KINDS = 2
 #: The cost is not finite.
 BAD_COST = 0
-#: dAL is not finite (a sigmoid saturated on a wrong label): the caller
-#: redoes the iteration in the primal form, whose output gradient decides.
-BAD_DAL = 1
 #: A pre-activation is not finite: Z1 at the start of the iteration (the
 #: dual form's ``dZ1 K`` overflowed, or W1 X would have) or a later layer's
 #: Z. Which of inf and NaN such a run gets depends on the order of its
 #: sums and on fused multiply-adds (which overflow later), so the caller
 #: redoes the iteration in the primal form and goes on in it.
-BAD_Z = 2
+BAD_Z = 1
 
 
 # ------------------------------------------------------------ X^T X
@@ -224,49 +230,195 @@ def _sigmoid(z, zero, one):
 
 
 @njit(**_JIT)
-def _activate_rows(A, Z, r0, n, m, sigmoid, zero, one):
-    """``A[r0:r0+n, :m] = g(Z[r0:r0+n, :m])``, relu or sigmoid; returns
-    ``sum(z - z)``, NaN if some z is not finite. The relu is the primal
-    kernels' (``0 if z < 0 else z``: a NaN stays NaN)."""
+def _activate_rows(A, Z, r0, n, m, act, zero, one):
+    """``A[r0:r0+n, :m] = g(Z[r0:r0+n, :m])`` for the activation code
+    ``act`` (the reference's formulas; the branch is taken once per row, so
+    each inner loop is one simple pass); returns ``sum(z - z)``, NaN if
+    some z is not finite. The relu is the primal kernels' (``0 if z < 0
+    else z``: a NaN stays NaN)."""
     chk = zero
+    slope = A.dtype.type(LEAKY_SLOPE)
     for i in range(r0, r0 + n):
         a = A[i]
         zr = Z[i]
-        if sigmoid:
-            for k in range(m):
-                z = zr[k]
-                chk += z - z
-                a[k] = _sigmoid(z, zero, one)
-        else:
+        if act == ACT_RELU:
             for k in range(m):
                 z = zr[k]
                 chk += z - z
                 a[k] = zero if z < zero else z
+        elif act == ACT_SIGMOID:
+            for k in range(m):
+                z = zr[k]
+                chk += z - z
+                a[k] = _sigmoid(z, zero, one)
+        elif act == ACT_TANH:
+            for k in range(m):
+                z = zr[k]
+                chk += z - z
+                a[k] = np.tanh(z)
+        elif act == ACT_LEAKY_RELU:
+            for k in range(m):
+                z = zr[k]
+                chk += z - z
+                a[k] = z if z > zero else slope * z
+        else:
+            for k in range(m):
+                z = zr[k]
+                chk += z - z
+                a[k] = z
     return chk
 
 
 @njit(**_JIT)
-def run(Z1, dZ1, S, K, dims, Wf, woff, bf, boff, A, Z, D, roff, Y,
-        lr, inv_m, c, zero, one, eps, n, costs, parallel):
-    """``n`` iterations: forward, cost, backward, update. Returns :data:`OK`
-    or ``3 i + kind`` (:data:`BAD_COST`, :data:`BAD_DAL`, :data:`BAD_Z1`)
-    for the iteration ``i`` (0-based, this call) that stopped it: nothing
-    of iteration ``i`` is applied then.
+def _output_rows(A, Z, r0, n, m, output, top, total, zero, one):
+    """The output layer's ``A = output(Z)`` on rows ``r0:r0+n``: sigmoid
+    or identity element-wise, softmax column-wise as the primal kernel's
+    ``softmax_into`` (the column maximum subtracted, the sums taken row
+    after row); ``top`` and ``total`` are m-vectors of scratch. Returns
+    ``sum(z - z)`` as :func:`_activate_rows`."""
+    if output == OUT_SIGMOID:
+        return _activate_rows(A, Z, r0, n, m, ACT_SIGMOID, zero, one)
+    if output != OUT_SOFTMAX:
+        return _activate_rows(A, Z, r0, n, m, ACT_IDENTITY, zero, one)
+    chk = zero
+    z0 = Z[r0]
+    for k in range(m):
+        top[k] = z0[k]
+        total[k] = zero
+    for i in range(r0, r0 + n):
+        zr = Z[i]
+        for k in range(m):
+            z = zr[k]
+            chk += z - z
+            if z > top[k]:
+                top[k] = z
+    # A non-finite z has already made chk NaN: the caller stops before
+    # these values are used.
+    for i in range(r0, r0 + n):
+        zr = Z[i]
+        a = A[i]
+        for k in range(m):
+            e = np.exp(zr[k] - top[k])
+            a[k] = e
+            total[k] += e
+    for i in range(r0, r0 + n):
+        a = A[i]
+        for k in range(m):
+            a[k] = a[k] / total[k]
+    return chk
 
-    ``A``, ``Z``, ``D`` (activations, pre-activations, dZ / dA) hold the
-    layers' ``(n_l, m)`` blocks one under the other, layer ``q + 1`` from
-    row ``roff[q]``; every inner loop runs over the m contiguous columns of
-    one row view. With one layer (``dims = [1]``, logistic regression)
-    layer 1 is the sigmoid output and its dZ is dZ1."""
+
+@njit(**_JIT)
+def _output_cost(A, r0, n, m, Y, output, eps, zero, one):
+    """The cost of the output code ``output`` of ``AL = A[r0:r0+n, :m]``
+    against Y (n, m), summed in float64: binary cross-entropy with AL
+    clipped to ``[eps, 1 - eps]``, categorical cross-entropy with AL
+    clipped to ``[eps, 1]`` (Y one-hot), or ``sum((AL - Y)**2) / (2m)``.
+    Clipping is by comparisons (min/max would clip a NaN into a finite
+    cost). A label 0 (or 1) zeroes one cross-entropy term exactly (the
+    clipped logs are finite): its log is skipped, the same sums bit for
+    bit."""
+    if output == OUT_IDENTITY:
+        s = 0.0
+        for i in range(n):
+            a = A[r0 + i]
+            y = Y[i]
+            for k in range(m):
+                d = a[k] - y[k]
+                s += d * d
+        return (1.0 / (2 * m)) * s
+    if output == OUT_SOFTMAX:
+        s = 0.0
+        for i in range(n):
+            a = A[r0 + i]
+            y = Y[i]
+            for k in range(m):
+                if y[k] != zero:
+                    al = a[k]
+                    if al < eps:
+                        al = eps
+                    elif al > one:
+                        al = one
+                    s += y[k] * math.log(al)
+        return -(1.0 / m) * s
+    AL = A[r0]
+    y1 = Y[0]
+    s1 = 0.0
+    s2 = 0.0
+    for k in range(m):
+        al = AL[k]
+        if al < eps:
+            al = eps
+        elif al > one - eps:
+            al = one - eps
+        y = y1[k]
+        if y != zero:
+            s1 += y * math.log(al)
+        if y != one:
+            s2 += (one - y) * math.log(one - al)
+    return (1.0 / m) * (-s1 - s2)
+
+
+@njit(**_JIT)
+def _grad_row(t, zr, ar, m, act, zero, one):
+    """``t = t * g'(z)`` along one row of m: the hidden activation's
+    backward pass with the reference's operations (relu: 0 where
+    ``z <= 0``; sigmoid ``t * s * (1 - s)`` and tanh ``t * (1 - a**2)``
+    from the layer's own activations ``ar``, which are ``g(z)`` computed as
+    the reference's backward recomputes them; leaky relu ``0.01 t`` where
+    not ``z > 0``; identity nothing)."""
+    if act == ACT_RELU:
+        for k in range(m):
+            if zr[k] <= zero:
+                t[k] = zero
+    elif act == ACT_SIGMOID:
+        for k in range(m):
+            s = ar[k]
+            t[k] = t[k] * s * (one - s)
+    elif act == ACT_TANH:
+        for k in range(m):
+            a = ar[k]
+            t[k] = t[k] * (one - a * a)
+    elif act == ACT_LEAKY_RELU:
+        slope = t.dtype.type(LEAKY_SLOPE)
+        for k in range(m):
+            if not zr[k] > zero:
+                t[k] = slope * t[k]
+
+
+@njit(**_JIT)
+def run(Z1, dZ1, S, K, dims, acts, output, Wf, woff, bf, boff, A, Z, D,
+        roff, Y, lr, inv_m, c, zero, one, eps, n, costs, parallel):
+    """``n`` iterations: forward, cost, backward, update. Returns :data:`OK`
+    or ``KINDS i + kind`` (:data:`BAD_COST`, :data:`BAD_Z`) for the
+    iteration ``i`` (0-based, this call) that stopped it: nothing of
+    iteration ``i`` is applied then.
+
+    ``dims`` holds the layers' widths, ``acts`` the L-1 hidden layers'
+    activation codes and ``output`` the output code; Y is (n_L, m), one-hot
+    for softmax. ``A``, ``Z``, ``D`` (activations, pre-activations,
+    dZ / dA) hold the layers' ``(n_l, m)`` blocks one under the other,
+    layer ``q + 1`` from row ``roff[q]``; every inner loop runs over the m
+    contiguous columns of one row view. With one layer (``dims = [n_L]``)
+    layer 1 is the output layer and its dZ is dZ1. The output gradient is
+    ``dZ_L = AL - Y`` for every output (the reference's training loop)."""
     L = dims.shape[0]
     n1 = dims[0]
-    m = Y.shape[0]
+    nL = dims[L - 1]
+    m = Y.shape[1]
     single = L == 1
+    top = np.empty(m, dtype=A.dtype)
+    total = np.empty(m, dtype=A.dtype)
     for it in range(n):
         # ---- forward: A1 = g(Z1), checking that Z1 is finite
-        if _activate_rows(A, Z1, 0, n1, m, single, zero, one) != zero:
-            return 3 * it + BAD_Z
-        # ---- layers 2..L: Z = W A_prev + b, relu / sigmoid
+        if single:
+            chk = _output_rows(A, Z1, 0, n1, m, output, top, total, zero,
+                               one)
+        else:
+            chk = _activate_rows(A, Z1, 0, n1, m, acts[0], zero, one)
+        if chk != zero:
+            return KINDS * it + BAD_Z
+        # ---- layers 2..L: Z = W A_prev + b, then g or the output
         for q in range(1, L):
             nout = dims[q]
             nin = dims[q - 1]
@@ -277,54 +429,37 @@ def run(Z1, dZ1, S, K, dims, Wf, woff, bf, boff, A, Z, D, roff, Y,
                 b = bf[boff[q] + i]
                 for k in range(m):
                     zr[k] += b
-            if _activate_rows(A, Z, roff[q], nout, m, q == L - 1, zero,
-                              one) != zero:
-                return 3 * it + BAD_Z
-        # ---- cost, AL clipped to [eps, 1 - eps] by comparisons (min/max
-        # would clip a NaN into a finite cost)
-        AL = A[roff[L - 1]]
-        s1 = 0.0
-        s2 = 0.0
-        for k in range(m):
-            al = AL[k]
-            if al < eps:
-                al = eps
-            elif al > one - eps:
-                al = one - eps
-            y = Y[k]
-            # A 0/1 label zeroes one of the two terms exactly (the clipped
-            # logs are finite, a NaN shows in the other term): skip its
-            # log, same sums bit for bit.
-            if y != zero:
-                s1 += y * math.log(al)
-            if y != one:
-                s2 += (one - y) * math.log(one - al)
-        cost = (1.0 / m) * (-s1 - s2)
+            if q == L - 1:
+                chk = _output_rows(A, Z, roff[q], nout, m, output, top,
+                                   total, zero, one)
+            else:
+                chk = _activate_rows(A, Z, roff[q], nout, m, acts[q], zero,
+                                     one)
+            if chk != zero:
+                return KINDS * it + BAD_Z
+        # ---- cost
+        cost = _output_cost(A, roff[L - 1], nL, m, Y, output, eps, zero,
+                            one)
         costs[it] = cost
         if not math.isfinite(cost):
-            return 3 * it + BAD_COST
-        # ---- dZL = dAL * s * (1 - s), the course's dAL
-        bad = False
-        if single:
-            dL = dZ1[0]
-        else:
-            dL = D[roff[L - 1]]
-        for k in range(m):
-            al = AL[k]
-            y = Y[k]
-            pos = y / al if y != zero else zero
-            neg = (one - y) / (one - al) if y != one else zero
-            dA = -(pos - neg)
-            bad |= not math.isfinite(dA)
-            dL[k] = dA * al * (one - al)
-        if bad:
-            return 3 * it + BAD_DAL
+            return KINDS * it + BAD_COST
+        # ---- dZL = AL - Y
+        for i in range(nL):
+            al = A[roff[L - 1] + i]
+            y = Y[i]
+            if single:
+                dL = dZ1[i]
+            else:
+                dL = D[roff[L - 1] + i]
+            for k in range(m):
+                dL[k] = al[k] - y[k]
         # ---- backward through layers L..2, updating W_l, b_l in place
         # after dA_{l-1} has used the old W_l
         for q in range(L - 1, 0, -1):
             nout = dims[q]
             nin = dims[q - 1]
-            # dA_prev = W^T dZ, then the relu mask of the layer below
+            act = acts[q - 1]
+            # dA_prev = W^T dZ, then g' of the layer below
             for j in range(nin):
                 if q > 1:
                     t = D[roff[q - 1] + j]
@@ -333,9 +468,7 @@ def run(Z1, dZ1, S, K, dims, Wf, woff, bf, boff, A, Z, D, roff, Y,
                     t = dZ1[j]
                     zp = Z1[j]
                 _combine_rows(t, Wf, woff[q] + j, nin, D, roff[q], nout)
-                for k in range(m):
-                    if zp[k] <= zero:
-                        t[k] = zero
+                _grad_row(t, zp, A[roff[q - 1] + j], m, act, zero, one)
             # W -= lr * (dZ A_prev^T / m), b -= lr * (sum dZ / m)
             for i in range(nout):
                 d = D[roff[q] + i]
