@@ -7,8 +7,8 @@ draws and printed lines, as thin adapters over fastdnn's general functions::
     from fastdnn.course.step_by_step import *        # numba backend
     app = fastdnn.course.load("application", backend="numpy")
 
-``import fastdnn.course.step_by_step`` (or ``.application``) gives the
-namespace on the numba backend; :func:`load` gives either backend's.
+``import fastdnn.course.step_by_step`` (or ``.application``, ``.planar``)
+gives the namespace on the numba backend; :func:`load` gives either backend's.
 ``import fastdnn`` does not import this package.
 """
 import importlib
@@ -20,6 +20,7 @@ import types
 NOTEBOOKS = {
     "step_by_step": "fastdnn.course.step_by_step",
     "application": "fastdnn.course.application",
+    "planar": "fastdnn.course.planar",
 }
 
 _built = {}
@@ -35,9 +36,10 @@ def load(name, backend="numba"):
 
     Parameters
     ----------
-    name : {"step_by_step", "application"}
+    name : {"step_by_step", "application", "planar"}
         "step_by_step" is "Building your Deep Neural Network: Step by Step",
-        "application" is "Deep Neural Network - Application".
+        "application" is "Deep Neural Network - Application", "planar" is
+        "Planar data classification with one hidden layer".
     backend : {"numba", "numpy"}
         fastdnn's backend, as :func:`fastdnn.get_backend` names it.
 

@@ -29,6 +29,24 @@ def course_seed(seed):
     rng : numpy.random.RandomState
     """
     np.random.seed(seed)
+    with global_stream() as rng:
+        yield rng
+
+
+@contextlib.contextmanager
+def global_stream():
+    """Draw from numpy's global generator where it stands, without seeding.
+
+    For the course's functions that draw without seeding first (the
+    planar notebook's ``initialize_parameters``, whose cell seeds before
+    calling it): the yielded ``RandomState`` continues the global stream,
+    and on exit (also after an error) the global state is left advanced by
+    the draws, as the course's function leaves it.
+
+    Yields
+    ------
+    rng : numpy.random.RandomState
+    """
     rng = np.random.RandomState()
     rng.set_state(np.random.get_state())
     try:
