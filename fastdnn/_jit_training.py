@@ -29,11 +29,13 @@ def _gram_supports(acts, output):
     output : int
         The output code (``K.OUT_*``).
 
-    So far only the default network, ReLU hidden layers and a sigmoid
-    output: ``solver="auto"`` picks the primal solver for any other, and
-    ``solver="gram"`` refuses it.
+    Every network of the tables: the dual form needs only that the first
+    layer be linear in X and that the update be plain gradient descent,
+    whatever the hidden activations and the output (see
+    :mod:`fastdnn._gram`). ``solver="auto"`` then picks by cost alone
+    (:func:`fastdnn._gram.gram_pays`).
     """
-    return output == K.OUT_SIGMOID and all(a == K.ACT_RELU for a in acts)
+    return True
 
 
 def _gram_module():
@@ -56,11 +58,6 @@ def _solver_class(solver, n_x, m, dims, acts, output):
             raise NotImplementedError(
                 "solver='gram' needs fastdnn._gram, which this installation "
                 "does not have; use solver='primal'")
-        if not _gram_supports(acts, output):
-            raise NotImplementedError(
-                "solver='gram' trains only relu hidden layers with a sigmoid "
-                "output so far; use solver='primal' (or 'auto') for other "
-                "activation= and output= choices")
         return gram.GramSolver
     if (gram is not None and _gram_supports(acts, output)
             and gram.gram_pays(n_x, m, list(dims))):
@@ -69,10 +66,7 @@ def _solver_class(solver, n_x, m, dims, acts, output):
 
 
 def _make_solver(cls, X, Y, Ws, bs, learning_rate, acts, output):
-    if cls is PrimalSolver:
-        return cls(X, Y, Ws, bs, learning_rate, acts, output)
-    # The gram solver, for the default network only (see _gram_supports).
-    return cls(X, Y, Ws, bs, learning_rate)
+    return cls(X, Y, Ws, bs, learning_rate, acts, output)
 
 
 def _next_record(i, num_iterations):
@@ -187,9 +181,8 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
     solver : {"auto", "primal", "gram"}
         ``"primal"`` runs gradient descent on the weights with preallocated
         buffers; ``"gram"`` uses :mod:`fastdnn._gram` when it is installed
-        (relu hidden layers and a sigmoid output only, so far); ``"auto"``
-        picks gram when that module says it pays for this shape and
-        network, else primal.
+        (any network); ``"auto"`` picks gram when that module says it pays
+        for this shape, else primal.
     dtype : {None, "float32", "float64"}
         Training dtype; None keeps X's float dtype (float64 for other
         numeric X).

@@ -8,6 +8,7 @@ import pytest
 from fastdnn import _gram, reference
 from fastdnn import _gram_kernels as gk
 from fastdnn._gram import GramSolver, gram_pays
+from fastdnn._reference_core import _L_model_backward_fused
 
 from seed_values import COSTS_4_LAYER, TRAINING_TABLE
 
@@ -27,8 +28,9 @@ LR = 0.0075
 
 
 def _reference_training(X, Y, Ws, bs, learning_rate, n):
-    """The reference's loop (forward, cost, backward, update) from given
-    parameters; every iteration's cost."""
+    """The reference's training loop (forward, cost, the fused backward
+    pass from ``dZ_L = AL - Y``, update) from given parameters; every
+    iteration's cost."""
     L = len(Ws)
     parameters = {}
     for l in range(1, L + 1):
@@ -38,7 +40,8 @@ def _reference_training(X, Y, Ws, bs, learning_rate, n):
     for i in range(n):
         AL, caches = reference._L_model_forward(X, parameters)
         costs[i] = reference._compute_cost(AL, Y)
-        grads = reference._L_model_backward(AL, Y, caches)
+        grads = _L_model_backward_fused(AL, Y, caches, ("relu",) * (L - 1),
+                                        "sigmoid")
         parameters = reference._update_parameters(parameters, grads,
                                                   learning_rate)
     return ([parameters["W%d" % l] for l in range(1, L + 1)],

@@ -2,12 +2,12 @@
 reference's: the same names, and for every activation x output x depth x
 dtype x layout the same forward pass, cost and backward pass; training with
 the primal solver equal to the reference's for every activation x output,
-a 10-class softmax problem and a regression problem included; the solver
-choice for networks the gram solver does not train."""
+a 10-class softmax problem and a regression problem included (the gram
+solver on every network: tests/test_gram_general.py)."""
 import numpy as np
 import pytest
 
-from fastdnn import _jit_training, jit, reference
+from fastdnn import jit, reference
 from fastdnn import _kernels as K
 from fastdnn._reference_activations import ACTIVATIONS
 from fastdnn._reference_outputs import OUTPUTS
@@ -350,36 +350,3 @@ def test_saturated_sigmoid_output_trains_as_the_reference():
     got, want = _train_both("L_layer_model", X, Y, [7, 5, 4, 1], 0.01, 101,
                             initialization="random", scale=10)
     _same_training(got, want)
-
-
-# ------------------------------------------------------------ solvers
-
-def test_gram_supports_the_default_network():
-    relu, out = (K.ACT_RELU, K.ACT_RELU), K.OUT_SIGMOID
-    assert _jit_training._gram_supports(relu, out)
-    assert _jit_training._gram_supports((), out)
-
-
-def _default_only(acts, output):
-    return output == K.OUT_SIGMOID and all(a == K.ACT_RELU for a in acts)
-
-
-@pytest.mark.parametrize("kw", [dict(activation="tanh"),
-                                dict(output="identity")])
-def test_solvers_for_a_network_gram_does_not_train(kw, monkeypatch):
-    # Whatever the gram solver trains, the choice follows _gram_supports
-    # alone: here it takes the default network only.
-    monkeypatch.setattr(_jit_training, "_gram_supports", _default_only)
-    # A shape where auto picks the gram solver for the default network.
-    rng = np.random.RandomState(7)
-    X = rng.standard_normal((600, 40))
-    Y = (rng.random_sample((1, 40)) > 0.5).astype(float)
-    dims = [600, 3, 1]
-    assert _jit_training._solver_class("auto", 600, 40, dims, (K.ACT_RELU,),
-                                       K.OUT_SIGMOID).__name__ == "GramSolver"
-    with pytest.raises(NotImplementedError, match="solver='primal'"):
-        jit.L_layer_model(X, Y, dims, 0.01, 2, solver="gram", **kw)
-    auto = jit.L_layer_model(X, Y, dims, 0.01, 101, solver="auto", **kw)
-    primal = jit.L_layer_model(X, Y, dims, 0.01, 101, solver="primal", **kw)
-    _close(auto[0], primal[0], 0.0)
-    assert [float(c) for c in auto[1]] == [float(c) for c in primal[1]]
