@@ -23,19 +23,31 @@ def _save(fig, path):
     return fig
 
 
-def plot_costs(costs, learning_rate, path=None, *, every=100):
+#: The y-axis label of :func:`plot_costs`, by the output the network was
+#: trained with (each output fixes its loss).
+COST_LABELS = {"sigmoid": "cost (cross-entropy)",
+               "softmax": "cost (categorical cross-entropy)",
+               "identity": "cost (squared error / 2)"}
+
+
+def plot_costs(costs, learning_rate, path=None, *, every=100,
+               output="sigmoid"):
     """The learning curve: the cost recorded every ``every`` iterations.
 
     Parameters
     ----------
-    costs : sequence of float
-        As returned by ``L_layer_model`` (one cost every 100 iterations).
+    costs : sequence of float or of 0-d arrays
+        As returned by ``L_layer_model`` (one cost every 100 iterations,
+        each a 0-d array of the training's dtype).
     learning_rate : float
         Shown in the title, as the course does.
     path : str or os.PathLike, optional
         Write the figure there as a PNG.
     every : int
         Iterations between two recorded costs (100 for fastdnn's models).
+    output : {"sigmoid", "softmax", "identity"}
+        The output the network was trained with, which names the loss on
+        the y axis (:data:`COST_LABELS`).
 
     Returns
     -------
@@ -45,6 +57,7 @@ def plot_costs(costs, learning_rate, path=None, *, every=100):
     if c.size == 0:
         raise ValueError("costs is empty: train for at least one iteration")
     every = v.check_int(every, "every", 1)
+    ylabel = COST_LABELS[v.check_output(output)]
     it = np.arange(c.size) * every
 
     fig = Figure(figsize=(7, 4.2), dpi=100, layout="constrained")
@@ -53,7 +66,7 @@ def plot_costs(costs, learning_rate, path=None, *, every=100):
             marker="o" if c.size <= 30 else None, markersize=3.5)
     ax.set_title("Learning rate = %g" % learning_rate, fontsize=12)
     ax.set_xlabel("iteration")
-    ax.set_ylabel("cost (cross-entropy)")
+    ax.set_ylabel(ylabel)
     ax.grid(True, color="0.88", linewidth=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
