@@ -104,6 +104,9 @@ def _train(args):
     train_x = train_x.astype(args.dtype)
     test_x = test_x.astype(args.dtype)
     layers_dims = [train_x.shape[0]] + list(args.layers) + [1]
+    # The course's network; the model file records it (other networks'
+    # options are not part of the command yet).
+    network = {"activation": "relu", "output": "sigmoid"}
     print("Training %s on %d %s images (backend %s, %s)"
           % (layers_dims, train_x.shape[1], dataset, args.backend,
              args.dtype), flush=True)
@@ -115,21 +118,24 @@ def _train(args):
             train_x, train_y, layers_dims, learning_rate=args.learning_rate,
             num_iterations=args.iterations,
             print_cost=not progress.enabled,
-            callback=progress if progress.enabled else None, **kwargs)
+            callback=progress if progress.enabled else None, **network,
+            **kwargs)
     finally:
         progress.close()
     elapsed = time.perf_counter() - start
 
     accuracies = {}
     for name, x, y in (("train", train_x, train_y), ("test", test_x, test_y)):
-        p = backend.predict(x, y, parameters, print_accuracy=False)
+        p = backend.predict(x, y, parameters, print_accuracy=False,
+                            **network)
         accuracies[name] = _accuracy(p, y)
         print("%s accuracy: %s" % (name.capitalize(), accuracies[name]))
     print("Time: %.2f s" % elapsed)
 
     if args.out:
         fastdnn.save_model(
-            args.out, parameters, classes=classes, input_shape=image_shape,
+            args.out, parameters, **network, classes=classes,
+            input_shape=image_shape,
             dataset=dataset, learning_rate=args.learning_rate,
             iterations=args.iterations, backend=args.backend,
             solver=args.solver, seed=args.seed, costs=costs,
@@ -137,26 +143,38 @@ def _train(args):
             test_accuracy=accuracies["test"])
         print("Model saved to %s" % args.out)
     if args.plot:
-        fastdnn.plot_costs(costs, args.learning_rate, args.plot)
+        fastdnn.plot_costs(costs, args.learning_rate, args.plot,
+                           output=network["output"])
         print("Cost curve saved to %s" % args.plot)
     return 0
 
 
 # ---------------------------------------------------------------- predict
 
+def _n_classes(meta):
+    """How many class names the model's output needs: 2 for sigmoid, C
+    for a C-unit softmax, None for identity (a regression: no classes)."""
+    return {"sigmoid": 2, "softmax": meta["layer_dims"][-1]}.get(
+        meta["output"])
+
+
 def _load_model(path):
     parameters, meta = fastdnn.load_model(path)
     shape = meta.get("input_shape")
     classes = meta.get("classes")
     if (not isinstance(shape, list) or len(shape) != 3
+            or not all(isinstance(s, int) and s >= 1 for s in shape)
             or int(np.prod(shape)) != meta["layer_dims"][0]):
         raise fastdnn.ModelFileError(
             "%s has no usable input_shape [height, width, channels] in its "
             "metadata; save it with fastdnn.save_model(..., input_shape="
             "[64, 64, 3], classes=['non-cat', 'cat'])" % path)
-    if not isinstance(classes, list) or len(classes) != 2:
+    n = _n_classes(meta)
+    if n is not None and (not isinstance(classes, list)
+                          or len(classes) != n):
         raise fastdnn.ModelFileError(
-            "%s has no two class names in its metadata (classes)" % path)
+            "%s has no %d class names in its metadata (classes), one per "
+            "class of its %s output" % (path, n, meta["output"]))
     return parameters, meta
 
 
@@ -179,14 +197,31 @@ def _image_error(path, exc):
     return "cannot read image %s: %s" % (path, _describe(exc))
 
 
-def _probabilities(parameters, X):
-    AL, _ = fastdnn.get_backend("numpy").L_model_forward(X, parameters)
-    return np.asarray(AL, dtype=np.float64).reshape(-1)
+def _outputs(parameters, meta, X):
+    """The network's output AL, (n_L, m) float64, through the activations
+    the model was saved with."""
+    AL, _ = fastdnn.get_backend("numpy").L_model_forward(
+        X, parameters, activation=meta["activation"], output=meta["output"])
+    return np.asarray(AL, dtype=np.float64)
+
+
+def _prediction_line(path, AL, meta):
+    """``path``, then the class and its probability (sigmoid, softmax) or
+    the predicted values (identity), tab-separated."""
+    a = AL[:, 0]
+    if meta["output"] == "identity":
+        return "\t".join([path] + ["%.6g" % x for x in a])
+    if meta["output"] == "softmax":
+        label = int(np.argmax(a))
+        p = a[label]
+    else:
+        label = int(a[0] > 0.5)
+        p = a[0] if label else 1 - a[0]
+    return "%s\t%s\t%.4f" % (path, meta["classes"][label], p)
 
 
 def _predict(args):
     parameters, meta = _load_model(args.model)
-    classes = meta["classes"]
     failed = 0
     for path in args.images:
         try:
@@ -202,10 +237,8 @@ def _predict(args):
                 "\n", " "), file=sys.stderr, flush=True)
             failed += 1
             continue
-        p = _probabilities(parameters, x)[0]
-        label = int(p > 0.5)
-        print("%s\t%s\t%.4f" % (path, classes[label],
-                                p if label else 1 - p), flush=True)
+        print(_prediction_line(path, _outputs(parameters, meta, x), meta),
+              flush=True)
     return EXIT_FAILURE if failed else 0
 
 
@@ -226,9 +259,34 @@ def _confusion(p, y, classes):
     return lines
 
 
+def _check_evaluable(path, meta):
+    """Refuse a model whose output cannot classify the cat (or synthetic)
+    images' two classes, rather than score something meaningless."""
+    n = _n_classes(meta)
+    if n == 2:
+        return
+    what = ("a regression model (identity output)" if n is None
+            else "a %d-class softmax model" % n)
+    raise ValueError(
+        "evaluate scores two-class models on the cat or --synthetic images, "
+        "and %s is %s; score it in Python: fastdnn.predict(X, y, "
+        "parameters, activation=meta['activation'], output=meta['output'])"
+        % (path, what))
+
+
+def _class_predictions(parameters, meta, X):
+    """(1, m) 0/1 labels of a two-class model (sigmoid or 2-unit
+    softmax)."""
+    AL = _outputs(parameters, meta, X)
+    if meta["output"] == "softmax":
+        return np.argmax(AL, axis=0).reshape(1, -1)
+    return (AL > 0.5).reshape(1, -1)
+
+
 def _evaluate(args):
     check_outputs((args.mislabeled, "--mislabeled"))
     parameters, meta = _load_model(args.model)
+    _check_evaluable(args.model, meta)
     (train_x, train_y, test_x, test_y, _, image_shape,
      dataset) = _load(args)
     if train_x.shape[0] != meta["layer_dims"][0]:
@@ -242,7 +300,7 @@ def _evaluate(args):
                 if meta.get("dataset") == "synthetic" else ""))
     classes = meta["classes"]
     for name, x, y in (("train", train_x, train_y), ("test", test_x, test_y)):
-        p = (_probabilities(parameters, x) > 0.5).reshape(1, -1)
+        p = _class_predictions(parameters, meta, x)
         correct = int(np.sum(p == y))
         print("%s accuracy: %.4f (%d of %d images)"
               % (name.capitalize(), correct / y.shape[1], correct,

@@ -156,7 +156,9 @@ def build_parser():
     predict = sub.add_parser(
         "predict", help="classify image files with a saved model",
         description="Print, for each image, its file name, the predicted "
-                    "class and the probability of that class. Any size and "
+                    "class and the probability of that class (a sigmoid or "
+                    "softmax model), or the predicted values (a regression "
+                    "model: identity output), tab-separated. Any size and "
                     "mode (JPEG, PNG with alpha, grayscale, 16-bit...) is "
                     "resized to the model's input size. An image that "
                     "cannot be read is reported on one line of stderr and "
@@ -173,8 +175,9 @@ def build_parser():
         "evaluate", help="accuracy, confusion counts and mislabeled images "
                          "of a saved model",
         description="Print the accuracy and the confusion counts of a saved "
-                    "model on the train and test sets; optionally draw the "
-                    "mislabeled test images.")
+                    "two-class model (a sigmoid output, or a softmax of two "
+                    "units) on the train and test sets; optionally draw the "
+                    "mislabeled test images. Other models are refused.")
     evaluate.add_argument("--model", required=True, metavar="MODEL.npz",
                           type=_path,
                           help="a model saved by 'fastdnn train --out'")

@@ -168,6 +168,11 @@ def test_synthetic_end_to_end(tmp_path):
     assert meta["input_shape"] == [16, 16, 3]
     assert meta["dataset"] == "synthetic"
     assert meta["backend"] == fastdnn.DEFAULT_BACKEND
+    # the course's network, recorded for load_model's callers
+    assert meta["activation"] == ["relu", "relu"]
+    assert meta["output"] == "sigmoid"
+    assert meta["activations"] == ["relu", "relu", "sigmoid"]
+    assert meta["format_version"] == 1
     _valid_png(costs)
 
     # any size and mode: RGBA PNG, grayscale, palette, a small JPEG
