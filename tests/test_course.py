@@ -151,7 +151,7 @@ def test_adapters_have_the_notebooks_signatures(app):
 
 @pytest.mark.parametrize("args, match", [
     (("step-by-step",), "unknown notebook 'step-by-step'; choose one of "
-                        "'application', 'planar', "
+                        "'application', 'initialization', 'planar', "
                         "'step_by_step'"),
     ((["application"],), "unknown notebook"),
     (("application", "cuda"), "unknown backend 'cuda'; choose one of "

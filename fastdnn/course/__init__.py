@@ -7,8 +7,9 @@ draws and printed lines, as thin adapters over fastdnn's general functions::
     from fastdnn.course.step_by_step import *        # numba backend
     app = fastdnn.course.load("application", backend="numpy")
 
-``import fastdnn.course.step_by_step`` (or ``.application``, ``.planar``)
-gives the namespace on the numba backend; :func:`load` gives either backend's.
+``import fastdnn.course.step_by_step`` (or ``.application``, ``.planar``,
+``.initialization``) gives the namespace on the numba backend; :func:`load`
+gives either backend's.
 ``import fastdnn`` does not import this package.
 """
 import importlib
@@ -21,6 +22,7 @@ NOTEBOOKS = {
     "step_by_step": "fastdnn.course.step_by_step",
     "application": "fastdnn.course.application",
     "planar": "fastdnn.course.planar",
+    "initialization": "fastdnn.course.initialization",
 }
 
 _built = {}
@@ -36,10 +38,11 @@ def load(name, backend="numba"):
 
     Parameters
     ----------
-    name : {"step_by_step", "application", "planar"}
+    name : {"step_by_step", "application", "planar", "initialization"}
         "step_by_step" is "Building your Deep Neural Network: Step by Step",
         "application" is "Deep Neural Network - Application", "planar" is
-        "Planar data classification with one hidden layer".
+        "Planar data classification with one hidden layer",
+        "initialization" is "Initialization" (Course 2, Week 1).
     backend : {"numba", "numpy"}
         fastdnn's backend, as :func:`fastdnn.get_backend` names it.
 
