@@ -37,6 +37,15 @@ except ImportError:  # pragma: no cover - exercised in a subprocess test
 
 __all__ = ["DNNClassifier", "NotFittedError"]
 
+#: The network DNNClassifier trains and its initializer, passed to the
+#: backends explicitly (so that it stays the course's binary classifier
+#: whatever their defaults); save its ``parameters_`` with
+#: ``fastdnn.save_model(path, parameters, activation=ACTIVATION,
+#: output=OUTPUT)``.
+ACTIVATION = "relu"
+OUTPUT = "sigmoid"
+INITIALIZATION = "xavier"
+
 
 def _is_sparse(x):
     return type(x).__module__.startswith("scipy.sparse")
@@ -220,7 +229,9 @@ class DNNClassifier(*_BASES):
         ``[n_features, *hidden_layer_sizes, 1]``.
     parameters_ : dict
         ``W1, b1, ..., WL, bL`` as ``L_layer_model`` returns them; usable
-        with the functional API and ``fastdnn.save_model``.
+        with the functional API and ``fastdnn.save_model`` (the network is
+        ``activation="relu"``, ``output="sigmoid"``: :data:`ACTIVATION`,
+        :data:`OUTPUT`).
     costs_ : list of float
         The cost every 100 iterations.
     """
@@ -350,7 +361,8 @@ class DNNClassifier(*_BASES):
         Y = y_index.astype(dtype).reshape(1, -1)
         parameters, costs = B.L_layer_model(
             Xt, Y, dims, self.learning_rate, self.n_iterations,
-            print_cost=False, **kwargs)
+            print_cost=False, activation=ACTIVATION, output=OUTPUT,
+            initialization=INITIALIZATION, **kwargs)
         self.classes_ = classes
         self.n_features_in_ = X.shape[1]
         self.layer_dims_ = dims
@@ -384,7 +396,8 @@ class DNNClassifier(*_BASES):
         # Samples in rows, C order: X.T is the network's (n_x, m) input in
         # Fortran order, which the numba forward pass reads without a copy.
         X = np.ascontiguousarray(X, dtype=dtype)
-        AL, _ = B.L_model_forward(X.T, self.parameters_)
+        AL, _ = B.L_model_forward(X.T, self.parameters_,
+                                  activation=ACTIVATION, output=OUTPUT)
         return np.asarray(AL).reshape(-1)
 
     def predict_proba(self, X):

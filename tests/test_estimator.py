@@ -340,6 +340,60 @@ def test_save_model_of_estimator(synthetic, tmp_path):
     np.testing.assert_array_equal(AL[0], est.predict_proba(X_test)[:, 1])
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_saved_estimator_predicts_through_its_recorded_network(
+        synthetic, tmp_path, backend):
+    from fastdnn import estimator
+
+    X, y, X_test, _, _, _ = synthetic
+    est = DNNClassifier(hidden_layer_sizes=(6, 3), n_iterations=200,
+                        learning_rate=0.05, backend=backend).fit(X, y)
+    fastdnn.save_model(tmp_path / "m.npz", est.parameters_,
+                       activation=estimator.ACTIVATION,
+                       output=estimator.OUTPUT, classes=est.classes_)
+    params, meta = fastdnn.load_model(tmp_path / "m.npz")
+    assert (meta["activation"], meta["output"]) == (["relu", "relu"],
+                                                    "sigmoid")
+    p = fastdnn.get_backend(backend).predict(
+        X_test.T, None, params, activation=meta["activation"],
+        output=meta["output"])
+    np.testing.assert_array_equal(est.classes_[p[0].astype(int)],
+                                  est.predict(X_test))
+
+
+def _with_defaults(fn, **defaults):
+    # fn with other defaults for its keyword-only arguments (and fn's own
+    # signature for inspect, which training_kwargs reads)
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **{**defaults, **kwargs})
+    return wrapper
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_estimator_pins_the_courses_network(synthetic, monkeypatch,
+                                            backend):
+    # A backend whose defaults were another network still trains and runs
+    # the binary relu/sigmoid classifier.
+    import types
+
+    X, y, X_test, _, _, _ = synthetic
+    kw = dict(hidden_layer_sizes=(6, 3), n_iterations=100,
+              learning_rate=0.05, backend=backend)
+    expected = DNNClassifier(**kw).fit(X, y).predict_proba(X_test)
+    real = fastdnn.get_backend(backend)
+    other = types.SimpleNamespace(
+        L_layer_model=_with_defaults(real.L_layer_model, activation="tanh",
+                                     initialization="he"),
+        L_model_forward=_with_defaults(real.L_model_forward,
+                                       activation="tanh"))
+    monkeypatch.setattr(fastdnn, "get_backend", lambda name: other)
+    got = DNNClassifier(**kw).fit(X, y).predict_proba(X_test)
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_works_without_scikit_learn():
     code = "\n".join([
         "import sys",
