@@ -107,7 +107,7 @@ def _problem(act, output, depth, dtype, layout, m=23, seed=0):
 CASES = [(act, output, depth, dtype, layout)
          for act in ACT_NAMES for output in OUTPUT_NAMES
          for depth in (1, 2, 3) for dtype in DTYPES
-         for layout in ("C", "F")]
+         for layout in ("C", "F", "strided")]
 
 
 def _id(case):
