@@ -7,20 +7,44 @@ same for every backend::
 
     from fastdnn.registry import CAT, REGISTRY, make_inputs
 
-    args = make_inputs("linear_activation_forward[relu]", CAT, "float32", 0)
-    A, cache = REGISTRY["linear_activation_forward[relu]"]["numba"](*args)
+    args = make_inputs("linear_activation_forward[tanh]", CAT, "float32", 0)
+    A, cache = REGISTRY["linear_activation_forward[tanh]"]["numba"](*args)
 
 A :class:`Shape` describes a whole network, ``dims = (n_0, n_1, ..., n_L)``
 and ``m`` examples; single-layer operations use its first layer (W of shape
 (n_1, n_0), A_prev of shape (n_0, m)), so :data:`CAT` gives the cat-image
 shapes (W 20 x 12288, A_prev 12288 x 209) everywhere. The training
-operations run ``shape.iterations`` iterations.
+operations run ``shape.iterations`` iterations. A softmax output needs two
+classes at least: a shape whose output layer has one unit gets
+:data:`SOFTMAX_CLASSES` for the softmax operations.
 
-Operation names are the public function names; a function with an
-activation argument appears once per activation, as ``name[activation]``.
-One operation is not a public function: ``first_layer_backward[relu]``, the
-relu mask + dW + db of a layer whose dA_prev is never used (the first one),
-as both training loops run it.
+The operations are built from the backends' tables (the reference's
+``ACTIVATIONS``, ``OUTPUTS`` and ``INITIALIZERS``), so that a new entry
+there is a new operation here, and in every test and benchmark that runs
+from this table, without edits:
+
+- the element-wise building blocks (``relu``, ``tanh_backward``,
+  ``softmax``, ...): every activation or output with a public function in
+  both backends;
+- ``linear_activation_forward[a]`` for every activation and output ``a``,
+  ``linear_activation_backward[a]`` for every activation;
+- ``compute_cost[o]`` and ``output_gradient[o]`` for every output ``o``;
+- ``L_model_forward[a,o]``, ``L_model_backward[a,o]`` and ``predict[a,o]``
+  for every activation x output;
+- ``L_layer_model[a,o]`` and ``two_layer_model[a,o]`` for every activation
+  x output (with the function's default initializer), and
+  ``L_layer_model[relu,sigmoid,i]`` / ``two_layer_model[relu,sigmoid,i]``
+  for every other initializer ``i``.
+
+The course's network (relu hidden layers, sigmoid output, the function's
+default initializer) keeps the bare name: ``L_model_forward``,
+``compute_cost``, ``L_layer_model``... :data:`OPERATIONS` gives each
+operation's public function and network.
+
+Two operations are not public functions: ``first_layer_backward[relu]``,
+the relu mask + dW + db of a layer whose dA_prev is never used (the first
+one), as both training loops run it; and ``output_gradient[o]``, the
+training loops' checked ``dZ_L = AL - Y`` (Y one-hot for softmax).
 Backends are ``"numpy"`` (:mod:`fastdnn.reference`) and ``"numba"``
 (:mod:`fastdnn.jit`, defaults); the training operations also have
 ``"numba-primal"`` (``solver="primal"``) and ``"numba-gram"``
@@ -29,18 +53,44 @@ course's numpy expressions without any argument check, the baseline the
 kernels are timed against.
 """
 import functools
-from typing import NamedTuple
+import inspect
+from typing import NamedTuple, Optional
 
 import numpy as np
 
 from . import _validation
 from . import jit
 from . import reference
+from ._reference_activations import ACTIVATIONS
+from ._reference_initializers import INITIALIZERS
+from ._reference_outputs import OUTPUTS
 
 #: The backends of :data:`REGISTRY` (each operation has at least these).
 BACKEND_MODULES = {"numpy": reference, "numba": jit}
 
-ACTIVATION_NAMES = ("relu", "sigmoid")
+#: The tables' names, sorted (hypothesis draws from these).
+ACTIVATION_NAMES = tuple(sorted(ACTIVATIONS))
+OUTPUT_NAMES = tuple(sorted(OUTPUTS))
+INITIALIZER_NAMES = tuple(sorted(INITIALIZERS))
+
+#: The course's network, whose operations keep the bare function name.
+DEFAULT_ACTIVATION = "relu"
+DEFAULT_OUTPUT = "sigmoid"
+
+#: Output units of a softmax operation on a shape with a one-unit output.
+SOFTMAX_CLASSES = 3
+
+TRAINING = ("two_layer_model", "L_layer_model")
+
+
+class Operation(NamedTuple):
+    """What an operation of :data:`REGISTRY` runs: the public function
+    ``function`` (or the private operation's name) with these names of the
+    tables (``None`` where the function takes none)."""
+    function: str
+    activation: Optional[str] = None
+    output: Optional[str] = None
+    initialization: Optional[str] = None
 
 
 class Shape(NamedTuple):
@@ -58,9 +108,12 @@ CAT = Shape((12288, 20, 7, 5, 1), 209, 100)
 SMALL = Shape((6, 5, 3, 1), 7, 3)
 
 
-def _quiet_predict(module):
+# ------------------------------------------------------------ operations
+
+def _quiet_predict(module, **names):
     def predict(X, y, parameters):
-        return module.predict(X, y, parameters, print_accuracy=False)
+        return module.predict(X, y, parameters, print_accuracy=False,
+                              **names)
     return predict
 
 
@@ -90,50 +143,137 @@ def _first_layer_backward_numba(dA, cache):
     return dW, db
 
 
+def _output_gradient(output, backend):
+    # The training loops' dZ_L = AL - Y behind compute_cost's checks (the
+    # labels made one-hot for softmax): the reference's table entry, or the
+    # numba kernel.
+    def output_gradient(AL, Y):
+        AL, Y = _validation.check_cost_input(AL, Y, output)
+        if backend == "numpy":
+            return OUTPUTS[output].dZ(AL, Y)
+        AL = jit._c(AL)
+        dZ = np.empty_like(AL)
+        jit.K.output_dZ_into(AL, jit._c(Y), dZ)
+        return dZ
+    return output_gradient
+
+
 def _per_backend(make):
     return {name: make(module) for name, module in BACKEND_MODULES.items()}
 
 
+def _name(function, *names):
+    return "%s[%s]" % (function, ",".join(names)) if names else function
+
+
+def _network_name(function, activation, output, initialization=None):
+    # The course's network keeps the bare name.
+    names = (activation, output) + ((initialization,) if initialization
+                                    else ())
+    if names == (DEFAULT_ACTIVATION, DEFAULT_OUTPUT):
+        names = ()
+    return _name(function, *names)
+
+
+def _default_initialization(function):
+    return inspect.signature(getattr(reference, function)).parameters[
+        "initialization"].default
+
+
+def _elementwise_names():
+    # Activations and outputs with a public building block in both backends
+    # (identity has none), and their backward passes.
+    names = []
+    for name in sorted(set(ACTIVATIONS) | set(OUTPUTS)):
+        for block in (name, name + "_backward"):
+            if all(callable(getattr(mod, block, None))
+                   for mod in BACKEND_MODULES.values()):
+                names.append(block)
+    return names
+
+
+_ELEMENTWISE = frozenset(_elementwise_names())
+
+
 def _build():
-    reg = {}
-    for name in ("sigmoid", "relu", "sigmoid_backward", "relu_backward",
-                 "linear_forward", "L_model_forward", "compute_cost",
-                 "linear_backward", "L_model_backward", "update_parameters"):
-        reg[name] = _per_backend(lambda mod, name=name: getattr(mod, name))
-    for act in ACTIVATION_NAMES:
-        for name in ("linear_activation_forward",
-                     "linear_activation_backward"):
-            reg["%s[%s]" % (name, act)] = _per_backend(
-                lambda mod, name=name, act=act: functools.partial(
-                    getattr(mod, name), activation=act))
-    reg["first_layer_backward[relu]"] = {
-        "numpy": _first_layer_backward_numpy,
-        "numba": _first_layer_backward_numba}
-    # "numpy-raw": the course's expressions alone, without the argument
-    # checks of the public functions: the baseline of the kernel benchmarks
-    # ("numpy's W @ A + b then relu").
+    reg, ops = {}, {}
+
+    def add(op, info, backends):
+        reg[op], ops[op] = backends, info
+
+    for name in sorted(_ELEMENTWISE):
+        add(name, Operation(name),
+            _per_backend(lambda mod, name=name: getattr(mod, name)))
+    for name in ("linear_forward", "linear_backward", "update_parameters"):
+        add(name, Operation(name),
+            _per_backend(lambda mod, name=name: getattr(mod, name)))
+    layer_forward = ACTIVATION_NAMES + tuple(
+        o for o in OUTPUT_NAMES if o not in ACTIVATIONS)
+    for function, names, raw in (
+            ("linear_activation_forward", layer_forward,
+             reference._linear_activation_forward),
+            ("linear_activation_backward", ACTIVATION_NAMES,
+             reference._linear_activation_backward)):
+        for act in names:
+            backends = _per_backend(
+                lambda mod, f=function, act=act: functools.partial(
+                    getattr(mod, f), activation=act))
+            # "numpy-raw": the course's expressions alone, without the
+            # argument checks of the public functions: the baseline of the
+            # kernel benchmarks ("numpy's W @ A + b then relu").
+            backends["numpy-raw"] = functools.partial(raw, activation=act)
+            add(_name(function, act), Operation(function, act), backends)
+    add("first_layer_backward[relu]",
+        Operation("first_layer_backward", "relu"),
+        {"numpy": _first_layer_backward_numpy,
+         "numba": _first_layer_backward_numba,
+         "numpy-raw": _first_layer_backward_raw})
     reg["linear_forward"]["numpy-raw"] = reference._linear_forward
     reg["linear_backward"]["numpy-raw"] = reference._linear_backward
+    for out in OUTPUT_NAMES:
+        op = _name("compute_cost", out) if out != DEFAULT_OUTPUT else (
+            "compute_cost")
+        add(op, Operation("compute_cost", output=out), _per_backend(
+            lambda mod, out=out: functools.partial(mod.compute_cost,
+                                                   output=out)))
+        add(_name("output_gradient", out),
+            Operation("output_gradient", output=out),
+            {b: _output_gradient(out, b) for b in BACKEND_MODULES})
     for act in ACTIVATION_NAMES:
-        reg["linear_activation_forward[%s]" % act]["numpy-raw"] = (
-            functools.partial(reference._linear_activation_forward,
-                              activation=act))
-        reg["linear_activation_backward[%s]" % act]["numpy-raw"] = (
-            functools.partial(reference._linear_activation_backward,
-                              activation=act))
-    reg["first_layer_backward[relu]"]["numpy-raw"] = _first_layer_backward_raw
-    reg["predict"] = _per_backend(_quiet_predict)
-    for name in ("two_layer_model", "L_layer_model"):
-        reg[name] = _per_backend(lambda mod, name=name: getattr(mod, name))
-        reg[name]["numba-primal"] = functools.partial(
-            getattr(jit, name), solver="primal")
-        reg[name]["numba-gram"] = functools.partial(
-            getattr(jit, name), solver="gram")
-    return reg
+        for out in OUTPUT_NAMES:
+            names = dict(activation=act, output=out)
+            for function in ("L_model_forward", "L_model_backward"):
+                add(_network_name(function, act, out),
+                    Operation(function, act, out), _per_backend(
+                        lambda mod, f=function, names=names:
+                        functools.partial(getattr(mod, f), **names)))
+            add(_network_name("predict", act, out),
+                Operation("predict", act, out),
+                _per_backend(lambda mod, names=names: _quiet_predict(
+                    mod, **names)))
+    for function in TRAINING:
+        default = _default_initialization(function)
+        networks = [(a, o, default) for a in ACTIVATION_NAMES
+                    for o in OUTPUT_NAMES]
+        networks += [(DEFAULT_ACTIVATION, DEFAULT_OUTPUT, i)
+                     for i in INITIALIZER_NAMES if i != default]
+        for act, out, init in networks:
+            names = dict(activation=act, output=out, initialization=init)
+            backends = _per_backend(
+                lambda mod, f=function, names=names: functools.partial(
+                    getattr(mod, f), **names))
+            for solver in ("primal", "gram"):
+                backends["numba-" + solver] = functools.partial(
+                    getattr(jit, function), solver=solver, **names)
+            add(_network_name(function, act, out,
+                              init if init != default else None),
+                Operation(function, act, out, init), backends)
+    return reg, ops
 
 
 #: ``{operation: {backend: callable}}``.
-REGISTRY = _build()
+#: ``{operation: Operation}``: each operation's function and network.
+REGISTRY, OPERATIONS = _build()
 
 
 # ---------------------------------------------------------------- inputs
@@ -154,6 +294,54 @@ def _labels(rng, m):
     return (rng.random_sample((1, m)) > 0.5).astype(np.float64)
 
 
+def output_units(output, n):
+    """The output layer's width for ``output`` on a shape whose output layer
+    has ``n`` units: ``n``, except a one-unit softmax, which has
+    :data:`SOFTMAX_CLASSES` classes."""
+    return SOFTMAX_CLASSES if output == "softmax" and n < 2 else n
+
+
+def make_labels(rng, output, units, m):
+    """Valid labels of ``m`` examples for an output layer of ``units`` units.
+
+    Parameters
+    ----------
+    rng : numpy.random.RandomState
+    output : str
+        A key of the outputs' table.
+    units : int
+        The output layer's width (at least 2 for softmax).
+    m : int
+
+    Returns
+    -------
+    Y : ndarray
+        sigmoid: 0/1 float64, (1, m) (repeated to ``units`` rows when
+        wider); softmax: (1, m) int64 class indices or a (units, m) float64
+        one-hot matrix, drawn with even odds so that both forms are tested;
+        identity: real float64 targets, (units, m). The functions convert
+        them to the training dtype, as a user's labels would be.
+    """
+    if output == "softmax":
+        classes = rng.randint(units, size=(1, m))
+        if rng.randint(2):
+            return classes.astype(np.int64)
+        return (np.arange(units)[:, None] == classes).astype(np.float64)
+    if output == "identity":
+        return rng.standard_normal((units, m))
+    Y = _labels(rng, m)
+    return np.repeat(Y, units, axis=0) if units != 1 else Y
+
+
+def _output_layer(rng, output, units, m, arr):
+    # A valid AL for compute_cost / output_gradient.
+    if output == "sigmoid":
+        return reference.sigmoid(arr(1, m))[0]
+    if output == "softmax":
+        return reference.softmax(arr(units, m))[0]
+    return arr(units, m)
+
+
 def make_inputs(operation, shape, dtype="float64", seed=0, scale=1.0):
     """Positional arguments of ``REGISTRY[operation][backend]``.
 
@@ -163,10 +351,11 @@ def make_inputs(operation, shape, dtype="float64", seed=0, scale=1.0):
         A key of :data:`REGISTRY`.
     shape : Shape or (dims, m)
         The network; single-layer operations use its first layer, ``(n_1,
-        n_0)``.
+        n_0)``; a softmax operation widens a one-unit output layer (see
+        :func:`output_units`).
     dtype : {"float64", "float32"}
-        dtype of every float array (labels are float64 0/1 and are converted
-        by the functions, as a user's would be).
+        dtype of every float array (labels are made by :func:`make_labels`
+        and are converted by the functions, as a user's would be).
     seed : int
         Seed of ``np.random.RandomState``; same seed, same inputs.
     scale : float
@@ -182,7 +371,13 @@ def make_inputs(operation, shape, dtype="float64", seed=0, scale=1.0):
                          % (operation, ", ".join(sorted(REGISTRY))))
     if not isinstance(shape, Shape):
         shape = Shape(*shape)
-    dims, m = tuple(shape.dims), shape.m
+    info = OPERATIONS[operation]
+    base = info.function
+    out = info.output or DEFAULT_OUTPUT
+    names = dict(activation=info.activation or DEFAULT_ACTIVATION,
+                 output=out)
+    m = shape.m
+    dims = tuple(shape.dims[:-1]) + (output_units(out, shape.dims[-1]),)
     dtype = np.dtype(dtype)
     rng = np.random.RandomState(seed)
     n0, n1 = dims[0], dims[1]
@@ -190,11 +385,10 @@ def make_inputs(operation, shape, dtype="float64", seed=0, scale=1.0):
     def arr(*s):
         return (rng.standard_normal(s) * scale).astype(dtype)
 
-    base = operation.split("[")[0]
-    if base in ("sigmoid", "relu"):
+    if base in _ELEMENTWISE:
+        if base.endswith("_backward"):
+            return arr(n1, m), arr(n1, m)
         return (arr(n1, m),)
-    if base in ("sigmoid_backward", "relu_backward"):
-        return arr(n1, m), arr(n1, m)
     if base in ("linear_forward", "linear_activation_forward"):
         p = _parameters(rng, (n0, n1), dtype, 1.0)
         return arr(n0, m), p["W1"], p["b1"]
@@ -202,10 +396,11 @@ def make_inputs(operation, shape, dtype="float64", seed=0, scale=1.0):
         return arr(n0, m), _parameters(rng, dims, dtype, scale)
     if base == "predict":
         X = arr(n0, m)
-        return X, _labels(rng, m), _parameters(rng, dims, dtype, scale)
-    if base == "compute_cost":
-        AL = reference.sigmoid(arr(1, m))[0]
-        return AL, _labels(rng, m)
+        return (X, make_labels(rng, out, dims[-1], m),
+                _parameters(rng, dims, dtype, scale))
+    if base in ("compute_cost", "output_gradient"):
+        AL = _output_layer(rng, out, dims[-1], m, arr)
+        return AL, make_labels(rng, out, AL.shape[0], m)
     if base in ("linear_backward", "linear_activation_backward",
                 "first_layer_backward"):
         p = _parameters(rng, (n0, n1), dtype, 1.0)
@@ -216,20 +411,21 @@ def make_inputs(operation, shape, dtype="float64", seed=0, scale=1.0):
     if base == "L_model_backward":
         X = arr(n0, m)
         parameters = _parameters(rng, dims, dtype, 1.0)
-        AL, caches = reference.L_model_forward(X, parameters)
-        Y = _labels(rng, m)
-        if dims[-1] != 1:
-            Y = np.repeat(Y, dims[-1], axis=0)
-        # Keep AL away from exactly 0 and 1 (the saturated-and-wrong case
-        # is refused, by both backends, and tested elsewhere).
-        eps = np.finfo(dtype).eps
-        return np.clip(AL, 4 * eps, 1 - 4 * eps), Y, caches
+        AL, caches = reference.L_model_forward(X, parameters, **names)
+        Y = make_labels(rng, out, dims[-1], m)
+        if out == "sigmoid":
+            # Keep AL away from exactly 0 and 1 (the saturated-and-wrong
+            # case is refused, by both backends, and tested elsewhere).
+            eps = np.finfo(dtype).eps
+            AL = np.clip(AL, 4 * eps, 1 - 4 * eps)
+        return AL, Y, caches
     if base == "update_parameters":
         parameters = _parameters(rng, dims, dtype, scale)
         grads = {"d" + k: arr(*P.shape) for k, P in parameters.items()}
         return parameters, grads, 0.0075
-    if base in ("two_layer_model", "L_layer_model"):
+    if base in TRAINING:
         X = (rng.random_sample((n0, m)) * scale).astype(dtype)
-        layers = dims if base == "L_layer_model" else dims[:2] + (1,)
-        return X, _labels(rng, m), list(layers), 0.0075, shape.iterations
+        layers = dims if base == "L_layer_model" else dims[:2] + dims[-1:]
+        return (X, make_labels(rng, out, dims[-1], m), list(layers), 0.0075,
+                shape.iterations)
     raise AssertionError(operation)  # pragma: no cover

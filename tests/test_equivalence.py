@@ -1,14 +1,17 @@
 """The numba backend computes what the numpy reference computes: every
-operation of fastdnn.registry, over hypothesis-drawn shapes, value ranges and
-both float dtypes; strided and Fortran-ordered input; caches crossing
-backends."""
+operation of fastdnn.registry (so every activation, output and initializer
+of the tables), over hypothesis-drawn shapes, value ranges and both float
+dtypes; strided and Fortran-ordered input; caches crossing backends."""
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from fastdnn import jit, reference
-from fastdnn.registry import REGISTRY, Shape, make_inputs
+from fastdnn.registry import (ACTIVATION_NAMES, OUTPUT_NAMES, REGISTRY,
+                              TRAINING, Shape, make_inputs, make_labels,
+                              output_units)
+from fastdnn.registry import OPERATIONS as NETWORKS
 
 # Relative tolerances, per dtype. The backends sum in different orders (BLAS
 # blocks vs. the kernels' SIMD lanes) and numba's exp/log may differ from
@@ -24,6 +27,13 @@ RTOL = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-5}
 TRAINING_FACTOR = 10
 
 OPERATIONS = sorted(REGISTRY)
+
+#: Each public function's operations: one per entry of the tables (or per
+#: activation x output) that it takes. Hypothesis draws among them, so that
+#: a new entry is drawn without multiplying the examples.
+BY_FUNCTION = {}
+for _op in OPERATIONS:
+    BY_FUNCTION.setdefault(NETWORKS[_op].function, []).append(_op)
 
 # Zero to three hidden layers: a single-layer network ([n_x, 1], logistic
 # regression) is a network too.
@@ -78,27 +88,40 @@ def _close(got, want, rtol, where="result", scale=None):
 
 def _compare(op, args, dtype):
     rtol = RTOL[np.dtype(dtype)]
-    if op in ("two_layer_model", "L_layer_model"):
+    network = NETWORKS[op]
+    if network.function in TRAINING:
         rtol *= TRAINING_FACTOR
     want = REGISTRY[op]["numpy"](*args)
     for backend, function in REGISTRY[op].items():
         if backend == "numpy":
             continue
         got = function(*args)
-        if op == "predict":
-            # A probability within rounding of 0.5 may fall either side.
-            AL, _ = reference.L_model_forward(args[0], args[2])
-            sure = np.abs(AL - 0.5) > 100 * rtol
-            np.testing.assert_array_equal(got[sure], want[sure])
+        if network.function == "predict" and network.output != "identity":
             assert got.dtype == want.dtype and got.shape == want.shape
+            sure = _sure(args[0], args[2], network, rtol)
+            np.testing.assert_array_equal(got[sure], want[sure])
         else:
             _close(got, want, rtol, "%s (%s)" % (op, backend))
 
 
-@pytest.mark.parametrize("op", OPERATIONS)
-@given(shape=shape_st, dtype=dtype_st, scale=scale_st,
+def _sure(X, parameters, network, rtol):
+    """The examples whose predicted class no rounding can change: a
+    probability within rounding of 0.5 (sigmoid) or of the next class's
+    (softmax) may fall either side."""
+    AL, _ = reference.L_model_forward(X, parameters,
+                                      activation=network.activation,
+                                      output=network.output)
+    if network.output == "sigmoid":
+        return np.abs(AL - 0.5) > 100 * rtol
+    top = np.sort(AL, axis=0)
+    return (top[-1:] - top[-2:-1]) > 100 * rtol
+
+
+@pytest.mark.parametrize("function", sorted(BY_FUNCTION))
+@given(data=st.data(), shape=shape_st, dtype=dtype_st, scale=scale_st,
        seed=st.integers(0, 2**31 - 1))
-def test_backends_agree(op, shape, dtype, scale, seed):
+def test_backends_agree(function, data, shape, dtype, scale, seed):
+    op = data.draw(st.sampled_from(BY_FUNCTION[function]), label="op")
     args = make_inputs(op, shape, dtype, seed, scale)
     _compare(op, args, dtype)
 
@@ -192,23 +215,32 @@ def test_layout_does_not_change_results(op, how):
 
 # ------------------------------------------------ caches cross backends
 
-@given(shape=shape_st, dtype=dtype_st, seed=st.integers(0, 2**31 - 1))
+@given(shape=shape_st, dtype=dtype_st, seed=st.integers(0, 2**31 - 1),
+       activation=st.sampled_from(ACTIVATION_NAMES),
+       output=st.sampled_from(OUTPUT_NAMES))
 def test_a_cache_made_by_one_backend_feeds_the_others_backward(
-        shape, dtype, seed):
+        shape, dtype, seed, activation, output):
     rtol = RTOL[np.dtype(dtype)]
-    X, _, parameters = make_inputs("predict", shape, dtype, seed)
-    Y = (np.random.RandomState(seed).random_sample((1, shape.m)) > .5) * 1.
+    names = dict(activation=activation, output=output)
+    op = [o for o, n in NETWORKS.items()
+          if n == ("predict", activation, output, None)]
+    X, _, parameters = make_inputs(op[0], shape, dtype, seed)
+    units = output_units(output, shape.dims[-1])
+    Y = make_labels(np.random.RandomState(seed), output, units, shape.m)
+    layers = [activation] * (len(shape.dims) - 2) + [output]
     for forward in (reference, jit):
-        AL, caches = forward.L_model_forward(X, parameters)
-        AL = np.clip(AL, 0.01, 0.99)
-        want = reference.L_model_backward(AL, Y, caches)
-        _close(jit.L_model_backward(AL, Y, caches), want, rtol)
-        for act, cache in zip(["relu"] * (len(caches) - 1) + ["sigmoid"],
-                              caches):
+        AL, caches = forward.L_model_forward(X, parameters, **names)
+        if output == "sigmoid":
+            AL = np.clip(AL, 0.01, 0.99)
+        want = reference.L_model_backward(AL, Y, caches, **names)
+        _close(jit.L_model_backward(AL, Y, caches, **names), want, rtol)
+        for act, cache in zip(layers, caches):
             dA = np.ones_like(cache[1])
-            _close(jit.linear_activation_backward(dA, cache, act),
-                   reference.linear_activation_backward(dA, cache, act),
-                   rtol)
+            if act in reference.ACTIVATIONS:
+                # (A softmax layer has no backward pass of its own.)
+                _close(jit.linear_activation_backward(dA, cache, act),
+                       reference.linear_activation_backward(dA, cache,
+                                                            act), rtol)
             _close(jit.linear_backward(dA, cache[0]),
                    reference.linear_backward(dA, cache[0]), rtol)
 
