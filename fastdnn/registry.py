@@ -192,7 +192,9 @@ def _elementwise_names():
     return names
 
 
-_ELEMENTWISE = frozenset(_elementwise_names())
+#: The element-wise building blocks, forward and backward, of the tables'
+#: activations and outputs.
+ELEMENTWISE = tuple(_elementwise_names())
 
 
 def _build():
@@ -201,7 +203,7 @@ def _build():
     def add(op, info, backends):
         reg[op], ops[op] = backends, info
 
-    for name in sorted(_ELEMENTWISE):
+    for name in ELEMENTWISE:
         add(name, Operation(name),
             _per_backend(lambda mod, name=name: getattr(mod, name)))
     for name in ("linear_forward", "linear_backward", "update_parameters"):
@@ -385,7 +387,7 @@ def make_inputs(operation, shape, dtype="float64", seed=0, scale=1.0):
     def arr(*s):
         return (rng.standard_normal(s) * scale).astype(dtype)
 
-    if base in _ELEMENTWISE:
+    if base in ELEMENTWISE:
         if base.endswith("_backward"):
             return arr(n1, m), arr(n1, m)
         return (arr(n1, m),)

@@ -1,5 +1,7 @@
 """Fuzzing the public API: random valid calls agree across backends, random
 invalid calls raise the same exception (type and message) in every backend.
+Each example draws an activation, an output and an initializer from the
+tables (through fastdnn.registry), so a new entry there is fuzzed too.
 
 The number of examples per test is fixed for CI (``FUZZ_EXAMPLES``, 40 by
 default); a longer run by hand: ``FASTDNN_FUZZ_EXAMPLES=2000 python -m pytest
@@ -13,6 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastdnn
+from fastdnn.registry import (ACTIVATION_NAMES, ELEMENTWISE,
+                              INITIALIZER_NAMES, OUTPUT_NAMES, make_labels,
+                              output_units)
 
 FUZZ_EXAMPLES = int(os.environ.get("FASTDNN_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True,
@@ -21,16 +26,17 @@ FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True,
 BACKENDS = [fastdnn.get_backend(name) for name in sorted(fastdnn.BACKENDS)]
 
 
-def _outcome(func, args):
+def _outcome(func, args, keywords):
     """What a call did: ('ok', result) or ('raised', type, message)."""
     try:
-        return ("ok", func(*args))
+        return ("ok", func(*args, **keywords))
     except (TypeError, ValueError, FloatingPointError) as exc:
         return ("raised", type(exc), str(exc))
 
 
-def _same_outcome(name, make_args):
-    outcomes = [_outcome(getattr(B, name), make_args()) for B in BACKENDS]
+def _same_outcome(name, make_args, keywords=None):
+    outcomes = [_outcome(getattr(B, name), make_args(), keywords or {})
+                for B in BACKENDS]
     kinds = {o[0] for o in outcomes}
     assert len(kinds) == 1, (name, outcomes)
     if outcomes[0][0] == "raised":
@@ -86,33 +92,52 @@ VECTOR_LABELS = ("predict", "L_layer_model", "two_layer_model",
                  "L_model_backward")
 
 
-def _valid_calls(rng, n0, n1, m):
-    """A valid call of every array-taking public function."""
+#: The table names each function takes as keywords (the layer functions
+#: take their activation as an argument).
+NAMES = dict(activation=st.sampled_from(ACTIVATION_NAMES),
+             output=st.sampled_from(OUTPUT_NAMES),
+             initialization=st.sampled_from(INITIALIZER_NAMES))
+KEYWORDS = {"compute_cost": ("output",),
+            "L_model_forward": ("activation", "output"),
+            "L_model_backward": ("activation", "output"),
+            "predict": ("activation", "output"),
+            "L_layer_model": ("activation", "output", "initialization")}
+
+
+def _keywords(func, names):
+    return {k: names[k] for k in KEYWORDS.get(func, ())}
+
+
+def _valid_calls(rng, n0, n1, m, activation="relu", output="sigmoid",
+                 initialization="xavier"):
+    """A valid call of every array-taking public function, on a network of
+    the given hidden activation and output (keywords: :func:`_keywords`)."""
+    names = dict(activation=activation, output=output)
+    n_out = output_units(output, 1)
     X = rng.randn(n0, m)
-    Y = (rng.rand(1, m) > 0.5).astype(float)
+    Y = make_labels(rng, output, n_out, m)
     R = fastdnn.reference
-    params = R.initialize_parameters_deep([n0, n1, 1], seed=rng)
+    params = R.initialize_parameters_deep([n0, n1, n_out], seed=rng)
     W, b = params["W1"], params["b1"]
     Z = rng.randn(n1, m)
-    AL, caches = R.L_model_forward(X, params)
-    grads = R.L_model_backward(AL, Y, caches)
-    return {
-        "sigmoid": [Z],
-        "relu": [Z],
-        "sigmoid_backward": [rng.randn(n1, m), Z],
-        "relu_backward": [rng.randn(n1, m), Z],
+    AL, caches = R.L_model_forward(X, params, **names)
+    grads = R.L_model_backward(AL, Y, caches, **names)
+    calls = {name: ([Z] if not name.endswith("_backward")
+                    else [rng.randn(n1, m), Z]) for name in ELEMENTWISE}
+    calls.update({
         "linear_forward": [X, W, b],
-        "linear_activation_forward": [X, W, b, "relu"],
+        "linear_activation_forward": [X, W, b, activation],
         "compute_cost": [AL, Y],
         "linear_backward": [rng.randn(n1, m), (X, W, b)],
         "linear_activation_backward": [rng.randn(n1, m), ((X, W, b), Z),
-                                       "sigmoid"],
+                                       activation],
         "L_model_forward": [X, params],
         "L_model_backward": [AL, Y, caches],
         "update_parameters": [params, grads, 0.01],
         "predict": [X, Y, params, False],
-        "L_layer_model": [X, Y, [n0, n1, 1], 0.01, 3],
-    }
+        "L_layer_model": [X, Y, [n0, n1, n_out], 0.01, 3],
+    })
+    return calls
 
 
 def _arg_paths(args):
@@ -151,11 +176,15 @@ SHAPES = dict(n0=st.integers(1, 9), n1=st.integers(1, 9),
 
 
 @FUZZ
-@given(**SHAPES)
-def test_valid_calls_agree(n0, n1, m, seed):
-    calls = _valid_calls(np.random.RandomState(seed), n0, n1, m)
+@given(**SHAPES, **NAMES)
+def test_valid_calls_agree(n0, n1, m, seed, activation, output,
+                           initialization):
+    names = dict(activation=activation, output=output,
+                 initialization=initialization)
+    calls = _valid_calls(np.random.RandomState(seed), n0, n1, m, **names)
     for name, args in calls.items():
-        outcomes = _same_outcome(name, lambda: args)
+        outcomes = _same_outcome(name, lambda: args, _keywords(name, names))
+        assert outcomes[0][0] == "ok", (name, names, outcomes[0])
         if outcomes[0][0] == "ok" and len(outcomes) > 1:
             _assert_close(outcomes[0][1], outcomes[1][1], name)
 
@@ -180,18 +209,22 @@ def _assert_close(a, b, name):
 @given(how=st.sampled_from(CORRUPTIONS), pick=st.integers(0, 10**6),
        func=st.sampled_from(sorted(_valid_calls(np.random.RandomState(0),
                                                 2, 2, 2))),
-       **SHAPES)
+       **SHAPES, **NAMES)
 def test_invalid_calls_raise_the_same_error(how, pick, func, n0, n1, m,
-                                            seed):
+                                            seed, activation, output,
+                                            initialization):
+    names = dict(activation=activation, output=output,
+                 initialization=initialization)
     rng = np.random.RandomState(seed)
-    args = _valid_calls(rng, n0, n1, m)[func]
+    args = _valid_calls(rng, n0, n1, m, **names)[func]
     paths = _arg_paths(args)
     path = paths[pick % len(paths)]
     current = args[path[0]]
     for key in path[1:]:
         current = current[key]
     bad = _corrupt(current, how, rng)
-    outcomes = _same_outcome(func, lambda: _replace(args, path, bad))
+    outcomes = _same_outcome(func, lambda: _replace(args, path, bad),
+                             _keywords(func, names))
     # NaN, inf, wrong dimensionality, emptiness and non-numeric values are
     # always refused; a reshaped argument may still be valid (for example
     # the transpose of a square array).
