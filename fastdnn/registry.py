@@ -77,7 +77,8 @@ INITIALIZER_NAMES = tuple(sorted(INITIALIZERS))
 DEFAULT_ACTIVATION = "relu"
 DEFAULT_OUTPUT = "sigmoid"
 
-#: Output units of a softmax operation on a shape with a one-unit output.
+#: Output units of an output that refuses a one-unit layer (softmax) on a
+#: shape with a one-unit output.
 SOFTMAX_CLASSES = 3
 
 TRAINING = ("two_layer_model", "L_layer_model")
@@ -298,9 +299,13 @@ def _labels(rng, m):
 
 def output_units(output, n):
     """The output layer's width for ``output`` on a shape whose output layer
-    has ``n`` units: ``n``, except a one-unit softmax, which has
-    :data:`SOFTMAX_CLASSES` classes."""
-    return SOFTMAX_CLASSES if output == "softmax" and n < 2 else n
+    has ``n`` units: ``n``, unless the output's table entry refuses that
+    width (a one-unit softmax): then :data:`SOFTMAX_CLASSES` classes."""
+    try:
+        OUTPUTS[output].check_units(n, "layers_dims")
+    except ValueError:
+        return SOFTMAX_CLASSES
+    return n
 
 
 def make_labels(rng, output, units, m):
@@ -322,7 +327,8 @@ def make_labels(rng, output, units, m):
         wider); softmax: (1, m) int64 class indices or a (units, m) float64
         one-hot matrix, drawn with even odds so that both forms are tested;
         identity: real float64 targets, (units, m). The functions convert
-        them to the training dtype, as a user's labels would be.
+        them to the training dtype, as a user's labels would be. An output
+        whose labels are none of these kinds needs its branch here.
     """
     if output == "softmax":
         classes = rng.randint(units, size=(1, m))
@@ -333,15 +339,6 @@ def make_labels(rng, output, units, m):
         return rng.standard_normal((units, m))
     Y = _labels(rng, m)
     return np.repeat(Y, units, axis=0) if units != 1 else Y
-
-
-def _output_layer(rng, output, units, m, arr):
-    # A valid AL for compute_cost / output_gradient.
-    if output == "sigmoid":
-        return reference.sigmoid(arr(1, m))[0]
-    if output == "softmax":
-        return reference.softmax(arr(units, m))[0]
-    return arr(units, m)
 
 
 def make_inputs(operation, shape, dtype="float64", seed=0, scale=1.0):
@@ -401,7 +398,8 @@ def make_inputs(operation, shape, dtype="float64", seed=0, scale=1.0):
         return (X, make_labels(rng, out, dims[-1], m),
                 _parameters(rng, dims, dtype, scale))
     if base in ("compute_cost", "output_gradient"):
-        AL = _output_layer(rng, out, dims[-1], m, arr)
+        # A valid AL: the output's own activation of random Z.
+        AL = OUTPUTS[out].forward(arr(dims[-1], m))
         return AL, make_labels(rng, out, AL.shape[0], m)
     if base in ("linear_backward", "linear_activation_backward",
                 "first_layer_backward"):
