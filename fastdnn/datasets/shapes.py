@@ -40,33 +40,37 @@ def _labels(n_out, n_in):
                            np.ones(n_in, dtype=np.intp)])
 
 
-def _circles(n, noise, factor, shuffle, rng):
+def _on_unit_circle(t):
+    return np.cos(t), np.sin(t)
+
+
+def _two_shapes(n, angles, outer, inner, shuffle, noise, rng):
+    """Steps 1 to 3 above: ``n // 2`` points ``outer(angles(n // 2))``
+    (label 0) then the rest ``inner(angles(rest))`` (label 1), each as a
+    pair of coordinate arrays ``(x1, x2)``, then ``_finish``."""
     n_out = n // 2
     n_in = n - n_out
-    # endpoint=False: the angle 2 pi would repeat the point at angle 0.
-    out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
-    inn = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
     X = np.empty((n, 2))
-    X[:n_out, 0] = np.cos(out)
-    X[:n_out, 1] = np.sin(out)
-    X[n_out:, 0] = np.cos(inn) * factor
-    X[n_out:, 1] = np.sin(inn) * factor
+    X[:n_out, 0], X[:n_out, 1] = outer(angles(n_out))
+    X[n_out:, 0], X[n_out:, 1] = inner(angles(n_in))
     return _finish(X, _labels(n_out, n_in), shuffle, noise, rng)
+
+
+def _circles(n, noise, factor, shuffle, rng):
+    # endpoint=False: the angle 2 pi would repeat the point at angle 0.
+    return _two_shapes(
+        n, lambda k: np.linspace(0, 2 * np.pi, k, endpoint=False),
+        _on_unit_circle, lambda t: (np.cos(t) * factor, np.sin(t) * factor),
+        shuffle, noise, rng)
 
 
 def _moons(n, noise, shuffle, rng):
-    n_out = n // 2
-    n_in = n - n_out
-    out = np.linspace(0, np.pi, n_out)
-    inn = np.linspace(0, np.pi, n_in)
-    X = np.empty((n, 2))
-    X[:n_out, 0] = np.cos(out)
-    X[:n_out, 1] = np.sin(out)
     # The lower moon is the upper one turned over and moved by (1, 0.5);
     # written as scikit-learn computes it, so the last bits agree.
-    X[n_out:, 0] = 1 - np.cos(inn)
-    X[n_out:, 1] = 1 - np.sin(inn) - 0.5
-    return _finish(X, _labels(n_out, n_in), shuffle, noise, rng)
+    return _two_shapes(
+        n, lambda k: np.linspace(0, np.pi, k),
+        _on_unit_circle, lambda t: (1 - np.cos(t), 1 - np.sin(t) - 0.5),
+        shuffle, noise, rng)
 
 
 def circles(n_samples=300, noise=0.05, seed=0, *, factor=0.8, shuffle=True,
