@@ -77,6 +77,21 @@ def _train(X, Y, dims, learning_rate, num_iterations, print_cost, callback,
     return parameters, costs
 
 
+def _fit(X, Y, layers_dims, learning_rate, num_iterations, print_cost,
+         callback, seed, activation, output, initialization, scale,
+         two_layer):
+    X, Y, dims, learning_rate, num_iterations = v.check_training(
+        X, Y, layers_dims, learning_rate, num_iterations, output)
+    if two_layer:
+        v.check_two_layer_dims(dims)
+    acts, initialization, scale = check_training_options(
+        dims, activation, initialization, scale)
+    parameters = _initial_parameters(dims, seed, scale, initialization, acts,
+                                     X.dtype)
+    return _train(X, Y, dims, learning_rate, num_iterations, print_cost,
+                  callback, parameters, acts, output)
+
+
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
                     num_iterations=3000, print_cost=False, *, callback=None,
                     seed=1, activation="relu", output="sigmoid",
@@ -127,15 +142,9 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
     FloatingPointError
         When the cost stops being finite (the run diverged).
     """
-    X, Y, dims, learning_rate, num_iterations = v.check_training(
-        X, Y, layers_dims, learning_rate, num_iterations, output)
-    v.check_two_layer_dims(dims)
-    acts, initialization, scale = check_training_options(
-        dims, activation, initialization, scale)
-    parameters = _initial_parameters(dims, seed, scale, initialization, acts,
-                                     X.dtype)
-    return _train(X, Y, dims, learning_rate, num_iterations, print_cost,
-                  callback, parameters, acts, output)
+    return _fit(X, Y, layers_dims, learning_rate, num_iterations,
+                print_cost, callback, seed, activation, output,
+                initialization, scale, two_layer=True)
 
 
 def L_layer_model(X, Y, layers_dims, learning_rate=0.0075,
@@ -151,11 +160,6 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075,
     with ``layers_dims = [n_x, n_1, ..., n_L]`` and ``activation`` one name
     for every hidden layer or one per hidden layer (L-1 names).
     """
-    X, Y, dims, learning_rate, num_iterations = v.check_training(
-        X, Y, layers_dims, learning_rate, num_iterations, output)
-    acts, initialization, scale = check_training_options(
-        dims, activation, initialization, scale)
-    parameters = _initial_parameters(dims, seed, scale, initialization, acts,
-                                     X.dtype)
-    return _train(X, Y, dims, learning_rate, num_iterations, print_cost,
-                  callback, parameters, acts, output)
+    return _fit(X, Y, layers_dims, learning_rate, num_iterations,
+                print_cost, callback, seed, activation, output,
+                initialization, scale, two_layer=False)
