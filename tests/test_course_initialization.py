@@ -7,7 +7,6 @@ they are one ``slow`` test; the quick tests check the same code paths on
 the runs' first iterations.
 """
 import contextlib
-import inspect
 import io
 
 import numpy as np
@@ -16,21 +15,12 @@ import pytest
 import fastdnn
 import fastdnn.course
 import fastdnn.datasets
+from course_checks import check_parameters, check_signatures
 from course_values_c2 import (
     INIT, INIT_ACCURACY, INIT_HE_COSTS, INIT_RANDOM_LAST_COST,
     INIT_RANDOM_LAST_COST_SPREAD, INIT_ZEROS_COST)
 
 BACKENDS = sorted(fastdnn.BACKENDS)
-# The course prints 8 decimals.
-PRINTED = dict(rtol=0, atol=5e-9)
-
-
-def _check(got, want):
-    assert type(got) is dict
-    assert sorted(got) == sorted(want)
-    for key, value in want.items():
-        assert type(got[key]) is np.ndarray, key
-        np.testing.assert_allclose(got[key], value, err_msg=key, **PRINTED)
 
 
 def _zeros_of(dims):
@@ -93,17 +83,15 @@ def test_the_notebooks_signatures(nb):
                  "print_cost=True, initialization='he')",
         "predict": "(X, y, parameters)",
     }
-    for name, want in signatures.items():
-        fn = getattr(nb, name)
-        assert str(inspect.signature(fn)) == want, name
-        assert fn.__name__ == name and fn.__doc__, name
+    check_signatures(nb, signatures)
 
 
 # ------------------------------------------------------------ initialisers
 
 def test_initialize_parameters_zeros(nb):
     np.random.seed(12345)
-    _check(nb.initialize_parameters_zeros([3, 2, 1]), _zeros_of([3, 2, 1]))
+    check_parameters(nb.initialize_parameters_zeros([3, 2, 1]),
+                     _zeros_of([3, 2, 1]))
     # It draws nothing.
     np.testing.assert_array_equal(np.random.randn(3),
                                   np.random.RandomState(12345).randn(3))
@@ -118,7 +106,7 @@ def test_seeded_initialisers(nb, name, dims):
     want = dict(_zeros_of(dims), **{
         k: np.array(v) for k, v in INIT["%s(%s)" % (name, dims)].items()})
     np.random.seed(12345)
-    _check(getattr(nb, name)(dims), want)
+    check_parameters(getattr(nb, name)(dims), want)
     # numpy's generator is left as the notebook leaves it: seed 3, then
     # W1 and W2 drawn.
     rng = np.random.RandomState(3)

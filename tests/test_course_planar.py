@@ -5,7 +5,6 @@ The values are in tests/course_values_c2.py; each test case's inputs are
 drawn here from its seed and shapes, as the course's tests draw them.
 """
 import contextlib
-import inspect
 import io
 
 import numpy as np
@@ -14,13 +13,12 @@ import pytest
 import fastdnn
 import fastdnn.course
 import fastdnn.datasets
+from course_checks import PRINTED, check_parameters, check_signatures
 from course_values_c2 import (
     FLOWER_ACCURACY_PERCENT, FLOWER_COSTS, FLOWER_EXACT_UNTIL, PLANAR,
     PLANAR_PARAMETERS)
 
 BACKENDS = sorted(fastdnn.BACKENDS)
-# The course prints 8 decimals.
-PRINTED = dict(rtol=0, atol=5e-9)
 
 
 def _draws(seed, *shapes):
@@ -32,14 +30,6 @@ def _draws(seed, *shapes):
 
 def _arrays(values):
     return {k: np.array(v) for k, v in values.items()}
-
-
-def _check(got, want):
-    assert type(got) is dict
-    assert sorted(got) == sorted(want)
-    for key, value in want.items():
-        assert type(got[key]) is np.ndarray, key
-        np.testing.assert_allclose(got[key], value, err_msg=key, **PRINTED)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -87,10 +77,7 @@ def test_the_notebooks_signatures(nb):
         "nn_model": "(X, Y, n_h, num_iterations=10000, print_cost=False)",
         "predict": "(parameters, X)",
     }
-    for name, want in signatures.items():
-        fn = getattr(nb, name)
-        assert str(inspect.signature(fn)) == want, name
-        assert fn.__name__ == name and fn.__doc__, name
+    check_signatures(nb, signatures)
 
 
 # ------------------------------------------------------------ public tests
@@ -108,8 +95,8 @@ def test_initialize_parameters_after_the_cells_seed(nb, dims):
     want = PLANAR["initialize_parameters(%d, %d, %d)" % dims]
     np.random.seed(2)
     got = nb.initialize_parameters(*dims)
-    _check(got, dict(_arrays(want), b1=np.zeros((dims[1], 1)),
-                     b2=np.zeros((dims[2], 1))))
+    check_parameters(got, dict(_arrays(want), b1=np.zeros((dims[1], 1)),
+                               b2=np.zeros((dims[2], 1))))
 
 
 def test_initialize_parameters_draws_without_seeding(nb):
@@ -184,7 +171,7 @@ def test_backward_propagation(nb):
     # The test's cache holds an A1 that is not tanh(Z1): the notebook's
     # dZ1 uses A1.
     grads = nb.backward_propagation(*_backward_case())
-    _check(grads, _arrays(PLANAR["backward_propagation"]))
+    check_parameters(grads, _arrays(PLANAR["backward_propagation"]))
 
 
 def test_backward_propagation_of_a_forward_pass_is_the_gradient(nb):
@@ -217,7 +204,7 @@ def test_update_parameters(nb):
     before = {k: v.copy() for k, v in parameters.items()}
     got = nb.update_parameters(parameters,
                                _arrays(PLANAR["update_parameters grads"]))
-    _check(got, _arrays(PLANAR["update_parameters"]))
+    check_parameters(got, _arrays(PLANAR["update_parameters"]))
     for key in before:
         np.testing.assert_array_equal(parameters[key], before[key])
 
@@ -237,7 +224,7 @@ def _nn_model_case():
 def test_nn_model_public_test(nb):
     X, Y = _nn_model_case()
     got = nb.nn_model(X, Y, 4)
-    _check(got, _arrays(PLANAR["nn_model"]))
+    check_parameters(got, _arrays(PLANAR["nn_model"]))
 
 
 def test_nn_model_seeds_3_and_prints_every_thousand(nb, backend, capsys):
