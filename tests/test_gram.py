@@ -27,21 +27,24 @@ SEED_RTOL = 1e-9
 LR = 0.0075
 
 
-def _reference_training(X, Y, Ws, bs, learning_rate, n):
+def _reference_training(X, Y, Ws, bs, learning_rate, n, acts=None,
+                        output="sigmoid"):
     """The reference's training loop (forward, cost, the fused backward
-    pass from ``dZ_L = AL - Y``, update) from given parameters; every
-    iteration's cost."""
+    pass from ``dZ_L = AL - Y``, update) from given parameters, with the
+    hidden ``acts`` (default ReLU) and the ``output``: the final weights
+    and biases, and every iteration's cost."""
     L = len(Ws)
+    if acts is None:
+        acts = ("relu",) * (L - 1)
     parameters = {}
     for l in range(1, L + 1):
         parameters["W%d" % l] = Ws[l - 1].copy()
         parameters["b%d" % l] = bs[l - 1].copy()
     costs = np.empty(n)
     for i in range(n):
-        AL, caches = reference._L_model_forward(X, parameters)
-        costs[i] = reference._compute_cost(AL, Y)
-        grads = _L_model_backward_fused(AL, Y, caches, ("relu",) * (L - 1),
-                                        "sigmoid")
+        AL, caches = reference._L_model_forward(X, parameters, acts, output)
+        costs[i] = reference._compute_cost(AL, Y, output)
+        grads = _L_model_backward_fused(AL, Y, caches, acts, output)
         parameters = reference._update_parameters(parameters, grads,
                                                   learning_rate)
     return ([parameters["W%d" % l] for l in range(1, L + 1)],

@@ -17,11 +17,9 @@ import pytest
 from fastdnn import _gram, _jit_training, jit, reference
 from fastdnn import _kernels as K
 from fastdnn._primal import PrimalSolver
-from fastdnn._reference_core import (_L_model_backward_fused,
-                                     _L_model_forward, _update_parameters)
 from fastdnn._reference_outputs import OUTPUTS
 
-from test_gram import RTOL, _assert_close
+from test_gram import RTOL, _assert_close, _reference_training
 from test_gram_divergence import _assert_same_outcome, _outcome
 
 ACT_NAMES = sorted(jit.ACT_CODES)
@@ -58,24 +56,6 @@ def _network(act, output, depth, dtype, seed=0):
     bs = [(rng.standard_normal((dims[l], 1)) * 0.1).astype(dtype)
           for l in range(1, depth + 1)]
     return X, Y, Ws, bs, (act,) * (depth - 1), dims
-
-
-def _reference_run(X, Y, Ws, bs, lr, n, acts, output):
-    """The reference's training loop from given parameters: every cost and
-    the final parameters."""
-    L = len(Ws)
-    parameters = {}
-    for l in range(1, L + 1):
-        parameters["W%d" % l] = Ws[l - 1].copy()
-        parameters["b%d" % l] = bs[l - 1].copy()
-    costs = np.empty(n)
-    for i in range(n):
-        AL, caches = _L_model_forward(X, parameters, acts, output)
-        costs[i] = OUTPUTS[output].cost(AL, Y)
-        grads = _L_model_backward_fused(AL, Y, caches, acts, output)
-        parameters = _update_parameters(parameters, grads, lr)
-    return ([parameters["W%d" % l] for l in range(1, L + 1)],
-            [parameters["b%d" % l] for l in range(1, L + 1)], costs)
 
 
 def _solver_run(cls, X, Y, Ws, bs, lr, n, acts, output):
@@ -124,7 +104,7 @@ def test_gram_trains_as_primal_and_the_reference(act, output, depth, dtype):
     assert np.all(np.isfinite(gram[2]))
     _assert_same_run(gram, _solver_run(PrimalSolver, *args), dtype,
                      "gram vs primal")
-    _assert_same_run(gram, _reference_run(*args), dtype,
+    _assert_same_run(gram, _reference_training(*args), dtype,
                      "gram vs reference")
     # It trains: the cost falls.
     assert gram[2][-1] < gram[2][0]
