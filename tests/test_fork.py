@@ -56,18 +56,25 @@ def test_fork_after_training_finishes():
     assert r.stdout.split()[1] in ("tbb", "workqueue")
 
 
+# A parallel (primal) training, then the threading layer numba chose.
+LAYER_SCRIPT = ("import numpy as np, numba, fastdnn\n"
+                "X = np.random.rand(2000, 120)\n"
+                "Y = (np.random.rand(1, 120) > 0.5) * 1.0\n"
+                "fastdnn.jit.L_layer_model(X, Y, [2000, 20, 1], 0.01, 2,"
+                " solver='primal')\n"
+                "print(numba.threading_layer())\n")
+
+
+def _run_layer_script(env):
+    return subprocess.run([sys.executable, "-c", LAYER_SCRIPT], env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
 def test_an_explicit_threading_layer_is_respected():
     env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
-    script = ("import numpy as np, numba, fastdnn\n"
-              "X = np.random.rand(2000, 120)\n"
-              "Y = (np.random.rand(1, 120) > 0.5) * 1.0\n"
-              "fastdnn.jit.L_layer_model(X, Y, [2000, 20, 1], 0.01, 2,"
-              " solver='primal')\n"
-              "print(numba.threading_layer())\n")
     for layer in ("workqueue", "omp"):
         env["NUMBA_THREADING_LAYER"] = layer
-        r = subprocess.run([sys.executable, "-c", script], env=env,
-                           capture_output=True, text=True, timeout=300)
+        r = _run_layer_script(env)
         if r.returncode != 0 and "No threading layer" in r.stderr:
             continue  # that layer is not installed here
         assert r.returncode == 0, r.stderr[-3000:]
@@ -85,13 +92,6 @@ def test_the_tbb_wheel_gives_numba_its_tbb_layer():
         pytest.skip("the tbb wheel is not installed")
     env = dict(os.environ)
     env.pop("NUMBA_THREADING_LAYER", None)
-    script = ("import numpy as np, numba, fastdnn\n"
-              "X = np.random.rand(2000, 120)\n"
-              "Y = (np.random.rand(1, 120) > 0.5) * 1.0\n"
-              "fastdnn.jit.L_layer_model(X, Y, [2000, 20, 1], 0.01, 2,"
-              " solver='primal')\n"
-              "print(numba.threading_layer())\n")
-    r = subprocess.run([sys.executable, "-c", script], env=env,
-                       capture_output=True, text=True, timeout=300)
+    r = _run_layer_script(env)
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.split()[-1] == "tbb"
