@@ -12,15 +12,15 @@ from fastdnn import _kernels as K
 from fastdnn._reference_activations import ACTIVATIONS
 from fastdnn._reference_outputs import OUTPUTS
 
+# The comparison and tolerances of the equivalence tests: one pass,
+# relative to the largest magnitude of the whole result; training compounds
+# the differences over its iterations.
+from test_equivalence import RTOL, TRAINING_FACTOR, _close
+
 ACT_NAMES = sorted(jit.ACT_CODES)
 OUTPUT_NAMES = sorted(jit.OUTPUT_CODES)
 DTYPES = [np.float32, np.float64]
 
-# The tolerances of tests/test_equivalence.py: one pass, relative to the
-# largest magnitude of the whole result; training compounds the
-# differences over its iterations.
-RTOL = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-5}
-TRAINING_FACTOR = 10
 # Costs of a float64 training run, relative (the spec's).
 COST_RTOL = 1e-9
 
@@ -43,37 +43,6 @@ def test_every_code_is_a_kernel_code_and_names_are_distinct():
 
 
 # ------------------------------------------------------------ helpers
-
-def _largest(x):
-    if isinstance(x, dict):
-        x = list(x.values())
-    if isinstance(x, (tuple, list)):
-        return max([_largest(v) for v in x] + [0.0])
-    if isinstance(x, np.ndarray) and x.size:
-        return float(np.max(np.abs(x)))
-    return 0.0
-
-
-def _close(got, want, rtol, where="result", scale=None):
-    """Same structure, dtypes and shapes; values within ``rtol`` times the
-    largest magnitude of ``want`` (as tests/test_equivalence.py)."""
-    if scale is None:
-        scale = _largest(want)
-    assert type(got) is type(want), (where, type(got), type(want))
-    if isinstance(want, dict):
-        assert list(got) == list(want), where
-        for k in want:
-            _close(got[k], want[k], rtol, "%s[%r]" % (where, k), scale)
-    elif isinstance(want, (tuple, list)):
-        assert len(got) == len(want), where
-        for i, (g, w) in enumerate(zip(got, want)):
-            _close(g, w, rtol, "%s[%d]" % (where, i), scale)
-    else:
-        assert got.shape == want.shape and got.dtype == want.dtype, (
-            where, got.shape, want.shape, got.dtype, want.dtype)
-        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale,
-                                   err_msg=where)
-
 
 def _labels(output, n_y, m, rng):
     if output == "sigmoid":
