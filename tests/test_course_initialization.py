@@ -15,7 +15,8 @@ import pytest
 import fastdnn
 import fastdnn.course
 import fastdnn.datasets
-from course_checks import check_parameters, check_signatures
+from course_checks import (check_default_namespace, check_parameters,
+                           check_signatures, check_star_import)
 from course_values_c2 import (
     INIT, INIT_ACCURACY, INIT_HE_COSTS, INIT_RANDOM_LAST_COST,
     INIT_RANDOM_LAST_COST_SPREAD, INIT_ZEROS_COST)
@@ -56,18 +57,11 @@ def circles():
 
 def test_import_gives_the_numba_namespace():
     import fastdnn.course.initialization as init
-    assert fastdnn.course.load("initialization") is init
-    assert fastdnn.course.initialization is init
-    assert init.BACKEND == "numba" and init.NOTEBOOK == "Initialization"
-    numpy_ns = fastdnn.course.load("initialization", "numpy")
-    assert numpy_ns is fastdnn.course.load("initialization", "numpy")
-    assert numpy_ns.BACKEND == "numpy" and numpy_ns.__all__ == init.__all__
+    check_default_namespace("initialization", init, "Initialization")
 
 
 def test_star_import_gives_the_notebooks_names():
-    ns = {}
-    exec("from fastdnn.course.initialization import *", ns)
-    assert sorted(n for n in ns if n != "__builtins__") == sorted([
+    ns = check_star_import("initialization", [
         "load_dataset", "initialize_parameters_zeros",
         "initialize_parameters_random", "initialize_parameters_he", "model",
         "predict"])

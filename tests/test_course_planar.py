@@ -13,7 +13,9 @@ import pytest
 import fastdnn
 import fastdnn.course
 import fastdnn.datasets
-from course_checks import PRINTED, check_parameters, check_signatures
+from course_checks import (PRINTED, check_default_namespace,
+                           check_parameters, check_signatures,
+                           check_star_import)
 from course_values_c2 import (
     FLOWER_ACCURACY_PERCENT, FLOWER_COSTS, FLOWER_EXACT_UNTIL, PLANAR,
     PLANAR_PARAMETERS)
@@ -46,20 +48,13 @@ def nb(backend):
 
 def test_import_gives_the_numba_namespace():
     import fastdnn.course.planar as planar
-    assert fastdnn.course.load("planar") is planar
-    assert fastdnn.course.planar is planar
-    assert planar.BACKEND == "numba"
-    assert planar.NOTEBOOK == ("Planar data classification with one hidden "
-                               "layer")
-    numpy_ns = fastdnn.course.load("planar", "numpy")
-    assert numpy_ns is fastdnn.course.load("planar", "numpy")
-    assert numpy_ns.BACKEND == "numpy" and numpy_ns.__all__ == planar.__all__
+    check_default_namespace(
+        "planar", planar,
+        "Planar data classification with one hidden layer")
 
 
 def test_star_import_gives_the_notebooks_names():
-    ns = {}
-    exec("from fastdnn.course.planar import *", ns)
-    assert sorted(n for n in ns if n != "__builtins__") == sorted([
+    ns = check_star_import("planar", [
         "load_planar_dataset", "layer_sizes", "initialize_parameters",
         "forward_propagation", "compute_cost", "backward_propagation",
         "update_parameters", "nn_model", "predict"])
