@@ -96,15 +96,17 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
     nL = dims[L]
     for k in range(n):
         for q in range(L):
-            W = _param(Wf, woff[q], dims[q + 1], dims[q])
-            b = _param(bf, boff[q], dims[q + 1], 1)
-            Z = _block(Zf, roff[q], dims[q + 1], m)
-            A = _block(Af, roff[q], dims[q + 1], m)
+            # One call site per kernel (each call site is a copy of the
+            # kernel in the compiled loop): the first layer reads X^T.
             if q == 0:
-                _forward(W, XT, b, acts[q], Z, A, True, parallel, min_work)
+                A_prev = XT
             else:
-                _forward(W, _block(Af, roff[q - 1], dims[q], m), b,
-                         acts[q], Z, A, False, parallel, min_work)
+                A_prev = _block(Af, roff[q - 1], dims[q], m)
+            _forward(_param(Wf, woff[q], dims[q + 1], dims[q]), A_prev,
+                     _param(bf, boff[q], dims[q + 1], 1), acts[q],
+                     _block(Zf, roff[q], dims[q + 1], m),
+                     _block(Af, roff[q], dims[q + 1], m), q == 0, parallel,
+                     min_work)
         AL = _block(Af, roff[L - 1], nL, m)
         if output == OUT_SOFTMAX:
             softmax_into(_block(Zf, roff[L - 1], nL, m), AL)
@@ -126,14 +128,16 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
             Z = _block(Zf, roff[q], nout, m)
             dZ = _block(dZf, roff[q], nout, m)
             if q > 0:
-                _backward(dA, Z, _block(Af, roff[q - 1], dims[q], m), W,
-                          act, True, dZ, dW, db,
-                          _block(dAf, roff[q - 1], dims[q], m), parallel,
-                          min_work, nthreads)
-                act = acts[q - 1]
+                A_prev = _block(Af, roff[q - 1], dims[q], m)
+                dA_prev = _block(dAf, roff[q - 1], dims[q], m)
             else:
-                _backward(dA, Z, X, W, act, False, dZ, dW, db, dZ,
-                          parallel, min_work, nthreads)
+                # X itself; no dA_0 (dZ stands in, unwritten).
+                A_prev = X
+                dA_prev = dZ
+            _backward(dA, Z, A_prev, W, act, q > 0, dZ, dW, db, dA_prev,
+                      parallel, min_work, nthreads)
+            if q > 0:
+                act = acts[q - 1]
         for q in range(L):
             W = _param(Wf, woff[q], dims[q + 1], dims[q])
             update_into(W, _param(dWf, woff[q], dims[q + 1], dims[q]), lr,
