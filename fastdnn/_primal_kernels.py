@@ -145,3 +145,16 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
             b = _param(bf, boff[q], dims[q + 1], 1)
             update_into(b, _param(dbf, boff[q], dims[q + 1], 1), lr, b)
     return n
+
+
+def warmup(dtypes=(np.float32, np.float64)):
+    """Compile :func:`train` for ``dtypes`` (one tiny run through the
+    solver, which builds the exact argument types)."""
+    from ._primal import PrimalSolver
+    for dtype in dtypes:
+        dt = np.dtype(dtype)
+        X = np.ones((2, 3), dt)
+        Y = np.full((1, 3), 0.5, dt)
+        Ws = [np.full((2, 2), 0.1, dt), np.full((1, 2), 0.1, dt)]
+        bs = [np.zeros((2, 1), dt), np.zeros((1, 1), dt)]
+        PrimalSolver(X, Y, Ws, bs, 0.1).run(1, np.empty(1))
