@@ -37,8 +37,9 @@ def warmup():
     second), else compiles them (seconds). Call it at start-up to keep the
     compile time out of the first real call.
     """
-    from . import _kernels
+    from . import _kernels, _primal_kernels
     _kernels.warmup()
+    _primal_kernels.warmup()
 
 
 def _export(module):

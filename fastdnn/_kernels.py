@@ -18,6 +18,9 @@ A jitted function here calls only jitted functions of this file: numba's
 on-disk cache is invalidated by a change of the file that defines a kernel,
 not of the files its callees come from (a kernel compiled with an older
 ``_activate`` from another file would be reused after that file changed).
+The primal solver's compiled loop (:mod:`fastdnn._primal_kernels`) calls
+the layer, output and update kernels of this file: after changing them,
+clear numba's cache of that module too.
 
 Parallel kernels split their work into blocks whose bounds depend only on
 the shapes: row blocks of ``dW`` and ``dA_prev`` (independent outputs,

@@ -1,6 +1,7 @@
 """The primal training solver of the jit backend: plain gradient descent on
 the network's weights, one fused kernel per layer and direction, every
-buffer allocated once.
+buffer allocated once, the iterations run by one compiled loop
+(:mod:`fastdnn._primal_kernels`).
 
 Solver interface (shared with :mod:`fastdnn._gram`)::
 
@@ -15,7 +16,11 @@ activation codes and ``output`` the output code (:mod:`fastdnn._kernels`).
 """
 import numpy as np
 
+from . import _numba_config as cfg
 from . import _kernels as K
+from . import _primal_kernels as PK
+
+import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
 #: The fused activation of the output layer's forward kernel, per output
 #: code: softmax is column-wise, so its kernel leaves Z as is and
@@ -58,9 +63,7 @@ class PrimalSolver:
         # updates over X). Made once; X itself serves the backward pass.
         self.XT = np.ascontiguousarray(X.T)
         self.Y = np.ascontiguousarray(Y, dtype=dtype)
-        self.Ws = [np.array(W, dtype=dtype, order="C") for W in Ws]
-        self.bs = [np.array(b, dtype=dtype, order="C") for b in bs]
-        L = len(self.Ws)
+        L = len(Ws)
         if acts is None:
             acts = (K.ACT_RELU,) * (L - 1)
         acts = tuple(int(a) for a in acts)
@@ -75,59 +78,60 @@ class PrimalSolver:
         self._lr = dtype.type(learning_rate)
         self._eps = dtype.type(np.finfo(dtype).eps)
         m = self.X.shape[1]
-        widths = [W.shape[0] for W in self.Ws]
-        self._Z = [np.empty((n, m), dtype) for n in widths]
-        self._A = [np.empty((n, m), dtype) for n in widths]
-        self._dA = [np.empty((n, m), dtype) for n in widths]
-        self._dZ = [np.empty((n, m), dtype) for n in widths]
-        self._dW = [np.empty_like(W) for W in self.Ws]
-        self._db = [np.empty_like(b) for b in self.bs]
+        dims = [self.X.shape[0]] + [W.shape[0] for W in Ws]
+        self._dims = np.array(dims, dtype=np.int64)
+        # Flat buffers, layer after layer (see fastdnn._primal_kernels):
+        # the parameters, and the (n_l, m) blocks of the activations,
+        # pre-activations and gradients.
+        wsizes = [dims[q + 1] * dims[q] for q in range(L)]
+        self._woff = np.concatenate(([0], np.cumsum(wsizes))).astype(
+            np.int64)
+        self._boff = np.concatenate(([0], np.cumsum(dims[1:]))).astype(
+            np.int64)
+        self._roff = self._boff
+        self._Wf = np.empty(int(self._woff[-1]), dtype)
+        self._bf = np.empty(int(self._boff[-1]), dtype)
+        rows = int(self._roff[-1])
+        self._Zf, self._Af, self._dAf, self._dZf = (
+            np.empty(rows * m, dtype) for _ in range(4))
+        self._dWf = np.empty_like(self._Wf)
+        self._dbf = np.empty_like(self._bf)
+        # Ws, bs: views of the flat parameters, updated in place.
+        Wviews, bviews = [], []
+        for q in range(L):
+            w0, b0 = int(self._woff[q]), int(self._boff[q])
+            shape = (dims[q + 1], dims[q])
+            Wv = self._Wf[w0:w0 + wsizes[q]].reshape(shape)
+            Wv[...] = Ws[q]
+            bv = self._bf[b0:b0 + dims[q + 1]].reshape((dims[q + 1], 1))
+            bv[...] = np.reshape(bs[q], (dims[q + 1], 1))
+            Wviews.append(Wv)
+            bviews.append(bv)
+        self.Ws, self.bs = Wviews, bviews
         # Forward activation codes, per layer (see OUTPUT_FORWARD_ACT).
-        self._acts = list(acts) + [OUTPUT_FORWARD_ACT[self.output]]
+        self._acts = np.array(list(acts) + [OUTPUT_FORWARD_ACT[self.output]],
+                              dtype=np.int64)
         self.iteration = 0
 
     def run(self, n, costs_out):
-        """Advance ``n`` iterations.
+        """Advance ``n`` iterations, in one call of the compiled loop
+        :func:`fastdnn._primal_kernels.train`.
 
         ``costs_out[k]`` receives the cost of iteration k of this call, before
         that iteration's update. A non-finite cost stops the run at once
         (the remaining entries are NaN; the caller reports the iteration).
         """
-        L = len(self.Ws)
-        X, XT, Y = self.X, self.XT, self.Y
-        Ws, bs, Zs, As = self.Ws, self.bs, self._Z, self._A
-        dAs, dZs, dWs, dbs = self._dA, self._dZ, self._dW, self._db
-        acts, hidden, lr = self._acts, self.acts, self._lr
-        output, eps = self.output, self._eps
-        softmax = output == K.OUT_SOFTMAX
-        for k in range(n):
-            K.forward(Ws[0], XT, bs[0], acts[0], Zs[0], As[0], True)
-            A = As[0]
-            for l in range(1, L):
-                K.forward(Ws[l], A, bs[l], acts[l], Zs[l], As[l])
-                A = As[l]
-            if softmax:
-                K.softmax_into(Zs[L - 1], A)
-            cost = K.output_cost(A, Y, output, eps)
-            costs_out[k] = cost
-            if not np.isfinite(cost):
-                costs_out[k + 1:n] = np.nan
-                return
-            # dZ_L = AL - Y, for every output: the last layer is then
-            # linear in the backward pass.
-            K.output_dZ_into(A, Y, dAs[L - 1])
-            act = K.ACT_IDENTITY
-            for l in range(L - 1, -1, -1):
-                A_prev = As[l - 1] if l > 0 else X
-                K.backward(dAs[l], Zs[l], A_prev, Ws[l], act, l > 0,
-                           dZs[l], dWs[l], dbs[l],
-                           dAs[l - 1] if l > 0 else dZs[l])
-                if l > 0:
-                    act = hidden[l - 1]
-            for l in range(L):
-                K.update_into(Ws[l], dWs[l], lr, Ws[l])
-                K.update_into(bs[l], dbs[l], lr, bs[l])
-            self.iteration += 1
+        # Once per call: a thread other than the main one may be barred
+        # from parallel kernels (cfg.parallel_ok); the serial ones give the
+        # same numbers.
+        parallel = cfg.parallel_ok()
+        done = PK.train(self.X, self.XT, self.Y, self._dims, self._acts,
+                        self.output, self._Wf, self._woff, self._bf,
+                        self._boff, self._Zf, self._Af, self._dAf,
+                        self._dZf, self._dWf, self._dbf, self._roff,
+                        self._lr, self._eps, int(n), costs_out, parallel,
+                        cfg.PARALLEL_MIN_WORK, numba.get_num_threads())
+        self.iteration += int(done)
 
     def parameters(self):
         """``(Ws, bs)``: copies of the current parameters."""

@@ -1,0 +1,160 @@
+"""The compiled training loop of the primal solver (see
+:mod:`fastdnn._primal`).
+
+:func:`train` runs ``n`` iterations of gradient descent in one call: every
+layer's forward kernel, the output and its cost, ``dZ_L = AL - Y``, every
+layer's backward kernel and the update. It calls the very kernels of
+:mod:`fastdnn._kernels` that the per-layer building blocks use, with the
+same arguments in the same order, so a run gives the same numbers bit for
+bit as those kernels called one at a time from Python.
+
+Layers of different widths share flat buffers: the parameters ``Wf`` and
+``bf`` (layer l's W from ``woff[l]``, its b from ``boff[l]``) and the
+``(n_l, m)`` blocks of the activations, pre-activations and gradients
+(layer l's block from row ``roff[l]``, i.e. element ``roff[l] * m``). Each
+block is handed to the kernels as a C-contiguous 2-D view (a reshaped
+slice of a flat buffer; a row slice of a 2-D buffer would not be typed as
+C-contiguous).
+
+numba's on-disk cache: the kernels of :mod:`fastdnn._kernels` (and of
+:mod:`fastdnn._kernels_output`) are compiled into :func:`train`, and the
+cached :func:`train` is invalidated by a change of this file only. After
+changing any kernel that :func:`train` calls, clear the cache (delete the
+``__pycache__/_primal_kernels.*.nbi``/``.nbc`` files, or the matching
+files in ``NUMBA_CACHE_DIR``).
+"""
+import numpy as np
+
+from . import _numba_config as cfg
+from ._kernels import (ACT_IDENTITY, OUT_SOFTMAX, backward_parallel,
+                       backward_serial, forward_parallel, forward_serial,
+                       output_cost, output_dZ_into, softmax_into,
+                       update_into)
+
+import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
+
+# No fastmath: the loop computes nothing itself; every kernel it calls
+# keeps its own flags.
+_exact = numba.njit(**cfg.JIT_KW)
+
+
+@_exact
+def _block(buf, r0, n, m):
+    """Rows ``r0:r0+n`` of the (rows, m) matrix stored flat in ``buf``, as
+    a C-contiguous (n, m) view."""
+    return buf[r0 * m:(r0 + n) * m].reshape((n, m))
+
+
+@_exact
+def _param(buf, off, n, k):
+    """The (n, k) parameter stored flat in ``buf`` from ``off``."""
+    return buf[off:off + n * k].reshape((n, k))
+
+
+@_exact
+def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work):
+    # The choice of fastdnn._kernels.forward, by work size.
+    m = A.shape[0] if transposed else A.shape[1]
+    if parallel and W.size * m >= min_work:
+        forward_parallel(W, A, b, act, Z, Aout, transposed)
+    else:
+        forward_serial(W, A, b, act, Z, Aout, transposed)
+
+
+@_exact
+def _backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
+              parallel, min_work, nthreads):
+    # The choice of fastdnn._kernels.backward, by work size (A_prev is
+    # never transposed in training: X itself serves the backward pass).
+    if parallel and W.size * dZ.shape[1] >= min_work:
+        backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+                          dA_prev, False, nthreads)
+    else:
+        backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+                        dA_prev, False)
+
+
+@_exact
+def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
+          dZf, dWf, dbf, roff, lr, eps, n, costs, parallel, min_work,
+          nthreads):
+    """Run ``n`` iterations; return how many were completed.
+
+    ``dims`` holds n_x, n_1, ..., n_L; ``acts`` the forward activation code
+    of each of the L layers (the output layer's: see
+    :data:`fastdnn._primal.OUTPUT_FORWARD_ACT`), ``output`` the output
+    code. ``X`` (n_x, m) and ``XT`` = X^T C-contiguous, ``Y`` (n_L, m)
+    one-hot for softmax. ``lr`` and ``eps`` are scalars of the training
+    dtype. ``costs[k]`` gets the cost of iteration k, before its update; at
+    the first non-finite cost ``costs[k+1:n]`` is set to NaN and ``k`` is
+    returned, that iteration's update not applied. ``parallel`` allows the
+    parallel kernels on layers of at least ``min_work`` multiply-adds,
+    ``nthreads`` being the number of threads of the backward kernel's runs.
+    """
+    L = dims.shape[0] - 1
+    m = X.shape[1]
+    nL = dims[L]
+    for k in range(n):
+        for q in range(L):
+            # One call site per kernel (each call site is a copy of the
+            # kernel in the compiled loop): the first layer reads X^T.
+            if q == 0:
+                A_prev = XT
+            else:
+                A_prev = _block(Af, roff[q - 1], dims[q], m)
+            _forward(_param(Wf, woff[q], dims[q + 1], dims[q]), A_prev,
+                     _param(bf, boff[q], dims[q + 1], 1), acts[q],
+                     _block(Zf, roff[q], dims[q + 1], m),
+                     _block(Af, roff[q], dims[q + 1], m), q == 0, parallel,
+                     min_work)
+        AL = _block(Af, roff[L - 1], nL, m)
+        if output == OUT_SOFTMAX:
+            softmax_into(_block(Zf, roff[L - 1], nL, m), AL)
+        cost = output_cost(AL, Y, output, eps)
+        costs[k] = cost
+        if not np.isfinite(cost):
+            costs[k + 1:n] = np.nan
+            return k
+        # dZ_L = AL - Y, for every output: the last layer is then linear in
+        # the backward pass.
+        output_dZ_into(AL, Y, _block(dAf, roff[L - 1], nL, m))
+        act = ACT_IDENTITY
+        for q in range(L - 1, -1, -1):
+            nout = dims[q + 1]
+            W = _param(Wf, woff[q], nout, dims[q])
+            dW = _param(dWf, woff[q], nout, dims[q])
+            db = _param(dbf, boff[q], nout, 1)
+            dA = _block(dAf, roff[q], nout, m)
+            Z = _block(Zf, roff[q], nout, m)
+            dZ = _block(dZf, roff[q], nout, m)
+            if q > 0:
+                A_prev = _block(Af, roff[q - 1], dims[q], m)
+                dA_prev = _block(dAf, roff[q - 1], dims[q], m)
+            else:
+                # X itself; no dA_0 (dZ stands in, unwritten).
+                A_prev = X
+                dA_prev = dZ
+            _backward(dA, Z, A_prev, W, act, q > 0, dZ, dW, db, dA_prev,
+                      parallel, min_work, nthreads)
+            if q > 0:
+                act = acts[q - 1]
+        for q in range(L):
+            W = _param(Wf, woff[q], dims[q + 1], dims[q])
+            update_into(W, _param(dWf, woff[q], dims[q + 1], dims[q]), lr,
+                        W)
+            b = _param(bf, boff[q], dims[q + 1], 1)
+            update_into(b, _param(dbf, boff[q], dims[q + 1], 1), lr, b)
+    return n
+
+
+def warmup(dtypes=(np.float32, np.float64)):
+    """Compile :func:`train` for ``dtypes`` (one tiny run through the
+    solver, which builds the exact argument types)."""
+    from ._primal import PrimalSolver
+    for dtype in dtypes:
+        dt = np.dtype(dtype)
+        X = np.ones((2, 3), dt)
+        Y = np.full((1, 3), 0.5, dt)
+        Ws = [np.full((2, 2), 0.1, dt), np.full((1, 2), 0.1, dt)]
+        bs = [np.zeros((2, 1), dt), np.zeros((1, 1), dt)]
+        PrimalSolver(X, Y, Ws, bs, 0.1).run(1, np.empty(1))

@@ -1,0 +1,152 @@
+"""The primal solver's compiled loop (fastdnn._primal_kernels.train): one
+call per run(), the same numbers bit for bit as the layer kernels called one
+at a time from Python, for every activation x output."""
+import itertools
+
+import numpy as np
+import pytest
+
+from fastdnn import _kernels as K
+from fastdnn import _primal
+from fastdnn._primal import OUTPUT_FORWARD_ACT, PrimalSolver
+
+
+def _python_loop(X, Y, Ws, bs, lr, acts, output, n):
+    """The training loop as Python calling the kernel dispatchers, one per
+    layer and direction: the per-iteration formulation the compiled loop
+    must reproduce exactly."""
+    dtype = X.dtype
+    X = np.ascontiguousarray(X)
+    XT = np.ascontiguousarray(X.T)
+    Ws = [W.copy() for W in Ws]
+    bs = [b.copy() for b in bs]
+    L = len(Ws)
+    m = X.shape[1]
+    Zs = [np.empty((W.shape[0], m), dtype) for W in Ws]
+    As = [np.empty_like(Z) for Z in Zs]
+    dAs = [np.empty_like(Z) for Z in Zs]
+    dZs = [np.empty_like(Z) for Z in Zs]
+    dWs = [np.empty_like(W) for W in Ws]
+    dbs = [np.empty_like(b) for b in bs]
+    fwd = list(acts) + [OUTPUT_FORWARD_ACT[output]]
+    lr = dtype.type(lr)
+    eps = dtype.type(np.finfo(dtype).eps)
+    costs = np.full(n, np.nan)
+    for k in range(n):
+        K.forward(Ws[0], XT, bs[0], fwd[0], Zs[0], As[0], True)
+        for q in range(1, L):
+            K.forward(Ws[q], As[q - 1], bs[q], fwd[q], Zs[q], As[q])
+        if output == K.OUT_SOFTMAX:
+            K.softmax_into(Zs[L - 1], As[L - 1])
+        costs[k] = K.output_cost(As[L - 1], Y, output, eps)
+        if not np.isfinite(costs[k]):
+            return Ws, bs, costs, k
+        K.output_dZ_into(As[L - 1], Y, dAs[L - 1])
+        act = K.ACT_IDENTITY
+        for q in range(L - 1, -1, -1):
+            K.backward(dAs[q], Zs[q], As[q - 1] if q else X, Ws[q], act,
+                       q > 0, dZs[q], dWs[q], dbs[q],
+                       dAs[q - 1] if q else dZs[q])
+            if q:
+                act = acts[q - 1]
+        for q in range(L):
+            K.update_into(Ws[q], dWs[q], lr, Ws[q])
+            K.update_into(bs[q], dbs[q], lr, bs[q])
+    return Ws, bs, costs, n
+
+
+def _problem(dtype, output, dims, m, scale, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(dims[0], m).astype(dtype)
+    nL = dims[-1]
+    if output == K.OUT_SOFTMAX:
+        Y = np.eye(nL, dtype=dtype)[:, rng.randint(0, nL, m)]
+    elif output == K.OUT_SIGMOID:
+        Y = (rng.rand(nL, m) > 0.5).astype(dtype)
+    else:
+        Y = rng.randn(nL, m).astype(dtype)
+    # C-ordered, as the solver keeps it (a kernel compiled for another
+    # layout may sum in another order).
+    Y = np.ascontiguousarray(Y)
+    Ws = [(scale * rng.randn(dims[q + 1], dims[q]) / np.sqrt(dims[q]))
+          .astype(dtype) for q in range(len(dims) - 1)]
+    bs = [(0.1 * rng.randn(dims[q + 1], 1)).astype(dtype)
+          for q in range(len(dims) - 1)]
+    return X, Y, Ws, bs
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("act,output", list(itertools.product(
+    sorted(K.ACT_BY_NAME.values()), sorted(K.OUT_BY_NAME.values()))))
+def test_compiled_loop_matches_per_layer_kernels_bit_for_bit(
+        dtype, act, output):
+    nL = {K.OUT_SIGMOID: 1, K.OUT_SOFTMAX: 3, K.OUT_IDENTITY: 2}[output]
+    # Two layer widths, two runs (state carried over), mixed activations.
+    dims = [9, 6, 4, nL]
+    X, Y, Ws, bs = _problem(dtype, output, dims, 11, 1.0)
+    acts = (act, K.ACT_TANH)
+    want = _python_loop(X, Y, Ws, bs, 0.1, acts, output, 7)
+    solver = PrimalSolver(X, Y, Ws, bs, 0.1, acts, output)
+    costs = np.full(7, -1.0)
+    solver.run(3, costs[:3])
+    solver.run(4, costs[3:])
+    got_Ws, got_bs = solver.parameters()
+    assert solver.iteration == 7
+    np.testing.assert_array_equal(costs, want[2])
+    for a, b in zip(got_Ws + got_bs, want[0] + want[1]):
+        assert a.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("output", sorted(K.OUT_BY_NAME.values()))
+def test_compiled_loop_stops_at_first_nonfinite_cost(output):
+    nL = {K.OUT_SIGMOID: 1, K.OUT_SOFTMAX: 3, K.OUT_IDENTITY: 2}[output]
+    X, Y, Ws, bs = _problem(np.float64, output, [5, 8, nL], 7, 30.0)
+    acts = (K.ACT_RELU,)
+    Wp, bp, want, stop = _python_loop(X, Y, Ws, bs, 1e100, acts, output,
+                                      40)
+    assert stop < 40, "the problem must diverge"
+    solver = PrimalSolver(X, Y, Ws, bs, 1e100, acts, output)
+    costs = np.full(40, -1.0)
+    solver.run(40, costs)
+    assert solver.iteration == stop
+    assert not np.isfinite(costs[stop])
+    assert np.isnan(costs[stop + 1:]).all()
+    np.testing.assert_array_equal(costs, want)
+    # The failed iteration's update is not applied.
+    got_Ws, got_bs = solver.parameters()
+    for a, b in zip(got_Ws + got_bs, Wp + bp):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_run_calls_no_python_kernel_dispatch_per_iteration(monkeypatch):
+    # The whole run is one compiled call: the Python dispatchers (one call
+    # per layer and iteration before) are not used.
+    def fail(*args, **kwargs):
+        raise AssertionError("per-layer Python dispatch")
+    monkeypatch.setattr(K, "forward", fail)
+    monkeypatch.setattr(K, "backward", fail)
+    X, Y, Ws, bs = _problem(np.float64, K.OUT_SIGMOID, [4, 3, 1], 5, 1.0)
+    solver = PrimalSolver(X, Y, Ws, bs, 0.1)
+    costs = np.empty(5)
+    solver.run(5, costs)
+    assert np.isfinite(costs).all()
+
+
+def test_parallel_and_serial_loops_agree(monkeypatch):
+    # A layer above the parallel threshold: the run with the parallel
+    # kernels allowed and the one without give the same numbers.
+    X, Y, Ws, bs = _problem(np.float32, K.OUT_SIGMOID, [700, 200, 1], 300,
+                            1.0)
+    assert 700 * 200 * 300 >= _primal.cfg.PARALLEL_MIN_WORK
+    runs = []
+    for allowed in (True, False):
+        monkeypatch.setattr(_primal.cfg, "parallel_ok",
+                            lambda a=allowed: a)
+        solver = PrimalSolver(X, Y, Ws, bs, 0.05)
+        costs = np.empty(3)
+        solver.run(3, costs)
+        runs.append((costs,) + solver.parameters())
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    for a, b in zip(runs[0][1] + runs[0][2], runs[1][1] + runs[1][2]):
+        np.testing.assert_array_equal(a, b)
