@@ -19,25 +19,6 @@ from ._validation_tables import check_training_options
 SOLVERS = ("auto", "primal", "gram")
 
 
-def _gram_supports(acts, output):
-    """Whether the gram solver trains this network.
-
-    Parameters
-    ----------
-    acts : tuple of int
-        The hidden layers' activation codes (``K.ACT_*``).
-    output : int
-        The output code (``K.OUT_*``).
-
-    Every network of the tables: the dual form needs only that the first
-    layer be linear in X and that the update be plain gradient descent,
-    whatever the hidden activations and the output (see
-    :mod:`fastdnn._gram`). ``solver="auto"`` then picks by cost alone
-    (:func:`fastdnn._gram.gram_pays`).
-    """
-    return True
-
-
 def _gram_module():
     try:
         from . import _gram
@@ -46,7 +27,10 @@ def _gram_module():
     return _gram
 
 
-def _solver_class(solver, n_x, m, dims, acts, output):
+def _solver_class(solver, n_x, m, dims):
+    # The gram solver trains every network of the tables (the dual form
+    # needs only a first layer linear in X and plain gradient descent), so
+    # "auto" picks by cost alone.
     if not isinstance(solver, str) or solver not in SOLVERS:
         raise ValueError("solver must be one of %s, got %r"
                          % (", ".join(repr(s) for s in SOLVERS), solver))
@@ -59,14 +43,9 @@ def _solver_class(solver, n_x, m, dims, acts, output):
                 "solver='gram' needs fastdnn._gram, which this installation "
                 "does not have; use solver='primal'")
         return gram.GramSolver
-    if (gram is not None and _gram_supports(acts, output)
-            and gram.gram_pays(n_x, m, list(dims))):
+    if gram is not None and gram.gram_pays(n_x, m, list(dims)):
         return gram.GramSolver
     return PrimalSolver
-
-
-def _make_solver(cls, X, Y, Ws, bs, learning_rate, acts, output):
-    return cls(X, Y, Ws, bs, learning_rate, acts, output)
 
 
 def _next_record(i, num_iterations):
@@ -89,8 +68,8 @@ def _train(X, Y, dims, learning_rate, num_iterations, print_cost, callback,
     X = np.asarray(X, dtype=dtype)
     Y = np.ascontiguousarray(Y, dtype=dtype)
     acts, output = _codes(acts, output)
-    cls = _solver_class(solver, X.shape[0], X.shape[1], dims, acts, output)
-    state = _make_solver(cls, X, Y, Ws, bs, learning_rate, acts, output)
+    cls = _solver_class(solver, X.shape[0], X.shape[1], dims)
+    state = cls(X, Y, Ws, bs, learning_rate, acts, output)
     costs = []
     buf = np.empty(101, dtype=np.float64)
     i = 0
@@ -133,8 +112,7 @@ def _fit(X, Y, layers_dims, learning_rate, num_iterations, print_cost,
         dims, activation, initialization, scale)
     dtype = _training_dtype(X, dtype)
     # Validate the solver before any work.
-    _solver_class(solver, X.shape[0], X.shape[1], dims,
-                  *_codes(acts, output))
+    _solver_class(solver, X.shape[0], X.shape[1], dims)
     parameters = _initial_parameters(dims, seed, scale, initialization, acts,
                                      dtype)
     return _train(X, Y, dims, learning_rate, num_iterations, print_cost,
