@@ -191,3 +191,9 @@ def parallel_ok():
 
 _make_tbb_loadable()
 _prefer_fork_safe_layer()
+
+if CACHE:
+    # After NUMBA_CACHE_DIR is settled (importing numba reads it) and before
+    # any kernel module defines a cached function.
+    from . import _numba_cache_stamp
+    _numba_cache_stamp.install(_PACKAGE_DIR)
