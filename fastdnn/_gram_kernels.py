@@ -17,14 +17,13 @@ import math
 import numpy as np
 
 from . import _numba_config as cfg
-# The codes are plain integers, frozen into the compiled loop. The two
-# register-blocked dot products are the only kernels taken from _kernels:
-# numba's on-disk cache of this file's kernels is not invalidated by a
-# change there (clear it after changing them); every activation and output
-# formula is therefore this file's own.
-from ._kernels import (ACT_IDENTITY, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID,
-                       ACT_TANH, LEAKY_SLOPE, OUT_SIGMOID, OUT_SOFTMAX,
-                       OUT_IDENTITY, _dot_1x3, _dot_4x3)
+# The codes are plain integers, frozen into the compiled loop. The element
+# formulas of the activations are the primal kernels' own (one table entry
+# is one branch there); numba's cache stamp of this file covers _kernels
+# (fastdnn._numba_cache_stamp).
+from ._kernels import (ACT_IDENTITY, ACT_SIGMOID, OUT_SIGMOID, OUT_SOFTMAX,
+                       OUT_IDENTITY, _activate, _activation_grad, _dot_1x3,
+                       _dot_4x3)
 
 from numba import njit, prange  # noqa: E402 (after _numba_config)
 
@@ -222,50 +221,21 @@ def _combine_rows(out, Wf, w0, w_step, R, r0, count):
             out[k] += c * x[k]
 
 
-@njit(inline="always", **cfg.JIT_KW)
-def _sigmoid(z, zero, one):
-    # The reference's formula, branch for branch (exp of -|z| only).
-    e = math.exp(-abs(z))
-    return one / (one + e) if z >= zero else e / (one + e)
-
-
 @njit(**_JIT)
 def _activate_rows(A, Z, r0, n, m, act, zero, one):
     """``A[r0:r0+n, :m] = g(Z[r0:r0+n, :m])`` for the activation code
-    ``act`` (the reference's formulas; the branch is taken once per row, so
-    each inner loop is one simple pass); returns ``sum(z - z)``, NaN if
-    some z is not finite. The relu is the primal kernels' (``0 if z < 0
-    else z``: a NaN stays NaN)."""
+    ``act``, with the primal kernels' element formula
+    (:func:`fastdnn._kernels._activate`, whose branch on ``act`` LLVM takes
+    out of the loop); returns ``sum(z - z)``, NaN if some z is not
+    finite."""
     chk = zero
-    slope = A.dtype.type(LEAKY_SLOPE)
     for i in range(r0, r0 + n):
         a = A[i]
         zr = Z[i]
-        if act == ACT_RELU:
-            for k in range(m):
-                z = zr[k]
-                chk += z - z
-                a[k] = zero if z < zero else z
-        elif act == ACT_SIGMOID:
-            for k in range(m):
-                z = zr[k]
-                chk += z - z
-                a[k] = _sigmoid(z, zero, one)
-        elif act == ACT_TANH:
-            for k in range(m):
-                z = zr[k]
-                chk += z - z
-                a[k] = np.tanh(z)
-        elif act == ACT_LEAKY_RELU:
-            for k in range(m):
-                z = zr[k]
-                chk += z - z
-                a[k] = z if z > zero else slope * z
-        else:
-            for k in range(m):
-                z = zr[k]
-                chk += z - z
-                a[k] = z
+        for k in range(m):
+            z = zr[k]
+            chk += z - z
+            a[k] = _activate(z, act)
     return chk
 
 
@@ -360,30 +330,14 @@ def _output_cost(A, r0, n, m, Y, output, eps, zero, one):
 
 
 @njit(**_JIT)
-def _grad_row(t, zr, ar, m, act, zero, one):
+def _grad_row(t, zr, m, act):
     """``t = t * g'(z)`` along one row of m: the hidden activation's
-    backward pass with the reference's operations (relu: 0 where
-    ``z <= 0``; sigmoid ``t * s * (1 - s)`` and tanh ``t * (1 - a**2)``
-    from the layer's own activations ``ar``, which are ``g(z)`` computed as
-    the reference's backward recomputes them; leaky relu ``0.01 t`` where
-    not ``z > 0``; identity nothing)."""
-    if act == ACT_RELU:
-        for k in range(m):
-            if zr[k] <= zero:
-                t[k] = zero
-    elif act == ACT_SIGMOID:
-        for k in range(m):
-            s = ar[k]
-            t[k] = t[k] * s * (one - s)
-    elif act == ACT_TANH:
-        for k in range(m):
-            a = ar[k]
-            t[k] = t[k] * (one - a * a)
-    elif act == ACT_LEAKY_RELU:
-        slope = t.dtype.type(LEAKY_SLOPE)
-        for k in range(m):
-            if not zr[k] > zero:
-                t[k] = slope * t[k]
+    backward pass, the primal kernels' element formula
+    (:func:`fastdnn._kernels._activation_grad`: the reference's operations,
+    sigmoid and tanh recomputed from z as the reference's backward
+    does)."""
+    for k in range(m):
+        t[k] = _activation_grad(t[k], zr[k], act)
 
 
 @njit(**_JIT)
@@ -468,7 +422,7 @@ def run(Z1, dZ1, S, K, dims, acts, output, Wf, woff, bf, boff, A, Z, D,
                     t = dZ1[j]
                     zp = Z1[j]
                 _combine_rows(t, Wf, woff[q] + j, nin, D, roff[q], nout)
-                _grad_row(t, zp, A[roff[q - 1] + j], m, act, zero, one)
+                _grad_row(t, zp, m, act)
             # W -= lr * (dZ A_prev^T / m), b -= lr * (sum dZ / m)
             for i in range(nout):
                 d = D[roff[q] + i]
