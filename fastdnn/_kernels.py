@@ -11,16 +11,15 @@ Activations are passed as small integers (:data:`ACT_IDENTITY`,
 :data:`ACT_RELU`, :data:`ACT_SIGMOID`, :data:`ACT_TANH`,
 :data:`ACT_LEAKY_RELU`), so that one compiled kernel serves every layer;
 outputs likewise (:data:`OUT_SIGMOID`, :data:`OUT_SOFTMAX`,
-:data:`OUT_IDENTITY`). The output-layer kernels live in
-:mod:`fastdnn._kernels_output`, re-exported here.
+:data:`OUT_IDENTITY`).
 
-A jitted function here calls only jitted functions of this file: numba's
-on-disk cache is invalidated by a change of the file that defines a kernel,
-not of the files its callees come from (a kernel compiled with an older
-``_activate`` from another file would be reused after that file changed).
-The primal solver's compiled loop (:mod:`fastdnn._primal_kernels`) calls
-the layer, output and update kernels of this file: after changing them,
-clear numba's cache of that module too.
+The kernels are spread over several files, re-exported here:
+:mod:`fastdnn._kernels_elementwise` (the codes and the element formulas),
+:mod:`fastdnn._kernels_backward`, :mod:`fastdnn._kernels_output` and
+:mod:`fastdnn._kernels_common` (compile flags, cache-line helpers); this
+file holds the forward kernels and the dispatch between serial and
+parallel. numba's cache stamp of each kernel file covers the kernel files
+it imports (:mod:`fastdnn._numba_cache_stamp`).
 
 Parallel kernels split their work into blocks whose bounds depend only on
 the shapes: row blocks of ``dW`` and ``dA_prev`` (independent outputs,
@@ -36,32 +35,18 @@ from . import _numba_config as cfg
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 from numba import prange  # noqa: E402
-from numba.core import cgutils, types  # noqa: E402
-from numba.extending import intrinsic  # noqa: E402
-from llvmlite import ir  # noqa: E402
 
+from ._kernels_backward import (  # noqa: E402,F401  (re-exported)
+    BACKWARD_ROWS, backward_parallel, backward_serial)
+from ._kernels_common import (  # noqa: E402,F401  (re-exported)
+    _exact, _parallel, _serial, _serial_sum)
+from ._kernels_elementwise import (  # noqa: E402,F401  (re-exported)
+    ACT_ALL, ACT_BY_NAME, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_NONE, ACT_RELU,
+    ACT_SIGMOID, ACT_TANH, LEAKY_SLOPE, _activate, _activation_grad,
+    activation_backward_into, activation_into, update_into)
 from ._kernels_output import (  # noqa: E402,F401  (re-exported)
     OUT_ALL, OUT_BY_NAME, OUT_IDENTITY, OUT_SIGMOID, OUT_SOFTMAX, cost,
     output_cost, output_dZ_into, softmax_cost, softmax_into, squared_cost)
-
-ACT_IDENTITY = 0
-#: The linear "activation" under its older name.
-ACT_NONE = ACT_IDENTITY
-ACT_RELU = 1
-ACT_SIGMOID = 2
-ACT_TANH = 3
-ACT_LEAKY_RELU = 4
-
-#: Every activation code, for warm-up loops and tests.
-ACT_ALL = (ACT_IDENTITY, ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_LEAKY_RELU)
-
-#: Activation codes by the reference's names (``fastdnn.jit.ACT_CODES``).
-ACT_BY_NAME = {"sigmoid": ACT_SIGMOID, "relu": ACT_RELU, "tanh": ACT_TANH,
-               "leaky_relu": ACT_LEAKY_RELU, "identity": ACT_IDENTITY}
-
-#: Slope of leaky ReLU for negative inputs, as the reference's ``0.01 * Z``
-#: (cast to the array's dtype, as numpy casts a Python float).
-LEAKY_SLOPE = 0.01
 
 #: Forward kernel blocking: columns of Z per block (the accumulators,
 #: n_l x 128, stay in L1), rows of A_prev per slab (64 x m stays in L2) and
@@ -69,142 +54,6 @@ LEAKY_SLOPE = 0.01
 FORWARD_COLS = 128
 FORWARD_ROWS = 64
 FORWARD_CHUNKS = 4
-
-#: Rows of A_prev (columns of dW) per backward block.
-BACKWARD_ROWS = 64
-
-_serial = numba.njit(fastmath=cfg.FASTMATH_ELEMENTWISE, **cfg.JIT_KW)
-_serial_sum = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
-_exact = numba.njit(**cfg.JIT_KW)
-_parallel = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.PARALLEL_JIT_KW)
-
-
-# ---------------------------------------------------------------- prefetch
-
-def _prefetch_python(flat, p):
-    # NUMBA_DISABLE_JIT=1: a hint only, nothing to do.
-    pass
-
-
-@intrinsic
-def _prefetch_jit(typingctx, flat, p):
-    # LLVM's prefetch hint (read, keep in all cache levels, data) for the
-    # cache line holding flat[p]. Unlike a load, it does not hold up the
-    # instructions after it while the line is on its way from memory.
-    sig = types.void(flat, p)
-
-    def codegen(context, builder, signature, args):
-        data = context.make_array(signature.args[0])(
-            context, builder, args[0]).data
-        ptr = builder.bitcast(builder.gep(data, [args[1]]),
-                              ir.IntType(8).as_pointer())
-        i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module,
-            ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
-            "llvm.prefetch.p0i8")
-        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])
-        return context.get_dummy_value()
-    return sig, codegen
-
-
-_prefetch = _prefetch_python if numba.config.DISABLE_JIT else _prefetch_jit
-
-#: Bytes per cache line (x86-64, and the unit of the touch and prefetch
-#: loops below).
-CACHE_LINE_BYTES = 64
-
-
-@_exact
-def _line_elements(a):
-    """Elements of ``a`` per cache line."""
-    return max(1, CACHE_LINE_BYTES // a.itemsize)
-
-
-# --------------------------------------------------------------- activations
-
-@_exact
-def _sigmoid_scalar(z):
-    # exp of a non-positive number only: no overflow for any finite z; the
-    # same formula, branch for branch, as the reference's _sigmoid.
-    one = type(z)(1)
-    e = np.exp(-abs(z))
-    if z >= 0:
-        return one / (one + e)
-    return e / (one + e)
-
-
-@_exact
-def _sigmoid_derivative(dA, z):
-    s = _sigmoid_scalar(z)
-    one = type(z)(1)
-    return dA * s * (one - s)
-
-
-@_exact
-def _activate(z, act):
-    """``g(z)`` for the activation code ``act``."""
-    if act == ACT_RELU:
-        # np.maximum(0, z) of the reference: NaN stays NaN.
-        return type(z)(0) if z < 0 else z
-    if act == ACT_SIGMOID:
-        return _sigmoid_scalar(z)
-    if act == ACT_TANH:
-        return np.tanh(z)
-    if act == ACT_LEAKY_RELU:
-        # np.where(Z > 0, Z, 0.01 * Z): a NaN z takes the second branch,
-        # and stays NaN there.
-        return z if z > 0 else type(z)(LEAKY_SLOPE) * z
-    return z
-
-
-@_exact
-def _activation_grad(dA, z, act):
-    """``dA * g'(z)`` for the activation code ``act``, with the reference's
-    operation order (so the same roundings)."""
-    if act == ACT_RELU:
-        # The reference zeroes dA where z <= 0 (a NaN z keeps dA).
-        return type(dA)(0) if z <= 0 else dA
-    if act == ACT_SIGMOID:
-        return _sigmoid_derivative(dA, z)
-    if act == ACT_TANH:
-        # dA * (1 - A**2), A = tanh(Z): recomputed from Z, as the
-        # reference's backward receives only Z.
-        a = np.tanh(z)
-        return dA * (type(dA)(1) - a * a)
-    if act == ACT_LEAKY_RELU:
-        return dA if z > 0 else type(dA)(LEAKY_SLOPE) * dA
-    return dA
-
-
-@_exact
-def activation_into(Z, act, out):
-    """``out = g(Z)`` element-wise, Z and out (n_l, m)."""
-    n, m = Z.shape
-    for i in range(n):
-        for j in range(m):
-            out[i, j] = _activate(Z[i, j], act)
-
-
-@_exact
-def activation_backward_into(dA, Z, act, out):
-    """``out = dA * g'(Z)`` element-wise, all (n_l, m)."""
-    n, m = Z.shape
-    for i in range(n):
-        for j in range(m):
-            out[i, j] = _activation_grad(dA[i, j], Z[i, j], act)
-
-
-# ---------------------------------------------------------------- update
-
-@_exact
-def update_into(P, G, lr, out):
-    """``out = P - lr * G`` (no fused multiply-add: the reference's two
-    roundings, bit for bit)."""
-    n, m = P.shape
-    for i in range(n):
-        for j in range(m):
-            out[i, j] = P[i, j] - lr * G[i, j]
 
 
 # ---------------------------------------------------------------- forward
@@ -433,266 +282,6 @@ def forward_parallel(W, A, b, act, Z, Aout, transposed):
         _forward_chunk(W, A, parts[c], c * step, min(K, (c + 1) * step),
                        transposed)
     _forward_finish(parts, b, act, Z, Aout)
-
-
-# ---------------------------------------------------------------- backward
-
-@_serial_sum
-def _dW_block(dZ, A_prev, dW, k0, k1, p0, p1):
-    # dW[:, k0:k1] = dZ A_prev[k0:k1].T / m: sums along the contiguous m
-    # axis of both operands, 2 x 4 outputs at a time in independent scalar
-    # accumulators (which LLVM turns into SIMD lanes under "reassoc"). The
-    # loop order k-block outer, i inner reads each row of A_prev from memory
-    # once.
-    #
-    # Meanwhile the cache lines of A_prev.flat[p0:p1] (the caller's next
-    # block) are prefetched, a few before each 2 x 4 block, so that memory
-    # delivers them while this block computes instead of after it. Spread
-    # out rather than issued in one burst, they never fill the core's queue
-    # of outstanding misses (a burst was slower than no prefetch at all).
-    n, m = dZ.shape
-    inv_m = dZ.dtype.type(1.0 / m)
-    zero = dZ.dtype.type(0)
-    flat = A_prev.reshape(-1)
-    line = _line_elements(A_prev)
-    slots = ((k1 - k0) // 4) * (n // 2)
-    per_slot = 0
-    if slots > 0:
-        per_slot = ((p1 - p0 + line - 1) // line + slots - 1) // slots
-    p = p0
-    k = k0
-    while k + 4 <= k1:
-        a0 = A_prev[k]
-        a1 = A_prev[k + 1]
-        a2 = A_prev[k + 2]
-        a3 = A_prev[k + 3]
-        i = 0
-        while i + 2 <= n:
-            for _ in range(per_slot):
-                if p < p1:
-                    _prefetch(flat, p)
-                    p += line
-            d0 = dZ[i]
-            d1 = dZ[i + 1]
-            s00 = zero
-            s01 = zero
-            s02 = zero
-            s03 = zero
-            s10 = zero
-            s11 = zero
-            s12 = zero
-            s13 = zero
-            for j in range(m):
-                x0 = d0[j]
-                x1 = d1[j]
-                s00 += x0 * a0[j]
-                s01 += x0 * a1[j]
-                s02 += x0 * a2[j]
-                s03 += x0 * a3[j]
-                s10 += x1 * a0[j]
-                s11 += x1 * a1[j]
-                s12 += x1 * a2[j]
-                s13 += x1 * a3[j]
-            dW[i, k] = inv_m * s00
-            dW[i, k + 1] = inv_m * s01
-            dW[i, k + 2] = inv_m * s02
-            dW[i, k + 3] = inv_m * s03
-            dW[i + 1, k] = inv_m * s10
-            dW[i + 1, k + 1] = inv_m * s11
-            dW[i + 1, k + 2] = inv_m * s12
-            dW[i + 1, k + 3] = inv_m * s13
-            i += 2
-        if i < n:
-            d0 = dZ[i]
-            s00 = zero
-            s01 = zero
-            s02 = zero
-            s03 = zero
-            for j in range(m):
-                x0 = d0[j]
-                s00 += x0 * a0[j]
-                s01 += x0 * a1[j]
-                s02 += x0 * a2[j]
-                s03 += x0 * a3[j]
-            dW[i, k] = inv_m * s00
-            dW[i, k + 1] = inv_m * s01
-            dW[i, k + 2] = inv_m * s02
-            dW[i, k + 3] = inv_m * s03
-        k += 4
-    while k < k1:
-        a0 = A_prev[k]
-        for i in range(n):
-            d0 = dZ[i]
-            s00 = zero
-            for j in range(m):
-                s00 += d0[j] * a0[j]
-            dW[i, k] = inv_m * s00
-        k += 1
-
-
-@_serial_sum
-def _touch_rows(A, k0, k1):
-    # One load per cache line of A[k0:k1], issued back to back before the
-    # dW block computes on those rows: they arrive from memory at streaming
-    # speed (~12% faster at the cat shape than letting the slower compute
-    # loop pull them in). The sum only keeps the loads alive.
-    m = A.shape[1]
-    flat = A.reshape(-1)
-    step = _line_elements(A)
-    s = A.dtype.type(0)
-    for p in range(k0 * m, k1 * m, step):
-        s += flat[p]
-    return s
-
-
-@_serial
-def _dA_prev_block(W, dZ, dA_prev, k0, k1):
-    # dA_prev[k0:k1] = W[:, k0:k1].T dZ as row updates along m, i in order.
-    n, m = dZ.shape
-    zero = dZ.dtype.type(0)
-    for k in range(k0, k1):
-        row = dA_prev[k]
-        for j in range(m):
-            row[j] = zero
-        for i in range(n):
-            w = W[i, k]
-            d = dZ[i]
-            for j in range(m):
-                row[j] += w * d[j]
-
-
-@_serial_sum
-def _dZ_db(dA, Z, act, dZ, db):
-    n, m = Z.shape
-    inv_m = Z.dtype.type(1.0 / m)
-    zero = Z.dtype.type(0)
-    for i in range(n):
-        s = zero
-        for j in range(m):
-            d = _activation_grad(dA[i, j], Z[i, j], act)
-            dZ[i, j] = d
-            s += d
-        db[i, 0] = inv_m * s
-
-
-#: Rows of A_prev^T ahead whose segments _pack_rows prefetches.
-PACK_PREFETCH_ROWS = 4
-
-
-@_serial
-def _pack_rows(AT, k0, k1):
-    # A_prev[k0:k1] as a C-ordered block, read from A_prev^T (m, n_{l-1})
-    # one row segment AT[j, k0:k1] at a time (a contiguous read; about 25%
-    # faster than gathering columns of a few rows at once). Each row of
-    # A_prev^T lies n_{l-1} elements from the last, in another page, where
-    # no hardware prefetcher follows: the segment PACK_PREFETCH_ROWS rows
-    # ahead is prefetched (farther ahead, the segments of the same columns
-    # of different rows fall into the same cache sets and evict each other).
-    # The dW block then runs on exactly the values, in exactly the order, of
-    # a C-ordered A_prev: both layouts give the same dW.
-    m, K = AT.shape
-    flat = AT.reshape(-1)
-    line = _line_elements(AT)
-    buf = np.empty((k1 - k0, m), dtype=AT.dtype)
-    for j in range(m):
-        ahead = j + PACK_PREFETCH_ROWS
-        if ahead < m:
-            for c in range(k0, k1, line):
-                _prefetch(flat, ahead * K + c)
-        src = AT[j, k0:k1]
-        for k in range(k1 - k0):
-            buf[k, j] = src[k]
-    return buf
-
-
-@_serial_sum
-def _nonfinite_flag(dW, k0, k1):
-    # NaN when some value of dW[:, k0:k1] is NaN or inf (x - x is NaN
-    # exactly then; without the nnan/ninf fastmath flags LLVM may not fold
-    # it to 0), else 0. Run on each block just written, still in L1, it
-    # spares the caller a pass over the whole dW.
-    s = dW.dtype.type(0)
-    for i in range(dW.shape[0]):
-        row = dW[i, k0:k1]
-        for k in range(k1 - k0):
-            s += row[k] - row[k]
-    return s
-
-
-@_serial_sum
-def _backward_blocks(dZ, A_prev, W, need_dA_prev, dW, dA_prev, b0, b1,
-                     transposed):
-    # Row blocks b0:b1 of A_prev (columns of dW, rows of dA_prev), in order,
-    # on one thread. A C-ordered A_prev: the first block is touched (see
-    # _touch_rows), and each block's dW prefetches the next one. A_prev^T is
-    # packed block by block instead, which reads it from memory just as
-    # well. Returns the sum of the touched values (which keeps the touch
-    # loads alive) and a flag that is NaN if some dW value is not finite.
-    K = W.shape[1]
-    m = dZ.shape[1]
-    touched = A_prev.dtype.type(0)
-    flag = dW.dtype.type(0)
-    for blk in range(b0, b1):
-        k0 = blk * BACKWARD_ROWS
-        k1 = min(K, k0 + BACKWARD_ROWS)
-        if transposed:
-            _dW_block(dZ, _pack_rows(A_prev, k0, k1), dW[:, k0:k1], 0,
-                      k1 - k0, 0, 0)
-        else:
-            if blk == b0:
-                touched += _touch_rows(A_prev, k0, k1)
-            k2 = min(K, k1 + BACKWARD_ROWS) if blk + 1 < b1 else k1
-            _dW_block(dZ, A_prev, dW, k0, k1, k1 * m, k2 * m)
-        flag += _nonfinite_flag(dW, k0, k1)
-        if need_dA_prev:
-            _dA_prev_block(W, dZ, dA_prev, k0, k1)
-    return touched, flag
-
-
-@_exact
-def _n_backward_blocks(K):
-    return (K + BACKWARD_ROWS - 1) // BACKWARD_ROWS
-
-
-@_serial
-def backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                    dA_prev, transposed):
-    """One layer's backward pass.
-
-    ``dZ = dA * g'(Z)``, ``dW = dZ A_prev^T / m``, ``db = rowsum(dZ) / m``
-    and, when ``need_dA_prev``, ``dA_prev = W^T dZ``. dA, Z, dZ (n_l, m);
-    A_prev and dA_prev (n_{l-1}, m); W and dW (n_l, n_{l-1}); db (n_l, 1).
-    When ``transposed``, ``A_prev`` is passed as A_prev^T (m, n_{l-1}), the
-    C-contiguous side of a Fortran-ordered A_prev such as the course's X;
-    dA_prev is (n_{l-1}, m) C-ordered either way.
-
-    Returns whether every value of dW is finite, and a value to ignore.
-    """
-    _dZ_db(dA, Z, act, dZ, db)
-    touched, flag = _backward_blocks(dZ, A_prev, W, need_dA_prev, dW,
-                                     dA_prev, 0,
-                                     _n_backward_blocks(W.shape[1]),
-                                     transposed)
-    return flag == 0, touched
-
-
-@_parallel
-def backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                      dA_prev, transposed, nthreads):
-    """:func:`backward_serial` with the row blocks of A_prev dealt out in
-    ``nthreads`` contiguous runs, one per thread (so that each block
-    prefetches the one its thread computes next). Each block is computed the
-    same way whichever run it falls in."""
-    _dZ_db(dA, Z, act, dZ, db)
-    nblocks = _n_backward_blocks(W.shape[1])
-    nruns = max(1, min(nblocks, nthreads))
-    touched = np.empty(nruns, dtype=W.dtype)
-    flags = np.empty(nruns, dtype=W.dtype)
-    for r in prange(nruns):
-        touched[r], flags[r] = _backward_blocks(
-            dZ, A_prev, W, need_dA_prev, dW, dA_prev, r * nblocks // nruns,
-            (r + 1) * nblocks // nruns, transposed)
-    return flags.sum() == 0, touched.sum()
 
 
 # ---------------------------------------------------------------- dispatch

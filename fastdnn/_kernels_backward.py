@@ -1,0 +1,277 @@
+"""The backward kernels of one layer (private; re-exported by
+:mod:`fastdnn._kernels`): ``dZ = dA * g'(Z)``, ``db``, ``dW = dZ A_prev^T / m``
+and ``dA_prev = W^T dZ`` in one fused pass, serial and parallel.
+
+The parallel kernel deals fixed row blocks of ``dW`` and ``dA_prev``
+(independent outputs) to the threads in contiguous runs: every element is
+computed by the same instructions whichever thread runs its block, so
+results are identical for any thread count.
+"""
+import numpy as np
+
+from numba import prange
+
+from ._kernels_common import (_exact, _line_elements, _parallel, _prefetch,
+                              _serial, _serial_sum)
+from ._kernels_elementwise import _activation_grad
+
+#: Rows of A_prev (columns of dW) per backward block.
+BACKWARD_ROWS = 64
+
+
+@_serial_sum
+def _dW_block(dZ, A_prev, dW, k0, k1, p0, p1):
+    # dW[:, k0:k1] = dZ A_prev[k0:k1].T / m: sums along the contiguous m
+    # axis of both operands, 2 x 4 outputs at a time in independent scalar
+    # accumulators (which LLVM turns into SIMD lanes under "reassoc"). The
+    # loop order k-block outer, i inner reads each row of A_prev from memory
+    # once.
+    #
+    # Meanwhile the cache lines of A_prev.flat[p0:p1] (the caller's next
+    # block) are prefetched, a few before each 2 x 4 block, so that memory
+    # delivers them while this block computes instead of after it. Spread
+    # out rather than issued in one burst, they never fill the core's queue
+    # of outstanding misses (a burst was slower than no prefetch at all).
+    n, m = dZ.shape
+    inv_m = dZ.dtype.type(1.0 / m)
+    zero = dZ.dtype.type(0)
+    flat = A_prev.reshape(-1)
+    line = _line_elements(A_prev)
+    slots = ((k1 - k0) // 4) * (n // 2)
+    per_slot = 0
+    if slots > 0:
+        per_slot = ((p1 - p0 + line - 1) // line + slots - 1) // slots
+    p = p0
+    k = k0
+    while k + 4 <= k1:
+        a0 = A_prev[k]
+        a1 = A_prev[k + 1]
+        a2 = A_prev[k + 2]
+        a3 = A_prev[k + 3]
+        i = 0
+        while i + 2 <= n:
+            for _ in range(per_slot):
+                if p < p1:
+                    _prefetch(flat, p)
+                    p += line
+            d0 = dZ[i]
+            d1 = dZ[i + 1]
+            s00 = zero
+            s01 = zero
+            s02 = zero
+            s03 = zero
+            s10 = zero
+            s11 = zero
+            s12 = zero
+            s13 = zero
+            for j in range(m):
+                x0 = d0[j]
+                x1 = d1[j]
+                s00 += x0 * a0[j]
+                s01 += x0 * a1[j]
+                s02 += x0 * a2[j]
+                s03 += x0 * a3[j]
+                s10 += x1 * a0[j]
+                s11 += x1 * a1[j]
+                s12 += x1 * a2[j]
+                s13 += x1 * a3[j]
+            dW[i, k] = inv_m * s00
+            dW[i, k + 1] = inv_m * s01
+            dW[i, k + 2] = inv_m * s02
+            dW[i, k + 3] = inv_m * s03
+            dW[i + 1, k] = inv_m * s10
+            dW[i + 1, k + 1] = inv_m * s11
+            dW[i + 1, k + 2] = inv_m * s12
+            dW[i + 1, k + 3] = inv_m * s13
+            i += 2
+        if i < n:
+            d0 = dZ[i]
+            s00 = zero
+            s01 = zero
+            s02 = zero
+            s03 = zero
+            for j in range(m):
+                x0 = d0[j]
+                s00 += x0 * a0[j]
+                s01 += x0 * a1[j]
+                s02 += x0 * a2[j]
+                s03 += x0 * a3[j]
+            dW[i, k] = inv_m * s00
+            dW[i, k + 1] = inv_m * s01
+            dW[i, k + 2] = inv_m * s02
+            dW[i, k + 3] = inv_m * s03
+        k += 4
+    while k < k1:
+        a0 = A_prev[k]
+        for i in range(n):
+            d0 = dZ[i]
+            s00 = zero
+            for j in range(m):
+                s00 += d0[j] * a0[j]
+            dW[i, k] = inv_m * s00
+        k += 1
+
+
+@_serial_sum
+def _touch_rows(A, k0, k1):
+    # One load per cache line of A[k0:k1], issued back to back before the
+    # dW block computes on those rows: they arrive from memory at streaming
+    # speed (~12% faster at the cat shape than letting the slower compute
+    # loop pull them in). The sum only keeps the loads alive.
+    m = A.shape[1]
+    flat = A.reshape(-1)
+    step = _line_elements(A)
+    s = A.dtype.type(0)
+    for p in range(k0 * m, k1 * m, step):
+        s += flat[p]
+    return s
+
+
+@_serial
+def _dA_prev_block(W, dZ, dA_prev, k0, k1):
+    # dA_prev[k0:k1] = W[:, k0:k1].T dZ as row updates along m, i in order.
+    n, m = dZ.shape
+    zero = dZ.dtype.type(0)
+    for k in range(k0, k1):
+        row = dA_prev[k]
+        for j in range(m):
+            row[j] = zero
+        for i in range(n):
+            w = W[i, k]
+            d = dZ[i]
+            for j in range(m):
+                row[j] += w * d[j]
+
+
+@_serial_sum
+def _dZ_db(dA, Z, act, dZ, db):
+    n, m = Z.shape
+    inv_m = Z.dtype.type(1.0 / m)
+    zero = Z.dtype.type(0)
+    for i in range(n):
+        s = zero
+        for j in range(m):
+            d = _activation_grad(dA[i, j], Z[i, j], act)
+            dZ[i, j] = d
+            s += d
+        db[i, 0] = inv_m * s
+
+
+#: Rows of A_prev^T ahead whose segments _pack_rows prefetches.
+PACK_PREFETCH_ROWS = 4
+
+
+@_serial
+def _pack_rows(AT, k0, k1):
+    # A_prev[k0:k1] as a C-ordered block, read from A_prev^T (m, n_{l-1})
+    # one row segment AT[j, k0:k1] at a time (a contiguous read; about 25%
+    # faster than gathering columns of a few rows at once). Each row of
+    # A_prev^T lies n_{l-1} elements from the last, in another page, where
+    # no hardware prefetcher follows: the segment PACK_PREFETCH_ROWS rows
+    # ahead is prefetched (farther ahead, the segments of the same columns
+    # of different rows fall into the same cache sets and evict each other).
+    # The dW block then runs on exactly the values, in exactly the order, of
+    # a C-ordered A_prev: both layouts give the same dW.
+    m, K = AT.shape
+    flat = AT.reshape(-1)
+    line = _line_elements(AT)
+    buf = np.empty((k1 - k0, m), dtype=AT.dtype)
+    for j in range(m):
+        ahead = j + PACK_PREFETCH_ROWS
+        if ahead < m:
+            for c in range(k0, k1, line):
+                _prefetch(flat, ahead * K + c)
+        src = AT[j, k0:k1]
+        for k in range(k1 - k0):
+            buf[k, j] = src[k]
+    return buf
+
+
+@_serial_sum
+def _nonfinite_flag(dW, k0, k1):
+    # NaN when some value of dW[:, k0:k1] is NaN or inf (x - x is NaN
+    # exactly then; without the nnan/ninf fastmath flags LLVM may not fold
+    # it to 0), else 0. Run on each block just written, still in L1, it
+    # spares the caller a pass over the whole dW.
+    s = dW.dtype.type(0)
+    for i in range(dW.shape[0]):
+        row = dW[i, k0:k1]
+        for k in range(k1 - k0):
+            s += row[k] - row[k]
+    return s
+
+
+@_serial_sum
+def _backward_blocks(dZ, A_prev, W, need_dA_prev, dW, dA_prev, b0, b1,
+                     transposed):
+    # Row blocks b0:b1 of A_prev (columns of dW, rows of dA_prev), in order,
+    # on one thread. A C-ordered A_prev: the first block is touched (see
+    # _touch_rows), and each block's dW prefetches the next one. A_prev^T is
+    # packed block by block instead, which reads it from memory just as
+    # well. Returns the sum of the touched values (which keeps the touch
+    # loads alive) and a flag that is NaN if some dW value is not finite.
+    K = W.shape[1]
+    m = dZ.shape[1]
+    touched = A_prev.dtype.type(0)
+    flag = dW.dtype.type(0)
+    for blk in range(b0, b1):
+        k0 = blk * BACKWARD_ROWS
+        k1 = min(K, k0 + BACKWARD_ROWS)
+        if transposed:
+            _dW_block(dZ, _pack_rows(A_prev, k0, k1), dW[:, k0:k1], 0,
+                      k1 - k0, 0, 0)
+        else:
+            if blk == b0:
+                touched += _touch_rows(A_prev, k0, k1)
+            k2 = min(K, k1 + BACKWARD_ROWS) if blk + 1 < b1 else k1
+            _dW_block(dZ, A_prev, dW, k0, k1, k1 * m, k2 * m)
+        flag += _nonfinite_flag(dW, k0, k1)
+        if need_dA_prev:
+            _dA_prev_block(W, dZ, dA_prev, k0, k1)
+    return touched, flag
+
+
+@_exact
+def _n_backward_blocks(K):
+    return (K + BACKWARD_ROWS - 1) // BACKWARD_ROWS
+
+
+@_serial
+def backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+                    dA_prev, transposed):
+    """One layer's backward pass.
+
+    ``dZ = dA * g'(Z)``, ``dW = dZ A_prev^T / m``, ``db = rowsum(dZ) / m``
+    and, when ``need_dA_prev``, ``dA_prev = W^T dZ``. dA, Z, dZ (n_l, m);
+    A_prev and dA_prev (n_{l-1}, m); W and dW (n_l, n_{l-1}); db (n_l, 1).
+    When ``transposed``, ``A_prev`` is passed as A_prev^T (m, n_{l-1}), the
+    C-contiguous side of a Fortran-ordered A_prev such as the course's X;
+    dA_prev is (n_{l-1}, m) C-ordered either way.
+
+    Returns whether every value of dW is finite, and a value to ignore.
+    """
+    _dZ_db(dA, Z, act, dZ, db)
+    touched, flag = _backward_blocks(dZ, A_prev, W, need_dA_prev, dW,
+                                     dA_prev, 0,
+                                     _n_backward_blocks(W.shape[1]),
+                                     transposed)
+    return flag == 0, touched
+
+
+@_parallel
+def backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+                      dA_prev, transposed, nthreads):
+    """:func:`backward_serial` with the row blocks of A_prev dealt out in
+    ``nthreads`` contiguous runs, one per thread (so that each block
+    prefetches the one its thread computes next). Each block is computed the
+    same way whichever run it falls in."""
+    _dZ_db(dA, Z, act, dZ, db)
+    nblocks = _n_backward_blocks(W.shape[1])
+    nruns = max(1, min(nblocks, nthreads))
+    touched = np.empty(nruns, dtype=W.dtype)
+    flags = np.empty(nruns, dtype=W.dtype)
+    for r in prange(nruns):
+        touched[r], flags[r] = _backward_blocks(
+            dZ, A_prev, W, need_dA_prev, dW, dA_prev, r * nblocks // nruns,
+            (r + 1) * nblocks // nruns, transposed)
+    return flags.sum() == 0, touched.sum()
