@@ -381,3 +381,10 @@ class GramSolver:
             Ws.append(self._Wf[w0:w0 + nout * nin].reshape(nout, nin).copy())
             bs.append(self._bf[b0:b0 + nout].reshape(nout, 1).copy())
         return Ws, bs
+
+
+# The dual form with the training toolbox (momentum, Nesterov, L2, decay,
+# mini-batches, dropout): its own module, exported here with the rest of
+# the dual form. Imported last: it reads _check_codes and _MAX_K_BYTES.
+from ._gram_toolbox import (GramToolboxSolver,  # noqa: E402,F401
+                            toolbox_gram_pays)

@@ -1,0 +1,450 @@
+"""Compiled parts of the dual-form toolbox solver (see
+:mod:`fastdnn._gram_toolbox`).
+
+- :func:`plain_gram`: ``X^T X`` (no ``1 1^T``: the toolbox solver keeps b1
+  apart, since L2 decays W1 and not b1), summed by the gram solver's own
+  blocked kernels, in an order fixed by the shapes;
+- :func:`dropout_uniform_into` and the helpers behind it: the numba twin of
+  :func:`fastdnn._toolbox_options.dropout_uniform` (splitmix64 on uint64,
+  wrapping), bit for bit;
+- :func:`run_passes`: whole passes of mini-batch (or full-batch) training,
+  gd, momentum or Nesterov, with L2, dropout on the hidden layers and a
+  learning rate per pass, the first layer in dual form.
+
+The first layer's state (see the solver's docstring for the algebra):
+``W1 = a W1_0 + C X^T`` and its velocity ``V1 = av W1_0 + D X^T``, with
+``R = C K`` and ``S = D K`` (``K = X^T X``) kept alongside, so that a
+batch's ``Z1 = a P0 + R + b1`` (``P0 = W1_0 X``) is a gather, and one step
+costs one ``n_1 x mb x m`` product (``dZ1_b K[batch, :]``) plus O(n_1 m).
+"""
+import math
+
+import numpy as np
+
+from . import _numba_config as cfg
+from ._gram_kernels import (_gram_parallel, _gram_serial, _grad_row,
+                            _activate_rows, _output_cost, _output_rows)
+
+from numba import njit  # noqa: E402 (after _numba_config)
+
+# Row reductions and the K product need reassociation to vectorise
+# (cfg.FASTMATH_SUM: reassoc + contract, never nnan/ninf). The results are
+# those of the primal form up to rounding, not bit for bit.
+_JIT = dict(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
+# The generator's integer arithmetic: no fastmath needed.
+_EXACT = dict(cfg.JIT_KW)
+
+#: Status of :func:`run_passes` when every pass had a finite cost.
+OK = -1
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_UNIT = 1.0 / 9007199254740992.0
+
+
+# ------------------------------------------------------------ X^T X
+
+@njit(**_EXACT)
+def _mirror(acc, K):
+    """``K`` (m, m) = the upper triangle of ``acc`` mirrored; whether every
+    value is finite."""
+    m = K.shape[0]
+    finite = True
+    for r in range(m):
+        for c in range(r, m):
+            v = acc[r, c]
+            finite &= math.isfinite(v)
+            K[r, c] = v
+            K[c, r] = v
+    return finite
+
+
+def plain_gram(XT, parallel, block_cols):
+    """``(K, finite)``: ``K = X^T X`` (m, m) from ``XT = X^T`` (m, n_x),
+    C-contiguous, by :mod:`fastdnn._gram_kernels`' blocked kernels (each
+    entry summed in one order on any number of threads)."""
+    m = XT.shape[0]
+    mp = -(-m // block_cols) * block_cols
+    acc = np.zeros((m, mp), dtype=XT.dtype)
+    if parallel:
+        _gram_parallel(XT, acc)
+    else:
+        _gram_serial(XT, acc)
+    K = np.empty((m, m), dtype=XT.dtype)
+    return K, bool(_mirror(acc, K))
+
+
+@njit(**_JIT)
+def rebuild_w1(a, W1_0, C, XT, W1):
+    """``W1 = a W1_0 + C X^T`` in float64 (``XT = X^T``, (m, n_x)), each
+    entry summed over the m examples in order."""
+    n1 = C.shape[0]
+    m, n_x = XT.shape
+    for i in range(n1):
+        w = W1[i]
+        w0 = W1_0[i]
+        for f in range(n_x):
+            w[f] = a * np.float64(w0[f])
+        for k in range(m):
+            c = np.float64(C[i, k])
+            x = XT[k]
+            for f in range(n_x):
+                w[f] += c * np.float64(x[f])
+
+
+# ------------------------------------------------------------ dropout
+
+@njit(inline="always", **_EXACT)
+def _mix64(z):
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(**_EXACT)
+def dropout_key(seed, layer, step):
+    """:func:`fastdnn._toolbox_options.dropout_key` as a uint64 scalar."""
+    key = _mix64(np.uint64(seed) ^ _GOLDEN)
+    key = _mix64(key + np.uint64(layer))
+    return _mix64(key + np.uint64(step))
+
+
+@njit(inline="always", **_EXACT)
+def _uniform(key, counter):
+    # Element counter - 1 of the stream (counters start at 1).
+    bits = _mix64(key + np.uint64(counter) * _GOLDEN) >> np.uint64(11)
+    return np.float64(bits) * _UNIT
+
+
+@njit(**_EXACT)
+def dropout_uniform_into(seed, layer, step, out):
+    """``out`` (n_rows, n_cols) float64 = ``dropout_uniform(seed, layer,
+    step, n_rows, n_cols)``, bit for bit."""
+    key = dropout_key(seed, layer, step)
+    n_rows, n_cols = out.shape
+    for i in range(n_rows):
+        for j in range(n_cols):
+            out[i, j] = _uniform(key, i * n_cols + j + 1)
+
+
+@njit(**_EXACT)
+def _drop_rows(A, M, r0, n, mb, key, keep_prob, kp, zero, one):
+    """Inverted dropout on rows ``r0:r0+n``, columns ``:mb``: ``M`` = the
+    mask (1 kept, 0 dropped; uniform < keep_prob), ``A = A * M / kp`` (the
+    course's two roundings)."""
+    for i in range(n):
+        a = A[r0 + i]
+        d = M[r0 + i]
+        for j in range(mb):
+            keep = _uniform(key, i * mb + j + 1) < keep_prob
+            d[j] = one if keep else zero
+            a[j] = (a[j] * d[j]) / kp
+
+
+# ------------------------------------------------------------ products
+
+@njit(**_JIT)
+def _combine(out, Wf, w0, w_step, R, r0, count, w):
+    """``out[:w] = sum_s Wf[w0 + s w_step] R[r0 + s, :w]`` over s < count:
+    a small layer's ``W A_prev`` row (w_step 1) or ``W^T dZ`` row (w_step
+    n_in), four rows of R per pass over out."""
+    zero = out.dtype.type(0)
+    for k in range(w):
+        out[k] = zero
+    s = 0
+    while s + 4 <= count:
+        c0 = Wf[w0 + s * w_step]
+        c1 = Wf[w0 + (s + 1) * w_step]
+        c2 = Wf[w0 + (s + 2) * w_step]
+        c3 = Wf[w0 + (s + 3) * w_step]
+        x0 = R[r0 + s]
+        x1 = R[r0 + s + 1]
+        x2 = R[r0 + s + 2]
+        x3 = R[r0 + s + 3]
+        for k in range(w):
+            out[k] += (c0 * x0[k] + c1 * x1[k]) + (c2 * x2[k] + c3 * x3[k])
+        s += 4
+    for s in range(s, count):
+        c = Wf[w0 + s * w_step]
+        x = R[r0 + s]
+        for k in range(w):
+            out[k] += c * x[k]
+
+
+@njit(**_JIT)
+def _k_product(T, dZ1, K, idx, n1, mb):
+    """``T[:n1] = dZ1[:n1, :mb] K[idx, :]``: the batch's rows of K (K is
+    symmetric), two rows of T per sweep so that each K row loaded serves
+    both, four K rows per pass over them."""
+    m = K.shape[1]
+    zero = T.dtype.type(0)
+    i = 0
+    while i < n1:
+        two = i + 1 < n1
+        t0 = T[i]
+        d0 = dZ1[i]
+        t1 = T[i + 1] if two else T[i]
+        d1 = dZ1[i + 1] if two else dZ1[i]
+        for k in range(m):
+            t0[k] = zero
+            t1[k] = zero
+        j = 0
+        while j + 4 <= mb:
+            k0 = K[idx[j]]
+            k1 = K[idx[j + 1]]
+            k2 = K[idx[j + 2]]
+            k3 = K[idx[j + 3]]
+            a0, a1, a2, a3 = d0[j], d0[j + 1], d0[j + 2], d0[j + 3]
+            if two:
+                b0, b1, b2, b3 = d1[j], d1[j + 1], d1[j + 2], d1[j + 3]
+                for k in range(m):
+                    x0 = k0[k]
+                    x1 = k1[k]
+                    x2 = k2[k]
+                    x3 = k3[k]
+                    t0[k] += (a0 * x0 + a1 * x1) + (a2 * x2 + a3 * x3)
+                    t1[k] += (b0 * x0 + b1 * x1) + (b2 * x2 + b3 * x3)
+            else:
+                for k in range(m):
+                    t0[k] += ((a0 * k0[k] + a1 * k1[k])
+                              + (a2 * k2[k] + a3 * k3[k]))
+            j += 4
+        for j in range(j, mb):
+            kr = K[idx[j]]
+            a0 = d0[j]
+            b0 = d1[j]
+            if two:
+                for k in range(m):
+                    t0[k] += a0 * kr[k]
+                    t1[k] += b0 * kr[k]
+            else:
+                for k in range(m):
+                    t0[k] += a0 * kr[k]
+        i += 2
+
+
+# ------------------------------------------------------------ optimizer
+
+@njit(**_JIT)
+def _step_rows(P, V, G, n, w, lr, beta, omb, nesterov):
+    """The optimizer on ``P[:n, :w]`` with velocity V and gradient G:
+    ``v = beta v + (1 - beta) g``; ``P -= lr v`` (momentum, and gd with
+    beta 0, where v = g exactly), or ``P -= lr (beta v + (1 - beta) g)``
+    (Nesterov, v the new velocity)."""
+    for i in range(n):
+        p = P[i]
+        vr = V[i]
+        g = G[i]
+        if nesterov:
+            for k in range(w):
+                v = beta * vr[k] + omb * g[k]
+                vr[k] = v
+                p[k] -= lr * (beta * v + omb * g[k])
+        else:
+            for k in range(w):
+                v = beta * vr[k] + omb * g[k]
+                vr[k] = v
+                p[k] -= lr * v
+
+
+@njit(inline="always", **_JIT)
+def _step(p, v, g, lr, beta, omb, nesterov):
+    """:func:`_step_rows` on one value: ``(p, v)`` updated."""
+    v = beta * v + omb * g
+    if nesterov:
+        return p - lr * (beta * v + omb * g), v
+    return p - lr * v, v
+
+
+# ------------------------------------------------------------ passes
+
+@njit(**_JIT)
+def _l2_sum(P0, R, C, a, n00, Wf):
+    """``sum ||W_l||^2`` in float64: ``||W1||^2 = a^2 ||W1_0||^2 + 2 a
+    <P0, C> + <R, C>`` (``W1 = a W1_0 + C X^T``, ``P0 = W1_0 X``,
+    ``R = C K``), W1 never formed, plus the small layers' squares."""
+    n1, m = C.shape
+    pc = 0.0
+    rc = 0.0
+    for i in range(n1):
+        for k in range(m):
+            c = np.float64(C[i, k])
+            pc += np.float64(P0[i, k]) * c
+            rc += np.float64(R[i, k]) * c
+    a = np.float64(a)
+    total = a * a * n00 + 2.0 * a * pc + rc
+    for q in range(Wf.shape[0]):
+        w = np.float64(Wf[q])
+        total += w * w
+    return total
+
+
+@njit(**_JIT)
+def run_passes(K, P0, R, S, T, C, D, G, b1, vb1, co, Wf, woff, bf, boff,
+               vWf, vbf, dims, acts, output, Zb, Ab, Db, Mb, Yb, idx, roff,
+               Y, perms, starts, stops, lrs, costs, full, beta, nesterov,
+               lambd, keep_prob, seed, step0, eps, n00):
+    """``perms.shape[0]`` passes; ``costs[p]`` gets pass p's cost. Returns
+    :data:`OK`, or the first pass whose cost is not finite (that pass ran
+    to its end, the later ones did not run).
+
+    ``perms[p]`` is pass p's column order, its batches
+    ``perms[p, starts[s]:stops[s]]``; ``lrs[p]`` its learning rate. ``co``
+    holds ``(a, av)``; ``step0`` is the global update counter (dropout's)
+    of the first batch. ``Zb``, ``Ab``, ``Db``, ``Mb`` hold the batch's
+    pre-activations, activations, gradients and dropout masks of every
+    layer, layer ``q + 1`` from row ``roff[q]``; ``Yb`` the batch's labels.
+    ``full``: one batch of all m columns in order, whose cost is the pass's
+    (else the pass cost is ``sum(cost_b mb) / m``)."""
+    L = dims.shape[0]
+    n1 = dims[0]
+    nL = dims[L - 1]
+    m = Y.shape[1]
+    zero = Zb.dtype.type(0)
+    one = Zb.dtype.type(1)
+    dt = Zb.dtype.type
+    beta_t = dt(beta)
+    omb = dt(1.0 - beta)
+    kp = dt(keep_prob)
+    mbmax = Zb.shape[1]
+    top = np.empty(mbmax, dtype=Zb.dtype)
+    total = np.empty(mbmax, dtype=Zb.dtype)
+    dropout = keep_prob < 1.0 and L > 1
+    step = step0
+    for p in range(perms.shape[0]):
+        lr = dt(lrs[p])
+        pass_cost = 0.0
+        for s in range(starts.shape[0]):
+            b0 = starts[s]
+            mb = stops[s] - b0
+            for j in range(mb):
+                idx[j] = perms[p, b0 + j]
+            inv_mb = dt(1.0 / mb)
+            lam_mb = dt(lambd / mb)
+            a = co[0]
+            # ---- layer 1: Z1 = a W1_0 X + C K + b1 on the batch's columns
+            for i in range(n1):
+                z = Zb[i]
+                pr = P0[i]
+                rr = R[i]
+                bi = b1[i]
+                for j in range(mb):
+                    c = idx[j]
+                    z[j] = (a * pr[c] + rr[c]) + bi
+            for i in range(nL):
+                yr = Y[i]
+                yb = Yb[i]
+                for j in range(mb):
+                    yb[j] = yr[idx[j]]
+            if L == 1:
+                _output_rows(Ab, Zb, 0, n1, mb, output, top, total, zero,
+                             one)
+            else:
+                _activate_rows(Ab, Zb, 0, n1, mb, acts[0], zero, one)
+                if dropout:
+                    _drop_rows(Ab, Mb, 0, n1, mb, dropout_key(seed, 1, step),
+                               keep_prob, kp, zero, one)
+            # ---- layers 2..L
+            for q in range(1, L):
+                nout = dims[q]
+                nin = dims[q - 1]
+                for i in range(nout):
+                    zr = Zb[roff[q] + i]
+                    _combine(zr, Wf, woff[q] + i * nin, 1, Ab, roff[q - 1],
+                             nin, mb)
+                    bq = bf[boff[q] + i]
+                    for j in range(mb):
+                        zr[j] += bq
+                if q == L - 1:
+                    _output_rows(Ab, Zb, roff[q], nout, mb, output, top,
+                                 total, zero, one)
+                else:
+                    _activate_rows(Ab, Zb, roff[q], nout, mb, acts[q], zero,
+                                   one)
+                    if dropout:
+                        _drop_rows(Ab, Mb, roff[q], nout, mb,
+                                   dropout_key(seed, q + 1, step),
+                                   keep_prob, kp, zero, one)
+            # ---- cost of the batch (+ L2), into the pass's
+            cost = _output_cost(Ab, roff[L - 1], nL, mb, Yb, output, eps,
+                                zero, one)
+            if lambd > 0.0:
+                cost += (1.0 / mb) * (lambd / 2.0) * _l2_sum(
+                    P0, R, C, a, n00, Wf)
+            if full:
+                pass_cost = cost
+            else:
+                pass_cost += cost * mb
+            # ---- dZ_L = AL - Y
+            for i in range(nL):
+                al = Ab[roff[L - 1] + i]
+                yb = Yb[i]
+                dl = Db[roff[L - 1] + i]
+                for j in range(mb):
+                    dl[j] = al[j] - yb[j]
+            # ---- layers L..2: dA_prev with the old W, then the update
+            for q in range(L - 1, 0, -1):
+                nout = dims[q]
+                nin = dims[q - 1]
+                act = acts[q - 1]
+                for j in range(nin):
+                    r = roff[q - 1] + j
+                    t = Db[r]
+                    _combine(t, Wf, woff[q] + j, nin, Db, roff[q], nout, mb)
+                    if dropout:
+                        d = Mb[r]
+                        for k in range(mb):
+                            t[k] = (t[k] * d[k]) / kp
+                    _grad_row(t, Zb[r], mb, act)
+                for i in range(nout):
+                    dz = Db[roff[q] + i]
+                    for j in range(nin):
+                        ap = Ab[roff[q - 1] + j]
+                        acc = zero
+                        for k in range(mb):
+                            acc += dz[k] * ap[k]
+                        w = woff[q] + i * nin + j
+                        g = inv_mb * acc
+                        if lambd > 0.0:
+                            g += lam_mb * Wf[w]
+                        Wf[w], vWf[w] = _step(Wf[w], vWf[w], g, lr, beta_t,
+                                              omb, nesterov)
+                    acc = zero
+                    for k in range(mb):
+                        acc += dz[k]
+                    w = boff[q] + i
+                    bf[w], vbf[w] = _step(bf[w], vbf[w], inv_mb * acc, lr,
+                                          beta_t, omb, nesterov)
+            # ---- layer 1 in dual form
+            for i in range(n1):
+                dz = Db[i]
+                acc = zero
+                for j in range(mb):
+                    acc += dz[j]
+                b1[i], vb1[i] = _step(b1[i], vb1[i], inv_mb * acc, lr,
+                                      beta_t, omb, nesterov)
+            # G = dW1's X^T coefficients, T = G K (dW1 = ga W1_0 + G X^T)
+            _k_product(T, Db, K, idx, n1, mb)
+            for i in range(n1):
+                g = G[i]
+                c = C[i]
+                t = T[i]
+                rr = R[i]
+                dz = Db[i]
+                for k in range(m):
+                    g[k] = lam_mb * c[k]
+                    t[k] = inv_mb * t[k] + lam_mb * rr[k]
+                for j in range(mb):
+                    g[idx[j]] += inv_mb * dz[j]
+            co[0], co[1] = _step(a, co[1], lam_mb * a, lr, beta_t, omb,
+                                 nesterov)
+            _step_rows(C, D, G, n1, m, lr, beta_t, omb, nesterov)
+            _step_rows(R, S, T, n1, m, lr, beta_t, omb, nesterov)
+            step += 1
+        if not full:
+            pass_cost = pass_cost / m
+        costs[p] = pass_cost
+        if not math.isfinite(pass_cost):
+            return p
+    return OK
