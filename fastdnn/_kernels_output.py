@@ -10,8 +10,11 @@ Re-exported by :mod:`fastdnn._kernels`. Outputs are small integers::
 Every kernel takes C-contiguous arrays of one float dtype and computes in
 that dtype; nothing here checks its input. Clipping uses explicit
 comparisons rather than min/max so that a NaN stays NaN: a diverged run is
-reported, not clipped into a finite cost. These kernels call only jitted
-functions of this file (see :mod:`fastdnn._kernels` on numba's cache).
+reported, not clipped into a finite cost.
+
+The training loops finish the forward pass and start the backward pass
+with one call, :func:`output_step`: the softmax output's activation, cost
+and gradient are one fused kernel (:func:`softmax_cross_entropy`).
 """
 import numpy as np
 
@@ -140,3 +143,55 @@ def output_dZ_into(AL, Y, dZ):
     for i in range(n):
         for j in range(m):
             dZ[i, j] = AL[i, j] - Y[i, j]
+
+
+@_exact
+def softmax_cross_entropy(Z, Y, AL, dZ, lo):
+    """The softmax output's whole step in one pass over the columns: ``AL =
+    softmax(Z)``, ``dZ = AL - Y`` and the cost ``-(1/m) * sum(Y *
+    log(clip(AL, lo, 1)))``, all (C, m), Y one-hot; returns the cost.
+
+    AL is :func:`softmax_into`'s, bit for bit (the same operations, the
+    column sums in row order; no fastmath). Each column is finished before
+    the next: Z, AL, Y and dZ are each read or written once, C rows at a
+    time (a column's C cache lines serve the next columns of the line).
+    """
+    n, m = Z.shape
+    one = Z.dtype.type(1)
+    s = Z.dtype.type(0)
+    for j in range(m):
+        top = Z[0, j]
+        for i in range(1, n):
+            z = Z[i, j]
+            if z > top or z != z:
+                top = z
+        total = Z.dtype.type(0)
+        for i in range(n):
+            e = np.exp(Z[i, j] - top)
+            AL[i, j] = e
+            total += e
+        for i in range(n):
+            a = AL[i, j] / total
+            AL[i, j] = a
+            y = Y[i, j]
+            dZ[i, j] = a - y
+            if a < lo:
+                a = lo
+            elif a > one:
+                a = one
+            s += y * np.log(a)
+    return -Z.dtype.type(1.0 / m) * s
+
+
+@_exact
+def output_step(Z, AL, Y, dZ, output, eps):
+    """The output layer's end of the forward pass and start of the
+    backward pass: the cost of the output code ``output`` and ``dZ = AL -
+    Y``. For softmax, ``AL = softmax(Z)`` too, all in one kernel; for the
+    others the forward kernel has already written AL (Z unused). Returns
+    the cost; ``eps`` is the dtype's machine epsilon."""
+    if output == OUT_SOFTMAX:
+        return softmax_cross_entropy(Z, Y, AL, dZ, eps)
+    cost_value = output_cost(AL, Y, output, eps)
+    output_dZ_into(AL, Y, dZ)
+    return cost_value

@@ -24,7 +24,8 @@ import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
 #: The fused activation of the output layer's forward kernel, per output
 #: code: softmax is column-wise, so its kernel leaves Z as is and
-#: :func:`fastdnn._kernels.softmax_into` runs after it.
+#: :func:`fastdnn._kernels.output_step` computes the softmax, its cost and
+#: its gradient after it, in one kernel.
 OUTPUT_FORWARD_ACT = {K.OUT_SIGMOID: K.ACT_SIGMOID,
                       K.OUT_SOFTMAX: K.ACT_IDENTITY,
                       K.OUT_IDENTITY: K.ACT_IDENTITY}

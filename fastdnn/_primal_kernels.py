@@ -26,9 +26,8 @@ files in ``NUMBA_CACHE_DIR``).
 import numpy as np
 
 from . import _numba_config as cfg
-from ._kernels import (ACT_IDENTITY, OUT_SOFTMAX, backward_parallel,
-                       backward_serial, forward_parallel, forward_serial,
-                       output_cost, output_dZ_into, softmax_into,
+from ._kernels import (ACT_IDENTITY, backward_parallel, backward_serial,
+                       forward_parallel, forward_serial, output_step,
                        update_into)
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
@@ -107,17 +106,16 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
                      _block(Zf, roff[q], dims[q + 1], m),
                      _block(Af, roff[q], dims[q + 1], m), q == 0, parallel,
                      min_work)
-        AL = _block(Af, roff[L - 1], nL, m)
-        if output == OUT_SOFTMAX:
-            softmax_into(_block(Zf, roff[L - 1], nL, m), AL)
-        cost = output_cost(AL, Y, output, eps)
+        # The cost and dZ_L = AL - Y for every output (the last layer is
+        # then linear in the backward pass); softmax's AL too, in the same
+        # fused kernel.
+        cost = output_step(_block(Zf, roff[L - 1], nL, m),
+                           _block(Af, roff[L - 1], nL, m), Y,
+                           _block(dAf, roff[L - 1], nL, m), output, eps)
         costs[k] = cost
         if not np.isfinite(cost):
             costs[k + 1:n] = np.nan
             return k
-        # dZ_L = AL - Y, for every output: the last layer is then linear in
-        # the backward pass.
-        output_dZ_into(AL, Y, _block(dAf, roff[L - 1], nL, m))
         act = ACT_IDENTITY
         for q in range(L - 1, -1, -1):
             nout = dims[q + 1]

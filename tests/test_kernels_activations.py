@@ -201,3 +201,49 @@ def test_a_nan_output_gives_a_nan_cost(output):
     if output == K.OUT_SIGMOID:
         AL, Y = AL[1:], Y[1:]
     assert np.isnan(K.output_cost(AL, Y, output, np.finfo(float).eps))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 5), (2, 1), (10, 37), (3, 300)])
+def test_fused_softmax_step_matches_the_three_kernels(dtype, shape):
+    # softmax_cross_entropy (one pass) against softmax_into, output_cost
+    # and output_dZ_into (three): AL and dZ bit for bit, the cost to
+    # rounding (its sum runs column after column instead of row after row).
+    dt = np.dtype(dtype)
+    eps = dt.type(np.finfo(dt).eps)
+    Z = _data(dtype, shape) * dt.type(8)
+    Z[:, 0] += dt.type(1000)  # exp would overflow without the max shift
+    rng = np.random.default_rng(shape[1])
+    Y = np.eye(shape[0], dtype=dtype)[:, rng.integers(0, shape[0],
+                                                      shape[1])]
+    AL3, dZ3 = np.empty_like(Z), np.empty_like(Z)
+    K.softmax_into(Z, AL3)
+    cost3 = K.output_cost(AL3, Y, K.OUT_SOFTMAX, eps)
+    K.output_dZ_into(AL3, Y, dZ3)
+    AL, dZ = np.full_like(Z, np.nan), np.full_like(Z, np.nan)
+    cost = K.output_step(Z, AL, Y, dZ, K.OUT_SOFTMAX, eps)
+    np.testing.assert_array_equal(AL, AL3)
+    np.testing.assert_array_equal(dZ, dZ3)
+    np.testing.assert_allclose(cost, cost3, rtol=RTOL[dt])
+
+
+@pytest.mark.parametrize("output", [K.OUT_SIGMOID, K.OUT_IDENTITY])
+def test_output_step_of_elementwise_outputs(output):
+    AL = _data(np.float64, (1, 9))
+    AL = 1 / (1 + np.exp(-AL))
+    Y = (AL > 0.5).astype(float)
+    dZ = np.empty_like(AL)
+    eps = np.finfo(float).eps
+    cost = K.output_step(AL * np.nan, AL, Y, dZ, output, eps)  # Z unused
+    assert cost == K.output_cost(AL, Y, output, eps)
+    np.testing.assert_array_equal(dZ, AL - Y)
+
+
+def test_fused_softmax_step_reports_a_bad_column():
+    Z = _data(np.float64, (3, 4))
+    Z[1, 2] = np.nan
+    Y = np.eye(3)[:, [0, 1, 2, 0]]
+    AL, dZ = np.empty_like(Z), np.empty_like(Z)
+    cost = K.output_step(Z, AL, Y, dZ, K.OUT_SOFTMAX, np.finfo(float).eps)
+    assert np.isnan(cost)
+    assert np.isnan(AL[:, 2]).all() and np.isfinite(AL[:, [0, 1, 3]]).all()

@@ -36,12 +36,10 @@ def _python_loop(X, Y, Ws, bs, lr, acts, output, n):
         K.forward(Ws[0], XT, bs[0], fwd[0], Zs[0], As[0], True)
         for q in range(1, L):
             K.forward(Ws[q], As[q - 1], bs[q], fwd[q], Zs[q], As[q])
-        if output == K.OUT_SOFTMAX:
-            K.softmax_into(Zs[L - 1], As[L - 1])
-        costs[k] = K.output_cost(As[L - 1], Y, output, eps)
+        costs[k] = K.output_step(Zs[L - 1], As[L - 1], Y, dAs[L - 1],
+                                 output, eps)
         if not np.isfinite(costs[k]):
             return Ws, bs, costs, k
-        K.output_dZ_into(As[L - 1], Y, dAs[L - 1])
         act = K.ACT_IDENTITY
         for q in range(L - 1, -1, -1):
             K.backward(dAs[q], Zs[q], As[q - 1] if q else X, Ws[q], act,
