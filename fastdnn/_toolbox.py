@@ -1,0 +1,194 @@
+"""The jit backend's toolbox solver: every optimizer, mini-batches, L2,
+dropout and learning-rate decay, whole passes in compiled code
+(:mod:`fastdnn._toolbox_kernels`).
+
+Solver interface (shared with :mod:`fastdnn._gram_toolbox`)::
+
+    solver = ToolboxSolver(X, Y, Ws, bs, acts, output, toolbox,
+                           learning_rates)
+    solver.run(p0, n, costs_out)    # passes p0 .. p0 + n - 1
+    Ws, bs = solver.parameters()    # fresh copies of the parameters
+
+Per call of :meth:`ToolboxSolver.run`, Python computes the passes'
+permutations (:func:`fastdnn._toolbox_options.pass_permutation`) and hands
+them, with the passes' learning rates, to one compiled call; every buffer
+is allocated once, in the constructor.
+"""
+import numpy as np
+
+from . import _numba_config as cfg
+from . import _toolbox_kernels as TK
+from . import _toolbox_step_kernels as SK
+from ._primal import OUTPUT_FORWARD_ACT
+from ._toolbox_options import Toolbox, batch_bounds, pass_permutation
+
+import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
+
+#: The most permutation entries handed to one compiled call (int64: 8 MiB);
+#: longer runs are split into several calls.
+MAX_PERM_ENTRIES = 1 << 20
+
+
+def _offsets(sizes):
+    return np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+
+
+class ToolboxSolver:
+    """Train ``[LINEAR -> ACTIVATION] x (L-1) -> LINEAR -> OUTPUT`` with the
+    training toolbox (see :mod:`fastdnn._toolbox_options` for the
+    semantics both backends share).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_x, m), float32 or float64
+    Y : ndarray of shape (n_L, m)
+        Labels in X's dtype (one-hot for softmax).
+    Ws, bs : lists of L ndarrays
+        ``W_l`` (n_l, n_{l-1}), ``b_l`` (n_l, 1); copied.
+    acts : sequence of L-1 int
+        Hidden activation codes (``_kernels.ACT_*``).
+    output : int
+        Output code (``_kernels.OUT_*``).
+    toolbox : Toolbox
+        From :func:`fastdnn._toolbox_options.check_toolbox`.
+    learning_rates : array of float
+        The learning rate of every pass of the run
+        (:func:`fastdnn._toolbox_options.learning_rates`).
+    """
+
+    def __init__(self, X, Y, Ws, bs, acts, output, toolbox,
+                 learning_rates):
+        if not isinstance(toolbox, Toolbox):
+            raise TypeError("toolbox must be a Toolbox (from check_toolbox),"
+                            " got %s" % type(toolbox).__name__)
+        dtype = np.dtype(X.dtype)
+        self.dtype = dtype
+        self.toolbox = toolbox
+        self.X = np.ascontiguousarray(X)
+        self.XT = np.ascontiguousarray(X.T)
+        self.Y = np.ascontiguousarray(Y, dtype=dtype)
+        L = len(Ws)
+        acts = tuple(int(a) for a in acts)
+        if len(acts) != L - 1:
+            raise ValueError("acts must hold one activation code per hidden "
+                             "layer (%d), got %d" % (L - 1, len(acts)))
+        self.acts, self.output = acts, int(output)
+        self._rates = np.ascontiguousarray(learning_rates, dtype=np.float64)
+        n_x, m = self.X.shape
+        self.m = m
+        dims = [n_x] + [W.shape[0] for W in Ws]
+        self._dims = np.array(dims, dtype=np.int64)
+        wsizes = [dims[q + 1] * dims[q] for q in range(L)]
+        self._woff = _offsets(wsizes)
+        self._boff = _offsets(dims[1:])
+        self._roff = self._boff
+        self._Wf = np.empty(int(self._woff[-1]), dtype)
+        self._bf = np.empty(int(self._boff[-1]), dtype)
+        self.Ws, self.bs = [], []
+        for q in range(L):
+            w0, b0 = int(self._woff[q]), int(self._boff[q])
+            Wv = self._Wf[w0:w0 + wsizes[q]].reshape(dims[q + 1], dims[q])
+            Wv[...] = Ws[q]
+            bv = self._bf[b0:b0 + dims[q + 1]].reshape(dims[q + 1], 1)
+            bv[...] = np.reshape(bs[q], (dims[q + 1], 1))
+            self.Ws.append(Wv)
+            self.bs.append(bv)
+        self._dWf = np.empty_like(self._Wf)
+        self._dbf = np.empty_like(self._bf)
+        # The optimizer's state: velocity (first moment) and second moment,
+        # zero as the course's initialize_velocity / initialize_adam.
+        opt = toolbox.optimizer
+        self._opt = SK.OPT_BY_NAME[opt]
+        uses_v = opt in ("momentum", "nesterov", "adam")
+        uses_s = opt in ("rmsprop", "adam")
+        self._VWf, self._Vbf = (np.zeros(a.size if uses_v else 0, dtype)
+                                for a in (self._Wf, self._bf))
+        self._SWf, self._Sbf = (np.zeros(a.size if uses_s else 0, dtype)
+                                for a in (self._Wf, self._bf))
+        bounds = batch_bounds(m, toolbox.mini_batch_size)
+        self._full = toolbox.mini_batch_size is None
+        self._starts = np.array([b[0] for b in bounds], dtype=np.int64)
+        self._stops = np.array([b[1] for b in bounds], dtype=np.int64)
+        mbmax = int(np.max(self._stops - self._starts))
+        rows = int(self._roff[-1])
+        self._Zf, self._Af, self._dAf, self._dZf = (
+            np.empty(rows * mbmax, dtype) for _ in range(4))
+        self._Df = np.empty(rows * mbmax if toolbox.keep_prob < 1 else 0,
+                            dtype)
+        if self._full:
+            self._XTb = np.empty(0, dtype)
+            self._Yb = np.empty(0, dtype)
+        else:
+            self._XTb = np.empty(mbmax * n_x, dtype)
+            self._Yb = np.empty(dims[-1] * mbmax, dtype)
+        self._hpW = np.empty(SK.N_CONSTANTS, dtype)
+        self._hpb = np.empty(SK.N_CONSTANTS, dtype)
+        self._partial = np.empty(
+            SK.n_chunks(max(self._Wf.size, self._bf.size)), np.float64)
+        self._acts = np.array(list(acts) + [OUTPUT_FORWARD_ACT[self.output]],
+                              dtype=np.int64)
+        self._hyper = np.empty(6, np.float64)
+        self._hyper[TK.H_BETA] = toolbox.beta
+        self._hyper[TK.H_BETA1] = toolbox.beta1
+        self._hyper[TK.H_BETA2] = toolbox.beta2
+        self._hyper[TK.H_EPSILON] = toolbox.epsilon
+        self._hyper[TK.H_LAMBD] = toolbox.lambd
+        self._hyper[TK.H_KEEP_PROB] = toolbox.keep_prob
+        self._seed = int(toolbox.seed) if (
+            not self._full or toolbox.keep_prob < 1) else 0
+        self._eps = dtype.type(np.finfo(dtype).eps)
+        self._no_perm = np.zeros((1, 1), np.int64)
+        # Passes per compiled call, bounded by the permutations' memory.
+        self._chunk = max(1, MAX_PERM_ENTRIES // m)
+        self.passes = 0
+        self.steps = 0
+
+    def _perms(self, p0, n):
+        if self._full:
+            return self._no_perm
+        perms = np.empty((n, self.m), np.int64)
+        for k in range(n):
+            perms[k] = pass_permutation(self._seed, p0 + k, self.m)
+        return perms
+
+    def run(self, p0, n, costs_out):
+        """Run passes ``p0 .. p0 + n - 1`` (``p0``: the passes done so far).
+
+        ``costs_out[k]`` receives the cost of pass ``p0 + k``. A non-finite
+        cost stops the run at once (that pass's entry holds it, the later
+        ones NaN; the caller reports it).
+        """
+        if p0 != self.passes:
+            raise ValueError("p0 must be the next pass, %d, got %d"
+                             % (self.passes, p0))
+        if p0 + n > self._rates.shape[0]:
+            raise ValueError("learning_rates has %d passes, run asks for "
+                             "passes up to %d" % (self._rates.shape[0],
+                                                  p0 + n - 1))
+        parallel = cfg.parallel_ok()
+        nthreads = numba.get_num_threads()
+        k = 0
+        while k < n:
+            c = min(self._chunk, n - k)
+            p = p0 + k
+            out = costs_out[k:k + c]
+            done = TK.train_passes(
+                self.X, self.XT, self.Y, self._full, self._perms(p, c),
+                self._starts, self._stops, self._rates[p:p + c], self.steps,
+                self._dims, self._acts, self.output, self._Wf, self._woff,
+                self._bf, self._boff, self._Zf, self._Af, self._dAf,
+                self._dZf, self._Df, self._dWf, self._dbf, self._roff,
+                self._VWf, self._Vbf, self._SWf, self._Sbf, self._hpW,
+                self._hpb, self._partial, self._XTb, self._Yb, self._opt,
+                self._hyper, self._seed, self._eps, out, parallel,
+                cfg.PARALLEL_MIN_WORK, nthreads)
+            self.passes += int(done)
+            self.steps += int(done) * self._starts.shape[0]
+            if done < c:
+                costs_out[k + c:n] = np.nan
+                return
+            k += c
+
+    def parameters(self):
+        """``(Ws, bs)``: copies of the current parameters."""
+        return [W.copy() for W in self.Ws], [b.copy() for b in self.bs]

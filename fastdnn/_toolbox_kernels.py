@@ -1,0 +1,254 @@
+"""The compiled passes of the jit backend's training toolbox (see
+:mod:`fastdnn._toolbox`): every optimizer, mini-batches, L2, dropout and a
+learning rate per pass, for every activation and output.
+
+:func:`train_passes` runs whole passes in one call: per mini-batch it
+gathers the batch's columns into preallocated buffers, runs every layer's
+forward kernel (dropout drawn and applied after each hidden activation),
+the output's cost and ``dZ_L = AL - Y``, every layer's backward kernel
+(the mask applied to each hidden ``dA``), then one fused optimizer pass
+over all the weights and one over all the biases
+(:func:`fastdnn._toolbox_step_kernels.update_params`). The forward and
+backward kernels are :mod:`fastdnn._kernels`' (those of the primal loop);
+nothing is allocated per step here.
+
+Buffers are flat and shared by layers as in :mod:`fastdnn._primal_kernels`:
+layer q's W from ``woff[q]``, its b from ``boff[q]``, its (n_l, mb) blocks
+of the activations, pre-activations, gradients and masks from row
+``roff[q]``.
+"""
+import numpy as np
+
+from . import _numba_config as cfg
+from ._kernels import (ACT_IDENTITY, OUT_SOFTMAX, backward_parallel,
+                       backward_serial, forward_parallel, forward_serial,
+                       output_cost, output_dZ_into, softmax_into)
+from ._toolbox_step_kernels import (dropout_apply, fill_constants,
+                                    mask_apply, update_params)
+
+import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
+
+_exact = numba.njit(**cfg.JIT_KW)
+
+#: Hyperparameters' positions in :func:`train_passes`' ``hyper`` vector.
+H_BETA, H_BETA1, H_BETA2, H_EPSILON, H_LAMBD, H_KEEP_PROB = range(6)
+
+
+@_exact
+def _block(buf, r0, n, m):
+    """Rows ``r0:r0+n`` of the (rows, m) matrix stored flat in ``buf``, as
+    a C-contiguous (n, m) view."""
+    return buf[r0 * m:(r0 + n) * m].reshape((n, m))
+
+
+@_exact
+def _param(buf, off, n, k):
+    """The (n, k) parameter stored flat in ``buf`` from ``off``."""
+    return buf[off:off + n * k].reshape((n, k))
+
+
+@_exact
+def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work):
+    # fastdnn._kernels.forward's choice, by work size (one call site).
+    m = A.shape[0] if transposed else A.shape[1]
+    if parallel and W.size * m >= min_work:
+        forward_parallel(W, A, b, act, Z, Aout, transposed)
+    else:
+        forward_serial(W, A, b, act, Z, Aout, transposed)
+
+
+@_exact
+def _backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
+              transposed, parallel, min_work, nthreads):
+    # fastdnn._kernels.backward's choice, by work size (one call site).
+    if parallel and W.size * dZ.shape[1] >= min_work:
+        backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+                          dA_prev, transposed, nthreads)
+    else:
+        backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+                        dA_prev, transposed)
+
+
+@_exact
+def _gather(XT, Y, perm, s0, s1, XTb, Yb):
+    # The batch perm[s0:s1]: rows of X^T (contiguous copies) and columns
+    # of Y, in batch order.
+    n_x = XT.shape[1]
+    nL = Y.shape[0]
+    mb = s1 - s0
+    for j in range(mb):
+        src = XT[perm[s0 + j]]
+        dst = XTb[j * n_x:(j + 1) * n_x]
+        for k in range(n_x):
+            dst[k] = src[k]
+    for i in range(nL):
+        for j in range(mb):
+            Yb[i * mb + j] = Y[i, perm[s0 + j]]
+
+
+@_exact
+def _step(A0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
+          Zf, Af, dAf, dZf, Df, dWf, dbf, roff, keep_prob, seed, step, eps,
+          parallel, min_work, nthreads):
+    # Forward, cost and backward of one batch: returns the output's cost
+    # (the data term) in the training dtype. A0f is the batch's X^T (mb,
+    # n_x) for the forward pass, A0b its X for the backward one (X^T when
+    # t0b).
+    L = dims.shape[0] - 1
+    nL = dims[L]
+    for q in range(L):
+        if q == 0:
+            A_prev = A0f
+        else:
+            A_prev = _block(Af, roff[q - 1], dims[q], mb)
+        A = _block(Af, roff[q], dims[q + 1], mb)
+        _forward(_param(Wf, woff[q], dims[q + 1], dims[q]), A_prev,
+                 _param(bf, boff[q], dims[q + 1], 1), acts[q],
+                 _block(Zf, roff[q], dims[q + 1], mb), A, q == 0, parallel,
+                 min_work)
+        if q < L - 1 and keep_prob < 1.0:
+            dropout_apply(A, _block(Df, roff[q], dims[q + 1], mb), seed,
+                          q + 1, step, keep_prob)
+    AL = _block(Af, roff[L - 1], nL, mb)
+    if output == OUT_SOFTMAX:
+        softmax_into(_block(Zf, roff[L - 1], nL, mb), AL)
+    cost = output_cost(AL, Yc, output, eps)
+    if not np.isfinite(cost):
+        return cost
+    output_dZ_into(AL, Yc, _block(dAf, roff[L - 1], nL, mb))
+    act = ACT_IDENTITY
+    for q in range(L - 1, -1, -1):
+        nout = dims[q + 1]
+        dA = _block(dAf, roff[q], nout, mb)
+        if q < L - 1 and keep_prob < 1.0:
+            mask_apply(dA, _block(Df, roff[q], nout, mb), keep_prob)
+        dZ = _block(dZf, roff[q], nout, mb)
+        if q > 0:
+            A_prev = _block(Af, roff[q - 1], dims[q], mb)
+            dA_prev = _block(dAf, roff[q - 1], dims[q], mb)
+            transposed = False
+        else:
+            # X itself; no dA_0 (dZ stands in, unwritten).
+            A_prev = A0b
+            dA_prev = dZ
+            transposed = t0b
+        _backward(dA, _block(Zf, roff[q], nout, mb), A_prev,
+                  _param(Wf, woff[q], nout, dims[q]), act, q > 0, dZ,
+                  _param(dWf, woff[q], nout, dims[q]),
+                  _param(dbf, boff[q], nout, 1), dA_prev, transposed,
+                  parallel, min_work, nthreads)
+        if q > 0:
+            act = acts[q - 1]
+    return cost
+
+
+@_exact
+def train_passes(X, XT, Y, full, perms, starts, stops, lrs, step0, dims,
+                 acts, output, Wf, woff, bf, boff, Zf, Af, dAf, dZf, Df,
+                 dWf, dbf, roff, VWf, Vbf, SWf, Sbf, hpW, hpb, partial, XTb,
+                 Yb, opt, hyper, seed, eps, costs, parallel, min_work,
+                 nthreads):
+    """Run ``lrs.size`` passes; return how many were completed.
+
+    Parameters
+    ----------
+    X, XT : (n_x, m) and (m, n_x) C-contiguous
+        The training set and its transpose.
+    Y : (n_L, m)
+        Labels (one-hot for softmax).
+    full : bool
+        Full batch: one update per pass on X as it is (``perms`` unused).
+    perms : int64 (passes, m)
+        Each pass's column order (mini-batches).
+    starts, stops : int64 (batches,)
+        The batch bounds in a pass's order.
+    lrs : float64 (passes,)
+        Each pass's learning rate.
+    step0 : int
+        Updates made before this call (dropout's and Adam's counter).
+    dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf, dZf, dWf, dbf, roff
+        As :func:`fastdnn._primal_kernels.train` (blocks as wide as the
+        largest batch); ``Df`` like ``Af``: the dropout masks.
+    VWf, Vbf, SWf, Sbf : 1-D like Wf, bf
+        The optimizer's state.
+    hpW, hpb : (N_CONSTANTS,) of the training dtype
+        Scratch for the update's constants.
+    partial : float64
+        Scratch of the update's chunk sums (``n_chunks(Wf.size)``).
+    XTb, Yb : flat buffers of mb_max * n_x and n_L * mb_max
+        The gathered batch.
+    opt : int
+        ``OPT_*`` of :mod:`fastdnn._toolbox_step_kernels`.
+    hyper : float64 (6,)
+        beta, beta1, beta2, epsilon, lambd, keep_prob (``H_*``).
+    seed : int
+        Dropout's seed.
+    eps : scalar of the training dtype
+        Its machine epsilon (the cross-entropies' clip).
+    costs : float64 (passes,)
+        Receives each pass's cost: the iteration's cost in full batch, else
+        the sum over batches of batch cost * mb, over m. A batch whose
+        cost is not finite stops the run before its update: its pass gets
+        that cost, the later passes NaN, and the pass's index is returned.
+    parallel, min_work, nthreads
+        As :func:`fastdnn._primal_kernels.train`.
+    """
+    n = lrs.shape[0]
+    m = X.shape[1]
+    n_x = X.shape[0]
+    nL = Y.shape[0]
+    nb = starts.shape[0]
+    beta = hyper[H_BETA]
+    beta1 = hyper[H_BETA1]
+    beta2 = hyper[H_BETA2]
+    epsilon = hyper[H_EPSILON]
+    lambd = hyper[H_LAMBD]
+    keep_prob = hyper[H_KEEP_PROB]
+    step = step0
+    for k in range(n):
+        lr = lrs[k]
+        total = 0.0
+        for bi in range(nb):
+            s0 = starts[bi]
+            s1 = stops[bi]
+            mb = s1 - s0
+            if full:
+                A0f = XT
+                A0b = X
+                t0b = False
+                Yc = Y
+            else:
+                _gather(XT, Y, perms[k], s0, s1, XTb, Yb)
+                A0f = XTb[:mb * n_x].reshape((mb, n_x))
+                A0b = A0f
+                t0b = True
+                Yc = Yb[:nL * mb].reshape((nL, mb))
+            cost = _step(A0f, A0b, t0b, Yc, mb, dims, acts, output, Wf,
+                         woff, bf, boff, Zf, Af, dAf, dZf, Df, dWf, dbf,
+                         roff, keep_prob, seed, step, eps, parallel,
+                         min_work, nthreads)
+            if not np.isfinite(cost):
+                costs[k] = cost
+                costs[k + 1:n] = np.nan
+                return k
+            c2 = lambd / mb
+            t = step + 1
+            fill_constants(hpW, lr, c2, beta, beta1, beta2, epsilon, t)
+            fill_constants(hpb, lr, 0.0, beta, beta1, beta2, epsilon, t)
+            sq = update_params(Wf, dWf, VWf, SWf, opt, hpW, partial,
+                               parallel)
+            update_params(bf, dbf, Vbf, Sbf, opt, hpb, partial, parallel)
+            c = np.float64(cost)
+            if lambd != 0.0:
+                # The course's (1/m) * (lambd/2) * sum ||W_l||^2.
+                c = c + (1.0 / mb) * (lambd / 2.0) * sq
+            if full:
+                total = c
+            else:
+                total += c * mb
+            step += 1
+        costs[k] = total if full else total / m
+        if not np.isfinite(costs[k]):
+            costs[k + 1:n] = np.nan
+            return k
+    return n

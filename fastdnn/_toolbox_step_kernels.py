@@ -1,0 +1,265 @@
+"""The per-step pieces of the jit backend's training toolbox (private): the
+optimizer codes, the fused optimizer update and the dropout generator's
+numba twin.
+
+Optimizers are small integers, in the order of
+:data:`fastdnn._toolbox_options.OPTIMIZER_NAMES` (checked at import)::
+
+    OPT_GD = 0, OPT_MOMENTUM = 1, OPT_NESTEROV = 2, OPT_RMSPROP = 3,
+    OPT_ADAM = 4
+
+:func:`update_params` is the whole optimizer step of a parameter vector in
+one pass: the L2 term added to the gradient, the state (velocity ``V``,
+second moment ``S``) and the parameter read and written once. It walks the
+vector in fixed chunks (on several threads for long vectors); each element
+is computed by the same instructions whichever thread runs its chunk, and
+the chunks' sums of squares are added in chunk order, so results never
+depend on the thread count. No fastmath: the formulas are the course's,
+rounding for rounding.
+
+:func:`dropout_uniform_into` and :func:`dropout_apply` compute
+:func:`fastdnn._toolbox_options.dropout_uniform`'s splitmix64 draws bit for
+bit, in uint64 arithmetic only (numba types a mix of int64 and uint64 as
+float64, so every constant here is a ``np.uint64``).
+"""
+import numpy as np
+
+from . import _numba_config as cfg
+from ._toolbox_options import OPTIMIZER_NAMES
+
+import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
+from numba import prange  # noqa: E402
+
+OPT_GD = 0
+OPT_MOMENTUM = 1
+OPT_NESTEROV = 2
+OPT_RMSPROP = 3
+OPT_ADAM = 4
+
+#: Optimizer codes by name.
+OPT_BY_NAME = {"gd": OPT_GD, "momentum": OPT_MOMENTUM,
+               "nesterov": OPT_NESTEROV, "rmsprop": OPT_RMSPROP,
+               "adam": OPT_ADAM}
+
+# The codes are frozen into compiled (and cached) code: they must follow
+# the shared table's order.
+if tuple(sorted(OPT_BY_NAME, key=OPT_BY_NAME.get)) != OPTIMIZER_NAMES:
+    raise ImportError("optimizer codes out of step with OPTIMIZER_NAMES")
+
+#: Elements per chunk of the update (a fixed split: see the module doc).
+UPDATE_CHUNK = 8192
+#: Elements from which the update runs its chunks on several threads.
+UPDATE_PARALLEL_MIN = 1 << 16
+
+# splitmix64's constants (the values of fastdnn._toolbox_options, which a
+# test compares; literal here because compiled code freezes them and the
+# cache stamp covers kernel files only).
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX2 = np.uint64(0x94D049BB133111EB)
+_S11 = np.uint64(11)
+_S27 = np.uint64(27)
+_S30 = np.uint64(30)
+_S31 = np.uint64(31)
+_ONE = np.uint64(1)
+#: 2**-53.
+UNIT = 1.0 / 9007199254740992.0
+
+_exact = numba.njit(**cfg.JIT_KW)
+_exact_parallel = numba.njit(**cfg.PARALLEL_JIT_KW)
+
+
+# ------------------------------------------------------------- the update
+
+@_exact
+def _update_chunk(P, G, V, S, lo, hi, opt, lr, c2, beta, omb, beta1, omb1,
+                  beta2, omb2, corr1, corr2, eps):
+    # P[lo:hi] one optimizer step (constants in P's dtype); returns the sum
+    # of squares of the parameters before it (float64) when c2 != 0 (L2),
+    # else 0. The gradient is G + c2 * P, as the course's dW + lambd/m * W.
+    # One loop per optimizer, so that each vectorises.
+    sq = 0.0
+    if c2 != 0:
+        for i in range(lo, hi):
+            p = P[i]
+            sq += np.float64(p) * np.float64(p)
+    if opt == OPT_GD:
+        for i in range(lo, hi):
+            g = G[i] + c2 * P[i] if c2 != 0 else G[i]
+            P[i] = P[i] - lr * g
+    elif opt == OPT_MOMENTUM or opt == OPT_NESTEROV:
+        nest = opt == OPT_NESTEROV
+        for i in range(lo, hi):
+            g = G[i] + c2 * P[i] if c2 != 0 else G[i]
+            v = beta * V[i] + omb * g
+            V[i] = v
+            if nest:
+                P[i] = P[i] - lr * (beta * v + omb * g)
+            else:
+                P[i] = P[i] - lr * v
+    elif opt == OPT_RMSPROP:
+        for i in range(lo, hi):
+            g = G[i] + c2 * P[i] if c2 != 0 else G[i]
+            s = beta2 * S[i] + omb2 * (g * g)
+            S[i] = s
+            P[i] = P[i] - lr * g / (np.sqrt(s) + eps)
+    else:
+        for i in range(lo, hi):
+            g = G[i] + c2 * P[i] if c2 != 0 else G[i]
+            v = beta1 * V[i] + omb1 * g
+            s = beta2 * S[i] + omb2 * (g * g)
+            V[i] = v
+            S[i] = s
+            P[i] = P[i] - lr * (v / corr1) / (np.sqrt(s / corr2) + eps)
+    return sq
+
+
+#: Entries of the constants vector of :func:`update_params`.
+N_CONSTANTS = 11
+
+
+@_exact
+def fill_constants(hp, lr, c2, beta, beta1, beta2, eps, t):
+    """The step's constants into ``hp`` (N_CONSTANTS, the parameters'
+    dtype): lr, c2, beta, 1 - beta, beta1, 1 - beta1, beta2, 1 - beta2, the
+    bias corrections 1 - beta1**t and 1 - beta2**t, eps. Each is computed
+    in float64 (Python's float arithmetic, as the course computes them) and
+    then cast, as numpy casts a Python float operand to an array's
+    dtype."""
+    T = hp.dtype.type
+    hp[0] = T(lr)
+    hp[1] = T(c2)
+    hp[2] = T(beta)
+    hp[3] = T(1.0 - beta)
+    hp[4] = T(beta1)
+    hp[5] = T(1.0 - beta1)
+    hp[6] = T(beta2)
+    hp[7] = T(1.0 - beta2)
+    hp[8] = T(1.0 - beta1 ** t)
+    hp[9] = T(1.0 - beta2 ** t)
+    hp[10] = T(eps)
+
+
+@_exact
+def _chunk(P, G, V, S, c, opt, hp):
+    n = P.shape[0]
+    return _update_chunk(P, G, V, S, c * UPDATE_CHUNK,
+                         min(n, (c + 1) * UPDATE_CHUNK), opt, hp[0], hp[1],
+                         hp[2], hp[3], hp[4], hp[5], hp[6], hp[7], hp[8],
+                         hp[9], hp[10])
+
+
+@_exact_parallel
+def _update_chunks_parallel(P, G, V, S, opt, hp, partial, nch):
+    for c in prange(nch):
+        partial[c] = _chunk(P, G, V, S, c, opt, hp)
+
+
+@_exact
+def n_chunks(n):
+    """Chunks of an update of n elements (the size of its scratch)."""
+    return max(1, (n + UPDATE_CHUNK - 1) // UPDATE_CHUNK)
+
+
+@_exact
+def update_params(P, G, V, S, opt, hp, partial, parallel):
+    """One optimizer step of the flat parameter vector ``P`` (in place).
+
+    Parameters
+    ----------
+    P, G : 1-D arrays of one float dtype
+        Parameters and their gradient (without the L2 term).
+    V, S : 1-D arrays like P
+        Velocity (first moment) and second moment, as the optimizer uses
+        them (others are not touched).
+    opt : int
+        ``OPT_*``.
+    hp : array of N_CONSTANTS, P's dtype
+        The step's constants (:func:`fill_constants`); ``hp[1]``, the L2
+        coefficient ``lambd / mb``, is 0 for none.
+    partial : float64 array of at least ``n_chunks(P.size)``
+        Scratch for the chunks' sums of squares.
+    parallel : bool
+        Allow threads (for vectors of at least UPDATE_PARALLEL_MIN).
+
+    Returns
+    -------
+    float
+        ``sum(P**2)`` before the step when ``hp[1] != 0`` (float64), else
+        0.
+    """
+    n = P.shape[0]
+    nch = n_chunks(n)
+    if parallel and n >= UPDATE_PARALLEL_MIN:
+        _update_chunks_parallel(P, G, V, S, opt, hp, partial, nch)
+    else:
+        for c in range(nch):
+            partial[c] = _chunk(P, G, V, S, c, opt, hp)
+    total = 0.0
+    for c in range(nch):
+        total += partial[c]
+    return total
+
+
+# ---------------------------------------------------------------- dropout
+
+@_exact
+def _mix64(z):
+    z = (z ^ (z >> _S30)) * MIX1
+    z = (z ^ (z >> _S27)) * MIX2
+    return z ^ (z >> _S31)
+
+
+@_exact
+def dropout_key(seed, layer, step):
+    """The stream key (uint64) of layer ``layer``'s mask at ``step``."""
+    key = _mix64(np.uint64(seed) ^ GOLDEN)
+    key = _mix64(key + np.uint64(layer))
+    return _mix64(key + np.uint64(step))
+
+
+@_exact
+def _uniform(key, c):
+    # Draw number c (from 0) of the stream: counter c + 1.
+    bits = _mix64(key + (np.uint64(c) + _ONE) * GOLDEN) >> _S11
+    return np.float64(bits) * UNIT
+
+
+@_exact
+def dropout_uniform_into(seed, layer, step, out):
+    """``out`` (n_rows, n_cols) float64 = ``dropout_uniform(seed, layer,
+    step, n_rows, n_cols)`` of :mod:`fastdnn._toolbox_options`."""
+    key = dropout_key(seed, layer, step)
+    n, m = out.shape
+    for i in range(n):
+        for j in range(m):
+            out[i, j] = _uniform(key, i * m + j)
+
+
+@_exact
+def dropout_apply(A, D, seed, layer, step, keep_prob):
+    """Draw layer ``layer``'s mask at ``step`` into ``D`` (1 kept, 0
+    dropped, A's dtype; element (i, j) kept when its uniform is below
+    ``keep_prob``, a float64) and apply it: ``A = A * D / keep_prob``, the
+    course's two operations (``keep_prob`` cast to A's dtype)."""
+    key = dropout_key(seed, layer, step)
+    n, m = A.shape
+    T = A.dtype.type
+    kp = T(keep_prob)
+    one = T(1)
+    zero = T(0)
+    for i in range(n):
+        for j in range(m):
+            d = one if _uniform(key, i * m + j) < keep_prob else zero
+            D[i, j] = d
+            A[i, j] = A[i, j] * d / kp
+
+
+@_exact
+def mask_apply(dA, D, keep_prob):
+    """The backward pass's ``dA = dA * D / keep_prob``."""
+    n, m = dA.shape
+    kp = dA.dtype.type(keep_prob)
+    for i in range(n):
+        for j in range(m):
+            dA[i, j] = dA[i, j] * D[i, j] / kp

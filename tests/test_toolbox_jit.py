@@ -1,0 +1,358 @@
+"""The jit backend's training toolbox (fastdnn._toolbox and its kernels)
+against a plain numpy loop written from the shared spec
+(fastdnn._toolbox_options): every optimizer x (full batch, mini-batches
+with a remainder) x L2 x dropout x dtype, whole cost trajectories and the
+final parameters; every activation and output of the tables; 1, 2 and 3+
+layers; the dropout generator's numba twin bit for bit; the training
+functions' new keywords and their errors.
+
+Tolerances: float64 1e-9 relative on every pass cost and 1e-8 on the
+parameters (rounding differs only by the summation order of the products);
+float32 2e-4 relative on the costs and 1e-2 of the largest weight on the
+parameters (RMSprop and Adam divide small gradients by their own scale,
+which magnifies float32 rounding), against the same loop run in float32.
+"""
+import itertools
+
+import numpy as np
+import pytest
+
+from fastdnn import _kernels as K
+from fastdnn import _toolbox_options as O
+from fastdnn import _toolbox_step_kernels as SK
+from fastdnn import jit
+from fastdnn._reference_activations import ACTIVATIONS
+from fastdnn._reference_outputs import OUTPUTS
+from fastdnn._toolbox import ToolboxSolver
+
+RTOL = {np.float64: 1e-9, np.float32: 2e-4}
+PARAM_RTOL = {np.float64: 1e-8, np.float32: 1e-2}
+
+
+# --------------------------------------------------------- the spec in numpy
+
+def spec_train(X, Y, Ws, bs, acts, output, lr0, passes, tb):
+    """The spec's training loop, plainly: returns (Ws, bs, pass costs)."""
+    Ws = [W.copy() for W in Ws]
+    bs = [b.copy() for b in bs]
+    L = len(Ws)
+    m = X.shape[1]
+    rates = O.learning_rates(lr0, passes, tb)
+    V = [np.zeros_like(P) for P in Ws + bs]
+    S = [np.zeros_like(P) for P in Ws + bs]
+    step = 0
+    costs = []
+    kp = tb.keep_prob
+    for p in range(passes):
+        lr = rates[p]
+        if tb.mini_batch_size is None:
+            batches = [np.arange(m)]
+        else:
+            perm = O.pass_permutation(tb.seed, p, m)
+            batches = [perm[a:b] for a, b in
+                       O.batch_bounds(m, tb.mini_batch_size)]
+        total = 0.0
+        for idx in batches:
+            mb = idx.size
+            A = X[:, idx]
+            Yb = Y[:, idx]
+            As, Zs, Ds = [A], [], []
+            for l in range(1, L):
+                Z = Ws[l - 1] @ A + bs[l - 1]
+                A = ACTIVATIONS[acts[l - 1]][0](Z)
+                D = None
+                if kp < 1:
+                    D = O.dropout_mask(tb.seed, l, step, A.shape[0], mb, kp)
+                    A = A * D
+                    A = A / kp
+                Zs.append(Z)
+                As.append(A)
+                Ds.append(D)
+            ZL = Ws[L - 1] @ A + bs[L - 1]
+            AL = OUTPUTS[output].forward(ZL)
+            cost = OUTPUTS[output].cost(AL, Yb)
+            if tb.lambd:
+                total_sq = sum(np.sum(np.square(W)) for W in Ws)
+                cost = cost + (1 / mb) * (tb.lambd / 2) * total_sq
+            dZ = AL - Yb
+            grads = [None] * (2 * L)
+            for l in range(L, 0, -1):
+                grads[l - 1] = (1 / mb) * (dZ @ As[l - 1].T) + (
+                    tb.lambd / mb) * Ws[l - 1]
+                grads[L + l - 1] = (1 / mb) * np.sum(dZ, axis=1,
+                                                     keepdims=True)
+                if l > 1:
+                    dA = Ws[l - 1].T @ dZ
+                    if kp < 1:
+                        dA = dA * Ds[l - 2]
+                        dA = dA / kp
+                    dZ = ACTIVATIONS[acts[l - 2]][1](dA, Zs[l - 2])
+            t = step + 1
+            params = Ws + bs
+            for i, (P, g) in enumerate(zip(params, grads)):
+                if tb.optimizer == "gd":
+                    P = P - lr * g
+                elif tb.optimizer in ("momentum", "nesterov"):
+                    V[i] = tb.beta * V[i] + (1 - tb.beta) * g
+                    if tb.optimizer == "momentum":
+                        P = P - lr * V[i]
+                    else:
+                        P = P - lr * (tb.beta * V[i] + (1 - tb.beta) * g)
+                elif tb.optimizer == "rmsprop":
+                    S[i] = tb.beta2 * S[i] + (1 - tb.beta2) * np.square(g)
+                    P = P - lr * g / (np.sqrt(S[i]) + tb.epsilon)
+                else:
+                    V[i] = tb.beta1 * V[i] + (1 - tb.beta1) * g
+                    S[i] = tb.beta2 * S[i] + (1 - tb.beta2) * np.square(g)
+                    vc = V[i] / (1 - tb.beta1 ** t)
+                    sc = S[i] / (1 - tb.beta2 ** t)
+                    P = P - lr * vc / (np.sqrt(sc) + tb.epsilon)
+                params[i] = P
+            Ws, bs = params[:L], params[L:]
+            step += 1
+            total += float(cost) * mb
+        costs.append(float(cost) if tb.mini_batch_size is None
+                     else total / m)
+    return Ws, bs, np.array(costs)
+
+
+def problem(dims, output, dtype, m=23, seed=0, order="C"):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(dims[0], m)
+    X = np.asarray(X, order=order)
+    n_L = dims[-1]
+    if output == "sigmoid":
+        Y = (rng.rand(1, m) > 0.5).astype(float)
+    elif output == "softmax":
+        Y = np.eye(n_L)[:, rng.randint(0, n_L, m)]
+    else:
+        Y = rng.randn(n_L, m)
+    Ws = [rng.randn(dims[l + 1], dims[l]) / np.sqrt(dims[l])
+          for l in range(len(dims) - 1)]
+    bs = [0.1 * rng.randn(dims[l + 1], 1) for l in range(len(dims) - 1)]
+    cast = (lambda a: a.astype(dtype))
+    return (cast(X), cast(Y), [cast(W) for W in Ws], [cast(b) for b in bs])
+
+
+def run_both(dims, acts, output, dtype, tb, passes=4, lr0=0.05, m=23,
+             order="C"):
+    X, Y, Ws, bs = problem(dims, output, dtype, m=m, order=order)
+    rates = O.learning_rates(lr0, passes, tb)
+    solver = ToolboxSolver(X, Y, Ws, bs, [K.ACT_BY_NAME[a] for a in acts],
+                           K.OUT_BY_NAME[output], tb, rates)
+    got = np.empty(passes)
+    # Two calls: the state (step counter, moments) carries over.
+    solver.run(0, 1, got[:1])
+    solver.run(1, passes - 1, got[1:])
+    Wj, bj = solver.parameters()
+    Wr, br, want = spec_train(X, Y, Ws, bs, acts, output, lr0, passes, tb)
+    return got, want, Wj + bj, Wr + br
+
+
+def check_close(got, want, Pj, Pr, dtype):
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, want, rtol=RTOL[dtype], atol=0)
+    for a, b in zip(Pj, Pr):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=PARAM_RTOL[dtype],
+                                   atol=PARAM_RTOL[dtype] * np.abs(b).max())
+
+
+def halving(learning_rate0, epoch_num, decay_rate):
+    return learning_rate0 / (1 + decay_rate * epoch_num)
+
+
+# ------------------------------------------------------------ combinations
+
+COMBOS = list(itertools.product(
+    O.OPTIMIZER_NAMES, (None, 5), (0.0, 0.7), (1.0, 0.8)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("optimizer,mini_batch_size,lambd,keep_prob",
+                         COMBOS)
+def test_every_combination_matches_the_spec(dtype, optimizer,
+                                            mini_batch_size, lambd,
+                                            keep_prob):
+    # m = 23 with batches of 5: four full batches and a remainder of 3.
+    tb = O.check_toolbox(optimizer=optimizer, mini_batch_size=mini_batch_size,
+                         lambd=lambd, keep_prob=keep_prob, decay=halving,
+                         decay_rate=0.5, seed=3)
+    got, want, Pj, Pr = run_both([4, 6, 5, 3], ("relu", "tanh"), "softmax",
+                                 dtype, tb)
+    check_close(got, want, Pj, Pr, dtype)
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("output", sorted(OUTPUTS))
+def test_every_activation_and_output(activation, output):
+    tb = O.check_toolbox(optimizer="adam", mini_batch_size=7, lambd=0.3,
+                         keep_prob=0.75, seed=11)
+    n_L = 1 if output == "sigmoid" else 3
+    got, want, Pj, Pr = run_both([3, 5, n_L], (activation,), output,
+                                 np.float64, tb, passes=3)
+    check_close(got, want, Pj, Pr, np.float64)
+
+
+@pytest.mark.parametrize("dims", [[4, 1], [4, 5, 1], [4, 6, 5, 4, 1]])
+@pytest.mark.parametrize("optimizer", ["nesterov", "rmsprop"])
+def test_one_to_four_layers(dims, optimizer):
+    tb = O.check_toolbox(optimizer=optimizer, mini_batch_size=4, lambd=0.2,
+                         keep_prob=0.9, seed=5)
+    acts = ("leaky_relu",) * (len(dims) - 2)
+    got, want, Pj, Pr = run_both(dims, acts, "sigmoid", np.float64, tb)
+    check_close(got, want, Pj, Pr, np.float64)
+
+
+def test_large_layer_takes_the_threaded_update():
+    # Over UPDATE_PARALLEL_MIN weights: the update runs its chunks on
+    # threads; the numbers are the serial loop's.
+    n = 300
+    assert n * 230 >= SK.UPDATE_PARALLEL_MIN
+    tb = O.check_toolbox(optimizer="adam", mini_batch_size=16, lambd=0.1,
+                         seed=2)
+    got, want, Pj, Pr = run_both([n, 230, 1], ("relu",), "sigmoid",
+                                 np.float64, tb, passes=2, m=40)
+    check_close(got, want, Pj, Pr, np.float64)
+
+
+# ------------------------------------------------------------ step by hand
+
+def test_one_adam_step_by_hand():
+    # One layer, identity output, full batch: dW = (W x - y) x^T / m by
+    # hand, then Adam's first step moves each weight by lr * sign(dW)
+    # (v_c = dW, s_c = dW**2).
+    X = np.array([[1.0, 2.0], [0.5, -1.0]])
+    Y = np.array([[1.0, 0.0]])
+    W = np.array([[0.3, -0.2]])
+    b = np.array([[0.1]])
+    tb = O.check_toolbox(optimizer="adam")
+    solver = ToolboxSolver(X, Y, [W], [b], (), K.OUT_IDENTITY, tb,
+                           np.array([0.01]))
+    costs = np.empty(1)
+    solver.run(0, 1, costs)
+    dZ = W @ X + b - Y
+    dW = dZ @ X.T / 2
+    db = dZ.sum(axis=1, keepdims=True) / 2
+    assert costs[0] == pytest.approx(np.sum(dZ ** 2) / 4, rel=1e-15)
+    (W1,), (b1,) = solver.parameters()
+    np.testing.assert_allclose(W1, W - 0.01 * np.sign(dW), rtol=1e-7)
+    np.testing.assert_allclose(b1, b - 0.01 * np.sign(db), rtol=1e-7)
+
+
+# ------------------------------------------------------------------ dropout
+
+def test_dropout_twin_is_bit_equal_to_numpy():
+    rng = np.random.RandomState(0)
+    cases = [(0, 0, 0, 1, 1), (O.SEED_MAX, 9, 10**12, 3, 7)]
+    cases += [(int(rng.randint(0, 2**32 - 1)), int(rng.randint(1, 6)),
+               int(rng.randint(0, 10**6)), int(rng.randint(1, 9)),
+               int(rng.randint(1, 140))) for _ in range(40)]
+    for seed, layer, step, n, m in cases:
+        out = np.empty((n, m))
+        SK.dropout_uniform_into(seed, layer, step, out)
+        want = O.dropout_uniform(seed, layer, step, n, m)
+        assert np.array_equal(out, want), (seed, layer, step, n, m)
+
+
+def test_dropout_mask_is_numpys_and_applied_as_the_course():
+    A = np.random.RandomState(1).rand(6, 50).astype(np.float32)
+    D = np.empty_like(A)
+    out = A.copy()
+    SK.dropout_apply(out, D, 7, 2, 33, 0.6)
+    mask = O.dropout_mask(7, 2, 33, 6, 50, 0.6)
+    assert np.array_equal(D.astype(bool), mask)
+    assert np.array_equal(out, A * mask / np.float32(0.6))
+
+
+def test_splitmix_constants_are_the_shared_ones():
+    assert SK.GOLDEN == O.GOLDEN and SK.MIX1 == O.MIX1
+    assert SK.MIX2 == O.MIX2 and SK.UNIT == O.UNIT
+    for name in O.OPTIMIZER_NAMES:
+        assert O.OPTIMIZER_NAMES[SK.OPT_BY_NAME[name]] == name
+
+
+# ------------------------------------------------------ the training API
+
+def _data(m=30, n_x=5, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n_x, m)
+    Y = (rng.rand(1, m) > 0.5).astype(float)
+    return X, Y
+
+
+def test_L_layer_model_records_the_spec_costs():
+    X, Y = _data()
+    Xs = np.asfortranarray(np.repeat(X, 2, axis=1))[:, ::2]  # strided
+    assert not Xs.flags.c_contiguous
+    kw = dict(optimizer="momentum", mini_batch_size=8, lambd=0.5,
+              keep_prob=0.85, decay=halving, decay_rate=0.2, seed=4)
+    params, costs = jit.L_layer_model(Xs, Y, [5, 4, 1], 0.1, 201,
+                                      solver="primal", **kw)
+    tb = O.check_toolbox(m=30, **kw)
+    init = jit.initialize_parameters_deep([5, 4, 1], seed=4)
+    Ws, bs, want = spec_train(X, Y, [init["W1"], init["W2"]],
+                              [init["b1"], init["b2"]], ("relu",),
+                              "sigmoid", 0.1, 201, tb)
+    np.testing.assert_allclose([float(c) for c in costs], want[::100],
+                               rtol=1e-9)
+    np.testing.assert_allclose(params["W2"], Ws[1], rtol=1e-8)
+
+
+def test_defaults_keep_the_plain_solver_bit_for_bit():
+    X, Y = _data()
+    a = jit.L_layer_model(X, Y, [5, 3, 1], 0.1, 150, solver="primal")
+    b = jit.L_layer_model(X, Y, [5, 3, 1], 0.1, 150, solver="primal",
+                          optimizer="gd", mini_batch_size=None, lambd=0.0,
+                          keep_prob=1.0, decay=None)
+    assert all(np.array_equal(a[0][k], b[0][k]) for k in a[0])
+    # The toolbox path on a non-default but equivalent run (a decay that
+    # keeps the rate) gives the same model to rounding.
+    c = jit.L_layer_model(X, Y, [5, 3, 1], 0.1, 150, solver="primal",
+                          decay=lambda lr, e, r: lr)
+    np.testing.assert_allclose(c[0]["W1"], a[0]["W1"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("kw,exc", [
+    (dict(optimizer="sgd"), ValueError),
+    (dict(beta=1.0), ValueError),
+    (dict(beta1="0.9"), TypeError),
+    (dict(epsilon=0.0), ValueError),
+    (dict(mini_batch_size=0), ValueError),
+    (dict(lambd=-1.0), ValueError),
+    (dict(keep_prob=0.0), ValueError),
+    (dict(decay=3), TypeError),
+    (dict(mini_batch_size=4, seed=np.random.RandomState(0)), TypeError),
+])
+def test_bad_toolbox_arguments_raise_the_shared_messages(kw, exc):
+    X, Y = _data()
+    with pytest.raises(exc) as want:
+        O.check_toolbox(m=30, **kw)
+    for model, dims in ((jit.L_layer_model, [5, 3, 1]),
+                        (jit.two_layer_model, (5, 3, 1))):
+        with pytest.raises(exc) as got:
+            model(X, Y, dims, 0.1, 3, **kw)
+        assert str(got.value) == str(want.value)
+
+
+def test_bad_decay_value_is_reported():
+    X, Y = _data()
+    with pytest.raises(ValueError, match="decay"):
+        jit.L_layer_model(X, Y, [5, 3, 1], 0.1, 3,
+                          decay=lambda lr, e, r: -1.0)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_gram_refuses_per_coordinate_optimizers(optimizer):
+    X, Y = _data()
+    with pytest.raises(ValueError, match="span"):
+        jit.L_layer_model(X, Y, [5, 3, 1], 0.1, 3, solver="gram",
+                          optimizer=optimizer)
+
+
+def test_divergence_raises_floating_point_error():
+    X, Y = _data()
+    with pytest.raises(FloatingPointError, match="diverged"):
+        jit.L_layer_model(X * 1e3, Y, [5, 8, 1], 1e6, 300, solver="primal",
+                          optimizer="momentum", mini_batch_size=7,
+                          initialization="he")
