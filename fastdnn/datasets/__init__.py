@@ -14,13 +14,19 @@ Each draws from a ``np.random.RandomState`` of its own seed and returns the
 course's layout by default: ``X`` of shape ``(n_x, m) = (2, m)`` and ``Y``
 of shape ``(1, m)``; ``layout="sklearn"`` gives ``(m, 2)`` and ``(m,)``.
 
+:func:`load` takes any of these by name, the cat images (``"cat"``),
+scikit-learn's 8x8 digits (``"digits"``) or a user's ``.npz``, ``.h5`` or
+``.csv`` file, and returns a :data:`Dataset` with class names.
+
 The course's own loaders, :func:`load_planar_dataset`,
 :func:`load_circles_dataset` and :func:`load_moons_dataset`, seed numpy's
 GLOBAL generator as the notebooks do, so they return the notebooks' numbers
 and leave the generator in the notebooks' state.
 """
+from .named import NAMES, Dataset, encode_labels, load
 from .planar import load_planar_dataset, planar
 from .shapes import circles, load_circles_dataset, load_moons_dataset, moons
 
-__all__ = ["planar", "circles", "moons", "load_planar_dataset",
-           "load_circles_dataset", "load_moons_dataset"]
+__all__ = ["load", "Dataset", "NAMES", "encode_labels", "planar", "circles",
+           "moons", "load_planar_dataset", "load_circles_dataset",
+           "load_moons_dataset"]
