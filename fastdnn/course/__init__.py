@@ -23,6 +23,7 @@ NOTEBOOKS = {
     "application": "fastdnn.course.application",
     "planar": "fastdnn.course.planar",
     "initialization": "fastdnn.course.initialization",
+    "regularization": "fastdnn.course.regularization",
 }
 
 _built = {}
@@ -38,11 +39,13 @@ def load(name, backend="numba"):
 
     Parameters
     ----------
-    name : {"step_by_step", "application", "planar", "initialization"}
+    name : str
+        A key of :data:`NOTEBOOKS`:
         "step_by_step" is "Building your Deep Neural Network: Step by Step",
         "application" is "Deep Neural Network - Application", "planar" is
         "Planar data classification with one hidden layer",
-        "initialization" is "Initialization" (Course 2, Week 1).
+        "initialization" is "Initialization" (Course 2, Week 1),
+        "regularization" is "Regularization" (Course 2, Week 1).
     backend : {"numba", "numpy"}
         fastdnn's backend, as :func:`fastdnn.get_backend` names it.
 
