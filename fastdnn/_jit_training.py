@@ -240,7 +240,9 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
     callback : callable, optional
         ``callback(i, cost)``, called where the cost would be printed.
     seed : int, RandomState or Generator
-        Seed of the initial parameters (default 1, the course's).
+        Seed of the initial parameters (default 1, the course's); with
+        mini-batches or dropout also of the permutations and masks (an int
+        is then required).
     activation : str or sequence of one str
         The hidden layer's activation: ``"relu"`` (default), ``"sigmoid"``,
         ``"tanh"``, ``"leaky_relu"`` or ``"identity"``.

@@ -72,40 +72,44 @@ _exact_parallel = numba.njit(**cfg.PARALLEL_JIT_KW)
 # ------------------------------------------------------------- the update
 
 @_exact
-def _update_chunk(P, G, V, S, lo, hi, opt, lr, c2, beta, omb, beta1, omb1,
-                  beta2, omb2, corr1, corr2, eps):
-    # P[lo:hi] one optimizer step (constants in P's dtype); returns the sum
-    # of squares of the parameters before it (float64) when c2 != 0 (L2),
+def _update_chunk(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1, beta2,
+                  omb2, corr1, corr2, eps):
+    # One optimizer step of P (constants in P's dtype); returns the sum of
+    # squares of the parameters before it (float64) when c2 != 0 (L2),
     # else 0. The gradient is G + c2 * P, as the course's dW + lambd/m * W.
-    # One loop per optimizer, so that each vectorises.
+    # One loop per optimizer, each from 0 over whole slices: numba then
+    # drops its negative-index checks and LLVM vectorises the loop.
+    n = P.shape[0]
     sq = 0.0
     if c2 != 0:
-        for i in range(lo, hi):
-            p = P[i]
-            sq += np.float64(p) * np.float64(p)
+        for i in range(n):
+            p = np.float64(P[i])
+            sq += p * p
     if opt == OPT_GD:
-        for i in range(lo, hi):
-            g = G[i] + c2 * P[i] if c2 != 0 else G[i]
+        for i in range(n):
+            g = G[i] + c2 * P[i]
             P[i] = P[i] - lr * g
-    elif opt == OPT_MOMENTUM or opt == OPT_NESTEROV:
-        nest = opt == OPT_NESTEROV
-        for i in range(lo, hi):
-            g = G[i] + c2 * P[i] if c2 != 0 else G[i]
+    elif opt == OPT_MOMENTUM:
+        for i in range(n):
+            g = G[i] + c2 * P[i]
             v = beta * V[i] + omb * g
             V[i] = v
-            if nest:
-                P[i] = P[i] - lr * (beta * v + omb * g)
-            else:
-                P[i] = P[i] - lr * v
+            P[i] = P[i] - lr * v
+    elif opt == OPT_NESTEROV:
+        for i in range(n):
+            g = G[i] + c2 * P[i]
+            v = beta * V[i] + omb * g
+            V[i] = v
+            P[i] = P[i] - lr * (beta * v + omb * g)
     elif opt == OPT_RMSPROP:
-        for i in range(lo, hi):
-            g = G[i] + c2 * P[i] if c2 != 0 else G[i]
+        for i in range(n):
+            g = G[i] + c2 * P[i]
             s = beta2 * S[i] + omb2 * (g * g)
             S[i] = s
             P[i] = P[i] - lr * g / (np.sqrt(s) + eps)
     else:
-        for i in range(lo, hi):
-            g = G[i] + c2 * P[i] if c2 != 0 else G[i]
+        for i in range(n):
+            g = G[i] + c2 * P[i]
             v = beta1 * V[i] + omb1 * g
             s = beta2 * S[i] + omb2 * (g * g)
             V[i] = v
@@ -142,11 +146,12 @@ def fill_constants(hp, lr, c2, beta, beta1, beta2, eps, t):
 
 @_exact
 def _chunk(P, G, V, S, c, opt, hp):
-    n = P.shape[0]
-    return _update_chunk(P, G, V, S, c * UPDATE_CHUNK,
-                         min(n, (c + 1) * UPDATE_CHUNK), opt, hp[0], hp[1],
-                         hp[2], hp[3], hp[4], hp[5], hp[6], hp[7], hp[8],
-                         hp[9], hp[10])
+    lo = c * UPDATE_CHUNK
+    hi = min(P.shape[0], lo + UPDATE_CHUNK)
+    # Optimizers without a state get empty V / S: their slices stay empty.
+    return _update_chunk(P[lo:hi], G[lo:hi], V[lo:hi], S[lo:hi], opt,
+                         hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6],
+                         hp[7], hp[8], hp[9], hp[10])
 
 
 @_exact_parallel

@@ -356,3 +356,34 @@ def test_divergence_raises_floating_point_error():
         jit.L_layer_model(X * 1e3, Y, [5, 8, 1], 1e6, 300, solver="primal",
                           optimizer="momentum", mini_batch_size=7,
                           initialization="he")
+
+
+# ------------------------------------------------------------ gram and auto
+
+@pytest.mark.parametrize("solver", ["gram", "auto"])
+def test_gram_and_auto_train_the_primal_toolbox_model(solver):
+    # Few examples and many features: the dual form pays (auto picks it)
+    # and trains the same model as the primal toolbox solver.
+    X, Y = _data(m=12, n_x=40, seed=3)
+    kw = dict(optimizer="nesterov", mini_batch_size=5, lambd=0.3,
+              keep_prob=0.8, decay=halving, seed=2)
+    tb = O.check_toolbox(m=12, **kw)
+    from fastdnn import _jit_training as jt
+    cls = jt._toolbox_solver_class(solver, 40, 12, [40, 6, 1], tb)
+    assert cls.__name__ == "GramToolboxSolver"
+    a, ca = jit.L_layer_model(X, Y, [40, 6, 1], 0.05, 201, solver=solver,
+                              **kw)
+    b, cb = jit.L_layer_model(X, Y, [40, 6, 1], 0.05, 201,
+                              solver="primal", **kw)
+    np.testing.assert_allclose(np.array(ca, float), np.array(cb, float),
+                               rtol=1e-9)
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-8,
+                                   atol=1e-10 * np.abs(b[k]).max())
+
+
+def test_auto_takes_the_primal_toolbox_solver_for_adam():
+    from fastdnn import _jit_training as jt
+    tb = O.check_toolbox(optimizer="adam")
+    assert jt._toolbox_solver_class("auto", 40, 12, [40, 6, 1], tb) \
+        is ToolboxSolver
