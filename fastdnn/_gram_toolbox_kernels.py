@@ -173,55 +173,95 @@ def _combine(out, Wf, w0, w_step, R, r0, count, w):
 
 
 @njit(**_JIT)
-def _k_product(T, dZ1, K, idx, n1, mb):
-    """``T[:n1] = dZ1[:n1, :mb] K[idx, :]``: the batch's rows of K (K is
-    symmetric), two rows of T per sweep so that each K row loaded serves
-    both, four K rows per pass over them."""
+def _k_product_rows(T, dZ1, K, idx, n1, mb):
+    """``T[:n1] = dZ1[:n1, :mb] K[idx, :]`` (a mini-batch's rows of K),
+    row by row of T, four rows of K per pass over it (one row of T at a
+    time: with more, LLVM's run-time alias checks between the rows stored
+    and the rows read exceed its limit and the loop stays scalar)."""
     m = K.shape[1]
     zero = T.dtype.type(0)
-    i = 0
-    while i < n1:
-        two = i + 1 < n1
-        t0 = T[i]
-        d0 = dZ1[i]
-        t1 = T[i + 1] if two else T[i]
-        d1 = dZ1[i + 1] if two else dZ1[i]
+    for i in range(n1):
+        t = T[i]
+        d = dZ1[i]
         for k in range(m):
-            t0[k] = zero
-            t1[k] = zero
+            t[k] = zero
         j = 0
         while j + 4 <= mb:
             k0 = K[idx[j]]
             k1 = K[idx[j + 1]]
             k2 = K[idx[j + 2]]
             k3 = K[idx[j + 3]]
-            a0, a1, a2, a3 = d0[j], d0[j + 1], d0[j + 2], d0[j + 3]
-            if two:
-                b0, b1, b2, b3 = d1[j], d1[j + 1], d1[j + 2], d1[j + 3]
-                for k in range(m):
-                    x0 = k0[k]
-                    x1 = k1[k]
-                    x2 = k2[k]
-                    x3 = k3[k]
-                    t0[k] += (a0 * x0 + a1 * x1) + (a2 * x2 + a3 * x3)
-                    t1[k] += (b0 * x0 + b1 * x1) + (b2 * x2 + b3 * x3)
-            else:
-                for k in range(m):
-                    t0[k] += ((a0 * k0[k] + a1 * k1[k])
-                              + (a2 * k2[k] + a3 * k3[k]))
+            a0, a1, a2, a3 = d[j], d[j + 1], d[j + 2], d[j + 3]
+            for k in range(m):
+                t[k] += (a0 * k0[k] + a1 * k1[k]) + (a2 * k2[k] + a3 * k3[k])
             j += 4
         for j in range(j, mb):
             kr = K[idx[j]]
-            a0 = d0[j]
-            b0 = d1[j]
-            if two:
-                for k in range(m):
-                    t0[k] += a0 * kr[k]
-                    t1[k] += b0 * kr[k]
-            else:
-                for k in range(m):
-                    t0[k] += a0 * kr[k]
-        i += 2
+            a0 = d[j]
+            for k in range(m):
+                t[k] += a0 * kr[k]
+
+
+@njit(inline="always", **_JIT)
+def _dot(d, a, n):
+    s = d.dtype.type(0)
+    for k in range(n):
+        s += d[k] * a[k]
+    return s
+
+
+@njit(**_JIT)
+def _k_product_full(T, dZ1, K, n1):
+    """``T[:n1] = dZ1[:n1] K`` for a full batch in column order: K being
+    symmetric, ``T[i, j] = dZ1[i] . K[j]``, dot products along contiguous
+    rows, in 4 x 3 register blocks (7 loads per 12 multiply-adds; about 3x
+    faster than :func:`_k_product_rows` at m = 209)."""
+    m = K.shape[1]
+    i = 0
+    while i + 4 <= n1:
+        d0 = dZ1[i]
+        d1 = dZ1[i + 1]
+        d2 = dZ1[i + 2]
+        d3 = dZ1[i + 3]
+        j = 0
+        while j + 3 <= m:
+            a0 = K[j]
+            a1 = K[j + 1]
+            a2 = K[j + 2]
+            s00 = s01 = s02 = s10 = s11 = s12 = T.dtype.type(0)
+            s20 = s21 = s22 = s30 = s31 = s32 = T.dtype.type(0)
+            for k in range(m):
+                x0 = a0[k]
+                x1 = a1[k]
+                x2 = a2[k]
+                y = d0[k]
+                s00 += y * x0
+                s01 += y * x1
+                s02 += y * x2
+                y = d1[k]
+                s10 += y * x0
+                s11 += y * x1
+                s12 += y * x2
+                y = d2[k]
+                s20 += y * x0
+                s21 += y * x1
+                s22 += y * x2
+                y = d3[k]
+                s30 += y * x0
+                s31 += y * x1
+                s32 += y * x2
+            T[i, j], T[i, j + 1], T[i, j + 2] = s00, s01, s02
+            T[i + 1, j], T[i + 1, j + 1], T[i + 1, j + 2] = s10, s11, s12
+            T[i + 2, j], T[i + 2, j + 1], T[i + 2, j + 2] = s20, s21, s22
+            T[i + 3, j], T[i + 3, j + 1], T[i + 3, j + 2] = s30, s31, s32
+            j += 3
+        for j in range(j, m):
+            for r in range(4):
+                T[i + r, j] = _dot(dZ1[i + r], K[j], m)
+        i += 4
+    for i in range(i, n1):
+        for j in range(m):
+            T[i, j] = _dot(dZ1[i], K[j], m)
 
 
 # ------------------------------------------------------------ optimizer
@@ -285,11 +325,12 @@ def run_passes(K, P0, R, S, T, C, D, G, b1, vb1, co, Wf, woff, bf, boff,
                vWf, vbf, dims, acts, output, Zb, Ab, Db, Mb, Yb, idx, roff,
                Y, perms, starts, stops, lrs, costs, full, beta, nesterov,
                lambd, keep_prob, seed, step0, eps, n00):
-    """``perms.shape[0]`` passes; ``costs[p]`` gets pass p's cost. Returns
+    """``lrs.shape[0]`` passes; ``costs[p]`` gets pass p's cost. Returns
     :data:`OK`, or the first pass whose cost is not finite (that pass ran
     to its end, the later ones did not run).
 
-    ``perms[p]`` is pass p's column order, its batches
+    ``perms[p]`` is pass p's column order (``perms[0]`` for every pass
+    when ``full``), its batches
     ``perms[p, starts[s]:stops[s]]``; ``lrs[p]`` its learning rate. ``co``
     holds ``(a, av)``; ``step0`` is the global update counter (dropout's)
     of the first batch. ``Zb``, ``Ab``, ``Db``, ``Mb`` hold the batch's
@@ -312,14 +353,15 @@ def run_passes(K, P0, R, S, T, C, D, G, b1, vb1, co, Wf, woff, bf, boff,
     total = np.empty(mbmax, dtype=Zb.dtype)
     dropout = keep_prob < 1.0 and L > 1
     step = step0
-    for p in range(perms.shape[0]):
+    for p in range(lrs.shape[0]):
+        prow = 0 if full else p
         lr = dt(lrs[p])
         pass_cost = 0.0
         for s in range(starts.shape[0]):
             b0 = starts[s]
             mb = stops[s] - b0
             for j in range(mb):
-                idx[j] = perms[p, b0 + j]
+                idx[j] = perms[prow, b0 + j]
             inv_mb = dt(1.0 / mb)
             lam_mb = dt(lambd / mb)
             a = co[0]
@@ -425,7 +467,10 @@ def run_passes(K, P0, R, S, T, C, D, G, b1, vb1, co, Wf, woff, bf, boff,
                 b1[i], vb1[i] = _step(b1[i], vb1[i], inv_mb * acc, lr,
                                       beta_t, omb, nesterov)
             # G = dW1's X^T coefficients, T = G K (dW1 = ga W1_0 + G X^T)
-            _k_product(T, Db, K, idx, n1, mb)
+            if full:
+                _k_product_full(T, Db, K, n1)
+            else:
+                _k_product_rows(T, Db, K, idx, n1, mb)
             for i in range(n1):
                 g = G[i]
                 c = C[i]

@@ -213,6 +213,39 @@ def test_chunks_give_the_run_of_one_call():
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("seed", [0, 10, 2 ** 32 - 3])
+def test_permutations_are_pass_permutations(seed):
+    X, Y, Ws, bs, acts = _network("relu", "sigmoid", 2)
+    tb = check_toolbox(optimizer="gd", mini_batch_size=MB, seed=seed, m=M)
+    solver = GramToolboxSolver(X, Y, Ws, bs, (1,), 0, tb,
+                               learning_rates(0.1, 9, tb))
+    perms = solver._permutations(3, 6)
+    assert perms.shape == (6, M) and perms.dtype == np.int64
+    for k in range(6):
+        np.testing.assert_array_equal(perms[k],
+                                      pass_permutation(seed, 3 + k, M))
+
+
+def test_passes_split_into_compiled_calls_give_the_same_run():
+    # Long runs split into several compiled calls (the permutations' memory
+    # bound): the same numbers as one call.
+    X, Y, Ws, bs, acts = _network("sigmoid", "identity", 2, seed=4)
+    tb = check_toolbox(optimizer="nesterov", mini_batch_size=3,
+                       keep_prob=0.6, lambd=0.05, seed=9, m=M)
+    rates = learning_rates(0.05, 23, tb)
+    runs = []
+    for chunk in (None, 5):
+        solver = GramToolboxSolver(X, Y, Ws, bs, (2,), 2, tb, rates)
+        if chunk:
+            solver._chunk = chunk
+        costs = np.empty(23)
+        solver.run(0, 23, costs)
+        runs.append((costs,) + solver.parameters())
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    for a, b in zip(runs[0][1] + runs[0][2], runs[1][1] + runs[1][2]):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_mini_batch_larger_than_m_is_one_shuffled_batch():
     X, Y, Ws, bs, acts = _network("relu", "sigmoid", 2, seed=1)
     tb = check_toolbox(optimizer="momentum", mini_batch_size=100, seed=5,
