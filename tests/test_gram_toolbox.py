@@ -332,3 +332,33 @@ def test_dropout_twin_draws_numpys_bits(seed, layer, step, shape):
     np.testing.assert_array_equal(got, want)
     # Not a constant: the draws spread over [0, 1).
     assert 0.0 <= got.min() and got.max() < 1.0 and np.std(got) > 0.1
+
+
+# ------------------------------------------------------------ the primal form
+
+PRIMAL_COMBOS = [(opt, mb, extras) for opt in ("gd", "momentum", "nesterov")
+                 for mb in (None, MB) for extras in (False, True)]
+
+
+@pytest.mark.parametrize(
+    "opt,mb,extras", PRIMAL_COMBOS,
+    ids=["%s-mb%s-extras%d" % c for c in PRIMAL_COMBOS])
+def test_trains_as_the_primal_toolbox_solver(opt, mb, extras):
+    # The jit backend's primal toolbox solver, where it is installed: the
+    # same trajectory and parameters to 1e-9 (extras: L2, dropout, decay).
+    toolbox = pytest.importorskip("fastdnn._toolbox")
+    X, Y, Ws, bs, acts = _network("tanh", "softmax", 3, seed=12)
+    tb = check_toolbox(optimizer=opt, mini_batch_size=mb,
+                       lambd=0.2 if extras else 0.0,
+                       keep_prob=0.7 if extras else 1.0,
+                       decay=_decay if extras else None, decay_rate=0.2,
+                       seed=21, m=M)
+    rates = learning_rates(0.05, N_PASS, tb)
+    codes = tuple(jit.ACT_CODES[a] for a in acts)
+    primal = toolbox.ToolboxSolver(X, Y, Ws, bs, codes,
+                                   jit.OUTPUT_CODES["softmax"], tb, rates)
+    costs = np.full(N_PASS, np.nan)
+    primal.run(0, N_PASS, costs)
+    want = primal.parameters() + (costs,)
+    got = _gram_training(X, Y, Ws, bs, acts, "softmax", tb, rates)
+    _assert_same(got, want, "gram vs primal")
