@@ -23,6 +23,7 @@ NOTEBOOKS = {
     "application": "fastdnn.course.application",
     "planar": "fastdnn.course.planar",
     "initialization": "fastdnn.course.initialization",
+    "gradient_checking": "fastdnn.course.gradient_checking",
     "regularization": "fastdnn.course.regularization",
 }
 
@@ -45,6 +46,7 @@ def load(name, backend="numba"):
         "application" is "Deep Neural Network - Application", "planar" is
         "Planar data classification with one hidden layer",
         "initialization" is "Initialization" (Course 2, Week 1),
+        "gradient_checking" is "Gradient Checking" (Course 2, Week 1),
         "regularization" is "Regularization" (Course 2, Week 1).
     backend : {"numba", "numpy"}
         fastdnn's backend, as :func:`fastdnn.get_backend` names it.
