@@ -60,11 +60,19 @@ def unpack_cache(cache, dropout):
             for name, value in zip(names, cache)}
 
 
-def forward(B, X, parameters, keep_prob=1.0, rng=None):
+def forward(B, X, parameters, keep_prob=1.0, rng=None, trusted=False):
     """``(A3, cache)``; with ``rng``, hidden layer ``l`` is followed by the
     notebook's inverted dropout: ``Dl = (rng.rand(*Al.shape) < keep_prob)
-    .astype(int)``, ``Al = Al * Dl``, ``Al = Al / keep_prob``."""
-    Ws, bs = three_layers(parameters)
+    .astype(int)``, ``Al = Al * Dl``, ``Al = Al / keep_prob``.
+
+    ``trusted``: ``parameters`` is a dict of float arrays that a training
+    loop made from checked ones (its per-layer checks still run in the
+    backend's functions)."""
+    if trusted:
+        Ws = [parameters["W%d" % l] for l in (1, 2, 3)]
+        bs = [parameters["b%d" % l] for l in (1, 2, 3)]
+    else:
+        Ws, bs = three_layers(parameters)
     A = X
     cache = []
     for l in (0, 1):
@@ -83,7 +91,7 @@ def forward(B, X, parameters, keep_prob=1.0, rng=None):
     return A3, tuple(cache + [Z3, A3, W3, b3])
 
 
-def backward(B, X, Y, cache, lambd=0.0, keep_prob=None):
+def backward(B, X, Y, cache, lambd=0.0, keep_prob=None, trusted=False):
     """The gradients as the notebooks' ``backward_propagation_with_
     regularization`` (``lambd``) and ``backward_propagation_with_dropout``
     (``keep_prob``, the cache then holds the masks) form them, with upper
@@ -93,16 +101,25 @@ def backward(B, X, Y, cache, lambd=0.0, keep_prob=None):
     ``dA_prev = W^T dZ``, ``dW = dZ A_prev^T / m`` and ``db``; ``dW +=
     (lambd * W) / m``; a hidden ``dA`` is masked and scaled as in the
     forward pass, and ``dZ = dA * int64(A > 0)`` (from the cached ``A``).
+
+    ``trusted``: a training loop's own checked ``X``, ``Y`` and a cache
+    ``forward`` just made (the backend's ``linear_backward`` still checks
+    each layer).
     """
     dropout = keep_prob is not None
-    c = unpack_cache(cache, dropout)
-    X = V.as_matrix(X, "X", shape_hint="(n_x, m)")
-    A3 = c["A3"]
-    if X.shape[1] != A3.shape[1]:
-        raise ValueError("X has %d columns (examples) but the cache's A3 "
-                         "has %d; pass the X the cache was computed from"
-                         % (X.shape[1], A3.shape[1]))
-    Y = V.check_labels(Y, A3.shape, A3.dtype)
+    if trusted:
+        c = dict(zip(DROPOUT_CACHE_NAMES if dropout else CACHE_NAMES,
+                     cache))
+        A3 = c["A3"]
+    else:
+        c = unpack_cache(cache, dropout)
+        X = V.as_matrix(X, "X", shape_hint="(n_x, m)")
+        A3 = c["A3"]
+        if X.shape[1] != A3.shape[1]:
+            raise ValueError("X has %d columns (examples) but the cache's "
+                             "A3 has %d; pass the X the cache was computed "
+                             "from" % (X.shape[1], A3.shape[1]))
+        Y = V.check_labels(Y, A3.shape, A3.dtype)
     m = X.shape[1]
     grads = {}
     dZ = A3 - Y
@@ -126,6 +143,16 @@ def backward(B, X, Y, cache, lambd=0.0, keep_prob=None):
     return {key: grads[key] for key in (
         "dZ3", "dW3", "db3", "dA2", "dZ2", "dW2", "db2", "dA1", "dZ1", "dW1",
         "db1")}
+
+
+def lower_case(grads):
+    """The utility modules' gradients from ``backward``'s: lower case
+    ``dz`` and ``da`` keys carrying the ``1/m`` (``dz3 = (1/m) (A3 -
+    Y)``), ``dW`` and ``db`` unchanged."""
+    m = grads["dZ3"].shape[1]
+    return {key.replace("dZ", "dz").replace("dA", "da"):
+            (1. / m) * value if key[1] in "ZA" else value
+            for key, value in grads.items()}
 
 
 def utilities(B, module):
@@ -172,11 +199,7 @@ def utilities(B, module):
             ``dz1``, ``dW1``, ``db1`` (``da`` and ``dz`` carry the ``1/m``,
             as there; ``dW`` and ``db`` are the backend's).
         """
-        grads = backward(B, X, Y, cache)
-        m = grads["dZ3"].shape[1]
-        return {key.replace("dZ", "dz").replace("dA", "da"):
-                (1. / m) * value if key[1] in "ZA" else value
-                for key, value in grads.items()}
+        return lower_case(backward(B, X, Y, cache))
 
     def predict(X, y, parameters):
         """Predict 0/1 labels and print the accuracy, as the notebook does.
