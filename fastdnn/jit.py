@@ -24,6 +24,12 @@ from . import _validation as v
 from . import reference as _ref
 from ._jit_training import (SOLVERS, L_layer_model,  # noqa: F401
                             two_layer_model)
+from .reference import (  # noqa: F401 (the toolbox's blocks, in numpy)
+    initialize_adam, initialize_rmsprop, initialize_velocity,
+    random_mini_batches, schedule_lr_decay, update_lr,
+    update_parameters_with_adam, update_parameters_with_gd,
+    update_parameters_with_momentum, update_parameters_with_nesterov,
+    update_parameters_with_rmsprop)
 from .reference import (ACTIVATIONS, flatten_images,  # noqa: F401
                         initialize_parameters, initialize_parameters_deep,
                         load_data, load_image, print_mislabeled_images)

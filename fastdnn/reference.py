@@ -27,9 +27,16 @@ from ._reference_core import (  # noqa: F401 (re-exported)
     _labels_from_probas, _linear_activation_backward,
     _linear_activation_forward, _linear_backward, _linear_forward,
     _update_parameters)
+from ._minibatch import (random_mini_batches,  # noqa: F401 (re-exported)
+                         schedule_lr_decay, update_lr)
 from ._reference_initializers import INITIALIZERS
 from ._reference_initializers import randn as _randn
 from ._reference_initializers import random_state as _random_state
+from ._reference_optimizers import (  # noqa: F401 (re-exported)
+    OPTIMIZERS, initialize_adam, initialize_rmsprop, initialize_velocity,
+    update_parameters_with_adam, update_parameters_with_gd,
+    update_parameters_with_momentum, update_parameters_with_nesterov,
+    update_parameters_with_rmsprop)
 from ._reference_outputs import OUTPUTS  # noqa: F401 (re-exported)
 from ._reference_training import (  # noqa: F401 (re-exported)
     L_layer_model, _check_cost, _record, _training_dAL, two_layer_model)
@@ -47,6 +54,12 @@ __all__ = [
     "compute_cost", "linear_backward", "linear_activation_backward",
     "L_model_backward", "update_parameters", "predict",
     "two_layer_model", "L_layer_model",
+    # The training toolbox's building blocks ("Optimization Methods").
+    "update_parameters_with_gd", "initialize_velocity",
+    "update_parameters_with_momentum", "update_parameters_with_nesterov",
+    "initialize_rmsprop", "update_parameters_with_rmsprop",
+    "initialize_adam", "update_parameters_with_adam",
+    "random_mini_batches", "update_lr", "schedule_lr_decay",
     "load_data", "flatten_images", "load_image", "print_mislabeled_images",
 ]
 
