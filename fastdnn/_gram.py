@@ -22,8 +22,10 @@ are those of one thread, bit for bit).
 
 Limits, on purpose:
 
-- full-batch, plain gradient descent only (no mini-batches, momentum,
-  regularisation or learning-rate schedules: each would break the identity);
+- full-batch, plain gradient descent only (mini-batches, momentum,
+  Nesterov, L2, learning-rate schedules and dropout keep W1 in the span of
+  W1_0 and X's columns too, but need more state: they are
+  :class:`fastdnn._gram_toolbox.GramToolboxSolver`'s, exported here);
 - extra memory is O(m^2): ``K = X^T X + 1 1^T`` is ``m x m`` in the training
   dtype (350 kB for m = 209, 800 MB for m = 10000 in float64), on top of the
   O(n_1 m) state. :func:`gram_pays` says when the trade is worth it.

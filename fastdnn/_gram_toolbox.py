@@ -89,6 +89,16 @@ def toolbox_gram_pays(n_x, m, dims, toolbox):
     return m * m + 8 * m * steps <= 2 * n_x * m + 3 * n_x * steps
 
 
+def _primal_solver(X, Y, Ws, bs, acts, output, toolbox, rates):
+    try:
+        from ._toolbox import ToolboxSolver
+    except ImportError:
+        raise FloatingPointError(
+            "X^T X overflows (|X| too large for the dual form in %s); use "
+            "solver='primal'" % X.dtype.name) from None
+    return ToolboxSolver(X, Y, Ws, bs, acts, output, toolbox, rates)
+
+
 def _flat(arrays, dtype):
     return np.concatenate([a.ravel() for a in arrays]
                           or [np.zeros(0, dtype)]).astype(dtype)
@@ -170,10 +180,13 @@ class GramToolboxSolver:
         big = m * m * X.shape[0] >= cfg.PARALLEL_MIN_WORK
         K, finite = tk.plain_gram(self._XT, big and cfg.parallel_ok(),
                                   gk.BLOCK_COLS)
+        self._primal = None
         if not finite:
-            raise FloatingPointError(
-                "X^T X overflows (|X| too large for the dual form in %s); "
-                "use solver='primal'" % dtype.name)
+            # X^T X overflows where W1 X need not (|X| above ~1e154 in
+            # float64): train in the primal form, as solver='primal' would.
+            self._primal = _primal_solver(X, Y, Ws, bs, acts, output,
+                                          toolbox, rates)
+            return
         self._K = K
         self._init_state(Ws, bs, m, dtype)
 
@@ -267,6 +280,14 @@ class GramToolboxSolver:
         if n == 0:
             return
         out = np.full(n, np.nan)
+        if self._primal is not None:
+            self._primal.run(p0, n, out)
+            costs_out[:n] = out
+            bad = np.flatnonzero(~np.isfinite(out))
+            self.passes = self._primal.passes
+            if bad.size:
+                _check_cost(out[bad[0]], p0 + int(bad[0]), self._rates[0])
+            return
         k = 0
         while k < n:
             c = min(self._chunk, n - k)
@@ -299,6 +320,8 @@ class GramToolboxSolver:
         """``(Ws, bs)``: new arrays of the current parameters, ``W1 = a
         W1_0 + C X^T`` rebuilt in float64, in an order fixed by the
         shapes."""
+        if self._primal is not None:
+            return self._primal.parameters()
         W1 = np.empty(self._W1_0.shape)
         tk.rebuild_w1(float(self._co[0]), self._W1_0, self._C, self._XT, W1)
         Ws = [W1.astype(self.dtype)]

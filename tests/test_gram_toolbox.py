@@ -290,6 +290,15 @@ def test_toolbox_gram_pays_by_cost():
         40, 50)
 
 
+def test_toolbox_must_be_a_toolbox():
+    X, Y, Ws, bs, acts = _network("relu", "sigmoid", 2)
+    with pytest.raises(TypeError, match="toolbox must be a Toolbox"):
+        GramToolboxSolver(X, Y, Ws, bs, (1,), 0, {"optimizer": "gd"},
+                          np.full(3, 0.1))
+    with pytest.raises(TypeError, match="toolbox must be a Toolbox"):
+        toolbox_gram_pays(10, 5, [10, 1], "momentum")
+
+
 def test_p0_must_be_the_next_pass():
     X, Y, Ws, bs, acts = _network("relu", "sigmoid", 2)
     tb = check_toolbox(optimizer="gd", mini_batch_size=MB, m=M)
@@ -362,3 +371,47 @@ def test_trains_as_the_primal_toolbox_solver(opt, mb, extras):
     want = primal.parameters() + (costs,)
     got = _gram_training(X, Y, Ws, bs, acts, "softmax", tb, rates)
     _assert_same(got, want, "gram vs primal")
+
+
+def test_overflowing_gram_matrix_trains_in_the_primal_form():
+    # |X| ~ 1e155: X^T X overflows in float64 where W1 X (tiny W1) does
+    # not; the solver hands the whole run to the primal toolbox solver (a
+    # learning rate of ~1e-311 keeps W1's steps at the scale of 1 / |X|^2).
+    toolbox = pytest.importorskip("fastdnn._toolbox")
+    X, Y, Ws, bs, acts = _network("relu", "sigmoid", 2, seed=3)
+    X = X * 1e155
+    Ws = [Ws[0] * 1e-155] + Ws[1:]
+    tb = check_toolbox(optimizer="momentum", mini_batch_size=MB, seed=2,
+                       m=M)
+    rates = learning_rates(1e-311, 10, tb)
+    with np.errstate(over="ignore"):
+        assert not np.all(np.isfinite(X.T @ X))
+    got = _gram_training(X, Y, Ws, bs, acts, "sigmoid", tb, rates)
+    primal = toolbox.ToolboxSolver(X, Y, Ws, bs, (1,), 0, tb, rates)
+    costs = np.empty(10)
+    primal.run(0, 10, costs)
+    assert np.all(np.isfinite(got[2]))
+    np.testing.assert_array_equal(got[2], costs)
+    for a, b in zip(got[0] + got[1], primal.parameters()[0]
+                    + primal.parameters()[1]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("opt,mb", [("momentum", MB), ("nesterov", None)])
+def test_float32_trains_as_the_spec_in_float32(opt, mb):
+    # float32 end to end (state, products), within float32 rounding of the
+    # numpy loop run in float32.
+    X, Y, Ws, bs, acts = _network("tanh", "identity", 3, seed=8)
+    X, Y = X.astype(np.float32), Y.astype(np.float32)
+    Ws = [W.astype(np.float32) for W in Ws]
+    bs = [b.astype(np.float32) for b in bs]
+    tb = check_toolbox(optimizer=opt, mini_batch_size=mb, lambd=0.1,
+                       keep_prob=0.8, seed=6, m=M)
+    rates = learning_rates(0.05, 30, tb)
+    want = _numpy_training(X, Y, Ws, bs, acts, "identity", tb, rates)
+    got = _gram_training(X, Y, Ws, bs, acts, "identity", tb, rates)
+    np.testing.assert_allclose(got[2], want[2], rtol=2e-4)
+    for l in range(3):
+        assert got[0][l].dtype == np.float32 == got[1][l].dtype
+        _assert_close(got[0][l], want[0][l], 2e-4, "W%d" % (l + 1))
+        _assert_close(got[1][l], want[1][l], 2e-4, "b%d" % (l + 1))
