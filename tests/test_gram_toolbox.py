@@ -415,3 +415,47 @@ def test_float32_trains_as_the_spec_in_float32(opt, mb):
         assert got[0][l].dtype == np.float32 == got[1][l].dtype
         _assert_close(got[0][l], want[0][l], 2e-4, "W%d" % (l + 1))
         _assert_close(got[1][l], want[1][l], 2e-4, "b%d" % (l + 1))
+
+
+# ------------------------------------------------------------ the reference
+
+def _reference_has_toolbox():
+    import inspect
+    return "optimizer" in inspect.signature(
+        reference.L_layer_model).parameters
+
+
+REFERENCE_COMBOS = [("momentum", MB, 0.2, 0.8), ("nesterov", None, 0.1, 1.0),
+                    ("gd", 5, 0.0, 0.7)]
+
+
+@pytest.mark.parametrize("opt,mb,lambd,kp", REFERENCE_COMBOS,
+                         ids=["%s-mb%s-l2_%g-kp%g" % c
+                              for c in REFERENCE_COMBOS])
+def test_trains_as_the_reference_toolbox_loop(opt, mb, lambd, kp):
+    # The reference's public training function (its own initial
+    # parameters from the seed, the toolbox keywords): the recorded costs
+    # and the final parameters of the gram solver started from the same
+    # initial parameters, to 1e-9.
+    if not _reference_has_toolbox():
+        pytest.skip("fastdnn.reference.L_layer_model has no toolbox "
+                    "keywords in this installation")
+    from fastdnn._reference_training import _initial_parameters
+    X, Y, _, _, acts = _network("leaky_relu", "softmax", 3, seed=13)
+    dims = [N_X, 6, 5, 3]
+    n, seed, decay = 201, 4, _decay
+    kw = dict(optimizer=opt, mini_batch_size=mb, lambd=lambd, keep_prob=kp,
+              decay=decay, decay_rate=0.05, seed=seed)
+    want_params, want_costs = reference.L_layer_model(
+        X, Y, dims, 0.03, n, activation="leaky_relu", output="softmax",
+        **kw)
+    p = _initial_parameters(dims, seed, None, "xavier", acts, np.float64)
+    tb = check_toolbox(m=M, **kw)
+    got = _gram_training(X, Y, [p["W%d" % l] for l in (1, 2, 3)],
+                         [p["b%d" % l] for l in (1, 2, 3)], acts, "softmax",
+                         tb, learning_rates(0.03, n, tb))
+    np.testing.assert_allclose(got[2][::100], np.array(want_costs, float),
+                               rtol=RTOL)
+    for l in (1, 2, 3):
+        _assert_close(got[0][l - 1], want_params["W%d" % l], RTOL, "W%d" % l)
+        _assert_close(got[1][l - 1], want_params["b%d" % l], RTOL, "b%d" % l)
