@@ -14,6 +14,7 @@ from ._reference_core import (_dAL, _L_model_backward_fused, _L_model_forward,
                               _update_parameters)
 from ._reference_initializers import INITIALIZERS, random_state
 from ._reference_outputs import OUTPUTS
+from ._toolbox_options import check_toolbox
 from ._validation_tables import check_training_options
 
 
@@ -79,23 +80,36 @@ def _train(X, Y, dims, learning_rate, num_iterations, print_cost, callback,
 
 def _fit(X, Y, layers_dims, learning_rate, num_iterations, print_cost,
          callback, seed, activation, output, initialization, scale,
-         two_layer):
+         two_layer, toolbox_options):
     X, Y, dims, learning_rate, num_iterations = v.check_training(
         X, Y, layers_dims, learning_rate, num_iterations, output)
     if two_layer:
         v.check_two_layer_dims(dims)
     acts, initialization, scale = check_training_options(
         dims, activation, initialization, scale)
+    # After the existing checks, as the jit backend does: both raise the
+    # same error first for the same bad call.
+    toolbox = check_toolbox(seed=seed, m=X.shape[1], **toolbox_options)
     parameters = _initial_parameters(dims, seed, scale, initialization, acts,
                                      X.dtype)
-    return _train(X, Y, dims, learning_rate, num_iterations, print_cost,
-                  callback, parameters, acts, output)
+    if toolbox.is_default:
+        # Plain full-batch gradient descent: the course's loop, today's
+        # numbers bit for bit.
+        return _train(X, Y, dims, learning_rate, num_iterations, print_cost,
+                      callback, parameters, acts, output)
+    # Imported here: the toolbox loop uses this module's bookkeeping.
+    from ._reference_toolbox import train_toolbox
+    return train_toolbox(X, Y, learning_rate, num_iterations, print_cost,
+                         callback, parameters, acts, output, toolbox)
 
 
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
                     num_iterations=3000, print_cost=False, *, callback=None,
                     seed=1, activation="relu", output="sigmoid",
-                    initialization="random", scale=None):
+                    initialization="random", scale=None, optimizer="gd",
+                    beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                    mini_batch_size=None, lambd=0.0, keep_prob=1.0,
+                    decay=None, decay_rate=1.0):
     """Train LINEAR -> ACTIVATION -> LINEAR -> OUTPUT by gradient descent
     (by default the course's LINEAR -> RELU -> LINEAR -> SIGMOID).
 
@@ -115,7 +129,8 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
     callback : callable, optional
         ``callback(i, cost)``, called where the cost would be printed.
     seed : int, RandomState or Generator
-        Seed of the initial parameters (default 1, the course's).
+        Seed of the initial parameters (default 1, the course's) and, with
+        mini-batches or dropout, of the permutations and masks (an int).
     activation : str or sequence of one str
         The hidden layer's activation: ``"relu"`` (default), ``"sigmoid"``,
         ``"tanh"``, ``"leaky_relu"`` or ``"identity"``.
@@ -128,6 +143,36 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
         ``initialize_parameters``.
     scale : float, optional
         The initializer's weight scale (see ``initialize_parameters_deep``).
+    optimizer : {"gd", "momentum", "nesterov", "rmsprop", "adam"}
+        The update rule (see :data:`fastdnn.reference.OPTIMIZERS`); default
+        ``"gd"``, plain gradient descent.
+    beta : float in [0, 1)
+        Momentum's (and Nesterov's) velocity decay.
+    beta1, beta2 : float in [0, 1)
+        Adam's first and second moment decays; ``beta2`` is also RMSprop's.
+    epsilon : float > 0
+        RMSprop's and Adam's denominator guard.
+    mini_batch_size : None or int >= 1
+        None (default): every iteration is one full-batch update, columns
+        in order. An int: each iteration is a pass over a fresh
+        permutation of the examples (``RandomState(seed + pass + 1)``, the
+        course's), one update per batch, complete batches then the
+        remainder; ``seed`` must then be an int.
+    lambd : float >= 0
+        L2 strength: the cost gains ``lambd / (2 mb) * sum ||W_l||^2`` and
+        ``dW_l`` gains ``lambd / mb * W_l`` (mb the batch's size; biases
+        are not decayed).
+    keep_prob : float in (0, 1]
+        Inverted dropout on the hidden layers: each unit is kept with this
+        probability (masks drawn from ``seed``, the layer and the update
+        count, identical in both backends) and the kept ones scaled by
+        ``1 / keep_prob``; ``seed`` must be an int when < 1.
+    decay : None or callable
+        ``decay(learning_rate0, epoch_num, decay_rate)`` gives the learning
+        rate of pass ``epoch_num + 1`` (e.g. :func:`update_lr` or
+        :func:`schedule_lr_decay`); pass 0 uses ``learning_rate``.
+    decay_rate : float >= 0
+        Handed to ``decay``.
 
     Returns
     -------
@@ -136,6 +181,8 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
         The cost at every iteration ``i`` with ``i % 100 == 0``, as the
         course records it (``np.squeeze(cost)``, a 0-d array of the training
         dtype); ``float(c)`` or ``np.asarray(costs)`` give plain numbers.
+        With mini-batches an iteration's cost is the course's ``cost_total
+        / m``: the batches' costs weighted by their sizes.
 
     Raises
     ------
@@ -144,13 +191,21 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075,
     """
     return _fit(X, Y, layers_dims, learning_rate, num_iterations,
                 print_cost, callback, seed, activation, output,
-                initialization, scale, two_layer=True)
+                initialization, scale, two_layer=True,
+                toolbox_options=dict(
+                    optimizer=optimizer, beta=beta, beta1=beta1, beta2=beta2,
+                    epsilon=epsilon, mini_batch_size=mini_batch_size,
+                    lambd=lambd, keep_prob=keep_prob, decay=decay,
+                    decay_rate=decay_rate))
 
 
 def L_layer_model(X, Y, layers_dims, learning_rate=0.0075,
                   num_iterations=3000, print_cost=False, *, callback=None,
                   seed=1, activation="relu", output="sigmoid",
-                  initialization="xavier", scale=None):
+                  initialization="xavier", scale=None, optimizer="gd",
+                  beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                  mini_batch_size=None, lambd=0.0, keep_prob=1.0,
+                  decay=None, decay_rate=1.0):
     """Train [LINEAR -> ACTIVATION] x (L-1) -> LINEAR -> OUTPUT (by default
     the course's [LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID).
 
@@ -162,4 +217,9 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075,
     """
     return _fit(X, Y, layers_dims, learning_rate, num_iterations,
                 print_cost, callback, seed, activation, output,
-                initialization, scale, two_layer=False)
+                initialization, scale, two_layer=False,
+                toolbox_options=dict(
+                    optimizer=optimizer, beta=beta, beta1=beta1, beta2=beta2,
+                    epsilon=epsilon, mini_batch_size=mini_batch_size,
+                    lambd=lambd, keep_prob=keep_prob, decay=decay,
+                    decay_rate=decay_rate))
