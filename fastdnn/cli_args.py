@@ -29,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 # ---------------------------------------------------------------- arguments
 
-def _layers(text):
+def layers(text):
     text = text.strip()
     if not text:
         return []
@@ -44,7 +44,7 @@ def _layers(text):
     return sizes
 
 
-def _positive_float(text):
+def positive_float(text):
     try:
         value = float(text)
     except ValueError:
@@ -54,7 +54,7 @@ def _positive_float(text):
     return value
 
 
-def _int_at_least(minimum, maximum=None):
+def int_at_least(minimum, maximum=None):
     def parse(text):
         try:
             value = int(text)
@@ -71,7 +71,7 @@ def _int_at_least(minimum, maximum=None):
     return parse
 
 
-def _path(text):
+def path(text):
     """A file or folder name: an empty string is a usage error, not the
     option left out."""
     if not text:
@@ -82,7 +82,7 @@ def _path(text):
 
 def _add_data_options(p, what):
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--data", metavar="DIR", type=_path,
+    g.add_argument("--data", metavar="DIR", type=path,
                    help="folder with train_catvnoncat.h5 and "
                         "test_catvnoncat.h5 (default: $FASTDNN_DATA, else "
                         "./datasets); used or refused, never replaced by "
@@ -99,11 +99,13 @@ def _add_debug(p):
 
 
 def build_parser():
+    from .cli_train_args import add_train_options
+
     parser = _Parser(
         prog="fastdnn",
-        description="Train and use the course's L-layer neural network, "
-                    "[LINEAR->RELU] x (L-1) -> LINEAR -> SIGMOID, on the cat "
-                    "/ non-cat images.",
+        description="Train and use an L-layer neural network, the course's "
+                    "[LINEAR->RELU] x (L-1) -> LINEAR -> SIGMOID by default, "
+                    "on the cat / non-cat images or any other dataset.",
         epilog="Run 'fastdnn COMMAND --help' for the options of a command. "
                "Exit status: 0 success, 1 failure, 2 usage error, 130 "
                "interrupted, 141 standard output closed early.")
@@ -117,75 +119,60 @@ def build_parser():
     train = sub.add_parser(
         "train", help="train a network, print the cost and the accuracies, "
                       "save the model",
-        description="Train [LINEAR->RELU] x (L-1) -> LINEAR -> SIGMOID by "
-                    "full-batch gradient descent. The defaults reproduce the "
-                    "course's 4-layer model [12288, 20, 7, 5, 1].")
+        description="Train an L-layer network on a dataset. The defaults "
+                    "reproduce the course's 4-layer model [12288, 20, 7, 5, "
+                    "1] on the cat images: ReLU hidden layers, a sigmoid "
+                    "output, full-batch gradient descent.")
     _add_data_options(train, "train")
-    train.add_argument("--layers", type=_layers, metavar="N,N,...",
-                       default=list(DEFAULT_LAYERS),
-                       help="widths of the hidden ReLU layers (default "
-                            "20,7,5); the input width comes from the data, "
-                            "the output is one sigmoid unit")
-    train.add_argument("--learning-rate", type=_positive_float,
-                       default=0.0075, metavar="RATE",
-                       help="gradient-descent step (default 0.0075)")
-    train.add_argument("--iterations", type=_int_at_least(1), default=2500,
-                       metavar="N", help="number of iterations (default "
-                                         "2500)")
-    train.add_argument("--backend", choices=sorted(fastdnn.BACKENDS),
-                       default=fastdnn.DEFAULT_BACKEND,
-                       help="implementation (default %s)"
-                            % fastdnn.DEFAULT_BACKEND)
-    train.add_argument("--dtype", choices=["float64", "float32"],
-                       default="float64",
-                       help="floating-point type (default float64)")
-    train.add_argument("--solver", choices=["auto", "primal", "gram"],
-                       default="auto",
-                       help="the numba backend's solver (default auto)")
-    train.add_argument("--seed", type=_int_at_least(0, SEED_MAX), default=1,
-                       help="seed of the weight initialisation, 0 to 2**32-1 "
-                            "(default 1, the course's)")
-    train.add_argument("--out", metavar="MODEL.npz", type=_path,
-                       help="save the trained model to this file (checked "
-                            "before training)")
-    train.add_argument("--plot", metavar="COSTS.png", type=_path,
-                       help="save the cost curve to this PNG file (checked "
-                            "before training)")
+    add_train_options(train)
     _add_debug(train)
 
     predict = sub.add_parser(
-        "predict", help="classify image files with a saved model",
-        description="Print, for each image, its file name, the predicted "
+        "predict", help="classify image files, or the rows of a data file, "
+                        "with a saved model",
+        description="Print, for each image (or each example of --data-file),"
+                    " its file name (or row number, from 0), the predicted "
                     "class and the probability of that class (a sigmoid or "
                     "softmax model), or the predicted values (a regression "
-                    "model: identity output), tab-separated. Any size and "
-                    "mode (JPEG, PNG with alpha, grayscale, 16-bit...) is "
-                    "resized to the model's input size. An image that "
+                    "model: identity output), tab-separated. Any image size "
+                    "and mode (JPEG, PNG with alpha, grayscale, 16-bit...) "
+                    "is resized to the model's input size. An image that "
                     "cannot be read is reported on one line of stderr and "
                     "the others are still classified; the exit status is "
                     "then 1.")
     predict.add_argument("--model", required=True, metavar="MODEL.npz",
-                         type=_path,
+                         type=path,
                          help="a model saved by 'fastdnn train --out'")
-    predict.add_argument("images", nargs="+", metavar="IMAGE", type=_path,
+    predict.add_argument("--data-file", metavar="FILE", type=path,
+                         help="a .csv file (a header row; the model's "
+                              "feature columns, found by name, or exactly "
+                              "its number of columns) or a .npz file (an "
+                              "array X) instead of images")
+    predict.add_argument("images", nargs="*", metavar="IMAGE", type=path,
                          help="image file(s)")
     _add_debug(predict)
 
     evaluate = sub.add_parser(
-        "evaluate", help="accuracy, confusion counts and mislabeled images "
+        "evaluate", help="accuracy, confusion matrix and mislabeled images "
                          "of a saved model",
-        description="Print the accuracy and the confusion counts of a saved "
-                    "two-class model (a sigmoid output, or a softmax of two "
-                    "units) on the train and test sets; optionally draw the "
-                    "mislabeled test images. Other models are refused.")
+        description="Print the accuracy and the confusion matrix of a saved "
+                    "classifier (any number of classes), or the mean "
+                    "squared error and R^2 of a regression model, on the "
+                    "train and test sets of the dataset it was trained on "
+                    "(recorded in the model file) or of --dataset; "
+                    "optionally draw the mislabeled test images.")
     evaluate.add_argument("--model", required=True, metavar="MODEL.npz",
-                          type=_path,
+                          type=path,
                           help="a model saved by 'fastdnn train --out'")
     _add_data_options(evaluate, "evaluate")
-    evaluate.add_argument("--mislabeled", metavar="WRONG.png", type=_path,
-                          help="save a grid of the mislabeled test images, "
-                               "with predicted and true class, to this PNG")
-    evaluate.add_argument("--max-images", type=_int_at_least(1),
+    evaluate.add_argument("--dataset", metavar="NAME|FILE", type=path,
+                          help="the data to score on (default: the model's "
+                               "own, recorded in its file)")
+    evaluate.add_argument("--mislabeled", metavar="WRONG.png", type=path,
+                          help="save a grid of the mislabeled test images "
+                               "(image data), with predicted and true class, "
+                               "to this PNG")
+    evaluate.add_argument("--max-images", type=int_at_least(1),
                           default=DEFAULT_MAX_IMAGES, metavar="N",
                           help="draw at most the first N mislabeled images "
                                "(default %d); the figure and the output say "
@@ -253,7 +240,7 @@ def check_bench_out(argv):
     """bench's --out folder, refused before the minutes of benchmarking
     when it is empty or an existing file."""
     pre = _Parser(prog="fastdnn bench", add_help=False)
-    pre.add_argument("--out", type=_path)
+    pre.add_argument("--out", type=path)
     known, _ = pre.parse_known_args(argv)
     if known.out is not None and os.path.exists(known.out) and \
             not os.path.isdir(known.out):

@@ -1,4 +1,5 @@
-"""Figures: the cost curve and the mislabeled images.
+"""Figures: the cost curve, the mislabeled images and the decision boundary
+of a classifier of 2-D data.
 
 Built with matplotlib's object API (:class:`matplotlib.figure.Figure`), never
 ``pyplot``: no global state, no GUI, works on a headless machine. Each
@@ -86,10 +87,20 @@ def _class_names(classes):
     names = []
     for c in np.asarray(classes).ravel().tolist():
         names.append(c.decode("utf-8") if isinstance(c, bytes) else str(c))
-    if len(names) != 2:
-        raise ValueError("classes must name the two classes (label 0, label "
-                         "1), got %r" % (names,))
+    if len(names) < 2:
+        raise ValueError("classes must name at least two classes (label 0, "
+                         "label 1, ...), got %r" % (names,))
     return names
+
+
+def _check_labels(labels, n, what):
+    """Class indices 0..n-1, as int64."""
+    out = np.asarray(labels).astype(np.int64)
+    if out.size and (out.min() < 0 or out.max() >= n):
+        raise ValueError("%s must be class indices from 0 to %d (one per "
+                         "class name), got values from %d to %d"
+                         % (what, n - 1, out.min(), out.max()))
+    return out
 
 
 def _image_shape(n_x, image_shape):
@@ -120,12 +131,13 @@ def plot_mislabeled(classes, X, y, p, path=None, *, image_shape=None,
 
     Parameters
     ----------
-    classes : sequence of two str or bytes
-        Names of label 0 and label 1 (``load_data``'s ``classes``).
+    classes : sequence of str or bytes
+        Names of label 0, label 1, ... (``load_data``'s ``classes``: two).
     X : ndarray of shape (n_x, m)
         Flattened images, one per column, values in [0, 1].
     y, p : ndarray of shape (1, m)
-        True and predicted 0/1 labels.
+        True and predicted labels: 0/1 (two classes; any nonzero value is
+        label 1), or class indices 0..C-1 for C class names.
     path : str or os.PathLike, optional
         Write the figure there as a PNG.
     image_shape : (height, width[, channels]), optional
@@ -155,7 +167,12 @@ def plot_mislabeled(classes, X, y, p, path=None, *, image_shape=None,
                          % (m, np.shape(y), np.shape(p)))
     shape = _image_shape(X.shape[0], image_shape)
     ncols = v.check_int(ncols, "ncols", 1)
-    wrong = np.flatnonzero((y != 0) != (p != 0))
+    if len(names) == 2:
+        y, p = (y != 0).astype(np.int64), (p != 0).astype(np.int64)
+    else:
+        y = _check_labels(y, len(names), "y")
+        p = _check_labels(p, len(names), "p")
+    wrong = np.flatnonzero(y != p)
     shown = wrong if max_images is None else wrong[:v.check_int(
         max_images, "max_images", 1)]
 
@@ -183,7 +200,91 @@ def plot_mislabeled(classes, X, y, p, path=None, *, image_shape=None,
         img = np.clip(X[:, j].reshape(shape), 0, 1)
         ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0,
                   vmax=1, interpolation="lanczos")
-        pred, true = names[int(p[j] != 0)], names[int(y[j] != 0)]
+        pred, true = names[p[j]], names[y[j]]
         ax.set_title(title.format(index=j, prediction=pred, label=true),
                      fontsize=9, color=_RED, linespacing=1.25)
+    return _save(fig, path)
+
+
+def _grid(X, resolution):
+    """A resolution x resolution grid over X's two features, with a margin
+    of a tenth of each range (at least 0.5 for data in a point)."""
+    axes = []
+    for row in X:
+        low, high = float(row.min()), float(row.max())
+        pad = max(0.1 * (high - low), 0.5 if high == low else 0.0)
+        axes.append(np.linspace(low - pad, high + pad, resolution))
+    return np.meshgrid(*axes)
+
+
+def plot_decision_boundary(classify, X, y, path=None, *, classes=None,
+                           resolution=300, title=None):
+    """The course's ``plot_decision_boundary``: the class a model gives each
+    point of the plane, with the examples on top.
+
+    Parameters
+    ----------
+    classify : callable
+        ``classify(points)`` with points of shape (2, k) returns their k
+        class indices (shape (k,) or (1, k)), e.g. ``lambda P:
+        fastdnn.predict(P, None, parameters, print_accuracy=False)``.
+    X : ndarray of shape (2, m)
+        The examples, one per column (the course's layout).
+    y : ndarray of shape (1, m) or (m,)
+        Their class indices 0..C-1.
+    path : str or os.PathLike, optional
+        Write the figure there as a PNG.
+    classes : sequence of str, optional
+        The class names, shown in the legend (default "0", "1", ...).
+    resolution : int
+        Grid points along each axis (``classify`` sees resolution**2).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib
+
+    X = v.as_matrix(X, "X", shape_hint="(2, m)")
+    if X.shape[0] != 2:
+        raise ValueError("X must hold 2 features per example (shape (2, m)) "
+                         "to draw a decision boundary, got shape %s"
+                         % (X.shape,))
+    y = np.asarray(y).reshape(-1)
+    if y.shape != (X.shape[1],):
+        raise ValueError("y must hold one label per column of X (m = %d), "
+                         "got shape %s" % (X.shape[1], np.shape(y)))
+    resolution = v.check_int(resolution, "resolution", 2)
+    if classes is None:
+        n = int(np.max(y)) + 1 if y.size else 2
+        names = [str(k) for k in range(max(n, 2))]
+    else:
+        names = _class_names(classes)
+    y = _check_labels(y, len(names), "y")
+    xx, yy = _grid(X, resolution)
+    Z = np.asarray(classify(np.vstack([xx.ravel(), yy.ravel()])))
+    if Z.size != xx.size:
+        raise ValueError("classify returned %d labels for %d points"
+                         % (Z.size, xx.size))
+    Z = _check_labels(Z, len(names), "classify's labels").reshape(xx.shape)
+
+    n = len(names)
+    cmap = matplotlib.colormaps["Spectral" if n == 2 else "tab10"]
+    colors = [cmap(0.0), cmap(1.0)] if n == 2 else [
+        cmap(k % 10) for k in range(n)]
+    areas = matplotlib.colors.ListedColormap(colors)
+    fig = Figure(figsize=(6.4, 5.2), dpi=100, layout="constrained")
+    ax = fig.add_subplot()
+    ax.contourf(xx, yy, Z, levels=np.arange(n + 1) - 0.5, cmap=areas,
+                alpha=0.35)
+    for k, name in enumerate(names):
+        sel = y == k
+        if sel.any():
+            ax.scatter(X[0, sel], X[1, sel], s=14, color=colors[k],
+                       edgecolors="0.15", linewidths=0.4, label=name)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title(title or "Decision boundary", fontsize=12)
+    ax.legend(loc="best", fontsize=9, framealpha=0.8)
     return _save(fig, path)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fastdnn import cli
+from fastdnn import cli, cli_data
 
 
 def _main(capsys, *args):
@@ -36,7 +36,7 @@ def no_training(monkeypatch):
     with --debug to see this AssertionError rather than its error line)."""
     def loaded(args):
         raise AssertionError("the data was loaded before the check")
-    monkeypatch.setattr(cli, "_load", loaded)
+    monkeypatch.setattr(cli_data, "load", loaded)
 
 
 @pytest.mark.parametrize("args,match", [
