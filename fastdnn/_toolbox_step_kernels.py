@@ -139,8 +139,11 @@ def fill_constants(hp, lr, c2, beta, beta1, beta2, eps, t):
     hp[5] = T(1.0 - beta1)
     hp[6] = T(beta2)
     hp[7] = T(1.0 - beta2)
-    hp[8] = T(1.0 - beta1 ** t)
-    hp[9] = T(1.0 - beta2 ** t)
+    # A float exponent: numba raises a float to an integer power by
+    # repeated multiplication, Python (float ** int) with libm's pow.
+    tf = np.float64(t)
+    hp[8] = T(1.0 - beta1 ** tf)
+    hp[9] = T(1.0 - beta2 ** tf)
     hp[10] = T(eps)
 
 

@@ -9,8 +9,12 @@ C-contiguous in one float dtype (float32 and float64 are kept, other
 numeric dtypes become float64), allocates the outputs and calls a kernel of
 :mod:`fastdnn._kernels`.
 
-The training functions (in :mod:`fastdnn._jit_training`) additionally take
-keyword-only ``solver=`` and ``dtype=``; see :func:`L_layer_model`.
+The training functions (in :mod:`fastdnn._jit_training`) take the training
+toolbox's keywords (``optimizer``, mini-batches, L2, dropout, decay) as the
+reference's, running whole passes in compiled code, and additionally
+keyword-only ``solver=`` and ``dtype=``; see :func:`L_layer_model`. The
+optimizers' building blocks (``update_parameters_with_adam`` and the rest,
+in :mod:`fastdnn._jit_optimizers`) run the training loop's fused update.
 :data:`ACT_CODES` and :data:`OUTPUT_CODES` map the reference's activation and
 output names to the kernels' integer codes.
 
@@ -22,14 +26,17 @@ import numpy as np
 from . import _kernels as K
 from . import _validation as v
 from . import reference as _ref
-from ._jit_training import (SOLVERS, L_layer_model,  # noqa: F401
-                            two_layer_model)
-from .reference import (  # noqa: F401 (the toolbox's blocks, in numpy)
+from ._jit_optimizers import (  # noqa: F401 (re-exported)
     initialize_adam, initialize_rmsprop, initialize_velocity,
-    random_mini_batches, schedule_lr_decay, update_lr,
     update_parameters_with_adam, update_parameters_with_gd,
     update_parameters_with_momentum, update_parameters_with_nesterov,
     update_parameters_with_rmsprop)
+from ._jit_training import (SOLVERS, L_layer_model,  # noqa: F401
+                            two_layer_model)
+# Mini-batches and learning-rate schedules: plain numpy index and scalar
+# work, shared with the reference.
+from ._minibatch import (random_mini_batches,  # noqa: F401 (re-exported)
+                         schedule_lr_decay, update_lr)
 from .reference import (ACTIVATIONS, flatten_images,  # noqa: F401
                         initialize_parameters, initialize_parameters_deep,
                         load_data, load_image, print_mislabeled_images)
