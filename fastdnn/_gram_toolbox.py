@@ -24,6 +24,11 @@ form's ``2 n_1 n_x m`` per pass plus ``n_1 n_x`` per step for the W1
 update. The L2 cost needs ``||W1||^2 = a^2 ||W1_0||^2 + 2 a <P0, C> +
 <R, C>``, O(n_1 m), W1 never formed (summed in float64).
 
+Measured at the cat shape (12288-20-7-5-1, m = 209, float64, mini-batches
+of 64 with momentum, 1000 passes, a 2-core Zen 3 shared with other jobs):
+0.25-0.65 s including K, against 24 s for the primal toolbox solver
+(:class:`fastdnn._toolbox.ToolboxSolver`), the costs equal to 2e-14.
+
 The numbers are the primal form's up to rounding (the products are
 associated differently); the tests hold them to 1e-9 relative in float64
 over whole runs.
@@ -236,6 +241,12 @@ class GramToolboxSolver:
         self._state = np.random.RandomState(0)
         # Passes per compiled call: their permutations within 8 MiB.
         self._chunk = max(1, _MAX_PERM_ENTRIES // m)
+
+    @property
+    def steps(self):
+        """Updates made so far (one per batch)."""
+        return self.passes * int(self._starts.shape[0]) \
+            if self._primal is None else self._primal.steps
 
     def _permutations(self, p0, n):
         """The permutations of passes ``p0 .. p0 + n - 1``, (n, m) int64:

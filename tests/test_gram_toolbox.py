@@ -132,6 +132,8 @@ def _gram_training(X, Y, Ws, bs, acts, output, tb, rates, chunks=(None,)):
         solver.run(p, size, costs[p:p + size])
         p += size
     assert solver.passes == n
+    assert solver.steps == n * len(batch_bounds(X.shape[1],
+                                                tb.mini_batch_size))
     return solver.parameters() + (costs,)
 
 
