@@ -20,7 +20,8 @@ from . import _numba_config as cfg
 from . import _toolbox_kernels as TK
 from . import _toolbox_step_kernels as SK
 from ._primal import OUTPUT_FORWARD_ACT
-from ._toolbox_options import Toolbox, batch_bounds, pass_permutation
+from ._toolbox_options import Toolbox, batch_bounds
+from ._validation_scalars import SEED_MAX
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
@@ -138,17 +139,22 @@ class ToolboxSolver:
             not self._full or toolbox.keep_prob < 1) else 0
         self._eps = dtype.type(np.finfo(dtype).eps)
         self._no_perm = np.zeros((1, 1), np.int64)
+        self._rng = np.random.RandomState(0)
         # Passes per compiled call, bounded by the permutations' memory.
         self._chunk = max(1, MAX_PERM_ENTRIES // m)
         self.passes = 0
         self.steps = 0
 
     def _perms(self, p0, n):
+        # pass_permutation's numbers from one RandomState reseeded per pass
+        # (making a new RandomState costs ~100 us, a whole pass of a small
+        # problem); a test holds them equal.
         if self._full:
             return self._no_perm
         perms = np.empty((n, self.m), np.int64)
         for k in range(n):
-            perms[k] = pass_permutation(self._seed, p0 + k, self.m)
+            self._rng.seed((self._seed + p0 + k + 1) % (SEED_MAX + 1))
+            perms[k] = self._rng.permutation(self.m)
         return perms
 
     def run(self, p0, n, costs_out):

@@ -216,6 +216,17 @@ def test_large_layer_takes_the_threaded_update():
     check_close(got, want, Pj, Pr, np.float64)
 
 
+def test_permutations_are_pass_permutation():
+    X, Y, Ws, bs = problem([3, 1], "sigmoid", np.float64, m=50)
+    tb = O.check_toolbox(mini_batch_size=8, seed=O.SEED_MAX - 2)
+    solver = ToolboxSolver(X, Y, Ws, bs, (), K.OUT_SIGMOID, tb,
+                           np.ones(10))
+    perms = solver._perms(1, 5)   # seeds wrap past SEED_MAX
+    for k in range(5):
+        assert np.array_equal(perms[k],
+                              O.pass_permutation(tb.seed, 1 + k, 50))
+
+
 # ------------------------------------------------------------ step by hand
 
 def test_one_adam_step_by_hand():
