@@ -20,7 +20,7 @@ import pytest
 from fastdnn import _kernels as K
 from fastdnn import _toolbox_options as O
 from fastdnn import _toolbox_step_kernels as SK
-from fastdnn import jit
+from fastdnn import jit, reference
 from fastdnn._reference_activations import ACTIVATIONS
 from fastdnn._reference_outputs import OUTPUTS
 from fastdnn._toolbox import ToolboxSolver
@@ -339,11 +339,12 @@ def test_bad_toolbox_arguments_raise_the_shared_messages(kw, exc):
     X, Y = _data()
     with pytest.raises(exc) as want:
         O.check_toolbox(m=30, **kw)
-    for model, dims in ((jit.L_layer_model, [5, 3, 1]),
-                        (jit.two_layer_model, (5, 3, 1))):
-        with pytest.raises(exc) as got:
-            model(X, Y, dims, 0.1, 3, **kw)
-        assert str(got.value) == str(want.value)
+    for name, dims in (("L_layer_model", [5, 3, 1]),
+                       ("two_layer_model", (5, 3, 1))):
+        for backend in (jit, reference):
+            with pytest.raises(exc) as got:
+                getattr(backend, name)(X, Y, dims, 0.1, 3, **kw)
+            assert str(got.value) == str(want.value)
 
 
 def test_bad_decay_value_is_reported():
@@ -398,3 +399,52 @@ def test_auto_takes_the_primal_toolbox_solver_for_adam():
     tb = O.check_toolbox(optimizer="adam")
     assert jt._toolbox_solver_class("auto", 40, 12, [40, 6, 1], tb) \
         is ToolboxSolver
+
+
+# ------------------------------------------------ against the reference
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("optimizer,mini_batch_size,lambd,keep_prob",
+                         COMBOS)
+def test_backends_agree_over_whole_runs(dtype, optimizer, mini_batch_size,
+                                        lambd, keep_prob):
+    # fastdnn.reference's toolbox loop and the jit's, through the public
+    # training function: recorded costs and final parameters (m = 23,
+    # batches of 5 with a remainder of 3; 101 passes).
+    X, Y, _, _ = problem([4, 3], "softmax", dtype)
+    kw = dict(optimizer=optimizer, mini_batch_size=mini_batch_size,
+              lambd=lambd, keep_prob=keep_prob, decay=halving,
+              decay_rate=0.01, seed=6, activation=("tanh", "relu"),
+              output="softmax")
+    pr, cr = reference.L_layer_model(X, Y, [4, 6, 5, 3], 0.02, 101, **kw)
+    pj, cj = jit.L_layer_model(X, Y, [4, 6, 5, 3], 0.02, 101,
+                               solver="primal", **kw)
+    assert [c.dtype for c in cj] == [c.dtype for c in cr] == [dtype] * 2
+    np.testing.assert_allclose(np.array(cj, float), np.array(cr, float),
+                               rtol=RTOL[dtype])
+    check_close(np.array(cj, float), np.array(cr, float),
+                [pj[k] for k in sorted(pj)], [pr[k] for k in sorted(pr)],
+                dtype)
+
+
+def test_two_layer_model_agrees_with_the_reference():
+    X, Y = _data()
+    kw = dict(optimizer="adam", mini_batch_size=7, lambd=0.1,
+              keep_prob=0.9, seed=3, activation="leaky_relu")
+    pr, cr = reference.two_layer_model(X, Y, (5, 4, 1), 0.01, 101, **kw)
+    pj, cj = jit.two_layer_model(X, Y, (5, 4, 1), 0.01, 101, **kw)
+    np.testing.assert_allclose(np.array(cj, float), np.array(cr, float),
+                               rtol=1e-9)
+    for k in pr:
+        np.testing.assert_allclose(pj[k], pr[k], rtol=1e-8, atol=1e-12)
+
+
+def test_divergence_is_reported_as_the_reference_does():
+    X, Y = _data()
+    kw = dict(optimizer="momentum", mini_batch_size=7, initialization="he")
+    with pytest.raises(FloatingPointError) as want:
+        reference.L_layer_model(X * 1e3, Y, [5, 8, 1], 1e6, 300, **kw)
+    with pytest.raises(FloatingPointError) as got:
+        jit.L_layer_model(X * 1e3, Y, [5, 8, 1], 1e6, 300,
+                          solver="primal", **kw)
+    assert str(got.value) == str(want.value)
