@@ -146,18 +146,19 @@ def _read_npz_examples(path, n_x):
 def _columns(header, n_x, meta, path):
     """The indices of the model's feature columns in ``header``."""
     features = meta.get("features")
-    if isinstance(features, list) and len(features) == n_x and \
-            all(f in header for f in features):
+    if isinstance(features, list) and len(features) == n_x:
+        # the columns the model was trained on, by name, in any order
+        missing = [f for f in features if f not in header]
+        if missing:
+            raise ValueError("%s has no column %s of the model's features "
+                             "(%s)" % (path, ", ".join(map(repr, missing)),
+                                       ", ".join(features)))
         return [header.index(f) for f in features]
     if len(header) == n_x:
         return list(range(n_x))
-    label = meta.get("label_column")
-    if len(header) == n_x + 1 and label in header:
-        return [i for i, name in enumerate(header) if name != label]
     raise ValueError("%s has %d columns (%s) and the model takes %d "
-                     "features%s" % (path, len(header), ", ".join(header),
-                                     n_x, " (%s)" % ", ".join(features)
-                                     if isinstance(features, list) else ""))
+                     "features" % (path, len(header), ", ".join(header),
+                                   n_x))
 
 
 def _read_csv_examples(path, n_x, meta):

@@ -30,6 +30,10 @@ def _check_classes(path, meta):
 
 def _check_image_shape(path, meta):
     shape = meta.get("input_shape")
+    if shape is None and meta.get("features"):
+        raise fastdnn.ModelFileError(
+            "%s was trained on the columns of a data file, not on images: "
+            "give the examples with --data-file FILE" % path)
     if (not isinstance(shape, list) or len(shape) != 3
             or not all(isinstance(s, int) and s >= 1 for s in shape)
             or int(np.prod(shape)) != meta["layer_dims"][0]):

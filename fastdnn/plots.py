@@ -198,8 +198,10 @@ def plot_mislabeled(classes, X, y, p, path=None, *, image_shape=None,
         ax.set_axis_off()
     for ax, j in zip(axes.ravel(), shown):
         img = np.clip(X[:, j].reshape(shape), 0, 1)
+        # tiny images (8x8 digits) as pixels: smoothing would blur them
         ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0,
-                  vmax=1, interpolation="lanczos")
+                  vmax=1, interpolation="nearest" if shape[0] < 16
+                  else "lanczos")
         pred, true = names[p[j]], names[y[j]]
         ax.set_title(title.format(index=j, prediction=pred, label=true),
                      fontsize=9, color=_RED, linespacing=1.25)
