@@ -25,6 +25,7 @@ NOTEBOOKS = {
     "initialization": "fastdnn.course.initialization",
     "gradient_checking": "fastdnn.course.gradient_checking",
     "regularization": "fastdnn.course.regularization",
+    "optimization": "fastdnn.course.optimization",
 }
 
 _built = {}
@@ -47,7 +48,8 @@ def load(name, backend="numba"):
         "Planar data classification with one hidden layer",
         "initialization" is "Initialization" (Course 2, Week 1),
         "gradient_checking" is "Gradient Checking" (Course 2, Week 1),
-        "regularization" is "Regularization" (Course 2, Week 1).
+        "regularization" is "Regularization" (Course 2, Week 1),
+        "optimization" is "Optimization Methods" (Course 2, Week 2).
     backend : {"numba", "numpy"}
         fastdnn's backend, as :func:`fastdnn.get_backend` names it.
 
