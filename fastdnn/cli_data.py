@@ -77,7 +77,10 @@ def load(args, source=None):
             raise UsageError(
                 "unknown dataset %r: give one of %s, or a .npz, .h5 or .csv "
                 "file" % (source, ", ".join(NAMES)))
-    d = load_dataset(source, layout="course")
+    try:
+        d = load_dataset(source, layout="course")
+    except ImportError as exc:  # digits without scikit-learn, h5 without h5py
+        raise RuntimeError(str(exc)) from None
     features = label_column = None
     if source in NAMES:
         recorded = source

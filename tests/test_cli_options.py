@@ -395,3 +395,11 @@ def test_mislabeled_grid_of_several_classes():
                       "#2\nPrediction: one\nClass: two"]
     with pytest.raises(ValueError, match="class indices from 0 to 2"):
         plot_mislabeled(["zero", "one", "two"], X, y, [0, 3, 1, 2])
+
+
+def test_digits_without_scikit_learn(capsys, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    line = _one_error_line(_main(capsys, "train", "--dataset", "digits"), 1)
+    assert line.startswith("fastdnn: error: the digits dataset is "
+                           "scikit-learn's: pip install")
