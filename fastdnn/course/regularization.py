@@ -40,8 +40,8 @@ As in the notebook:
 
 The products, activations and cross-entropy are the backend's
 (``linear_activation_forward``, ``linear_backward``, ``compute_cost``,
-with the output clipped to ``[eps, 1 - eps]``); without L2 or dropout
-``model`` is the backend's ``L_layer_model``.
+with the output clipped to ``[eps, 1 - eps]``); without dropout ``model``
+is the backend's ``L_layer_model`` (with ``lambd``).
 """
 import numpy as np
 
@@ -228,8 +228,9 @@ def _namespace(B):
         ``num_iterations`` steps of gradient descent on the whole set:
         with ``lambd > 0`` on the L2-regularized cost, with ``keep_prob <
         1`` through ``forward_propagation_with_dropout`` (the same masks at
-        every iteration, as in the notebook). Without either, this is the
-        backend's ``L_layer_model`` from the same initial parameters.
+        every iteration, as in the notebook). Without dropout this is the
+        backend's ``L_layer_model`` (with ``lambd``) from the same initial
+        parameters.
 
         Parameters
         ----------
@@ -270,32 +271,25 @@ def _namespace(B):
             if print_cost and i % PRINT_EVERY == 0:
                 print("Cost after iteration {}: {}".format(i, cost))
 
-        if not lambd and keep_prob == 1:
+        if keep_prob == 1:
+            # The backend's training computes the notebook's L2 cost and
+            # gradients (to rounding).
             with _adapters.course_seed(3) as rng:
                 parameters, _ = B.L_layer_model(
                     X, Y, dims, learning_rate, num_iterations, False,
-                    callback=show, seed=rng)
+                    callback=show, seed=rng, lambd=lambd)
             return parameters
-        # The notebook's loop; the backend's training functions draw their
-        # dropout masks otherwise.
+        # The notebook's loop: the backend's training draws other dropout
+        # masks (a fresh pair per update, from a counter-based generator).
         X, Y, dims, learning_rate, num_iterations = V.check_training(
             X, Y, dims, learning_rate, num_iterations)
         parameters = initialize_parameters(list(dims))
         for i in range(num_iterations):
-            if keep_prob == 1:
-                a3, cache = T.forward(B, X, parameters)
-                cost = compute_cost_with_regularization(a3, Y, parameters,
-                                                        lambd)
-                grads = backward_propagation_with_regularization(
-                    X, Y, cache, lambd)
-            else:
-                a3, cache = forward_propagation_with_dropout(
-                    X, parameters, keep_prob)
-                cost = compute_cost(a3, Y)
-                grads = backward_propagation_with_dropout(X, Y, cache,
-                                                          keep_prob)
-            parameters = update_parameters(parameters, grads,
-                                           learning_rate)
+            a3, cache = forward_propagation_with_dropout(X, parameters,
+                                                         keep_prob)
+            cost = compute_cost(a3, Y)
+            grads = backward_propagation_with_dropout(X, Y, cache, keep_prob)
+            parameters = update_parameters(parameters, grads, learning_rate)
             show(i, cost)
         return parameters
 
