@@ -151,8 +151,9 @@ def test_adapters_have_the_notebooks_signatures(app):
 
 @pytest.mark.parametrize("args, match", [
     (("step-by-step",), "unknown notebook 'step-by-step'; choose one of "
-                        "'application', 'initialization', 'planar', "
-                        "'step_by_step'"),
+                        "'application', 'gradient_checking', "
+                        "'initialization', 'optimization', 'planar', "
+                        "'regularization', 'step_by_step'"),
     ((["application"],), "unknown notebook"),
     (("application", "cuda"), "unknown backend 'cuda'; choose one of "
                               "'numba', 'numpy'"),
