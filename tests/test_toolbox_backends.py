@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from fastdnn import jit, reference as R
+from fastdnn._reference_activations import ACTIVATIONS
+from fastdnn._reference_outputs import OUTPUTS
 from fastdnn._reference_training import _initial_parameters
 from fastdnn._toolbox_options import OPTIMIZER_NAMES
 
@@ -59,3 +61,25 @@ def test_backends_agree_float64(run):
 @pytest.mark.parametrize("optimizer", OPTIMIZER_NAMES)
 def test_backends_agree_float32(optimizer):
     _agree(*_data(np.float32), (optimizer, 7, 0.3, 0.8), rtol=2e-3)
+
+
+@pytest.mark.parametrize("output", sorted(OUTPUTS))
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_backends_agree_for_every_output_and_activation(output, activation):
+    rng = np.random.RandomState(1)
+    X = rng.randn(4, 17)
+    n_L = 1 if output == "sigmoid" else 3
+    if output == "identity":
+        Y = rng.randn(n_L, 17)
+    else:
+        Y = rng.randint(0, 2 if n_L == 1 else n_L, (1, 17)).astype(float)
+    kw = dict(optimizer="adam", mini_batch_size=5, lambd=0.2, keep_prob=0.8,
+              seed=4, activation=activation, output=output)
+    p_ref, c_ref = R.L_layer_model(X, Y, [4, 5, 3, n_L], 0.01, 101, **kw)
+    p_jit, c_jit = jit.L_layer_model(X, Y, [4, 5, 3, n_L], 0.01, 101,
+                                     solver="primal", **kw)
+    np.testing.assert_allclose(np.asarray(c_jit), np.asarray(c_ref),
+                               rtol=1e-9)
+    for k in p_ref:
+        np.testing.assert_allclose(p_jit[k], p_ref[k], rtol=1e-9,
+                                   atol=1e-12, err_msg=k)
