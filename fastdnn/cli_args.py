@@ -172,6 +172,10 @@ def build_parser():
                           help="save a grid of the mislabeled test images "
                                "(image data), with predicted and true class, "
                                "to this PNG")
+    evaluate.add_argument("--boundary", metavar="BOUNDARY.png", type=path,
+                          help="save the decision boundary of a classifier "
+                               "of 2-D data, over its training examples, to "
+                               "this PNG")
     evaluate.add_argument("--max-images", type=int_at_least(1),
                           default=DEFAULT_MAX_IMAGES, metavar="N",
                           help="draw at most the first N mislabeled images "

@@ -1,5 +1,6 @@
 """``fastdnn evaluate`` and ``fastdnn predict``: a saved model scored on a
 dataset, or applied to images or to the rows of a data file."""
+import os
 import sys
 
 import numpy as np
@@ -199,11 +200,22 @@ def _mislabeled(args, meta, data, test_x, test_y, test_p):
 
 def evaluate(args):
     """The ``evaluate`` command; its exit status."""
-    check_outputs((args.mislabeled, "--mislabeled"))
+    check_outputs((args.mislabeled, "--mislabeled"),
+                  (args.boundary, "--boundary"))
     parameters, meta = load_model(args.model)
     source = cli_data.evaluation_source(args, meta)
+    if source == meta.get("dataset") and os.path.isabs(source) and \
+            not os.path.exists(source):
+        raise FileNotFoundError(
+            "%s was trained on %s, which no longer exists: give its data "
+            "with --dataset FILE" % (args.model, source))
     data = cli_data.load(args, source)
     _check_data(args.model, meta, data)
+    if args.boundary and (meta["output"] == "identity"
+                          or data.X.shape[0] != 2):
+        raise UsageError("--boundary draws the classes of a classifier of "
+                         "2-D data, and %s on the %s data is not one"
+                         % (args.model, data.name))
     if args.mislabeled and (meta["output"] == "identity" or not (
             meta.get("input_shape") or data.image_shape)):
         raise UsageError("--mislabeled draws the mislabeled images of a "
@@ -231,4 +243,13 @@ def evaluate(args):
     if args.mislabeled:
         # the last split: the test set, or the training set without one
         _mislabeled(args, meta, data, x, y, p)
+    if args.boundary:
+        from .plots import plot_decision_boundary
+
+        plot_decision_boundary(
+            lambda points: labels(meta["output"],
+                                  outputs(parameters, meta, points)),
+            data.X, data.y, args.boundary, classes=meta["classes"],
+            title="Decision boundary: %s" % data.name)
+        print("Decision boundary saved to %s" % args.boundary)
     return 0

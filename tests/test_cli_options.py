@@ -307,11 +307,29 @@ def test_regression_evaluate_and_predict(capsys, regression):
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[:3] == ["%d\t%.6g" % (j, AL[0, j])
                                          for j in range(3)]
-    # a regression has no mislabeled images
-    line = _one_error_line(_main(capsys, "evaluate", "--model", model,
-                                 "--mislabeled", path.with_suffix(".png")),
-                           2)
-    assert "--mislabeled" in line
+    # a regression has no mislabeled images and no decision boundary
+    for option in ("--mislabeled", "--boundary"):
+        line = _one_error_line(_main(capsys, "evaluate", "--model", model,
+                                     option, path.with_suffix(".png")), 2)
+        assert option in line
+
+
+def test_evaluate_when_the_recorded_file_is_gone(capsys, regression,
+                                                 tmp_path):
+    path, _, _, _ = regression
+    copy = tmp_path / "copy.csv"
+    copy.write_text(path.read_text())
+    model = tmp_path / "m.npz"
+    assert _main(capsys, "train", "--dataset", copy, "--iterations", "1",
+                 "--out", model).returncode == 0
+    assert _main(capsys, "evaluate", "--model", model).returncode == 0
+    copy.unlink()
+    line = _one_error_line(_main(capsys, "evaluate", "--model", model), 1)
+    assert "was trained on %s, which no longer exists: give its data with " \
+        "--dataset FILE" % copy in line
+    # --dataset names it again
+    r = _main(capsys, "evaluate", "--model", model, "--dataset", path)
+    assert r.returncode == 0 and "(80 examples)" in r.stdout, r.stderr
 
 
 def test_evaluate_on_another_dataset(capsys, tmp_path):
@@ -320,10 +338,16 @@ def test_evaluate_on_another_dataset(capsys, tmp_path):
               "--iterations", "50", "--learning-rate", "0.1", "--out",
               model)
     assert r.returncode == 0, r.stderr
-    r = _main(capsys, "evaluate", "--model", model, "--dataset", "circles")
+    boundary = tmp_path / "b.png"
+    r = _main(capsys, "evaluate", "--model", model, "--dataset", "circles",
+              "--boundary", boundary)
     assert r.returncode == 0, r.stderr
     assert "of 300 examples)" in r.stdout and "of 100 examples)" in \
         r.stdout and "outer" not in r.stdout  # the model's class names
+    assert r.stdout.splitlines()[-1] == "Decision boundary saved to %s" \
+        % boundary
+    with Image.open(boundary) as img:
+        assert img.format == "PNG" and img.size[0] > 400
     line = _one_error_line(_main(capsys, "evaluate", "--model", model,
                                  "--synthetic"), 1)
     assert "takes 2 features per example but the synthetic data has 768" \
