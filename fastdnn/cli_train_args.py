@@ -117,9 +117,10 @@ def add_train_options(train):
                      help="mini-batch size, the examples shuffled each pass "
                           "(default: the whole training set, in order)")
     opt.add_argument("--decay", choices=DECAYS, default="none",
-                     help="learning-rate decay after each pass: inverse "
-                          "lr0 / (1 + rate * pass), scheduled the same in "
-                          "steps of %d passes (default none)"
+                     help="learning-rate decay, updated after each pass "
+                          "k (from 0): inverse lr0 / (1 + rate * k), "
+                          "scheduled the same in steps of %d passes "
+                          "(default none)"
                           % DECAY_INTERVAL)
     opt.add_argument("--decay-rate", type=_real_in(0, None, False, False),
                      metavar="RATE", help="the decay's rate (default 1)")
