@@ -105,19 +105,24 @@ def _codes(acts, output):
     return tuple(K.ACT_BY_NAME[a] for a in acts), K.OUT_BY_NAME[output]
 
 
-def _train(X, Y, dims, learning_rate, num_iterations, print_cost, callback,
-           parameters, solver, dtype, acts, output):
+def _solver_inputs(X, Y, parameters, dims, dtype, acts, output):
     L = len(dims) - 1
     Ws = [parameters["W" + str(l)].astype(dtype) for l in range(1, L + 1)]
     bs = [parameters["b" + str(l)].astype(dtype) for l in range(1, L + 1)]
     # X keeps its layout: each solver makes the C-contiguous copies it needs
-    # (the primal solver wants X and X^T), and the course's Fortran-ordered
+    # (the primal solvers want X and X^T), and the course's Fortran-ordered
     # X gives X^T without a copy.
     X = np.asarray(X, dtype=dtype)
     Y = np.ascontiguousarray(Y, dtype=dtype)
     acts, output = _codes(acts, output)
-    cls = _solver_class(solver, X.shape[0], X.shape[1], dims)
-    state = cls(X, Y, Ws, bs, learning_rate, acts, output)
+    return X, Y, Ws, bs, acts, output
+
+
+def _run_chunks(run, state, learning_rate, num_iterations, print_cost,
+                callback, dtype):
+    # run(i, n, costs_out) advances iterations i .. i + n - 1, in chunks
+    # that end where the reference records or prints; returns the model
+    # dict and the recorded costs.
     costs = []
     buf = np.empty(101, dtype=np.float64)
     i = 0
@@ -125,7 +130,7 @@ def _train(X, Y, dims, learning_rate, num_iterations, print_cost, callback,
         stop = _next_record(i, num_iterations)
         n = stop - i + 1
         chunk = buf[:n]
-        state.run(n, chunk)
+        run(i, n, chunk)
         bad = np.flatnonzero(~np.isfinite(chunk))
         if bad.size:
             _check_cost(chunk[bad[0]], i + int(bad[0]), learning_rate)
@@ -136,47 +141,36 @@ def _train(X, Y, dims, learning_rate, num_iterations, print_cost, callback,
         i = stop + 1
     Ws, bs = state.parameters()
     out = {}
-    for l in range(1, L + 1):
+    for l in range(1, len(Ws) + 1):
         out["W" + str(l)] = Ws[l - 1]
         out["b" + str(l)] = bs[l - 1]
     return out, costs
+
+
+def _train(X, Y, dims, learning_rate, num_iterations, print_cost, callback,
+           parameters, solver, dtype, acts, output):
+    X, Y, Ws, bs, acts, output = _solver_inputs(X, Y, parameters, dims,
+                                                dtype, acts, output)
+    cls = _solver_class(solver, X.shape[0], X.shape[1], dims)
+    state = cls(X, Y, Ws, bs, learning_rate, acts, output)
+    return _run_chunks(lambda i, n, out: state.run(n, out), state,
+                       learning_rate, num_iterations, print_cost, callback,
+                       dtype)
 
 
 def _train_toolbox(X, Y, dims, learning_rate, num_iterations, print_cost,
                    callback, parameters, solver, dtype, acts, output,
                    toolbox):
-    # As _train, with a pass per "iteration" and the toolbox solver's
-    # run(p0, n, costs_out).
+    # As _train, each iteration a pass over the training set, with the
+    # toolbox solver's run(p0, n, costs_out).
     rates = learning_rates(learning_rate, num_iterations, toolbox)
-    L = len(dims) - 1
-    Ws = [parameters["W" + str(l)].astype(dtype) for l in range(1, L + 1)]
-    bs = [parameters["b" + str(l)].astype(dtype) for l in range(1, L + 1)]
-    X = np.asarray(X, dtype=dtype)
-    Y = np.ascontiguousarray(Y, dtype=dtype)
-    acts, output = _codes(acts, output)
+    X, Y, Ws, bs, acts, output = _solver_inputs(X, Y, parameters, dims,
+                                                dtype, acts, output)
     cls = _toolbox_solver_class(solver, X.shape[0], X.shape[1], dims,
                                 toolbox)
     state = cls(X, Y, Ws, bs, acts, output, toolbox, rates)
-    costs = []
-    buf = np.empty(101, dtype=np.float64)
-    i = 0
-    while i < num_iterations:
-        stop = _next_record(i, num_iterations)
-        n = stop - i + 1
-        chunk = buf[:n]
-        state.run(i, n, chunk)
-        bad = np.flatnonzero(~np.isfinite(chunk))
-        if bad.size:
-            _check_cost(chunk[bad[0]], i + int(bad[0]), learning_rate)
-        _record(stop, num_iterations, np.array(chunk[-1], dtype=dtype),
-                costs, print_cost, callback)
-        i = stop + 1
-    Ws, bs = state.parameters()
-    out = {}
-    for l in range(1, L + 1):
-        out["W" + str(l)] = Ws[l - 1]
-        out["b" + str(l)] = bs[l - 1]
-    return out, costs
+    return _run_chunks(state.run, state, learning_rate, num_iterations,
+                       print_cost, callback, dtype)
 
 
 def _training_dtype(X, dtype):
