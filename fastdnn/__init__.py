@@ -62,6 +62,7 @@ _LAZY = {
     "ModelFileError": "fastdnn.io",
     "plot_costs": "fastdnn.plots",
     "plot_mislabeled": "fastdnn.plots",
+    "plot_decision_boundary": "fastdnn.plots",
     "DNNClassifier": "fastdnn.estimator",
 }
 __all__ += sorted(_LAZY)
