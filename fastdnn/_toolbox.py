@@ -198,3 +198,20 @@ class ToolboxSolver:
     def parameters(self):
         """``(Ws, bs)``: copies of the current parameters."""
         return [W.copy() for W in self.Ws], [b.copy() for b in self.bs]
+
+
+def warmup(dtypes=(np.float32, np.float64)):
+    """Compile the toolbox's compiled passes for ``dtypes`` (one tiny run
+    each: every optimizer, batch layout and option shares the one
+    signature per dtype)."""
+    from ._toolbox_options import check_toolbox
+    for dtype in dtypes:
+        dt = np.dtype(dtype)
+        X = np.ones((2, 3), dt)
+        Y = np.full((1, 3), 0.5, dt)
+        Ws = [np.full((2, 2), 0.1, dt), np.full((1, 2), 0.1, dt)]
+        bs = [np.zeros((2, 1), dt), np.zeros((1, 1), dt)]
+        toolbox = check_toolbox(optimizer="adam", mini_batch_size=2,
+                                lambd=0.1, keep_prob=0.9, m=3)
+        ToolboxSolver(X, Y, Ws, bs, (0,), 0, toolbox,
+                      np.full(1, 0.1)).run(0, 1, np.empty(1))

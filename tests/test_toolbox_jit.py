@@ -448,3 +448,12 @@ def test_divergence_is_reported_as_the_reference_does():
         jit.L_layer_model(X * 1e3, Y, [5, 8, 1], 1e6, 300,
                           solver="primal", **kw)
     assert str(got.value) == str(want.value)
+
+
+def test_warmup_compiles_the_passes_for_both_dtypes():
+    from fastdnn import _toolbox
+    from fastdnn import _toolbox_kernels as TK
+    _toolbox.warmup()
+    dtypes = {str(t.dtype) for sig in TK.train_passes.signatures
+              for t in sig[:1]}
+    assert dtypes == {"float32", "float64"}
