@@ -171,8 +171,15 @@ def test_generated_sets_are_the_generators(name):
 
 def test_digits_when_sklearn_is_installed():
     pytest.importorskip("sklearn")
+    from sklearn.datasets import load_digits
     d = datasets.load("digits")
-    assert d.X.shape == (64, 1797) and d.y.shape == (1, 1797)
+    assert d.X.shape == (64, 1500) and d.y.shape == (1, 1500)
+    assert d.X_test.shape == (64, 297) and d.y_test.shape == (1, 297)
+    digits = load_digits()
+    np.testing.assert_array_equal(np.c_[d.X, d.X_test],
+                                  digits.data.T / 16.0)
+    np.testing.assert_array_equal(np.c_[d.y, d.y_test].ravel(),
+                                  digits.target)
     assert d.classes == [str(i) for i in range(10)]
     assert 0.0 <= d.X.min() and d.X.max() == 1.0
 

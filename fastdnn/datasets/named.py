@@ -22,6 +22,9 @@ Dataset = collections.namedtuple(
 #: The datasets known by name.
 NAMES = ("cat", "planar", "circles", "moons", "digits")
 
+#: The digits' training images; the other 297 of the 1797 are the test set.
+DIGITS_TRAIN = 1500
+
 #: File name endings :func:`load` reads.
 EXTENSIONS = (".npz", ".h5", ".hdf5", ".csv")
 
@@ -171,9 +174,12 @@ def _digits(layout):
     # Pixel intensities 0..16, scaled to [0, 1].
     X = digits.data.astype(np.float64) / 16.0
     y = digits.target.astype(np.int64)
-    X, y = _arrange(X, y, layout)
-    return Dataset(X, y, None, None, [str(c) for c in digits.target_names],
-                   "digits")
+    # A fixed split: the first DIGITS_TRAIN images to train, the rest
+    # (297) to test.
+    X_test, y_test = _arrange(X[DIGITS_TRAIN:], y[DIGITS_TRAIN:], layout)
+    X, y = _arrange(X[:DIGITS_TRAIN], y[:DIGITS_TRAIN], layout)
+    return Dataset(X, y, X_test, y_test,
+                   [str(c) for c in digits.target_names], "digits")
 
 
 def _generated(name, layout):
@@ -210,7 +216,8 @@ def load(source, *, layout="course", x_key=None, y_key=None,
         with their test split), ``"planar"``, ``"circles"``, ``"moons"``
         (the course's 2-D sets; circles and moons with a test split drawn
         from the next seed), ``"digits"`` (scikit-learn's 8x8 digits,
-        scaled to [0, 1]; needs scikit-learn), or the path of a ``.npz``,
+        scaled to [0, 1], the first 1500 to train and the last 297 to
+        test; needs scikit-learn), or the path of a ``.npz``,
         ``.h5``/``.hdf5`` or ``.csv`` file.
     layout : {"course", "sklearn"}
         ``"course"``: X (n_x, m), y (1, m); ``"sklearn"``: X (m, n_x), y
