@@ -100,8 +100,9 @@ class ToolboxSolver:
         # zero as the course's initialize_velocity / initialize_adam.
         opt = toolbox.optimizer
         self._opt = SK.OPT_BY_NAME[opt]
-        uses_v = opt in ("momentum", "nesterov", "adam")
-        uses_s = opt in ("rmsprop", "adam")
+        uses_v = opt in ("momentum", "nesterov", "adam", "sgd_sklearn",
+                         "nesterov_sklearn", "adam_sklearn")
+        uses_s = opt in ("rmsprop", "adam", "adam_sklearn")
         self._VWf, self._Vbf = (np.zeros(a.size if uses_v else 0, dtype)
                                 for a in (self._Wf, self._bf))
         self._SWf, self._Sbf = (np.zeros(a.size if uses_s else 0, dtype)

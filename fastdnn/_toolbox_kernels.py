@@ -20,15 +20,18 @@ of the activations, pre-activations, gradients and masks from row
 import numpy as np
 
 from . import _numba_config as cfg
-from ._kernels import (ACT_IDENTITY, OUT_SOFTMAX, backward_parallel,
-                       backward_serial, forward_parallel, forward_serial,
-                       output_cost, output_dZ_into, softmax_into)
+from ._kernels import (ACT_IDENTITY, OUT_SOFTMAX, _n_chunks,
+                       backward_parallel, backward_serial, forward_parallel,
+                       forward_serial, output_cost, output_dZ_into,
+                       softmax_into)
 from ._toolbox_step_kernels import (dropout_apply, fill_constants,
                                     mask_apply, update_params)
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
+from numba import prange  # noqa: E402
 
 _exact = numba.njit(**cfg.JIT_KW)
+_exact_parallel = numba.njit(**cfg.PARALLEL_JIT_KW)
 
 #: Hyperparameters' positions in :func:`train_passes`' ``hyper`` vector.
 H_BETA, H_BETA1, H_BETA2, H_EPSILON, H_LAMBD, H_KEEP_PROB = range(6)
@@ -47,12 +50,45 @@ def _param(buf, off, n, k):
     return buf[off:off + n * k].reshape((n, k))
 
 
+@_exact_parallel
+def _forward_rows(W, A, b, act, Z, Aout, transposed, nparts):
+    # forward_serial on nparts row blocks of W (and of b, Z, Aout) at
+    # once. Every output row is computed by the same instructions as in
+    # one forward_serial call (its rows are independent, in blocks of 4
+    # from the first: the split points are multiples of 4), so the results
+    # are forward_serial's bit for bit.
+    n, K = W.shape
+    m = Z.shape[1]
+    step = (n // nparts + 3) // 4 * 4
+    Wf = W.reshape(-1)
+    bf = b.reshape(-1)
+    Zf = Z.reshape(-1)
+    Af = Aout.reshape(-1)
+    for p in prange(nparts):
+        r0 = min(n, p * step)
+        r1 = n if p == nparts - 1 else min(n, r0 + step)
+        if r1 > r0:
+            forward_serial(Wf[r0 * K:r1 * K].reshape((r1 - r0, K)), A,
+                           bf[r0:r1].reshape((r1 - r0, 1)), act,
+                           Zf[r0 * m:r1 * m].reshape((r1 - r0, m)),
+                           Af[r0 * m:r1 * m].reshape((r1 - r0, m)),
+                           transposed)
+
+
 @_exact
-def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work):
-    # fastdnn._kernels.forward's choice, by work size (one call site).
+def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
+             nthreads):
+    # By work size (one call site): serial; for a summed axis too short
+    # for forward_parallel's chunks (it then runs on one thread), row
+    # blocks on threads; else forward_parallel.
     m = A.shape[0] if transposed else A.shape[1]
+    n, K = W.shape
     if parallel and W.size * m >= min_work:
-        forward_parallel(W, A, b, act, Z, Aout, transposed)
+        if _n_chunks(K) == 1 and nthreads > 1 and n >= 8:
+            _forward_rows(W, A, b, act, Z, Aout, transposed,
+                          min(nthreads, n // 4))
+        else:
+            forward_parallel(W, A, b, act, Z, Aout, transposed)
     else:
         forward_serial(W, A, b, act, Z, Aout, transposed)
 
@@ -105,7 +141,7 @@ def _step(A0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
         _forward(_param(Wf, woff[q], dims[q + 1], dims[q]), A_prev,
                  _param(bf, boff[q], dims[q + 1], 1), acts[q],
                  _block(Zf, roff[q], dims[q + 1], mb), A, q == 0, parallel,
-                 min_work)
+                 min_work, nthreads)
         if q < L - 1 and keep_prob < 1.0:
             dropout_apply(A, _block(Df, roff[q], dims[q + 1], mb), seed,
                           q + 1, step, keep_prob)

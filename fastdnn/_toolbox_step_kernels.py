@@ -6,7 +6,8 @@ Optimizers are small integers, in the order of
 :data:`fastdnn._toolbox_options.OPTIMIZER_NAMES` (checked at import)::
 
     OPT_GD = 0, OPT_MOMENTUM = 1, OPT_NESTEROV = 2, OPT_RMSPROP = 3,
-    OPT_ADAM = 4
+    OPT_ADAM = 4, OPT_SGD_SKLEARN = 5, OPT_NESTEROV_SKLEARN = 6,
+    OPT_ADAM_SKLEARN = 7
 
 :func:`update_params` is the whole optimizer step of a parameter vector in
 one pass: the L2 term added to the gradient, the state (velocity ``V``,
@@ -35,15 +36,21 @@ OPT_MOMENTUM = 1
 OPT_NESTEROV = 2
 OPT_RMSPROP = 3
 OPT_ADAM = 4
+OPT_SGD_SKLEARN = 5
+OPT_NESTEROV_SKLEARN = 6
+OPT_ADAM_SKLEARN = 7
 
 #: Optimizer codes by name.
 OPT_BY_NAME = {"gd": OPT_GD, "momentum": OPT_MOMENTUM,
                "nesterov": OPT_NESTEROV, "rmsprop": OPT_RMSPROP,
-               "adam": OPT_ADAM}
+               "adam": OPT_ADAM, "sgd_sklearn": OPT_SGD_SKLEARN,
+               "nesterov_sklearn": OPT_NESTEROV_SKLEARN,
+               "adam_sklearn": OPT_ADAM_SKLEARN}
 
 # The codes are frozen into compiled (and cached) code: they must follow
-# the shared table's order.
-if tuple(sorted(OPT_BY_NAME, key=OPT_BY_NAME.get)) != OPTIMIZER_NAMES:
+# the shared table's order (codes past its end are harmless).
+if any(OPT_BY_NAME.get(name) != code
+       for code, name in enumerate(OPTIMIZER_NAMES)):
     raise ImportError("optimizer codes out of step with OPTIMIZER_NAMES")
 
 #: Elements per chunk of the update (a fixed split: see the module doc).
@@ -73,7 +80,7 @@ _exact_parallel = numba.njit(**cfg.PARALLEL_JIT_KW)
 
 @_exact
 def _update_chunk(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1, beta2,
-                  omb2, corr1, corr2, eps):
+                  omb2, corr1, corr2, eps, lr_t):
     # One optimizer step of P (constants in P's dtype); returns the sum of
     # squares of the parameters before it (float64) when c2 != 0 (L2),
     # else 0. The gradient is G + c2 * P, as the course's dW + lambd/m * W.
@@ -107,6 +114,27 @@ def _update_chunk(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1, beta2,
             s = beta2 * S[i] + omb2 * (g * g)
             S[i] = s
             P[i] = P[i] - lr * g / (np.sqrt(s) + eps)
+    elif opt == OPT_SGD_SKLEARN or opt == OPT_NESTEROV_SKLEARN:
+        # scikit-learn's SGD: the velocity is the step, lr included.
+        nesterov = opt == OPT_NESTEROV_SKLEARN
+        for i in range(n):
+            g = G[i] + c2 * P[i]
+            v = beta * V[i] - lr * g
+            V[i] = v
+            if nesterov:
+                P[i] = P[i] + (beta * v - lr * g)
+            else:
+                P[i] = P[i] + v
+    elif opt == OPT_ADAM_SKLEARN:
+        # scikit-learn's Adam: lr_t carries the bias corrections.
+        mlr = -lr_t
+        for i in range(n):
+            g = G[i] + c2 * P[i]
+            v = beta1 * V[i] + omb1 * g
+            s = beta2 * S[i] + omb2 * (g * g)
+            V[i] = v
+            S[i] = s
+            P[i] = P[i] + mlr * v / (np.sqrt(s) + eps)
     else:
         for i in range(n):
             g = G[i] + c2 * P[i]
@@ -119,14 +147,15 @@ def _update_chunk(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1, beta2,
 
 
 #: Entries of the constants vector of :func:`update_params`.
-N_CONSTANTS = 11
+N_CONSTANTS = 12
 
 
 @_exact
 def fill_constants(hp, lr, c2, beta, beta1, beta2, eps, t):
     """The step's constants into ``hp`` (N_CONSTANTS, the parameters'
     dtype): lr, c2, beta, 1 - beta, beta1, 1 - beta1, beta2, 1 - beta2, the
-    bias corrections 1 - beta1**t and 1 - beta2**t, eps. Each is computed
+    bias corrections 1 - beta1**t and 1 - beta2**t, eps, and scikit-learn
+    Adam's rate ``lr * sqrt(1 - beta2**t) / (1 - beta1**t)``. Each is computed
     in float64 (Python's float arithmetic, as the course computes them) and
     then cast, as numpy casts a Python float operand to an array's
     dtype."""
@@ -145,6 +174,7 @@ def fill_constants(hp, lr, c2, beta, beta1, beta2, eps, t):
     hp[8] = T(1.0 - beta1 ** tf)
     hp[9] = T(1.0 - beta2 ** tf)
     hp[10] = T(eps)
+    hp[11] = T(lr * np.sqrt(1.0 - beta2 ** tf) / (1.0 - beta1 ** tf))
 
 
 @_exact
@@ -154,7 +184,7 @@ def _chunk(P, G, V, S, c, opt, hp):
     # Optimizers without a state get empty V / S: their slices stay empty.
     return _update_chunk(P[lo:hi], G[lo:hi], V[lo:hi], S[lo:hi], opt,
                          hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6],
-                         hp[7], hp[8], hp[9], hp[10])
+                         hp[7], hp[8], hp[9], hp[10], hp[11])
 
 
 @_exact_parallel

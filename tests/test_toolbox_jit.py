@@ -98,15 +98,29 @@ def spec_train(X, Y, Ws, bs, acts, output, lr0, passes, tb):
                         P = P - lr * V[i]
                     else:
                         P = P - lr * (tb.beta * V[i] + (1 - tb.beta) * g)
+                elif tb.optimizer in ("sgd_sklearn", "nesterov_sklearn"):
+                    V[i] = tb.beta * V[i] - lr * g
+                    if tb.optimizer == "sgd_sklearn":
+                        P = P + V[i]
+                    else:
+                        P = P + (tb.beta * V[i] - lr * g)
+                elif tb.optimizer == "adam_sklearn":
+                    V[i] = tb.beta1 * V[i] + (1 - tb.beta1) * g
+                    S[i] = tb.beta2 * S[i] + (1 - tb.beta2) * np.square(g)
+                    rate = lr * np.sqrt(1 - tb.beta2 ** t) / (
+                        1 - tb.beta1 ** t)
+                    P = P + (-rate * V[i] / (np.sqrt(S[i]) + tb.epsilon))
                 elif tb.optimizer == "rmsprop":
                     S[i] = tb.beta2 * S[i] + (1 - tb.beta2) * np.square(g)
                     P = P - lr * g / (np.sqrt(S[i]) + tb.epsilon)
-                else:
+                elif tb.optimizer == "adam":
                     V[i] = tb.beta1 * V[i] + (1 - tb.beta1) * g
                     S[i] = tb.beta2 * S[i] + (1 - tb.beta2) * np.square(g)
                     vc = V[i] / (1 - tb.beta1 ** t)
                     sc = S[i] / (1 - tb.beta2 ** t)
                     P = P - lr * vc / (np.sqrt(sc) + tb.epsilon)
+                else:
+                    raise AssertionError(tb.optimizer)
                 params[i] = P
             Ws, bs = params[:L], params[L:]
             step += 1
@@ -457,3 +471,20 @@ def test_warmup_compiles_the_passes_for_both_dtypes():
     dtypes = {str(t.dtype) for sig in TK.train_passes.signatures
               for t in sig[:1]}
     assert dtypes == {"float32", "float64"}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_row_split_forward_is_forward_serial_bit_for_bit(dtype):
+    from fastdnn import _toolbox_kernels as TK
+    rng = np.random.RandomState(0)
+    for n, k, transposed, nparts in ((9, 20, False, 2), (37, 50, True, 3),
+                                     (16, 7, True, 2), (8, 300, False, 4)):
+        W = rng.randn(n, k).astype(dtype)
+        b = rng.randn(n, 1).astype(dtype)
+        A = rng.randn(*((13, k) if transposed else (k, 13))).astype(dtype)
+        for act in K.ACT_ALL:
+            want = [np.empty((n, 13), dtype) for _ in range(2)]
+            got = [np.empty((n, 13), dtype) for _ in range(2)]
+            K.forward_serial(W, A, b, act, *want, transposed)
+            TK._forward_rows(W, A, b, act, *got, transposed, nparts)
+            assert all(np.array_equal(g, w) for g, w in zip(got, want))
