@@ -52,6 +52,12 @@ _OUTPUT_NAMES = {code: name for name, code in kern.OUT_BY_NAME.items()}
 
 
 def _refusal(optimizer):
+    if optimizer in ("sgd_sklearn", "nesterov_sklearn"):
+        # Linear in the gradient, but the dual form's kernels implement
+        # the course's velocity only.
+        return ("optimizer=%r is not implemented in the dual form (its "
+                "kernels run the course's gd, momentum and nesterov); use "
+                "solver='primal'" % optimizer)
     return ("optimizer=%r is not exact in the dual form: its per-coordinate "
             "scaling takes W1 out of the span of W1_0 and the rows of X^T, "
             "so the gram solver would train another model; use "

@@ -70,24 +70,25 @@ def softmax_into(Z, out):
 
 @_serial_sum
 def cost(AL, Y, lo, hi):
-    """Cross-entropy of AL (1, m) against Y (1, m), AL clipped to [lo, hi].
+    """Cross-entropy of AL (n, m) against Y (n, m), AL clipped to [lo, hi].
 
     The reference's ``(1/m) * (-Y.log(AL)^T - (1-Y).log(1-AL)^T)``, in AL's
-    dtype.
+    dtype; several rows (independent units, multi-label) are summed.
     """
-    m = AL.shape[1]
+    n, m = AL.shape
     one = AL.dtype.type(1)
     s_pos = AL.dtype.type(0)
     s_neg = AL.dtype.type(0)
-    for j in range(m):
-        a = AL[0, j]
-        if a < lo:
-            a = lo
-        elif a > hi:
-            a = hi
-        y = Y[0, j]
-        s_pos += y * np.log(a)
-        s_neg += (one - y) * np.log(one - a)
+    for i in range(n):
+        for j in range(m):
+            a = AL[i, j]
+            if a < lo:
+                a = lo
+            elif a > hi:
+                a = hi
+            y = Y[i, j]
+            s_pos += y * np.log(a)
+            s_neg += (one - y) * np.log(one - a)
     return AL.dtype.type(1.0 / m) * (-s_pos - s_neg)
 
 

@@ -148,6 +148,41 @@ def _update_adam(parameters, grads, state, t, learning_rate, toolbox):
     return new, {"v": vel, "s": sq}
 
 
+# scikit-learn's MLP rules (its SGDOptimizer and AdamOptimizer): the
+# velocity holds the step itself, lr included; Adam folds its bias
+# corrections into the rate and adds epsilon to the uncorrected sqrt(s).
+# A Python float rate keeps float32 parameters float32.
+
+def _update_sgd_sklearn(parameters, grads, state, t, learning_rate, toolbox,
+                        nesterov=False):
+    new, vel = {}, {}
+    mu = toolbox.beta
+    for p, g in _pairs(parameters):
+        vel[g] = mu * state["v"][g] - learning_rate * grads[g]
+        step = mu * vel[g] - learning_rate * grads[g] if nesterov else vel[g]
+        new[p] = parameters[p] + step
+    return new, {"v": vel}
+
+
+def _update_nesterov_sklearn(parameters, grads, state, t, learning_rate,
+                             toolbox):
+    return _update_sgd_sklearn(parameters, grads, state, t, learning_rate,
+                               toolbox, nesterov=True)
+
+
+def _update_adam_sklearn(parameters, grads, state, t, learning_rate,
+                         toolbox):
+    b1, b2 = toolbox.beta1, toolbox.beta2
+    rate = float(learning_rate * np.sqrt(1 - b2 ** t) / (1 - b1 ** t))
+    new, vel, sq = {}, {}, {}
+    for p, g in _pairs(parameters):
+        vel[g] = b1 * state["v"][g] + (1 - b1) * grads[g]
+        sq[g] = b2 * state["s"][g] + (1 - b2) * (grads[g] ** 2)
+        denominator = np.sqrt(sq[g]) + toolbox.epsilon
+        new[p] = parameters[p] + (-rate * vel[g] / denominator)
+    return new, {"v": vel, "s": sq}
+
+
 #: Every optimizer of :data:`fastdnn._toolbox_options.OPTIMIZER_NAMES`.
 OPTIMIZERS = {
     "gd": Optimizer(_no_state, _update_gd),
@@ -155,6 +190,9 @@ OPTIMIZERS = {
     "nesterov": Optimizer(_velocity_state, _update_nesterov),
     "rmsprop": Optimizer(_squares_state, _update_rmsprop),
     "adam": Optimizer(_adam_state, _update_adam),
+    "sgd_sklearn": Optimizer(_velocity_state, _update_sgd_sklearn),
+    "nesterov_sklearn": Optimizer(_velocity_state, _update_nesterov_sklearn),
+    "adam_sklearn": Optimizer(_adam_state, _update_adam_sklearn),
 }
 assert tuple(OPTIMIZERS) == OPTIMIZER_NAMES
 

@@ -61,6 +61,12 @@ def _sigmoid_cost(AL, Y):
     m = Y.shape[1]
     eps = _epsilon(AL.dtype)
     AL = np.clip(AL, eps, 1 - eps)
+    if AL.shape[0] > 1:
+        # Several independent units (multi-label): the cross-entropies
+        # summed over the units, over m (scikit-learn's binary log-loss).
+        cost = (1. / m) * (-np.sum(Y * np.log(AL))
+                           - np.sum((1 - Y) * np.log(1 - AL)))
+        return np.array(cost, dtype=AL.dtype)
     cost = (1. / m) * (-np.dot(Y, np.log(AL).T)
                        - np.dot(1 - Y, np.log(1 - AL).T))
     return np.squeeze(cost)

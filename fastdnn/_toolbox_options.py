@@ -20,8 +20,18 @@ from ._validation_scalars import (SEED_MAX, _is_bool, check_int,
                                   check_positive_real)
 from ._validation_tables import check_name
 
-#: Every optimizer, in the order messages list them.
-OPTIMIZER_NAMES = ("gd", "momentum", "nesterov", "rmsprop", "adam")
+#: Every optimizer, in the order messages list them: the course's five,
+#: then scikit-learn's MLP update rules (used by the estimators):
+#: ``"sgd_sklearn"`` ``v = beta * v - lr * dP; P += v``,
+#: ``"nesterov_sklearn"`` the same ``v`` then ``P += beta * v - lr * dP``,
+#: ``"adam_sklearn"`` Adam with the bias corrections folded into the rate,
+#: ``lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t)``, and epsilon added
+#: to the uncorrected ``sqrt(s)``: ``P -= lr_t * v / (sqrt(s) + epsilon)``.
+OPTIMIZER_NAMES = ("gd", "momentum", "nesterov", "rmsprop", "adam",
+                   "sgd_sklearn", "nesterov_sklearn", "adam_sklearn")
+
+#: The course's optimizers (its notebooks' update functions).
+COURSE_OPTIMIZERS = OPTIMIZER_NAMES[:5]
 
 #: Optimizers whose update is linear in the gradient, which keeps W1 in
 #: span(W1_0, rows of X^T): the ones the dual form trains exactly.
@@ -80,10 +90,11 @@ def check_toolbox(*, optimizer="gd", beta=0.9, beta1=0.9, beta2=0.999,
 
     Parameters
     ----------
-    optimizer : {"gd", "momentum", "nesterov", "rmsprop", "adam"}
+    optimizer : {"gd", "momentum", "nesterov", "rmsprop", "adam", \
+"sgd_sklearn", "nesterov_sklearn", "adam_sklearn"}
     beta, beta1, beta2 : float in [0, 1)
-        Momentum's, Adam's first and second moment decay (``beta2`` is also
-        RMSprop's).
+        Momentum's (the sklearn rules' ``momentum`` too), Adam's first and
+        second moment decay (``beta2`` is also RMSprop's).
     epsilon : float > 0
     mini_batch_size : None or int >= 1
         None: full batch (no shuffling). Larger than m: one shuffled batch.

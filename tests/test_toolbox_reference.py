@@ -10,7 +10,8 @@ import pytest
 from course_values_c2_toolbox import OPT
 from fastdnn import jit, reference as R
 from fastdnn._reference_optimizers import OPTIMIZERS
-from fastdnn._toolbox_options import OPTIMIZER_NAMES, check_toolbox
+from fastdnn._toolbox_options import (COURSE_OPTIMIZERS, OPTIMIZER_NAMES,
+                                      check_toolbox)
 
 # ------------------------------------------------------------ hand steps
 # One layer, W1 (1, 2) and b1 (1, 1), every number chosen so that the
@@ -88,7 +89,7 @@ def test_adam_step_by_hand():
                  "b1": [[0.5 - 0.1 * k]]}, rtol=1e-7)
 
 
-@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+@pytest.mark.parametrize("name", COURSE_OPTIMIZERS)
 def test_table_matches_the_course_functions(name):
     # The table's update is the course function of the same optimizer,
     # over two steps (t = 1, 2) from its own zero state.
@@ -122,7 +123,8 @@ def test_table_matches_the_course_functions(name):
 def test_table_names_and_states():
     assert tuple(OPTIMIZERS) == OPTIMIZER_NAMES
     keys = {"gd": set(), "momentum": {"v"}, "nesterov": {"v"},
-            "rmsprop": {"s"}, "adam": {"v", "s"}}
+            "rmsprop": {"s"}, "adam": {"v", "s"}, "sgd_sklearn": {"v"},
+            "nesterov_sklearn": {"v"}, "adam_sklearn": {"v", "s"}}
     for name, opt in OPTIMIZERS.items():
         state = opt.init_state(P)
         assert set(state) == keys[name]
