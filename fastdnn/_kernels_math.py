@@ -244,16 +244,16 @@ def _div_plus(n, t, b):
 
 @_inline
 def _expm1_reduced64(r, c):
-    p = _P[9]
-    p = p * r + _P[8]
-    p = p * r + _P[7]
-    p = p * r + _P[6]
-    p = p * r + _P[5]
-    p = p * r + _P[4]
-    p = p * r + _P[3]
-    p = p * r + _P[2]
-    p = p * r + _P[1]
-    p = p * r + _P[0]
+    # Estrin's scheme: a chain of 4 dependent multiply-adds instead of
+    # Horner's 9, so that the CPU overlaps more of them.
+    r2 = r * r
+    r4 = r2 * r2
+    p01 = _P[0] + _P[1] * r
+    p23 = _P[2] + _P[3] * r
+    p45 = _P[4] + _P[5] * r
+    p67 = _P[6] + _P[7] * r
+    p89 = _P[8] + _P[9] * r
+    p = (p01 + p23 * r2) + r4 * ((p45 + p67 * r2) + r4 * p89)
     # expm1(r + c) = expm1(r) + c exp(r), to first order in c.
     return r + (r * r * (0.5 + r * p) + c * (1.0 + r))
 
@@ -318,11 +318,9 @@ def _sigmoid64(x):
 
 @_inline
 def _expm1_reduced32(r, c):
-    p = _P_F[4]
-    p = p * r + _P_F[3]
-    p = p * r + _P_F[2]
-    p = p * r + _P_F[1]
-    p = p * r + _P_F[0]
+    r2 = r * r
+    p = (_P_F[0] + _P_F[1] * r) + r2 * (
+        (_P_F[2] + _P_F[3] * r) + r2 * _P_F[4])
     return r + (r * r * (_HALF_F + r * p) + c * (_ONE_F + r))
 
 

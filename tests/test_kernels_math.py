@@ -166,20 +166,22 @@ def test_special_values(dtype, flags):
     assert _run("exp", flags, x)[0] == tiny
 
 
-def _ir(name, dtype):
-    loop = _loop(name, "contract")
+def _ir(name, dtype, flags):
+    loop = _loop(name, flags)
     loop.compile((numba.from_dtype(np.dtype(dtype))[::1],) * 2)
     sig = [s for s in loop.signatures if str(s[0].dtype) == dtype][0]
     return loop.inspect_llvm(sig)
 
 
+@pytest.mark.parametrize("flags", ["none", "contract"])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
-def test_loop_vectorises_and_float32_stays_float32(name, dtype):
+def test_loop_vectorises_and_float32_stays_float32(name, dtype, flags):
     # The loop `for i in range(n): out[i] = f(x[i])` of an element-wise
-    # kernel (contract): LLVM's loop vectoriser turned it into vector code,
-    # which it cannot do with a libm call in the loop.
-    ir = _ir(name, dtype)
+    # kernel (contract) or of an exact one (no fastmath): LLVM's loop
+    # vectoriser turned it into vector code, which it cannot do with a
+    # libm call in the loop.
+    ir = _ir(name, dtype, flags)
     scalar = "double" if dtype == "float64" else "float"
     assert re.search(r"<\d+ x %s>" % scalar, ir), "not vectorised"
     assert not re.search(r"call [^\n]*@(exp|tanh|expm1)f?\(", ir)
