@@ -230,6 +230,46 @@ def test_disable_jit_fallback_gives_the_same_values():
             assert ulp_distance(python, jitted).max() <= 1, (name, dtype)
 
 
+_CACHED_KERNEL = """
+import numba
+from fastdnn._kernels_math import exp_fast, sigmoid_fast, tanh_fast
+
+
+@numba.njit(cache=True, fastmath={"contract"}, error_model="numpy")
+def kernel(x, out):
+    for i in range(x.size):
+        out[i] = tanh_fast(x[i]) + sigmoid_fast(x[i]) * exp_fast(x[i])
+"""
+
+_CACHED_RUN = """
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import cached_math_kernel as m
+for dtype in (np.float64, np.float32):
+    x = np.linspace(-3, 3, 13).astype(dtype)
+    out = np.empty_like(x)
+    m.kernel(x, out)
+    print(" ".join(repr(float(v)) for v in out))
+print(sum(m.kernel.stats.cache_hits.values()),
+      sum(m.kernel.stats.cache_misses.values()))
+"""
+
+
+def test_kernels_using_them_load_from_numbas_cache(tmp_path):
+    # The bit-cast and fma intrinsics and the dtype overloads compile into
+    # a cached kernel: a second process loads it instead of compiling.
+    (tmp_path / "cached_math_kernel.py").write_text(_CACHED_KERNEL)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    runs = [subprocess.run(
+        [sys.executable, "-c", _CACHED_RUN, str(tmp_path)], env=env,
+        check=True, capture_output=True, text=True).stdout.split("\n")
+        for _ in range(2)]
+    assert runs[0][2].split() == ["0", "2"]  # compiled both dtypes
+    assert runs[1][2].split() == ["2", "0"]  # loaded both
+    assert runs[0][:2] == runs[1][:2]
+
+
 # ------------------------------------------- the polynomial is the minimax
 
 
