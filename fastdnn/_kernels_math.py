@@ -61,9 +61,10 @@ sigmoid     3              3              1
 sigmoid formula with ``np.exp``, in the argument's dtype; "exact" is the
 correctly rounded value (numpy's in 80-bit long double for float64, in
 float64 for float32, rounded). Every function is within 1 ulp of the exact
-value, so the larger distances to numpy are numpy's own errors: its float32
-``exp`` is up to 2 ulps off, and the reference's sigmoid adds the roundings
-of ``1 + e`` and of the division (2 ulps) to those of ``exp``. Under
+value, so the larger distances to numpy are numpy's own errors: on the
+same inputs its float32 ``exp`` is up to 2 ulps from the exact value, and
+the reference's sigmoid formula up to 2 (float64) / 3 (float32) ulps (the
+roundings of ``1 + e`` and of the division add to those of ``exp``). Under
 ``reassoc`` the compensation terms of expm1 and tanh are folded away: 1 ulp
 more there (:data:`REASSOC_EXTRA_ULPS`).
 
