@@ -25,6 +25,13 @@ first call is made and reported on its own). Prints a table, and writes
 
     python -m fastdnn.bench [--repeats N] [--quick] [--out DIR] [--data DIR]
                             [--check] [--no-peers]
+                            [--workload cat|mnist-shape|mnist-shape-32|
+                                        digits|all]
+
+``--workload`` adds the workloads of ``workloads`` (MNIST-shaped
+mini-batch training, digits, the cat against JAX, PyTorch and
+scikit-learn, each peer's float64 numbers checked against fastdnn's before
+it is timed), written to the same files plus ``bench_workloads.png``.
 
 The package, one job a module:
 
@@ -37,6 +44,9 @@ The package, one job a module:
 - ``targets``: the targets and their check;
 - ``measure``: a whole run, gathered into one result;
 - ``report``, ``charts``: ``bench.md``, the printed table, the PNG charts;
+- ``workloads``, ``peers_minibatch``, ``workload_run``,
+  ``workload_report``: the workloads, their peers, their run and targets,
+  their reports;
 - ``cli``: the options and ``main``.
 
 The names below are re-exported so that ``from fastdnn.bench import X``
@@ -50,6 +60,8 @@ from .problem import (DIMS, ITERATIONS, KERNELS, LEARNING_RATE, NUMBA_RUNS,
                       QUICK_ITERATIONS)
 from .targets import TARGETS
 from .timing import PAIR_PAUSE
+from .workload_run import WORKLOAD_TARGETS, run_workloads
+from .workloads import WORKLOAD_NAMES, WORKLOADS
 
 # The private names too, for the code and tests that use them.
 from .charts import _plot, _plot_kernels  # noqa: F401
@@ -73,5 +85,6 @@ from .workers import (  # noqa: F401
     _numba_kernels, _numba_train, _numpy_worker, _run_worker)
 
 __all__ = ["BLAS_ENV", "DIMS", "ITERATIONS", "KERNELS", "LEARNING_RATE",
-           "NUMBA_RUNS", "PAIR_PAUSE", "QUICK_ITERATIONS", "TARGETS", "main",
-           "run"]
+           "NUMBA_RUNS", "PAIR_PAUSE", "QUICK_ITERATIONS", "TARGETS",
+           "WORKLOADS", "WORKLOAD_NAMES", "WORKLOAD_TARGETS", "main", "run",
+           "run_workloads"]

@@ -172,6 +172,8 @@ def run(args):
         # Without scipy installed, the warm run is already that case.
         bare = res["startup"].get("warm_no_scipy", res["startup"]["warm"])
         t["startup_warm_no_scipy_seconds"] = bare["wall"]
+        if "cold" in res["startup"]:
+            t["startup_cold_seconds"] = res["startup"]["cold"]["wall"]
     res["targets"] = _check(t)
     res["loadavg_end"] = _loadavg()
     return res

@@ -1,0 +1,137 @@
+"""``fastdnn bench --workload``: each workload run once at a tiny size (the
+real measurement is ``python -m fastdnn.bench --workload all``), its peers'
+float64 check, its targets and reports.
+
+The peers (JAX, PyTorch, scikit-learn) are optional: a missing one is
+reported "not installed", and every installed one must compute fastdnn's
+numbers in float64 (that check is what makes it a peer)."""
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from fastdnn import bench
+from fastdnn.bench import workload_run, workloads
+
+#: Examples per data set, and at most this many passes, in these runs.
+TINY_M = 200
+TINY_PASSES = 4
+
+
+@pytest.fixture
+def tiny_data(monkeypatch):
+    """Every workload's cases as they are, on their data's first TINY_M
+    examples, for at most TINY_PASSES passes."""
+    real = workloads.load_data
+
+    def load(name, quick=False, data_dir=None):
+        X, Y, desc = real(name, True, data_dir)
+        return X[:, :TINY_M], Y[:, :TINY_M], desc + " (first %d)" % TINY_M
+    monkeypatch.setattr(workload_run, "load_data", load)
+    monkeypatch.setattr(workload_run, "WORKLOADS", {
+        name: tuple(dataclasses.replace(c, quick_passes=min(
+            c.quick_passes, TINY_PASSES)) for c in cases)
+        for name, cases in bench.WORKLOADS.items()})
+
+
+def _check_result(w, names):
+    keys = [c.key for n in names for c in bench.WORKLOADS[n]]
+    assert [c["key"] for c in w["cases"]] == keys
+    for c in w["cases"]:
+        case = next(k for n in names for k in bench.WORKLOADS[n]
+                    if k.key == c["key"])
+        assert c["passes"] == min(case.quick_passes, TINY_PASSES)
+        rows = {r["name"]: r for r in c["rows"]}
+        for solver in case.solvers:
+            r = rows["fastdnn %s" % solver]
+            assert r["seconds"] > 0 and np.all(np.isfinite(r["costs_tail"]))
+        for peer in case.peers:
+            check = rows[peer]["check"]
+            # An installed peer computes fastdnn's float64 numbers.
+            assert check["status"] in ("same", "not installed"), (c["key"],
+                                                                  check)
+            if check["status"] == "same":
+                assert rows[peer]["seconds"] > 0
+        assert c["limit_seconds"] > 0
+    # --quick sizes are not the targets': none is read from them.
+    assert w["targets"] and {t["status"] for t in w["targets"]} == {"n/a"}
+
+
+def test_cli_runs_each_workload_once(tiny_data, tmp_path, capsys):
+    names = ["mnist-shape", "mnist-shape-32", "digits"]
+    argv = ["--quick", "--repeats", "1", "--out", str(tmp_path)]
+    for n in names:
+        argv += ["--workload", n]
+    assert bench.main(argv + ["--check"]) == 0
+    res = json.loads((tmp_path / "bench.json").read_text())
+    assert "training" not in res  # no headline run without cat
+    _check_result(res["workloads"], names)
+    md = (tmp_path / "bench.md").read_text()
+    assert "LLVM target" in md and "### W3: digits" in md
+    assert (tmp_path / "bench_workloads.png").stat().st_size > 1000
+    assert "Workload targets:" in capsys.readouterr().out
+
+
+def test_cat_workload_once(tiny_data):
+    w = bench.run_workloads(["cat"], repeats=1, quick=True, log=lambda s:
+                            None)
+    _check_result(w, ["cat"])
+    mini = next(c for c in w["cases"] if c["key"] == "W4-minibatch")
+    gram = next(r for r in mini["rows"] if r["name"] == "fastdnn gram")
+    # The dual form trains the same mini-batch momentum run.
+    assert gram["cost_rel_fastdnn"] <= 1e-9
+
+
+def test_a_peer_computing_something_else_is_not_a_peer(monkeypatch):
+    case = bench.WORKLOADS["digits"][1]
+    X, Y, _ = workloads.load_data("digits", True)
+    X, Y = X[:, :100], Y[:, :100]
+    real = workloads.peer_trainer
+
+    def off(peer, case, X, Y, comparable=False):
+        return real(peer, dataclasses.replace(
+            case, learning_rate=case.learning_rate * 1.001), X, Y,
+            comparable)
+    assert workload_run.check_peer("reference", case, X, Y)["status"] \
+        == "same"
+    monkeypatch.setattr(workload_run, "peer_trainer", off)
+    check = workload_run.check_peer("reference", case, X, Y)
+    assert check["status"] == "DIFFERS" and check["cost_rel"] > 1e-9
+
+
+def _fake(seconds, check="same", quick=False):
+    rows = [{"name": "fastdnn primal", "kind": "fastdnn", "seconds": 1.0},
+            {"name": "jax", "kind": "peer", "seconds": seconds,
+             "version": "JAX", "check": {"status": check, "cost_rel": 0.0,
+                                         "param_rel": 0.0}}]
+    return {"quick": quick, "cases": [
+        {"key": "W3-float32", "rows": rows, "limit_seconds": 0.5,
+         "steps": 10}]}
+
+
+@pytest.mark.parametrize("jax_seconds,check,status", [
+    (1.3, "same", "PASS"), (1.1, "same", "FAIL"), (1.3, "DIFFERS", "n/a")])
+def test_targets_read_peers_that_are_peers(jax_seconds, check, status):
+    got = {t["key"]: t for t in workload_run.workload_targets(
+        _fake(jax_seconds, check))}
+    assert got["W3-float32|jax"]["status"] == status
+    # Only the measured cases' targets are listed.
+    assert all(k.startswith("W3-float32|") for k in got)
+    assert got["W3-float32|reference"]["status"] == "n/a"
+
+
+def test_check_fails_on_a_workload_target(monkeypatch, tmp_path):
+    w = _fake(1.1)
+    w.update(machine={"cpu": "cpu", "cores": 2, "simd": [], "numba_cpu":
+                      "x", "python": "3", "numpy": "2", "numba": "0",
+                      "blas": [], "blas_env": {}},
+             gemm_peak={"float32": 1e11, "float64": 5e10},
+             workloads=["digits"], repeats=1, blas_env_set=False)
+    w["cases"][0].update(title="t", data="d", dims=[2, 2], activation="tanh",
+                         passes=1, batch=None)
+    w["targets"] = workload_run.workload_targets(w)
+    monkeypatch.setattr(bench, "run_workloads", lambda *a, **k: w)
+    argv = ["--workload", "digits", "--out", str(tmp_path)]
+    assert bench.main(argv) == 0
+    assert bench.main(argv + ["--check"]) == 1

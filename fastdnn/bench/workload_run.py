@@ -1,0 +1,255 @@
+"""Running the workloads: every peer's float64 numbers checked against
+fastdnn's first, then fastdnn's solvers and the peers timed in turn in
+this process, and the issue's targets read from the result.
+
+A peer whose float64 costs (or final parameters) leave fastdnn's is not
+the same computation: its row says so (``check`` "DIFFERS") and no target
+uses it. scikit-learn's update rules are its own: its check runs plain
+gradient descent on the same batches (the one comparable run), its
+timing the case's optimizer with its own rule and shuffling.
+"""
+import dataclasses
+import math
+import os
+import time
+
+from .machine import BLAS_ENV, _blas_info, _loadavg, _machine
+from .timing import PAIR_PAUSE, _median
+from .workloads import (WORKLOAD_NAMES, WORKLOADS, fastdnn_trainer,
+                        gemm_peak, load_data, max_rel, peer_trainer)
+
+#: The check's size: at most this many examples, this many passes, float64.
+CHECK_M = 2048
+CHECK_PASSES = 3
+#: Largest relative difference of the costs (of the final parameters)
+#: from fastdnn's for a peer to count as computing the same thing.
+COST_TOL = 1e-9
+PARAM_TOL = 1e-7
+
+
+def check_peer(peer, case, X, Y):
+    """The peer's float64 costs and final parameters against fastdnn's
+    primal solver on at most :data:`CHECK_M` examples and
+    :data:`CHECK_PASSES` passes. Returns a dict (``status`` "same",
+    "DIFFERS" or "not installed")."""
+    c64 = dataclasses.replace(case, dtype="float64")
+    m = min(X.shape[1], CHECK_M)
+    Xc, Yc = X[:, :m], Y[:, :m]
+    # Several passes even for a one-epoch case: each pass's permutation
+    # and Adam's step count over passes are checked too.
+    passes = (CHECK_PASSES if case.mini_batch_size is not None
+              else min(case.passes, CHECK_PASSES))
+    note = ""
+    if peer == "sklearn":
+        # Its own rules: plain gradient descent is the comparable run, one
+        # pass in the order of pass 0's permutation for mini-batches.
+        c64 = dataclasses.replace(c64, optimizer="gd")
+        if case.mini_batch_size is not None:
+            passes = 1
+        if case.optimizer != "gd":
+            note = ("checked on plain gradient descent; timed with its own "
+                    "%s rule" % case.optimizer)
+    train, version = peer_trainer(peer, c64, Xc, Yc, comparable=True)
+    if train is None:
+        return {"status": "not installed", "version": version}
+    ref_costs, ref_params, _ = fastdnn_trainer(c64, Xc, Yc, "primal")(
+        passes)
+    costs, params, _ = train(passes)
+    cost_rel = max_rel(costs, ref_costs)
+    param_rel = max_rel(params, ref_params)
+    same = cost_rel <= COST_TOL and param_rel <= PARAM_TOL
+    return {"status": "same" if same else "DIFFERS", "version": version,
+            "cost_rel": cost_rel, "param_rel": param_rel, "m": m,
+            "passes": passes, "optimizer": c64.optimizer, "note": note}
+
+
+def time_case(case, X, Y, repeats, quick, peers=True, log=print):
+    """Rows of one case: fastdnn's solvers and (with ``peers``) the
+    installed peers, each checked, then timed in turn."""
+    passes = case.quick_passes if quick else case.passes
+    m = X.shape[1]
+    steps = passes * (1 if case.mini_batch_size is None
+                      else -(-m // case.mini_batch_size))
+    trains, rows = {}, {}
+    for solver in case.solvers:
+        name = "fastdnn %s" % solver
+        trains[name] = fastdnn_trainer(case, X, Y, solver)
+        rows[name] = {"name": name, "kind": "fastdnn", "solver": solver,
+                      "version": "fastdnn (numba)"}
+    for peer in (case.peers if peers else ()):
+        log("  checking %s against fastdnn (float64) ..." % peer)
+        check = check_peer(peer, case, X, Y)
+        train, version = peer_trainer(peer, case, X, Y)
+        row = {"name": peer, "kind": "peer", "version": version,
+               "check": check}
+        rows[peer] = row
+        if train is not None:
+            trains[peer] = train
+    first, times, results = {}, {n: [] for n in trains}, {}
+    for name, train in trains.items():
+        log("  first call: %s ..." % name)
+        t0 = time.perf_counter()
+        results[name] = train(passes)
+        first[name] = time.perf_counter() - t0
+    for _ in range(repeats):
+        for name, train in trains.items():
+            time.sleep(PAIR_PAUSE)
+            results[name] = train(passes)
+            times[name].append(results[name][2])
+    base = "fastdnn %s" % case.solvers[0]
+    for name in trains:
+        sec = _median(times[name])
+        rows[name].update(
+            seconds=sec, times=times[name], first_call=first[name],
+            compile=max(first[name] - sec, 0.0),
+            per_step_us=1e6 * sec / steps,
+            costs_tail=results[name][0][-3:],
+            cost_rel_fastdnn=max_rel(results[name][0], results[base][0])
+            if case.dtype == "float64" else None)
+    return {"key": case.key, "title": case.title, "dtype": case.dtype,
+            "optimizer": case.optimizer, "passes": passes, "m": m,
+            "steps": steps, "batch": case.mini_batch_size,
+            "dims": list(case.dims), "activation": case.activation,
+            "flops": case.flops(m) * passes, "rows": list(rows.values())}
+
+
+def run_workloads(names, repeats=3, quick=False, peers=True, data=None,
+                  log=print):
+    """Every case of the workloads ``names`` (or ``"all"``): ``{"machine",
+    "gemm_peak", "cases", "targets", ...}``."""
+    if names == "all" or "all" in names:
+        names = WORKLOAD_NAMES
+    peak = {dt: gemm_peak(dt) for dt in ("float32", "float64")}
+    res = {"machine": _machine(), "quick": quick, "repeats": repeats,
+           "gemm_peak": peak, "workloads": list(names), "cases": [],
+           "data": {},
+           "blas_env_set": any(os.environ.get(k) is not None
+                               for k in BLAS_ENV),
+           "blas": _blas_info()}
+    loaded = {}
+    for name in names:
+        for case in WORKLOADS[name]:
+            if case.data not in loaded:
+                loaded = {case.data: load_data(case.data, quick, data)}
+            X, Y, desc = loaded[case.data]
+            res["data"][case.data] = desc
+            log("%s ..." % case.title)
+            c = time_case(case, X, Y, repeats, quick, peers, log)
+            c["limit_seconds"] = c["flops"] / peak[case.dtype]
+            c["data"] = desc
+            res["cases"].append(c)
+    res["targets"] = workload_targets(res)
+    res["loadavg_end"] = _loadavg()
+    return res
+
+
+def _seconds(case, name):
+    for r in case["rows"]:
+        if r["name"] == name and r.get("seconds") is not None:
+            if r["kind"] == "peer" and r["check"]["status"] == "DIFFERS":
+                return None  # not the same computation: no ratio
+            return r["seconds"]
+    return None
+
+
+def _best_fastdnn(case):
+    secs = [r["seconds"] for r in case["rows"]
+            if r["kind"] == "fastdnn" and r.get("seconds")]
+    return min(secs) if secs else None
+
+
+#: The issue's targets of the workloads: (key, description, kind,
+#: threshold). ratio: >= threshold; seconds / relative / us: <=.
+WORKLOAD_TARGETS = []
+for _w, _jx, _pt, _sk in (("W1", 1.1, 2.2, 2.0), ("W2", 1.3, 3.0, 2.5)):
+    for _o in ("momentum", "adam"):
+        WORKLOAD_TARGETS += [
+            ("%s-%s|jax" % (_w, _o), "%s %s: x JAX scan" % (_w, _o),
+             "ratio", _jx),
+            ("%s-%s|torch" % (_w, _o), "%s %s: x PyTorch eager" % (_w, _o),
+             "ratio", _pt),
+            ("%s-%s|sklearn" % (_w, _o), "%s %s: x scikit-learn" % (_w, _o),
+             "ratio", _sk)]
+WORKLOAD_TARGETS += [
+    ("W1-momentum|limit", "W1 momentum: seconds / GEMM-FLOP limit",
+     "relative", 1.5),
+    ("W1-adam|limit", "W1 Adam: seconds / GEMM-FLOP limit", "relative",
+     1.5),
+    ("W1|adam_over_momentum", "W1: Adam epoch / momentum epoch",
+     "relative", 1.15),
+    ("W1-momentum-f64|jax", "W1 float64 momentum: x JAX scan float64",
+     "ratio", 1.2),
+    ("overhead|us", "per-step time, 16-16-16-10 batch 32 (us)", "us",
+     10.0)]
+for _dt in ("float32", "float64"):
+    WORKLOAD_TARGETS += [
+        ("W3-%s|jax" % _dt, "W3 %s: x JAX scan" % _dt, "ratio", 1.2),
+        ("W3-%s|reference" % _dt, "W3 %s: x numpy reference" % _dt,
+         "ratio", 2.0),
+        ("W3-%s|sklearn" % _dt, "W3 %s: x scikit-learn" % _dt, "ratio",
+         2.0)]
+WORKLOAD_TARGETS += [
+    ("W4-full|best_peer", "W4 primal float64: x best of PyTorch no_grad "
+     "loop / JAX scan", "ratio", 1.4),
+    ("W4-full|gram_seconds", "W4 gram float64, 2500 it (s)", "seconds",
+     0.3),
+    ("W4-minibatch|gram_vs_primal", "W4 mini-batch 64 momentum: gram x "
+     "primal", "ratio", 20.0),
+    ("W4-minibatch|cost_rel", "W4 mini-batch: gram's costs vs primal's "
+     "(max rel.)", "relative", 1e-9)]
+
+
+def _value(cases, key):
+    ck, what = key.split("|")
+    if ck == "W1":
+        mo, ad = cases.get("W1-momentum"), cases.get("W1-adam")
+        if mo and ad:
+            return _best_fastdnn(ad) / _best_fastdnn(mo)
+        return None
+    case = cases.get(ck)
+    if case is None:
+        return None
+    best = _best_fastdnn(case)
+    if what == "limit":
+        return best / case["limit_seconds"]
+    if what == "us":
+        return 1e6 * best / case["steps"]
+    if what == "best_peer":
+        peers = [s for s in (_seconds(case, "torch"), _seconds(case, "jax"))
+                 if s]
+        return min(peers) / _seconds(case, "fastdnn primal") if peers \
+            else None
+    if what == "gram_seconds":
+        return _seconds(case, "fastdnn gram")
+    if what == "gram_vs_primal":
+        return _seconds(case, "fastdnn primal") / _seconds(
+            case, "fastdnn gram")
+    if what == "cost_rel":
+        return next(r["cost_rel_fastdnn"] for r in case["rows"]
+                    if r["name"] == "fastdnn gram")
+    peer = _seconds(case, what)
+    return peer / best if peer else None
+
+
+def workload_targets(res):
+    """The targets of :data:`WORKLOAD_TARGETS` that the measured cases
+    cover; status "n/a" under ``--quick`` (its sizes are not the
+    targets')."""
+    cases = {c["key"]: c for c in res["cases"]}
+    out = []
+    for key, desc, kind, threshold in WORKLOAD_TARGETS:
+        if key.split("|")[0] not in cases and not (
+                key.startswith("W1|") and "W1-adam" in cases):
+            continue
+        value = _value(cases, key)
+        if value is None or (isinstance(value, float) and math.isnan(value)
+                             ) or res["quick"]:
+            ok = None
+        else:
+            ok = value >= threshold if kind == "ratio" else \
+                value <= threshold
+        out.append({"key": key, "description": desc, "kind": kind,
+                    "threshold": threshold, "value": value,
+                    "status": {True: "PASS", False: "FAIL",
+                               None: "n/a"}[ok]})
+    return out
