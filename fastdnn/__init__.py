@@ -64,6 +64,7 @@ _LAZY = {
     "plot_mislabeled": "fastdnn.plots",
     "plot_decision_boundary": "fastdnn.plots",
     "DNNClassifier": "fastdnn.estimator",
+    "DNNRegressor": "fastdnn.estimator",
 }
 __all__ += sorted(_LAZY)
 

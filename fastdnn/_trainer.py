@@ -53,10 +53,14 @@ class Trainer:
     form : {"primal", "gram"}
         The numba backend's form (``"gram"``: the dual form; for the
         optimizers of :data:`fastdnn._toolbox_options.EXACT_IN_GRAM`).
+    state : None or (steps, dict)
+        An optimizer state to continue from, as :meth:`state` returns it
+        (another trainer's, possibly on other data: ``partial_fit``);
+        None starts from zero. Primal form only.
     """
 
     def __init__(self, backend, X, Y, parameters, acts, output, toolbox,
-                 form="primal"):
+                 form="primal", state=None):
         if not isinstance(toolbox, Toolbox):
             raise TypeError("toolbox must be a Toolbox (from check_toolbox),"
                             " got %s" % type(toolbox).__name__)
@@ -96,6 +100,11 @@ class Trainer:
             self._solver = None
         else:
             self._solver = _numba_solver(self, params, form)
+        if state is not None:
+            if form == "gram":
+                raise ValueError("state: the dual form starts from zero "
+                                 "only; use form='primal'")
+            self._set_state(*state)
 
     # ------------------------------------------------------------ run
 
@@ -192,8 +201,60 @@ class Trainer:
         except FloatingPointError:
             pass  # the gram solver raises; the cost is in costs
         self.passes = s.passes
-        self.steps = self.passes * len(batch_bounds(
-            self.m, self.toolbox.mini_batch_size))
+        self.steps = int(s.steps)
+
+    # ------------------------------------------------------------ state
+
+    def _flat_state(self):
+        # The numba solver's state vectors by part, as (W vector, b
+        # vector) pairs.
+        s = self._solver
+        return {"v": (s._VWf, s._Vbf), "s": (s._SWf, s._Sbf)}
+
+    def state(self):
+        """``(steps, {"v": {"dW1": ...}, "s": {...}})``: the updates made
+        and the optimizer's state (the parts it keeps), as copies."""
+        if self._solver is None:
+            return self.steps, {part: {k: a.copy() for k, a in d.items()}
+                                for part, d in self._state.items()}
+        if self.form == "gram":
+            raise ValueError("the dual form's state is not the primal "
+                             "form's; use form='primal'")
+        s = self._solver
+        out = {}
+        for part, (VW, Vb) in self._flat_state().items():
+            if VW.size == 0:
+                continue
+            d = {}
+            for q in range(self.L):
+                n_out, n_in = int(s._dims[q + 1]), int(s._dims[q])
+                w0, b0 = int(s._woff[q]), int(s._boff[q])
+                d["dW%d" % (q + 1)] = VW[w0:w0 + n_out * n_in].reshape(
+                    n_out, n_in).copy()
+                d["db%d" % (q + 1)] = Vb[b0:b0 + n_out].reshape(
+                    n_out, 1).copy()
+            out[part] = d
+        return self.steps, out
+
+    def _set_state(self, steps, state):
+        self.steps = int(steps)
+        if self._solver is None:
+            self._state = {part: {k: np.array(state[part][k],
+                                              dtype=self.dtype)
+                                  for k in d}
+                           for part, d in self._state.items()}
+            return
+        s = self._solver
+        s.steps = self.steps
+        for part, (VW, Vb) in self._flat_state().items():
+            if VW.size == 0:
+                continue
+            for q in range(self.L):
+                w0, b0 = int(s._woff[q]), int(s._boff[q])
+                W = np.asarray(state[part]["dW%d" % (q + 1)]).ravel()
+                b = np.asarray(state[part]["db%d" % (q + 1)]).ravel()
+                VW[w0:w0 + W.size] = W
+                Vb[b0:b0 + b.size] = b
 
     # ------------------------------------------------------------ result
 

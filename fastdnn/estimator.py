@@ -1,431 +1,339 @@
-"""A scikit-learn style classifier around the L-layer network.
+"""scikit-learn style estimators around fastdnn's networks:
+:class:`DNNClassifier` (binary, multi-class and multi-label) and
+:class:`DNNRegressor` (one or several real targets).
 
-:class:`DNNClassifier` follows scikit-learn's conventions (no work in
-``__init__``, ``fit`` returns ``self``, learned attributes end in ``_``,
-``get_params``/``set_params``, ``predict``/``predict_proba``/``score``) and
-takes ``X`` in scikit-learn's layout, one sample per *row*: it transposes to
-the course's one-example-per-column layout internally.
+They take scikit-learn's ``MLPClassifier`` / ``MLPRegressor`` parameters,
+with the same names and meanings (``solver`` is the optimizer, as there),
+train with scikit-learn's update rules and schedules on fastdnn's backends,
+and add what those lack: ``solver="gd"`` and ``"rmsprop"``, dropout
+(``keep_prob``), the numba or numpy ``backend``, ``dtype="float32"`` and
+the dual form (``form``). Started from the same weights with
+``shuffle=False``, the loss curve is scikit-learn's to rounding (see
+docs/api.md for where its formulas differ from the course's).
+
+``X`` is in scikit-learn's layout, one sample per *row*; the fitted
+network is also available in the course's layout, ``parameters_``
+(``W_l = coefs_[l-1].T``), for the functional API and
+``fastdnn.save_model``.
 
 scikit-learn is optional (``pip install "fastdnn[sklearn]"``): when it is
-importable the class also inherits its ``ClassifierMixin`` and
-``BaseEstimator`` (HTML repr, tags, ``clone``, pipelines, grid search all
-work); without it the class is self-contained.
+importable the classes also inherit its mixins and ``BaseEstimator``
+(HTML repr, tags, ``clone``, pipelines, grid search); without it they are
+self-contained.
 """
-import inspect
-import numbers
-import warnings
-
 import numpy as np
 
-from . import _validation as v
-from ._train_options import training_kwargs
+from . import _estimator_checks as C
+from ._estimator_base import BaseDNN
+from ._estimator_checks import ConvergenceWarning, NotFittedError
 
 try:  # optional
     from sklearn.base import BaseEstimator as _SkBase
     from sklearn.base import ClassifierMixin as _SkClassifier
-    from sklearn.exceptions import DataConversionWarning
-    from sklearn.exceptions import NotFittedError
-    _BASES = (_SkClassifier, _SkBase)
+    from sklearn.base import RegressorMixin as _SkRegressor
+    _CLASSIFIER_BASES = (_SkClassifier, _SkBase)
+    _REGRESSOR_BASES = (_SkRegressor, _SkBase)
 except ImportError:  # pragma: no cover - exercised in a subprocess test
-    _BASES = ()
+    _CLASSIFIER_BASES = _REGRESSOR_BASES = ()
 
-    class NotFittedError(ValueError, AttributeError):
-        """``predict`` called before ``fit``."""
+__all__ = ["DNNClassifier", "DNNRegressor", "NotFittedError",
+           "ConvergenceWarning"]
 
-    class DataConversionWarning(UserWarning):
-        """The input was converted (e.g. a column ``y`` to a 1-D vector)."""
-
-__all__ = ["DNNClassifier", "NotFittedError"]
-
-#: The network DNNClassifier trains and its initializer, passed to the
-#: backends explicitly (so that it stays the course's binary classifier
-#: whatever their defaults); save its ``parameters_`` with
-#: ``fastdnn.save_model(path, parameters, activation=ACTIVATION,
-#: output=OUTPUT)``.
-ACTIVATION = "relu"
-OUTPUT = "sigmoid"
-INITIALIZATION = "xavier"
-
-
-def _is_sparse(x):
-    return type(x).__module__.startswith("scipy.sparse")
-
-
-def _check_not_masked(x, name):
-    # np.asarray drops a masked array's mask: the masked entries would be
-    # used as data.
-    if isinstance(x, np.ma.MaskedArray):
-        raise TypeError(
-            "%s is a numpy masked array; DNNClassifier would ignore its mask "
-            "and use the masked entries as data: pass %s.filled(value) to "
-            "choose their value, or drop the masked samples (rows) first"
-            % (name, name))
-
-
-def _check_X(X, name="X"):
-    """``X`` as a finite 2-D float array (n_samples, n_features)."""
-    if _is_sparse(X):
-        raise TypeError("DNNClassifier does not support sparse input; "
-                        "convert %s with %s.toarray()" % (name, name))
-    if X is None or isinstance(X, (str, bytes)):
-        raise TypeError("%s must be a 2-D numeric array of shape (n_samples, "
-                        "n_features), got %s" % (name, type(X).__name__))
-    _check_not_masked(X, name)
-    arr = np.asarray(X)
-    if arr.dtype.kind == "c":
-        raise ValueError("Complex data not supported: %s is complex" % name)
-    if arr.dtype.kind == "O":
-        # numbers stored as objects (or strings of numbers) are numbers;
-        # float() raises "argument must be a string or a real number".
-        try:
-            arr = arr.astype(np.float64)
-        except OverflowError:  # a Python int beyond float64
-            raise ValueError("%s holds a number too large for float64"
-                             % name) from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError("%s must be numeric, got an array of dtype %s"
-                        % (name, arr.dtype))
-    if arr.ndim != 2:
-        hint = ""
-        if arr.ndim < 2:
-            hint = (" Reshape your data either using array.reshape(-1, 1) if "
-                    "your data has a single feature or array.reshape(1, -1) "
-                    "if it contains a single sample.")
-        raise ValueError("Expected a 2-D array of shape (n_samples, "
-                         "n_features) for %s, got shape %s.%s"
-                         % (name, arr.shape, hint))
-    if arr.shape[0] < 1:
-        raise ValueError("Found array with 0 sample(s) (shape=%s) while a "
-                         "minimum of 1 is required." % (arr.shape,))
-    if arr.shape[1] < 1:
-        raise ValueError("Found array with 0 feature(s) (shape=%s) while a "
-                         "minimum of 1 is required." % (arr.shape,))
-    if arr.dtype.kind != "f" or arr.dtype.itemsize < 4:
-        arr = arr.astype(np.float64)
-    if not np.isfinite(arr).all():
-        raise ValueError("Input %s contains NaN or inf; clean the data first"
-                         % name)
-    return arr
-
-
-def _check_y(y, n_samples):
-    if y is None:
-        raise ValueError("DNNClassifier requires y to be passed, but the "
-                         "target y is None")
-    if _is_sparse(y):
-        raise TypeError("DNNClassifier does not support a sparse y")
-    _check_not_masked(y, "y")
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        warnings.warn("A column-vector y was passed when a 1d array was "
-                      "expected. Please change the shape of y to "
-                      "(n_samples,), for example using ravel().",
-                      DataConversionWarning, stacklevel=3)
-        y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError("y should be a 1d array of n_samples labels, got "
-                         "shape %s" % (y.shape,))
-    if y.shape[0] != n_samples:
-        raise ValueError("X has %d samples but y has %d labels"
-                         % (n_samples, y.shape[0]))
-    if y.dtype.kind == "c":
-        raise ValueError("Complex data not supported: y is complex")
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
-        raise ValueError("Input y contains NaN or inf")
-    if y.dtype.kind == "O":
-        kinds = {type(v) for v in y.tolist()}
-        if len(kinds) > 1:
-            raise ValueError("Unknown label type: y mixes labels of types %s"
-                             % ", ".join(sorted(k.__name__ for k in kinds)))
-    classes, y_index = np.unique(y, return_inverse=True)
-    if len(classes) == 1:
-        raise ValueError(
-            "Only binary classification is supported, and y has one class "
-            "only (%r); DNNClassifier needs exactly two" % (classes[0],))
-    if len(classes) != 2:
-        kind = ""
-        if y.dtype.kind == "f" and not np.all(classes == np.round(classes)):
-            kind = " (Unknown label type: continuous)"
-        raise ValueError(
-            "Only binary classification is supported. y has %d distinct "
-            "class value(s)%s; DNNClassifier needs exactly two"
-            % (len(classes), kind))
-    return classes, y_index.reshape(-1)
-
-
-def _check_score_y(y, n_samples):
-    """``score``'s labels: one per sample, as a vector or a column."""
-    if y is None or _is_sparse(y):
-        raise TypeError("score needs y, a 1-D array of n_samples labels, got "
-                        "%s" % type(y).__name__)
-    _check_not_masked(y, "y")
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError("y should be a 1d array of n_samples labels, got "
-                         "shape %s" % (y.shape,))
-    if y.shape[0] != n_samples:
-        raise ValueError("X has %d samples but y has %d labels; score needs "
-                         "one label per sample (nothing is broadcast)"
-                         % (n_samples, y.shape[0]))
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
-        raise ValueError("Input y contains NaN or inf")
-    return y
-
-
-def _check_sample_weight(sample_weight, n_samples):
-    """``score``'s weights: 1-D, finite, >= 0, one per sample, not all 0."""
-    _check_not_masked(sample_weight, "sample_weight")
-    w = v.as_array(sample_weight, "sample_weight")
-    if w.ndim != 1 or w.shape[0] != n_samples:
-        raise ValueError("sample_weight must be a 1-D array of one weight "
-                         "per sample, shape (%d,), got shape %s"
-                         % (n_samples, w.shape))
-    w = w.astype(np.float64)
-    v.check_finite(w, "sample_weight")
-    if (w < 0).any():
-        raise ValueError("sample_weight must be >= 0, got %d negative "
-                         "weight(s)" % int((w < 0).sum()))
-    if not w.sum() > 0:
-        raise ValueError("sample_weight sums to 0: at least one sample needs "
-                         "a weight > 0")
-    return w
-
-
-class DNNClassifier(*_BASES):
-    """Binary classifier: the L-layer network
-    ``[LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID`` trained by full-batch
-    gradient descent, as ``L_layer_model`` trains it.
-
+_PARAMETERS = """
     Parameters
     ----------
-    hidden_layer_sizes : sequence of int, default (20, 7, 5)
-        Widths of the hidden ReLU layers; the input width comes from ``X``
-        and the output is one sigmoid unit. ``()`` is logistic regression.
-    learning_rate : float, default 0.0075
-    n_iterations : int, default 2500
-        Gradient-descent steps.
+    hidden_layer_sizes : sequence of int, default (100,)
+        The widths of the hidden layers (``()``: no hidden layer).
+    activation : {"identity", "logistic", "tanh", "relu", "leaky_relu"}, \
+default "relu"
+        The hidden layers' activation.
+    solver : {"adam", "sgd", "gd", "rmsprop"}, default "adam"
+        The optimizer: scikit-learn's Adam and SGD (with ``momentum`` and
+        ``nesterovs_momentum``), the course's plain gradient step and
+        RMSprop (``beta_2``, ``epsilon``).
+    alpha : float >= 0, default 1e-4
+        L2 strength, scikit-learn's scaling: ``alpha / (2 n_batch) *
+        sum ||W||^2`` added to each batch's loss.
+    batch_size : int or "auto", default "auto"
+        Mini-batch size; "auto" is ``min(200, n_samples)``.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default \
+"constant"
+        The schedule (not Adam's): ``invscaling`` sets the rate to
+        ``learning_rate_init / (t_ + 1) ** power_t`` after each epoch,
+        ``adaptive`` divides it by 5 after ``n_iter_no_change`` epochs
+        without improvement by ``tol``.
+    learning_rate_init : float > 0, default 0.001
+    power_t : float >= 0, default 0.5
+    max_iter : int >= 1, default 200
+        Epochs (passes over the training set).
+    shuffle : bool, default True
+        Shuffle the samples before each epoch.
+    random_state : int, RandomState or None, default None
+        The initial weights (scikit-learn's Glorot-uniform draws), the
+        shuffles, the early-stopping split and the dropout seed.
+    tol : float >= 0, default 1e-4
+    verbose : bool or int, default False
+        Print the loss (and validation score) of each epoch.
+    warm_start : bool, default False
+        ``fit`` continues from the fitted weights (``coefs_`` and
+        ``intercepts_``, which may be set by hand).
+    momentum : float in [0, 1), default 0.9
+    nesterovs_momentum : bool, default True
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the data and stop when its
+        score has not improved by ``tol`` for ``n_iter_no_change`` epochs;
+        the best epoch's weights are kept.
+    validation_fraction : float in (0, 1), default 0.1
+    beta_1, beta_2 : float in [0, 1), default 0.9, 0.999
+    epsilon : float > 0, default 1e-8
+    n_iter_no_change : int >= 1, default 10
+    keep_prob : float in (0, 1], default 1.0
+        Dropout's keep probability on the hidden layers (inverted
+        dropout); 1 is none.
     backend : {"numba", "numpy"}, default "numba"
-        Which implementation trains (see ``fastdnn.get_backend``).
+        Which implementation trains.
     dtype : {"float64", "float32"}, default "float64"
-        Floating-point type of the training.
-    solver : {"auto", "primal", "gram"}, default "auto"
-        The numba backend's solver choice; the numpy backend has only
-        ``"auto"``.
-    random_state : int, RandomState, Generator or None, default 1
-        Seed of the weight initialisation. 1 gives exactly the course's
-        network; ``None`` draws a seed from numpy's global random state.
-        Other seeds need a backend whose ``L_layer_model`` accepts
-        ``seed=``.
+    form : {"auto", "primal", "gram"}, default "auto"
+        The numba backend's form: ``"gram"`` trains the first layer in
+        dual form (exact for ``solver="gd"`` and ``"sgd"`` with
+        ``momentum=0``); ``"auto"`` picks it when it pays.
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
-        The two labels seen in ``fit``, sorted; ``classes_[1]`` is the
-        positive class (the sigmoid unit's).
-    n_features_in_ : int
-    layer_dims_ : list of int
-        ``[n_features, *hidden_layer_sizes, 1]``.
+    coefs_, intercepts_ : lists of arrays
+        scikit-learn's layout: ``coefs_[i]`` (n_in, n_out).
     parameters_ : dict
-        ``W1, b1, ..., WL, bL`` as ``L_layer_model`` returns them; usable
-        with the functional API and ``fastdnn.save_model`` (the network is
-        ``activation="relu"``, ``output="sigmoid"``: :data:`ACTIVATION`,
-        :data:`OUTPUT`).
-    costs_ : list of float
-        The cost every 100 iterations.
-    """
+        The course's layout (``W_l = coefs_[l-1].T``, ``b_l`` a column).
+    loss_, loss_curve_, best_loss_, validation_scores_,
+    best_validation_score_, n_iter_, t_, n_layers_, n_outputs_,
+    out_activation_, n_features_in_, feature_names_in_
+        As scikit-learn's (``n_iter_``: the epochs of the last ``fit``;
+        ``t_``: samples seen).
+"""
 
-    def __init__(self, hidden_layer_sizes=(20, 7, 5), learning_rate=0.0075,
-                 n_iterations=2500, backend="numba", dtype="float64",
-                 solver="auto", random_state=1):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.learning_rate = learning_rate
-        self.n_iterations = n_iterations
-        self.backend = backend
-        self.dtype = dtype
-        self.solver = solver
-        self.random_state = random_state
 
-    # ------------------------------------------------------------ params
+class DNNClassifier(BaseDNN, *_CLASSIFIER_BASES):
+    __doc__ = ("""Neural-network classifier: a sigmoid unit for two classes,
+    softmax for more, one sigmoid per label for a 2-D 0/1 indicator ``y``
+    (multi-label), trained on the cross-entropy.
+""" + _PARAMETERS + """    classes_ : ndarray
+        The labels seen in ``fit`` (sorted), or ``0..n_labels-1`` for a
+        multi-label ``y``.
+""")
 
-    @classmethod
-    def _get_param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return sorted(p.name for p in sig.parameters.values()
-                      if p.name != "self"
-                      and p.kind == p.POSITIONAL_OR_KEYWORD)
+    _stratify = True
 
-    def get_params(self, deep=True):
-        """The constructor's parameters, as a dict ``{name: value}``."""
-        return {name: getattr(self, name) for name in self._get_param_names()}
-
-    def set_params(self, **params):
-        """Set constructor parameters; returns ``self``. No validation
-        happens here: bad values are reported by :meth:`fit`."""
-        valid = self._get_param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(
-                    "Invalid parameter %r for estimator %s. Valid parameters "
-                    "are: %s." % (name, type(self).__name__, valid))
-            setattr(self, name, value)
-        return self
-
-    if not _BASES:
-        def __repr__(self):
-            defaults = type(self)().get_params()
-            changed = ["%s=%r" % (k, v) for k, v in self.get_params().items()
-                       if not _same(v, defaults[k])]
-            return "%s(%s)" % (type(self).__name__, ", ".join(changed))
-
-    # ------------------------------------------------------------ tags
-
-    if _BASES:
+    if _CLASSIFIER_BASES:
         def __sklearn_tags__(self):
             tags = super().__sklearn_tags__()
-            tags.classifier_tags.multi_class = False
+            tags.classifier_tags.multi_label = True
             tags.target_tags.required = True
             tags.input_tags.allow_nan = False
             return tags
 
-        def _more_tags(self):  # scikit-learn < 1.6
-            return {"binary_only": True, "requires_y": True}
-
-    # ------------------------------------------------------------ fit
-
-    def _backend(self):
-        import fastdnn
-
-        if self.backend not in fastdnn.BACKENDS:
-            raise ValueError("backend must be one of %s, got %r"
-                             % (", ".join(repr(b) for b in
-                                          sorted(fastdnn.BACKENDS)),
-                                self.backend))
-        return fastdnn.get_backend(self.backend)
-
-    def _check_params(self):
-        # Every parameter is checked here, under the estimator's own names
-        # (n_iterations, hidden_layer_sizes), before the functional API
-        # sees it under its names (num_iterations, layers_dims).
-        sizes = self.hidden_layer_sizes
-        if (isinstance(sizes, numbers.Integral)
-                and not isinstance(sizes, bool)):
-            sizes = (sizes,)
-        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
-            raise TypeError("hidden_layer_sizes must be a sequence of "
-                            "positive ints such as (20, 7, 5), got %r"
-                            % (sizes,))
-        sizes = [v.check_int(s, "hidden_layer_sizes[%d]" % i, 1)
-                 for i, s in enumerate(sizes)]
-        v.check_learning_rate(self.learning_rate, "learning_rate")
-        v.check_int(self.n_iterations, "n_iterations", 0)
-        if self.dtype not in ("float32", "float64", np.float32, np.float64):
-            raise ValueError("dtype must be 'float32' or 'float64', got %r"
-                             % (self.dtype,))
-        if self.solver not in ("auto", "primal", "gram"):
-            raise ValueError("solver must be 'auto', 'primal' or 'gram', got "
-                             "%r" % (self.solver,))
-        return [int(s) for s in sizes], np.dtype(self.dtype)
-
-    def _seed(self):
-        rs = self.random_state
-        if rs is None:
-            rs = np.random.mtrand._rand
-        if isinstance(rs, np.random.RandomState):
-            return int(rs.randint(np.iinfo(np.int32).max))
-        if isinstance(rs, np.random.Generator):
-            return int(rs.integers(np.iinfo(np.int32).max))
-        if isinstance(rs, bool) or not isinstance(rs, numbers.Integral):
-            raise TypeError("random_state must be an int, a RandomState, a "
-                            "Generator or None, got %r" % (rs,))
-        return v.check_int(rs, "random_state", 0, v.SEED_MAX)
+    def _encode(self, y, n, first, incremental, classes):
+        owner = type(self).__name__
+        kind, y = C.classifier_target(y, n, owner)
+        if first:
+            if kind == "multilabel":
+                labels = np.arange(y.shape[1])
+            else:
+                labels = np.unique(y if classes is None else
+                                   np.asarray(classes))
+                if len(labels) < 2:
+                    raise ValueError(
+                        "y has one class only (%r); %s needs at least two "
+                        "classes" % (labels[0], owner))
+            self.classes_ = labels
+            self._kind = kind
+            self._output = ("softmax" if kind == "classes"
+                            and len(labels) > 2 else "sigmoid")
+        elif kind != self._kind:
+            raise ValueError("y is %s but %s was fitted on %s targets"
+                             % (kind, owner, self._kind))
+        elif kind == "classes":
+            seen = np.unique(y)
+            if self.warm_start and not incremental:
+                if set(seen.tolist()) != set(self.classes_.tolist()):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same "
+                        "classes as in the previous call to fit. Previously "
+                        "got %s, `y` has %s" % (self.classes_, seen))
+            elif np.setdiff1d(seen, self.classes_).size:
+                raise ValueError("`y` has classes not in `self.classes_`. "
+                                 "`self.classes_` has %s. 'y' has %s."
+                                 % (self.classes_, seen))
+        if kind == "multilabel":
+            if y.shape[1] != len(self.classes_):
+                raise ValueError("y has %d labels, %s was fitted on %d"
+                                 % (y.shape[1], owner, len(self.classes_)))
+            return y.astype(np.float64)
+        if classes is not None and np.setdiff1d(y, self.classes_).size:
+            raise ValueError("`y` has classes not in `classes`: %s"
+                             % (np.setdiff1d(y, self.classes_),))
+        index = np.searchsorted(self.classes_, y)
+        if len(self.classes_) == 2:
+            return (index == 1).astype(np.float64).reshape(-1, 1)
+        return np.eye(len(self.classes_))[index]
 
     def fit(self, X, y):
-        """Train on ``X`` (n_samples, n_features) and the labels ``y``
-        (n_samples,), which may be any two distinct values.
+        """Train on ``X`` (n_samples, n_features) and ``y``: labels
+        (n_samples,) of any kind, or a 0/1 indicator matrix (n_samples,
+        n_labels) for multi-label. Returns ``self``."""
+        return self._fit(X, y, incremental=False)
 
-        Returns
-        -------
-        self
-        """
-        sizes, dtype = self._check_params()
-        X = _check_X(X)
-        classes, y_index = _check_y(y, X.shape[0])
-        B = self._backend()
-        dims = [X.shape[1]] + sizes + [1]
-        v.check_weight_sizes(dims, "hidden_layer_sizes")
-        kwargs = training_kwargs(B, self.backend, dtype, self.solver,
-                                 self._seed())
-        Xt = np.ascontiguousarray(X.T, dtype=dtype)
-        Y = y_index.astype(dtype).reshape(1, -1)
-        parameters, costs = B.L_layer_model(
-            Xt, Y, dims, self.learning_rate, self.n_iterations,
-            print_cost=False, activation=ACTIVATION, output=OUTPUT,
-            initialization=INITIALIZATION, **kwargs)
-        self.classes_ = classes
-        self.n_features_in_ = X.shape[1]
-        self.layer_dims_ = dims
-        self.parameters_ = parameters
-        # The functional API records 0-d arrays, as the course does; a
-        # fitted attribute is plain numbers.
-        self.costs_ = [float(c) for c in costs]
-        return self
+    def partial_fit(self, X, y, classes=None):
+        """One epoch on ``(X, y)``, continuing the weights and the
+        optimizer's state of the previous calls. ``classes`` (every label
+        that will be seen) is needed on the first call unless ``y`` is a
+        multi-label indicator. Returns ``self``."""
+        if not hasattr(self, "classes_") and classes is None:
+            kind, _ = C.classifier_target(y, C.check_X(
+                X, type(self).__name__).shape[0], type(self).__name__)
+            if kind != "multilabel":
+                raise ValueError("classes must be passed on the first call "
+                                 "to partial_fit.")
+        return self._fit(X, y, incremental=True,
+                         classes=None if hasattr(self, "coefs_")
+                         else classes)
 
-    # ------------------------------------------------------------ predict
+    def _validation_score(self, X, Y):
+        return _accuracy(self._decide(self._rows_output(X)),
+                         self._decide(Y))
 
-    def _check_fitted(self):
-        if not hasattr(self, "parameters_"):
-            raise NotFittedError(
-                "This %s instance is not fitted yet. Call 'fit' with "
-                "appropriate arguments before using this estimator."
-                % type(self).__name__)
-
-    def __sklearn_is_fitted__(self):
-        return hasattr(self, "parameters_")
-
-    def _positive_proba(self, X):
-        self._check_fitted()
-        X = _check_X(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                "X has %d features, but %s is expecting %d features as input"
-                % (X.shape[1], type(self).__name__, self.n_features_in_))
-        B = self._backend()
-        dtype = self.parameters_["W1"].dtype
-        # Samples in rows, C order: X.T is the network's (n_x, m) input in
-        # Fortran order, which the numba forward pass reads without a copy.
-        X = np.ascontiguousarray(X, dtype=dtype)
-        AL, _ = B.L_model_forward(X.T, self.parameters_,
-                                  activation=ACTIVATION, output=OUTPUT)
-        return np.asarray(AL).reshape(-1)
+    def _decide(self, P):
+        # Class indices (or the 0/1 label matrix) of output rows P.
+        if self._kind == "multilabel":
+            return (P > 0.5).astype(np.int64)
+        if P.shape[1] == 1:
+            return (P[:, 0] > 0.5).astype(np.intp)
+        return np.argmax(P, axis=1)
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, 2): column ``k`` is the
-        probability of ``classes_[k]``."""
-        p = self._positive_proba(X).astype(np.float64)
-        return np.column_stack([1 - p, p])
+        """Probabilities, (n_samples, n_classes) in the order of
+        ``classes_`` (two columns for a binary problem; one per label for
+        multi-label, each its own unit's)."""
+        P = self._network_output(X)
+        if P.shape[1] == 1 and self._kind == "classes":
+            return np.column_stack([1 - P[:, 0], P[:, 0]])
+        return P
+
+    def predict_log_proba(self, X):
+        """``log(predict_proba(X))``."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def predict(self, X):
-        """Predicted labels (values of ``classes_``): ``classes_[1]`` where
-        the network's output is > 0.5, as the course's ``predict``."""
-        p = self._positive_proba(X)
-        return self.classes_[(p > 0.5).astype(np.intp)]
+        """Labels (values of ``classes_``), or the 0/1 label matrix for
+        multi-label: probability > 0.5, else the most probable class."""
+        decided = self._decide(self._network_output(X))
+        if self._kind == "multilabel":
+            return decided
+        return self.classes_[decided]
 
     def score(self, X, y, sample_weight=None):
-        """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
-
-        ``y`` holds one label per sample (a column (n_samples, 1) is
-        accepted); ``sample_weight``, when given, one finite weight >= 0 per
-        sample. Nothing is broadcast.
-        """
+        """Mean accuracy of :meth:`predict` (multi-label: all labels of a
+        sample right); ``sample_weight``, one finite weight >= 0 per
+        sample."""
         pred = self.predict(X)
-        y = _check_score_y(y, pred.shape[0])
-        correct = (pred == y).astype(np.float64)
+        y = C.score_y(y, pred.shape[0])
+        correct = pred == y
+        if correct.ndim == 2:
+            correct = correct.all(axis=1)
+        correct = correct.astype(np.float64)
         if sample_weight is None:
             return float(correct.mean())
-        weights = _check_sample_weight(sample_weight, pred.shape[0])
+        weights = C.sample_weight(sample_weight, pred.shape[0])
         return float(np.average(correct, weights=weights))
+
+
+class DNNRegressor(BaseDNN, *_REGRESSOR_BASES):
+    __doc__ = ("""Neural-network regressor: identity output, squared error,
+    one or several targets.
+""" + _PARAMETERS)
+
+    _stratify = False
+    _output = "identity"
+
+    if _REGRESSOR_BASES:
+        def __sklearn_tags__(self):
+            tags = super().__sklearn_tags__()
+            tags.target_tags.multi_output = True
+            tags.target_tags.single_output = True
+            tags.target_tags.required = True
+            tags.input_tags.allow_nan = False
+            return tags
+
+    def _encode(self, y, n, first, incremental, classes):
+        y = C.regressor_target(y, n, type(self).__name__)
+        Y = y.reshape(n, -1)
+        if not first and Y.shape[1] != self.n_outputs_:
+            raise ValueError("y has %d targets, %s was fitted on %d"
+                             % (Y.shape[1], type(self).__name__,
+                                self.n_outputs_))
+        return Y
+
+    def fit(self, X, y):
+        """Train on ``X`` (n_samples, n_features) and real targets ``y``
+        (n_samples,) or (n_samples, n_targets). Returns ``self``."""
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X, y):
+        """One epoch on ``(X, y)``, continuing the weights and the
+        optimizer's state of the previous calls. Returns ``self``."""
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X):
+        """Predictions, (n_samples,) for one target, else (n_samples,
+        n_targets)."""
+        out = self._network_output(X)
+        return out.ravel() if self.n_outputs_ == 1 else out
+
+    def _validation_score(self, X, Y):
+        return _r2(Y, self._rows_output(X), None)
+
+    def score(self, X, y, sample_weight=None):
+        """The coefficient of determination R^2 of :meth:`predict`,
+        averaged over the targets."""
+        pred = self.predict(X)
+        y = C.score_y(y, pred.shape[0]).astype(np.float64)
+        weights = None
+        if sample_weight is not None:
+            weights = C.sample_weight(sample_weight, pred.shape[0])
+        return _r2(y.reshape(len(y), -1), pred.reshape(len(y), -1), weights)
+
+
+def _accuracy(pred, truth):
+    correct = pred == truth
+    if correct.ndim == 2:
+        correct = correct.all(axis=1)
+    return float(np.mean(correct))
+
+
+def _r2(Y, P, weights):
+    # scikit-learn's r2_score, uniform average over the targets; a
+    # constant target scores 1 when predicted exactly, else 0.
+    w = np.ones(Y.shape[0]) if weights is None else weights
+    w = w[:, None]
+    num = (w * (Y - P) ** 2).sum(axis=0)
+    mean = (w * Y).sum(axis=0) / w.sum()
+    den = (w * (Y - mean) ** 2).sum(axis=0)
+    scores = np.ones(Y.shape[1])
+    ok = den != 0
+    scores[ok] = 1 - num[ok] / den[ok]
+    scores[~ok & (num != 0)] = 0.0
+    return float(scores.mean())
+
+
+if not _CLASSIFIER_BASES:
+    def _repr(self):
+        defaults = type(self)().get_params()
+        changed = ["%s=%r" % (k, v) for k, v in self.get_params().items()
+                   if not _same(v, defaults[k])]
+        return "%s(%s)" % (type(self).__name__, ", ".join(changed))
+
+    DNNClassifier.__repr__ = _repr
+    DNNRegressor.__repr__ = _repr
 
 
 def _same(a, b):

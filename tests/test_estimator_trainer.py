@@ -140,3 +140,27 @@ def test_gram_form_agrees_with_primal():
     ca = np.concatenate([a.run(rates[:1], orders[:1]),
                          a.run(rates[1:], orders[1:])])
     np.testing.assert_allclose(ca, b.run(rates, orders), rtol=1e-10)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("optimizer", ["sgd_sklearn", "adam_sklearn",
+                                       "rmsprop"])
+def test_state_carries_to_a_new_trainer(backend, optimizer):
+    # partial_fit's case: a new trainer (on other data) continues the
+    # optimizer's state; on the same data it is the run in one.
+    rates = [0.1, 0.05, 0.05]
+    X, Y, params = _problem()
+    orders = np.tile(np.arange(23), (3, 1))
+    one = _trainer(backend, optimizer)
+    c1 = one.run(rates, orders)
+    a = _trainer(backend, optimizer)
+    first = a.run(rates[:1], orders[:1])
+    b = Trainer(backend, X, Y, a.parameters(), ("tanh",), "sigmoid",
+                a.toolbox, state=a.state())
+    c2 = np.concatenate([first, b.run(rates[1:], orders[1:])])
+    np.testing.assert_allclose(c2, c1, rtol=1e-13)
+    assert b.steps == one.steps
+    cold = Trainer(backend, X, Y, a.parameters(), ("tanh",), "sigmoid",
+                   a.toolbox)
+    assert not np.allclose(cold.run(rates[1:], orders[1:]), c1[1:],
+                           rtol=1e-9)
