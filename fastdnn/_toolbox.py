@@ -55,6 +55,19 @@ class ToolboxSolver:
     learning_rates : array of float
         The learning rate of every pass of the run
         (:func:`fastdnn._toolbox_options.learning_rates`).
+
+    Attributes
+    ----------
+    passes, steps : int
+        Passes and updates made so far (``steps`` is the dropout masks'
+        and Adam's counter).
+
+    Notes
+    -----
+    :class:`fastdnn._trainer.Trainer` also reads and sets ``_rates``, the
+    optimizer state vectors ``_VWf, _Vbf, _SWf, _Sbf`` (flat, laid out by
+    ``_dims``, ``_woff``, ``_boff``) and overrides ``_perms(p0, n)``, the
+    column orders of passes ``p0 .. p0 + n - 1``: keep them so named.
     """
 
     def __init__(self, X, Y, Ws, bs, acts, output, toolbox,
