@@ -341,7 +341,10 @@ class BaseDNN:
                     "Solver produced non-finite parameter weights. The "
                     "input data may contain large values and need to be "
                     "preprocessed (or lower learning_rate_init).")
-            self._set_parameters(trainer.parameters())
+            if early:
+                # The validation score needs this epoch's weights (the
+                # dual form rebuilds W1 for them: only when needed).
+                self._set_parameters(trainer.parameters())
             self.n_iter_ += 1
             self.loss_ = float(cost)
             self.t_ += n
@@ -364,6 +367,7 @@ class BaseDNN:
                     "Stochastic Optimizer: Maximum iterations (%d) reached "
                     "and the optimization hasn't converged yet."
                     % self.max_iter, C.ConvergenceWarning)
+        self._set_parameters(trainer.parameters())
         if early and self._best_params is not None:
             self._set_parameters(self._best_params)
         self._opt_state = trainer.state() if form == "primal" else None
