@@ -135,3 +135,17 @@ def test_check_fails_on_a_workload_target(monkeypatch, tmp_path):
     argv = ["--workload", "digits", "--out", str(tmp_path)]
     assert bench.main(argv) == 0
     assert bench.main(argv + ["--check"]) == 1
+
+
+def test_reference_in_a_process_without_the_openblas_variables():
+    # What a run does when OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE is set
+    # (the test's own environment is left as it is).
+    case = bench.WORKLOADS["mnist-shape-32"][-1]
+    got = workload_run.reference_unset(case, True, 1)
+    assert len(got["times"]) == 1 and got["times"][0] > 0
+    costs, params, _ = got["result"]
+    ref_costs, ref_params, _ = workloads.fastdnn_trainer(
+        case, *workloads.load_data("tiny", True)[:2], None,
+        "reference")(case.quick_passes)
+    assert costs == ref_costs
+    assert np.array_equal(params[-1][0], ref_params[-1][0])

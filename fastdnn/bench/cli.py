@@ -53,6 +53,7 @@ def _parser():
                         "run above), all; repeatable. Without it: the "
                         "headline run only")
     p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--workload-worker", help=argparse.SUPPRESS)
     return p
 
 
@@ -73,6 +74,10 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     if args.worker:
         print(json.dumps(_numpy_worker(json.loads(args.worker))))
+        return 0
+    if args.workload_worker:
+        from .workload_run import workload_worker
+        print(json.dumps(workload_worker(json.loads(args.workload_worker))))
         return 0
     if args.repeats < 1:
         _parser().error("--repeats must be >= 1")

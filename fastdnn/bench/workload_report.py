@@ -7,14 +7,14 @@ from .report import _fmt
 def _machine_line(w):
     m = w["machine"]
     return ("Machine: %s, %s cores (%s; LLVM target %s), Python %s, numpy "
-            "%s (%s), numba %s; GEMM peak measured here (numpy, %s "
-            "threads): float32 %s GFLOP/s, float64 %s GFLOP/s." % (
+            "%s (%s), numba %s; GEMM peak measured here (numpy's BLAS, "
+            "%s threads): float32 %s GFLOP/s, float64 %s GFLOP/s." % (
                 m["cpu"], m["cores"], "/".join(m["simd"]) or "?",
                 m["numba_cpu"], m["python"], m["numpy"],
                 ", ".join("%s %s %s" % (b["internal_api"], b["version"],
                                         b["architecture"])
                           for b in m["blas"]) or "BLAS ?", m["numba"],
-                ", ".join(str(b["num_threads"]) for b in m["blas"]) or "?",
+                m["blas"][0]["num_threads"] if m["blas"] else "?",
                 _fmt(w["gemm_peak"]["float32"] / 1e9),
                 _fmt(w["gemm_peak"]["float64"] / 1e9)))
 

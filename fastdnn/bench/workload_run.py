@@ -9,17 +9,23 @@ gradient descent on the same batches (the one comparable run), its
 timing the case's optimizer with its own rule and shuffling.
 """
 import dataclasses
+import json
 import math
 import os
+import subprocess
+import sys
 import time
 
 from .machine import BLAS_ENV, _blas_info, _loadavg, _machine
 from .timing import PAIR_PAUSE, _median
+from .workers import _child_env
 from .workloads import (WORKLOAD_NAMES, WORKLOADS, fastdnn_trainer,
                         gemm_peak, load_data, max_rel, peer_trainer)
 
-#: The check's size: at most this many examples, this many passes, float64.
+#: The check's size: at most this many examples (--quick: QUICK_CHECK_M),
+#: this many passes, float64.
 CHECK_M = 2048
+QUICK_CHECK_M = 256
 CHECK_PASSES = 3
 #: Largest relative difference of the costs (of the final parameters)
 #: from fastdnn's for a peer to count as computing the same thing.
@@ -27,13 +33,13 @@ COST_TOL = 1e-9
 PARAM_TOL = 1e-7
 
 
-def check_peer(peer, case, X, Y):
+def check_peer(peer, case, X, Y, max_m=CHECK_M):
     """The peer's float64 costs and final parameters against fastdnn's
-    primal solver on at most :data:`CHECK_M` examples and
+    primal solver on at most ``max_m`` examples and
     :data:`CHECK_PASSES` passes. Returns a dict (``status`` "same",
     "DIFFERS" or "not installed")."""
     c64 = dataclasses.replace(case, dtype="float64")
-    m = min(X.shape[1], CHECK_M)
+    m = min(X.shape[1], max_m)
     Xc, Yc = X[:, :m], Y[:, :m]
     # Several passes even for a one-epoch case: each pass's permutation
     # and Adam's step count over passes are checked too.
@@ -63,7 +69,8 @@ def check_peer(peer, case, X, Y):
             "passes": passes, "optimizer": c64.optimizer, "note": note}
 
 
-def time_case(case, X, Y, repeats, quick, peers=True, log=print):
+def time_case(case, X, Y, repeats, quick, peers=True, log=print,
+              data_dir=None):
     """Rows of one case: fastdnn's solvers and (with ``peers``) the
     installed peers, each checked, then timed in turn."""
     passes = case.quick_passes if quick else case.passes
@@ -78,7 +85,8 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print):
                       "version": "fastdnn (numba)"}
     for peer in (case.peers if peers else ()):
         log("  checking %s against fastdnn (float64) ..." % peer)
-        check = check_peer(peer, case, X, Y)
+        check = check_peer(peer, case, X, Y,
+                           QUICK_CHECK_M if quick else CHECK_M)
         train, version = peer_trainer(peer, case, X, Y)
         row = {"name": peer, "kind": "peer", "version": version,
                "check": check}
@@ -96,6 +104,20 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print):
             time.sleep(PAIR_PAUSE)
             results[name] = train(passes)
             times[name].append(results[name][2])
+    if "reference" in trains and any(os.environ.get(k) is not None
+                                     for k in BLAS_ENV):
+        log("  numpy reference, %s unset, in its own process ..."
+            % "/".join(BLAS_ENV))
+        unset = reference_unset(case, quick, repeats, data_dir)
+        rows["reference-unset"] = {
+            "name": "reference-unset", "kind": "peer", "version":
+            "fastdnn numpy reference, %s unset (own process)"
+            % "/".join(BLAS_ENV), "check": rows["reference"]["check"],
+            "blas": unset["blas"]}
+        trains["reference-unset"] = None
+        times["reference-unset"] = unset["times"]
+        first["reference-unset"] = unset["first_call"]
+        results["reference-unset"] = unset["result"]
     base = "fastdnn %s" % case.solvers[0]
     for name in trains:
         sec = _median(times[name])
@@ -134,7 +156,7 @@ def run_workloads(names, repeats=3, quick=False, peers=True, data=None,
             X, Y, desc = loaded[case.data]
             res["data"][case.data] = desc
             log("%s ..." % case.title)
-            c = time_case(case, X, Y, repeats, quick, peers, log)
+            c = time_case(case, X, Y, repeats, quick, peers, log, data)
             c["limit_seconds"] = c["flops"] / peak[case.dtype]
             c["data"] = desc
             res["cases"].append(c)
@@ -253,3 +275,42 @@ def workload_targets(res):
                     "status": {True: "PASS", False: "FAIL",
                                None: "n/a"}[ok]})
     return out
+
+
+def reference_unset(case, quick, repeats, data_dir=None):
+    """The numpy reference's timing of ``case`` in a process of its own
+    without the OpenBLAS variables of :data:`~.machine.BLAS_ENV` (they can
+    slow a current numpy; the run's own process keeps them as they are)."""
+    env = _child_env()
+    for k in BLAS_ENV:
+        env.pop(k, None)
+    spec = {"case": case.key, "quick": quick, "repeats": repeats,
+            "data": data_dir}
+    proc = subprocess.run(
+        [sys.executable, "-m", "fastdnn.bench", "--workload-worker",
+         json.dumps(spec)], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError("the numpy reference's process failed:\n"
+                           + proc.stderr[-3000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def workload_worker(spec):
+    """In the process of :func:`reference_unset`: the reference's first
+    call, then its timed repeats; JSON-ready."""
+    from .machine import _blas_info
+    case = next(c for cases in WORKLOADS.values() for c in cases
+                if c.key == spec["case"])
+    X, Y, _ = load_data(case.data, spec["quick"], spec["data"])
+    train = fastdnn_trainer(case, X, Y, None, "reference")
+    passes = case.quick_passes if spec["quick"] else case.passes
+    t0 = time.perf_counter()
+    train(passes)
+    first = time.perf_counter() - t0
+    times = []
+    for _ in range(spec["repeats"]):
+        costs, params, took = train(passes)
+        times.append(took)
+    return {"times": times, "first_call": first, "blas": _blas_info(),
+            "result": [costs, [[W.tolist(), b.tolist()]
+                               for W, b in params], None]}

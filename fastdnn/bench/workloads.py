@@ -99,19 +99,19 @@ WORKLOADS = {
              "%s" % dt, data="digits", dims=(64, 64, 10),
              activation="tanh", output="softmax", optimizer="gd",
              learning_rate=0.5, mini_batch_size=None, passes=2000,
-             quick_passes=100, dtype=dt,
+             quick_passes=20, dtype=dt,
              peers=("jax", "torch", "sklearn", "reference"))
         for dt in ("float32", "float64")),
     "cat": (
         Case("W4-full", "W4: the cat, 2500 it of gradient descent, float64",
              data="cat", dims=_CAT, activation="relu", output="sigmoid",
              optimizer="gd", learning_rate=0.0075, mini_batch_size=None,
-             passes=2500, quick_passes=100, dtype="float64",
+             passes=2500, quick_passes=20, dtype="float64",
              solvers=("primal", "gram")),
         Case("W4-minibatch", "W4: the cat, batch 64 momentum, 500 passes, "
              "float64", data="cat", dims=_CAT, activation="relu",
              output="sigmoid", optimizer="momentum", learning_rate=0.0075,
-             mini_batch_size=64, passes=500, quick_passes=20,
+             mini_batch_size=64, passes=500, quick_passes=10,
              dtype="float64", solvers=("primal", "gram"), peers=()),
     ),
 }
@@ -148,7 +148,7 @@ def load_data(name, quick=False, data_dir=None):
     raise ValueError("unknown workload data %r" % name)
 
 
-def gemm_peak(dtype, n=1536, repeats=5):
+def gemm_peak(dtype, n=2048, repeats=7):
     """FLOP/s of numpy's best ``n x n`` matrix product in ``dtype`` over
     ``repeats`` (the BLAS's threads as configured: 2 on a 2-core host)."""
     rng = np.random.RandomState(0)
