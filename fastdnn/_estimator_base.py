@@ -273,8 +273,13 @@ class BaseDNN:
                                 test_size=self.validation_fraction,
                                 stratify=stratify)
 
-    def _form(self, toolbox, dims, m, incremental):
-        if self.backend != "numba" or incremental:
+    def _form(self, toolbox, dims, m, incremental, cost_scale):
+        if self.form == "gram" and cost_scale != 1.0:
+            raise ValueError(
+                "form='gram' does not record scikit-learn's squared error "
+                "over several targets (its mean over the targets); use "
+                "form='primal' or 'auto'")
+        if self.backend != "numba" or incremental or cost_scale != 1.0:
             if self.form == "gram" and self.backend != "numba":
                 raise ValueError("form='gram' needs backend='numba'")
             return "primal"
@@ -315,7 +320,10 @@ class BaseDNN:
             beta2=self.beta_2, epsilon=self.epsilon, mini_batch_size=mbs,
             lambd=self.alpha, keep_prob=self.keep_prob, seed=seed, m=n)
         dims = [X.shape[1]] + [c.shape[1] for c in self.coefs_]
-        form = self._form(toolbox, dims, n, incremental)
+        # scikit-learn's squared error is the mean over the targets (its
+        # gradient the sum's): the recorded loss only is scaled.
+        cost_scale = 1.0 / Y.shape[1] if self._output == "identity" else 1.0
+        form = self._form(toolbox, dims, n, incremental, cost_scale)
         acts = (C.ACTIVATIONS[self.activation],) * (len(dims) - 2)
         state = None
         if incremental and getattr(self, "_opt_state", None) is not None:
@@ -325,7 +333,7 @@ class BaseDNN:
         trainer = Trainer(self.backend, np.ascontiguousarray(X.T, dtype),
                           np.ascontiguousarray(Y.T, dtype),
                           self._params_in(dtype), acts, self._output,
-                          toolbox, form, state)
+                          toolbox, form, state, cost_scale)
         order = np.arange(n)
         schedule = self.learning_rate if self.solver != "adam" else "adam"
         self.n_iter_ = 0

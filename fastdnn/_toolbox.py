@@ -142,13 +142,14 @@ class ToolboxSolver:
             SK.n_chunks(max(self._Wf.size, self._bf.size)), np.float64)
         self._acts = np.array(list(acts) + [OUTPUT_FORWARD_ACT[self.output]],
                               dtype=np.int64)
-        self._hyper = np.empty(6, np.float64)
+        self._hyper = np.empty(7, np.float64)
         self._hyper[TK.H_BETA] = toolbox.beta
         self._hyper[TK.H_BETA1] = toolbox.beta1
         self._hyper[TK.H_BETA2] = toolbox.beta2
         self._hyper[TK.H_EPSILON] = toolbox.epsilon
         self._hyper[TK.H_LAMBD] = toolbox.lambd
         self._hyper[TK.H_KEEP_PROB] = toolbox.keep_prob
+        self._hyper[TK.H_COST_SCALE] = 1.0
         self._seed = int(toolbox.seed) if (
             not self._full or toolbox.keep_prob < 1) else 0
         self._eps = dtype.type(np.finfo(dtype).eps)

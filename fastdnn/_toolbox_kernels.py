@@ -34,7 +34,11 @@ _exact = numba.njit(**cfg.JIT_KW)
 _exact_parallel = numba.njit(**cfg.PARALLEL_JIT_KW)
 
 #: Hyperparameters' positions in :func:`train_passes`' ``hyper`` vector.
-H_BETA, H_BETA1, H_BETA2, H_EPSILON, H_LAMBD, H_KEEP_PROB = range(6)
+#: ``H_COST_SCALE`` multiplies each batch's data cost (not its L2 term) as
+#: it is recorded: 1 for the course, 1 / n_outputs for scikit-learn's
+#: squared error over several targets (the gradient is unchanged).
+(H_BETA, H_BETA1, H_BETA2, H_EPSILON, H_LAMBD, H_KEEP_PROB,
+ H_COST_SCALE) = range(7)
 
 
 @_exact
@@ -215,8 +219,9 @@ def train_passes(X, XT, Y, full, perms, starts, stops, lrs, step0, dims,
         The gathered batch.
     opt : int
         ``OPT_*`` of :mod:`fastdnn._toolbox_step_kernels`.
-    hyper : float64 (6,)
-        beta, beta1, beta2, epsilon, lambd, keep_prob (``H_*``).
+    hyper : float64 (7,)
+        beta, beta1, beta2, epsilon, lambd, keep_prob, cost scale
+        (``H_*``).
     seed : int
         Dropout's seed.
     eps : scalar of the training dtype
@@ -240,6 +245,7 @@ def train_passes(X, XT, Y, full, perms, starts, stops, lrs, step0, dims,
     epsilon = hyper[H_EPSILON]
     lambd = hyper[H_LAMBD]
     keep_prob = hyper[H_KEEP_PROB]
+    cost_scale = hyper[H_COST_SCALE]
     step = step0
     for k in range(n):
         lr = lrs[k]
@@ -274,7 +280,7 @@ def train_passes(X, XT, Y, full, perms, starts, stops, lrs, step0, dims,
             sq = update_params(Wf, dWf, VWf, SWf, opt, hpW, partial,
                                parallel)
             update_params(bf, dbf, Vbf, Sbf, opt, hpb, partial, parallel)
-            c = np.float64(cost)
+            c = np.float64(cost) * cost_scale
             if lambd != 0.0:
                 # The course's (1/m) * (lambd/2) * sum ||W_l||^2.
                 c = c + (1.0 / mb) * (lambd / 2.0) * sq

@@ -57,10 +57,15 @@ class Trainer:
         An optimizer state to continue from, as :meth:`state` returns it
         (another trainer's, possibly on other data: ``partial_fit``);
         None starts from zero. Primal form only.
+    cost_scale : float
+        Multiplies each batch's data cost (not its L2 term) as it is
+        recorded, the gradient unchanged: ``1 / n_y`` gives
+        scikit-learn's squared error over several targets (the mean over
+        the targets). Primal form only.
     """
 
     def __init__(self, backend, X, Y, parameters, acts, output, toolbox,
-                 form="primal", state=None):
+                 form="primal", state=None, cost_scale=1.0):
         if not isinstance(toolbox, Toolbox):
             raise TypeError("toolbox must be a Toolbox (from check_toolbox),"
                             " got %s" % type(toolbox).__name__)
@@ -78,6 +83,10 @@ class Trainer:
                 "form='gram' trains gd, momentum and nesterov only (the "
                 "dual form's kernels); optimizer %r needs form='primal'"
                 % toolbox.optimizer)
+        if form == "gram" and cost_scale != 1.0:
+            raise ValueError("form='gram' records the output's own cost "
+                             "only (cost_scale 1); use form='primal'")
+        self.cost_scale = float(cost_scale)
         self.dtype = np.dtype(X.dtype)
         self.X = np.ascontiguousarray(X)
         self.Y = np.ascontiguousarray(Y, dtype=self.dtype)
@@ -100,6 +109,9 @@ class Trainer:
             self._solver = None
         else:
             self._solver = _numba_solver(self, params, form)
+            if form == "primal":
+                from ._toolbox_kernels import H_COST_SCALE
+                self._solver._hyper[H_COST_SCALE] = self.cost_scale
         if state is not None:
             if form == "gram":
                 raise ValueError("state: the dual form starts from zero "
@@ -170,6 +182,8 @@ class Trainer:
                         Xb, self._params, self.acts, self.output,
                         tb.keep_prob, tb.seed, self.steps)
                     cost = cost_of(AL, Yb)
+                    if self.cost_scale != 1.0:
+                        cost = cost * self.cost_scale
                 if not np.isfinite(cost):
                     costs[k] = cost
                     return

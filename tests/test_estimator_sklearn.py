@@ -163,19 +163,21 @@ def test_partial_fit_is_scikit_learns():
     _same_curve(est, sk)
 
 
-def test_several_targets_sum_the_squared_errors():
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_several_targets_mean_the_squared_errors(solver, backend):
     # scikit-learn's reported loss averages the squared errors over the
-    # targets, while its gradient is the sum's (delta = pred - y): fastdnn
-    # reports the loss it trains, the sum. Same weights all along.
-    y = np.column_stack([TARGETS["regression"], X[:, 1]])
-    sk, ours = _pair("regression", SOLVERS["sgd"], alpha=0.0)
+    # targets (its gradient is the sum's, delta = pred - y): so does
+    # DNNRegressor's, L2 term apart.
+    y = np.column_stack([TARGETS["regression"], X[:, 1], X[:, 0] ** 2])
+    sk, ours = _pair("regression", SOLVERS[solver])
     sk.fit(X, y)
-    est = ours(backend=BACKENDS[0]).fit(X, y)
-    np.testing.assert_allclose(est.loss_curve_,
-                               2 * np.array(sk.loss_curve_), rtol=1e-10)
-    for a, b in zip(est.coefs_, sk.coefs_):
-        np.testing.assert_allclose(a, b, rtol=1e-8)
-    assert est.predict(X).shape == (120, 2)
+    est = ours(backend=backend).fit(X, y)
+    _same_curve(est, sk)
+    assert est.predict(X).shape == (120, 3)
+    if backend == "numba":
+        with pytest.raises(ValueError, match="form='gram' does not"):
+            ours(backend=backend, form="gram").fit(X, y)
 
 
 # ------------------------------------------------ scikit-learn's protocol

@@ -164,3 +164,26 @@ def test_state_carries_to_a_new_trainer(backend, optimizer):
                    a.toolbox)
     assert not np.allclose(cold.run(rates[1:], orders[1:]), c1[1:],
                            rtol=1e-9)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cost_scale_scales_the_data_cost_only(backend):
+    X, Y, params = _problem("identity", 2)
+    kw = dict(optimizer="sgd_sklearn", mini_batch_size=5, lambd=0.3,
+              seed=3)
+    orders = np.tile(np.arange(23), (3, 1))
+    runs = [Trainer(backend, X, Y, params, ("tanh",), "identity",
+                    check_toolbox(**{**kw, "lambd": lambd}),
+                    cost_scale=scale)
+            for lambd in (0.3, 0.0) for scale in (1.0, 0.5)]
+    costs = [t.run([0.05] * 3, orders) for t in runs]
+    # Without L2 the cost halves; the weights never change.
+    np.testing.assert_allclose(costs[3], costs[2] / 2, rtol=1e-14)
+    # With L2 the L2 term is kept: 1 * D + R and 0.5 * D + R.
+    assert np.all(costs[1] > costs[0] / 2) and np.all(costs[1] < costs[0])
+    for k, a in runs[0].parameters().items():
+        np.testing.assert_array_equal(runs[1].parameters()[k], a)
+    if backend == "numba":
+        with pytest.raises(ValueError, match="cost_scale 1"):
+            Trainer(backend, X, Y, params, ("tanh",), "identity",
+                    check_toolbox(optimizer="gd"), "gram", cost_scale=0.5)
