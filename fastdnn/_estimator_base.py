@@ -291,7 +291,10 @@ class BaseDNN:
                     "linear in the gradient and implements the course's "
                     "rules); use form='primal' or 'auto'")
             return "gram"
-        if self.form == "auto" and toolbox.exact_in_gram:
+        # Early stopping scores the weights each epoch, which the dual
+        # form rebuilds (n_1 n_x m, a primal pass's forward product).
+        if self.form == "auto" and toolbox.exact_in_gram and \
+                not self.early_stopping:
             from ._gram_toolbox import toolbox_gram_pays
             if toolbox_gram_pays(dims[0], m, dims, toolbox):
                 return "gram"

@@ -1,7 +1,7 @@
 """The keyword arguments that each backend's training functions take.
 
-Shared by the command line and :class:`fastdnn.DNNClassifier`; kept apart
-from both so that neither imports the other (nor scikit-learn).
+Used by the command line; kept apart from it so that other callers need
+not import the command line's modules.
 """
 import inspect
 
