@@ -255,3 +255,28 @@ def test_feature_names():
         plain.predict(_Frame(X, ["a", "b", "c"]))
     with pytest.raises(TypeError, match="string names"):
         DNNClassifier(**BASE).fit(_Frame(X, ["a", 1, "c"]), Y_BIN)
+
+
+@pytest.mark.skipif("numba" not in BACKENDS, reason="numba missing")
+def test_form_auto_picks_the_dual_form_where_it_pays(monkeypatch):
+    import fastdnn._estimator_base as base
+
+    forms = []
+    real = base.Trainer
+
+    def spy(*args):
+        forms.append(args[7])
+        return real(*args)
+
+    monkeypatch.setattr(base, "Trainer", spy)
+    wide = np.random.RandomState(2).randn(40, 300)  # n_x >> m
+    y = (wide[:, 0] > 0).astype(int)
+    kw = dict(BASE, backend="numba", solver="sgd", momentum=0.0)
+    auto = DNNClassifier(**kw).fit(wide, y)
+    primal = DNNClassifier(**kw, form="primal").fit(wide, y)
+    DNNClassifier(**{**kw, "solver": "adam"}).fit(wide, y)
+    DNNClassifier(**kw).fit(X, Y_BIN)  # m >> n_x
+    DNNClassifier(**kw, early_stopping=True).fit(wide, y)
+    assert forms == ["gram", "primal", "primal", "primal", "primal"]
+    np.testing.assert_allclose(auto.loss_curve_, primal.loss_curve_,
+                               rtol=1e-10)
