@@ -37,9 +37,10 @@ def warmup():
     second), else compiles them (seconds). Call it at start-up to keep the
     compile time out of the first real call.
     """
-    from . import _kernels, _primal_kernels
+    from . import _kernels, _primal_kernels, _toolbox
     _kernels.warmup()
     _primal_kernels.warmup()
+    _toolbox.warmup()
 
 
 def _export(module):

@@ -24,6 +24,7 @@ from . import _numba_config as cfg
 from ._kernels import (ACT_IDENTITY, ACT_SIGMOID, OUT_SIGMOID, OUT_SOFTMAX,
                        OUT_IDENTITY, _activate, _activation_grad, _dot_1x3,
                        _dot_4x3)
+from ._kernels_math import exp_fast
 
 from numba import njit, prange  # noqa: E402 (after _numba_config)
 
@@ -268,7 +269,7 @@ def _output_rows(A, Z, r0, n, m, output, top, total, zero, one):
         zr = Z[i]
         a = A[i]
         for k in range(m):
-            e = np.exp(zr[k] - top[k])
+            e = exp_fast(zr[k] - top[k])
             a[k] = e
             total[k] += e
     for i in range(r0, r0 + n):

@@ -347,4 +347,5 @@ def warmup(dtypes=(np.float32, np.float64)):
         softmax_into(one, out)
         for output in OUT_ALL:
             output_step(one, out, one, out2, output, dt.type(eps))
+        softmax_cross_entropy(one, one, out, out2, dt.type(eps))
         update_into(W, W, dt.type(0.1), np.empty_like(W))

@@ -272,26 +272,27 @@ def test_cli_evaluate_two_class_models(tmp_path, activation, output, units):
     assert (tmp_path / "wrong.png").exists()
 
 
-def _refused(r):
-    assert r.returncode == 1, (r.stdout, r.stderr)
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-    assert lines[0].startswith("fastdnn: error: evaluate scores two-class")
-    assert r.stdout == ""
-    return lines[0]
-
-
-def test_cli_evaluate_refuses_other_models_in_one_line(tmp_path):
+def test_cli_evaluate_scores_softmax_and_refuses_regression_on_classes(
+        tmp_path):
+    # A softmax model is scored on any class data whose labels it can
+    # give (a confusion matrix over its own classes); a regression model
+    # on class labels is refused in one line.
     soft = tmp_path / "soft.npz"
     fastdnn.save_model(soft, _params([768, 5, 4]), output="softmax",
                        classes=list("abcd"), input_shape=[16, 16, 3])
-    assert "a 4-class softmax model" in _refused(
-        _run("evaluate", "--model", soft, "--synthetic"))
+    r = _run("evaluate", "--model", soft, "--synthetic")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("Train accuracy: ")
+    assert lines[1].split()[3:] == ["a", "b", "c", "d"]
     reg = tmp_path / "reg.npz"
     fastdnn.save_model(reg, _params([768, 5, 1]), output="identity",
                        input_shape=[16, 16, 3])
-    assert "a regression model (identity output)" in _refused(
-        _run("evaluate", "--model", reg, "--synthetic"))
+    r = _run("evaluate", "--model", reg, "--synthetic")
+    assert r.returncode == 1 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "is a regression model (identity output)" in lines[0]
 
 
 def test_cli_needs_one_class_name_per_softmax_unit(tmp_path, images):
