@@ -209,6 +209,7 @@ class BaseDNN:
         self.loss_curve_ = []
         self._no_improvement_count = 0
         self._opt_state = None
+        self._has_optimizer = False
         if self.early_stopping:
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
@@ -242,14 +243,15 @@ class BaseDNN:
             self.n_outputs_ = Y.shape[1]
             self.out_activation_ = OUT_ACTIVATION[self._output]
             self._initialize(dims, rs, dtype)
-        elif [c.shape[0] for c in self.coefs_] + [Y.shape[1]] != dims[:-1] \
-                + [self.coefs_[-1].shape[1]]:
-            raise ValueError(
-                "warm_start/partial_fit: the network %s does not fit "
-                "hidden_layer_sizes=%r and this data; refit without "
-                "warm_start" % ([self.coefs_[0].shape[0]]
-                                + [c.shape[1] for c in self.coefs_],
-                                self.hidden_layer_sizes))
+        else:
+            fitted = [self.coefs_[0].shape[0]] + [c.shape[1]
+                                                  for c in self.coefs_]
+            if fitted != dims:
+                raise ValueError(
+                    "warm_start/partial_fit: the fitted network %s does not "
+                    "fit hidden_layer_sizes=%r and this data %s; refit "
+                    "without warm_start" % (fitted, self.hidden_layer_sizes,
+                                            dims))
         self._train(X, Y, y, incremental, rs, dtype)
         return self
 
@@ -328,8 +330,10 @@ class BaseDNN:
         cost_scale = 1.0 / Y.shape[1] if self._output == "identity" else 1.0
         form = self._form(toolbox, dims, n, incremental, cost_scale)
         acts = (C.ACTIVATIONS[self.activation],) * (len(dims) - 2)
+        # partial_fit goes on with the optimizer of the previous training
+        # (its rate and state; None: a stateless one), fit starts anew.
         state = None
-        if incremental and getattr(self, "_opt_state", None) is not None:
+        if incremental and getattr(self, "_has_optimizer", False):
             state = self._opt_state
         else:
             self._lr = float(self.learning_rate_init)
@@ -382,6 +386,7 @@ class BaseDNN:
         if early and self._best_params is not None:
             self._set_parameters(self._best_params)
         self._opt_state = trainer.state() if form == "primal" else None
+        self._has_optimizer = True
 
     def _params_in(self, dtype):
         return {k: a.astype(dtype) for k, a in self.parameters_.items()}

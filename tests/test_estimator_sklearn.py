@@ -223,3 +223,31 @@ if parametrize_with_checks is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             check(estimator)
+
+
+@pytest.mark.parametrize("settings", ["invscaling", "adam"])
+def test_partial_fit_after_fit_continues_its_optimizer(settings):
+    # The fit's optimizer (rate, velocity, Adam's step) goes on, as in
+    # scikit-learn; invscaling trains in the dual form here (sgd without
+    # momentum, n_x >> m), whose rate must carry over too.
+    wide = np.random.RandomState(4).randn(60, 400)
+    y = (wide[:, 0] > 0).astype(int)
+    kw = dict(SOLVERS[settings])
+    if settings == "invscaling":
+        kw["momentum"] = 0.0
+    sk, ours = _pair("binary", kw, max_iter=3)
+    est = ours(backend=BACKENDS[-1])
+    for model in (sk, est):
+        model.fit(wide, y)
+        model.partial_fit(wide, y)
+        model.partial_fit(wide, y)
+    _same_curve(est, sk)
+
+
+def test_warm_start_refuses_another_network():
+    sk, ours = _pair("binary", SOLVERS["adam"], warm_start=True)
+    est = ours(backend=BACKENDS[0]).fit(X, TARGETS["binary"])
+    est.set_params(hidden_layer_sizes=(4,))
+    with pytest.raises(ValueError, match=r"fitted network \[4, 6, 5, 1\] "
+                       r"does not fit hidden_layer_sizes=\(4,\)"):
+        est.fit(X, TARGETS["binary"])
