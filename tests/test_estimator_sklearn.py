@@ -100,6 +100,19 @@ def test_loss_curve_is_scikit_learns(kind, solver, backend):
                                    rtol=1e-8)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+def test_float32_follows_scikit_learns_float32(kind, backend):
+    # scikit-learn trains float32 input in float32: so does
+    # dtype="float32", to float32's rounding.
+    sk, ours = _pair(kind, SOLVERS["adam"])
+    y = TARGETS[kind]
+    sk.fit(X.astype(np.float32), y)
+    est = ours(backend=backend, dtype="float32").fit(X, y)
+    assert est.coefs_[0].dtype == sk.coefs_[0].dtype == np.float32
+    np.testing.assert_allclose(est.loss_curve_, sk.loss_curve_, rtol=1e-5)
+
+
 @pytest.mark.parametrize("kind", ["binary", "regression"])
 def test_full_batch_without_l2_and_relu(kind):
     sk, ours = _pair(kind, SOLVERS["nesterov"], batch_size=120, alpha=0.0,
