@@ -286,28 +286,41 @@ class Trainer:
         return out
 
 
+#: The numba solver classes that take the caller's pass orders, by form
+#: (made on first use: numba is imported only then).
+_GIVEN = {}
+
+
+def _given_orders_class(form):
+    if form not in _GIVEN:
+        from ._gram_toolbox import GramToolboxSolver
+        from ._toolbox import ToolboxSolver
+
+        base = GramToolboxSolver if form == "gram" else ToolboxSolver
+        perms_name = "_permutations" if form == "gram" else "_perms"
+
+        def given(self, p0, n):
+            # The caller's orders when given, else the toolbox's
+            # permutations (the solver asks by absolute pass).
+            if self._given_orders is None or \
+                    self.toolbox.mini_batch_size is None:
+                return getattr(base, perms_name)(self, p0, n)
+            k = p0 - self._orders_p0
+            return self._given_orders[k:k + n]
+
+        _GIVEN[form] = type("_Given" + base.__name__, (base,),
+                            {perms_name: given, "_given_orders": None,
+                             "_orders_p0": 0})
+    return _GIVEN[form]
+
+
 def _numba_solver(trainer, params, form):
     from . import _kernels as K
-    from ._gram_toolbox import GramToolboxSolver
-    from ._toolbox import ToolboxSolver
 
-    base = GramToolboxSolver if form == "gram" else ToolboxSolver
-    perms_name = "_permutations" if form == "gram" else "_perms"
-
-    def given(self, p0, n):
-        # The caller's orders when given, else the toolbox's permutations.
-        if self._given_orders is None or \
-                self.toolbox.mini_batch_size is None:
-            return getattr(base, perms_name)(self, p0, n)
-        k = p0 - self._orders_p0
-        return self._given_orders[k:k + n]
-
-    cls = type("_Given" + base.__name__, (base,),
-               {perms_name: given, "_given_orders": None, "_orders_p0": 0})
     L = len(params) // 2
     Ws = [params["W%d" % l] for l in range(1, L + 1)]
     bs = [params["b%d" % l] for l in range(1, L + 1)]
     acts = tuple(K.ACT_BY_NAME[a] for a in trainer.acts)
-    return cls(trainer.X, trainer.Y, Ws, bs, acts,
-               K.OUT_BY_NAME[trainer.output], trainer.toolbox,
-               np.ones(1))
+    return _given_orders_class(form)(
+        trainer.X, trainer.Y, Ws, bs, acts, K.OUT_BY_NAME[trainer.output],
+        trainer.toolbox, np.ones(1))
