@@ -40,14 +40,15 @@ def case_table(c):
     """Markdown lines of one case."""
     best = min(r["seconds"] for r in c["rows"]
                if r["kind"] == "fastdnn" and r.get("seconds"))
-    lines = ["| run | seconds | us / step | fastdnn x | x GEMM-FLOP "
-             "limit | first call (s) | compile (s) | float64 check |",
-             "|" + "---|" * 8]
+    lines = ["| run | seconds | fastest repeat | us / step | fastdnn x | "
+             "x GEMM-FLOP limit | first call (s) | compile (s) | float64 "
+             "check |", "|" + "---|" * 9]
     for r in c["rows"]:
         sec = r.get("seconds")
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["version"] if r["kind"] == "peer" else r["name"],
-            _fmt(sec, 4), _fmt(r.get("per_step_us")),
+            _fmt(sec, 4), _fmt(r.get("fastest"), 4),
+            _fmt(r.get("per_step_us")),
             _fmt(sec / best) if sec else "-",
             _fmt(sec / c["limit_seconds"]) if sec else "-",
             _fmt(r.get("first_call")), _fmt(r.get("compile")),
@@ -68,19 +69,20 @@ def workload_markdown(w):
         out += ["", "Load average at the start %s, at the end %s." % (
             " ".join("%.2f" % x for x in load),
             " ".join("%.2f" % x for x in w.get("loadavg_end") or []))]
-    out += ["", "Medians of %d repeats, fastdnn and the peers timed in turn "
-            "in one process; compile time (first call minus the median) "
-            "kept out and reported on its own. fastdnn x: the run's "
-            "seconds over fastdnn's best solver's (above 1: fastdnn is "
-            "faster). The GEMM-FLOP limit is the run's matrix-product FLOPs"
-            " over the GEMM peak above. float64 check: before timing, each "
-            "peer trains in float64 from fastdnn's initial parameters on the"
-            " same batches in the same order (at most 2048 examples, 3 "
-            "passes) and its costs and final parameters are compared with "
-            "fastdnn's (max relative difference); scikit-learn's "
-            "MLPClassifier has update rules of its own, so it is checked on "
-            "plain gradient descent and timed with its own rule (same work,"
-            " its own update rule)." % w["repeats"]]
+    out += ["", "Medians of %d repeats (the fastest repeat beside), fastdnn "
+            "and the peers timed in turn in one process; compile time "
+            "(first call minus the median) kept out and reported on its "
+            "own. fastdnn x: the run's seconds over fastdnn's best "
+            "solver's (above 1: fastdnn is faster). The GEMM-FLOP limit "
+            "is the run's matrix-product FLOPs over the GEMM peak above. "
+            "float64 check: before timing, each peer trains in float64 "
+            "from fastdnn's initial parameters on the same batches in the"
+            " same order (at most 2048 examples, 3 passes) and its costs "
+            "and final parameters are compared with fastdnn's (max "
+            "relative difference); scikit-learn's MLPClassifier has "
+            "update rules of its own, so it is checked on plain gradient "
+            "descent and timed with its own rule (same work, its own "
+            "update rule)." % w["repeats"]]
     if w["quick"]:
         out += ["", "`--quick`: smaller data and fewer passes; the targets "
                 "are not read from this run."]

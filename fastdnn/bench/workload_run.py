@@ -122,7 +122,8 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
     for name in trains:
         sec = _median(times[name])
         rows[name].update(
-            seconds=sec, times=times[name], first_call=first[name],
+            seconds=sec, times=times[name], fastest=min(times[name]),
+            first_call=first[name],
             compile=max(first[name] - sec, 0.0),
             per_step_us=1e6 * sec / steps,
             costs_tail=results[name][0][-3:],
