@@ -22,8 +22,8 @@ from . import _numba_config as cfg
 # is one branch there); numba's cache stamp of this file covers _kernels
 # (fastdnn._numba_cache_stamp).
 from ._kernels import (ACT_IDENTITY, ACT_SIGMOID, OUT_SIGMOID, OUT_SOFTMAX,
-                       OUT_IDENTITY, _activate, _activation_grad, _dot_1x3,
-                       _dot_4x3)
+                       OUT_IDENTITY, _dot_1x3, _dot_4x3, activate_row,
+                       activation_grad_row)
 from ._kernels_math import exp_fast
 
 from numba import njit, prange  # noqa: E402 (after _numba_config)
@@ -225,18 +225,16 @@ def _combine_rows(out, Wf, w0, w_step, R, r0, count):
 @njit(**_JIT)
 def _activate_rows(A, Z, r0, n, m, act, zero, one):
     """``A[r0:r0+n, :m] = g(Z[r0:r0+n, :m])`` for the activation code
-    ``act``, with the primal kernels' element formula
-    (:func:`fastdnn._kernels._activate`, whose branch on ``act`` LLVM takes
-    out of the loop); returns ``sum(z - z)``, NaN if some z is not
-    finite."""
+    ``act``, with the primal kernels' formulas
+    (:func:`fastdnn._kernels.activate_row`); returns ``sum(z - z)``, NaN if
+    some z is not finite."""
     chk = zero
     for i in range(r0, r0 + n):
-        a = A[i]
         zr = Z[i]
         for k in range(m):
             z = zr[k]
             chk += z - z
-            a[k] = _activate(z, act)
+        activate_row(zr, A[i], 0, m, act)
     return chk
 
 
@@ -333,12 +331,11 @@ def _output_cost(A, r0, n, m, Y, output, eps, zero, one):
 @njit(**_JIT)
 def _grad_row(t, zr, m, act):
     """``t = t * g'(z)`` along one row of m: the hidden activation's
-    backward pass, the primal kernels' element formula
-    (:func:`fastdnn._kernels._activation_grad`: the reference's operations,
-    sigmoid and tanh recomputed from z as the reference's backward
-    does)."""
-    for k in range(m):
-        t[k] = _activation_grad(t[k], zr[k], act)
+    backward pass, the primal kernels' formulas
+    (:func:`fastdnn._kernels.activation_grad_row`: the reference's
+    operations, sigmoid and tanh recomputed from z as the reference's
+    backward does)."""
+    activation_grad_row(t, zr, t, 0, m, act)
 
 
 @njit(**_JIT)

@@ -42,7 +42,7 @@ from ._kernels_common import (  # noqa: E402,F401  (re-exported)
     _exact, _parallel, _serial, _serial_sum)
 from ._kernels_elementwise import (  # noqa: E402,F401  (re-exported)
     ACT_ALL, ACT_BY_NAME, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_NONE, ACT_RELU,
-    ACT_SIGMOID, ACT_TANH, LEAKY_SLOPE, _activate, _activation_grad,
+    ACT_SIGMOID, ACT_TANH, LEAKY_SLOPE, activate_row, activation_grad_row,
     activation_backward_into, activation_into, update_into)
 from ._kernels_output import (  # noqa: E402,F401  (re-exported)
     OUT_ALL, OUT_BY_NAME, OUT_IDENTITY, OUT_SIGMOID, OUT_SOFTMAX, cost,
@@ -118,13 +118,13 @@ def _forward_finish(parts, b, act, Z, Aout):
     n, m = Z.shape
     for i in range(n):
         bi = b[i, 0]
+        zr = Z[i]
         for j in range(m):
             z = parts[0, i, j]
             for c in range(1, nck):
                 z += parts[c, i, j]
-            z += bi
-            Z[i, j] = z
-            Aout[i, j] = _activate(z, act)
+            zr[j] = z + bi
+        activate_row(zr, Aout[i], 0, m, act)
 
 
 # ------------------------------------------------- forward, transposed input

@@ -13,7 +13,7 @@ from numba import prange
 
 from ._kernels_common import (_exact, _line_elements, _parallel, _prefetch,
                               _serial, _serial_sum)
-from ._kernels_elementwise import _activation_grad
+from ._kernels_elementwise import activation_grad_row
 
 #: Rows of A_prev (columns of dW) per backward block.
 BACKWARD_ROWS = 64
@@ -149,11 +149,11 @@ def _dZ_db(dA, Z, act, dZ, db):
     inv_m = Z.dtype.type(1.0 / m)
     zero = Z.dtype.type(0)
     for i in range(n):
+        d = dZ[i]
+        activation_grad_row(dA[i], Z[i], d, 0, m, act)
         s = zero
         for j in range(m):
-            d = _activation_grad(dA[i, j], Z[i, j], act)
-            dZ[i, j] = d
-            s += d
+            s += d[j]
         db[i, 0] = inv_m * s
 
 

@@ -35,55 +35,71 @@ LEAKY_SLOPE = 0.01
 # --------------------------------------------------------------- activations
 
 @_exact
-def _sigmoid_scalar(z):
-    # The reference's overflow-free formula (exp of -|z| only, 1 / (1 + e)
-    # or e / (1 + e)) without a libm call, so that loops vectorise: within
-    # 1 ulp of the exact value, 3 of the reference's (_kernels_math).
-    return sigmoid_fast(z)
+def activate_row(z, a, k0, k1, act):
+    """``a[k] = g(z[k])`` for k in ``[k0, k1)``, ``g`` the activation of
+    code ``act``; z and a 1-D (a row of Z and of A; they may be the same).
 
-
-@_exact
-def _sigmoid_derivative(dA, z):
-    s = _sigmoid_scalar(z)
-    one = type(z)(1)
-    return dA * s * (one - s)
-
-
-@_exact
-def _activate(z, act):
-    """``g(z)`` for the activation code ``act``."""
+    The one place of the numba kernels with a branch per activation of the
+    reference's table. The branch is taken once per call, each branch one
+    loop of arithmetic (the sigmoid and tanh of :mod:`fastdnn._kernels_math`,
+    no libm call), so that LLVM vectorises every loop; a per-element
+    function call would not vectorise.
+    """
     if act == ACT_RELU:
         # np.maximum(0, z) of the reference: NaN stays NaN.
-        return type(z)(0) if z < 0 else z
-    if act == ACT_SIGMOID:
-        return _sigmoid_scalar(z)
-    if act == ACT_TANH:
-        # Vectorisable; within 2 ulps of np.tanh (_kernels_math).
-        return tanh_fast(z)
-    if act == ACT_LEAKY_RELU:
+        for k in range(k0, k1):
+            v = z[k]
+            a[k] = type(v)(0) if v < 0 else v
+    elif act == ACT_SIGMOID:
+        # The reference's overflow-free formula (exp of -|z| only), within
+        # 1 ulp of the exact value, 3 of the reference's.
+        for k in range(k0, k1):
+            a[k] = sigmoid_fast(z[k])
+    elif act == ACT_TANH:
+        # Within 2 ulps of np.tanh.
+        for k in range(k0, k1):
+            a[k] = tanh_fast(z[k])
+    elif act == ACT_LEAKY_RELU:
         # np.where(Z > 0, Z, 0.01 * Z): a NaN z takes the second branch,
         # and stays NaN there.
-        return z if z > 0 else type(z)(LEAKY_SLOPE) * z
-    return z
+        for k in range(k0, k1):
+            v = z[k]
+            a[k] = v if v > 0 else type(v)(LEAKY_SLOPE) * v
+    else:
+        for k in range(k0, k1):
+            a[k] = z[k]
 
 
 @_exact
-def _activation_grad(dA, z, act):
-    """``dA * g'(z)`` for the activation code ``act``, with the reference's
-    operation order (so the same roundings)."""
+def activation_grad_row(dA, z, out, k0, k1, act):
+    """``out[k] = dA[k] * g'(z[k])`` for k in ``[k0, k1)`` (1-D rows; out may
+    be dA), with the reference's operations in its order (so the same
+    roundings up to the sigmoid's and tanh's few ulps); one loop per
+    activation code, as :func:`activate_row`."""
     if act == ACT_RELU:
         # The reference zeroes dA where z <= 0 (a NaN z keeps dA).
-        return type(dA)(0) if z <= 0 else dA
-    if act == ACT_SIGMOID:
-        return _sigmoid_derivative(dA, z)
-    if act == ACT_TANH:
+        for k in range(k0, k1):
+            d = dA[k]
+            out[k] = type(d)(0) if z[k] <= 0 else d
+    elif act == ACT_SIGMOID:
+        for k in range(k0, k1):
+            d = dA[k]
+            s = sigmoid_fast(z[k])
+            out[k] = d * s * (type(d)(1) - s)
+    elif act == ACT_TANH:
         # dA * (1 - A**2), A = tanh(Z): recomputed from Z, as the
         # reference's backward receives only Z.
-        a = tanh_fast(z)
-        return dA * (type(dA)(1) - a * a)
-    if act == ACT_LEAKY_RELU:
-        return dA if z > 0 else type(dA)(LEAKY_SLOPE) * dA
-    return dA
+        for k in range(k0, k1):
+            d = dA[k]
+            t = tanh_fast(z[k])
+            out[k] = d * (type(d)(1) - t * t)
+    elif act == ACT_LEAKY_RELU:
+        for k in range(k0, k1):
+            d = dA[k]
+            out[k] = d if z[k] > 0 else type(d)(LEAKY_SLOPE) * d
+    else:
+        for k in range(k0, k1):
+            out[k] = dA[k]
 
 
 @_exact
@@ -91,8 +107,7 @@ def activation_into(Z, act, out):
     """``out = g(Z)`` element-wise, Z and out (n_l, m)."""
     n, m = Z.shape
     for i in range(n):
-        for j in range(m):
-            out[i, j] = _activate(Z[i, j], act)
+        activate_row(Z[i], out[i], 0, m, act)
 
 
 @_exact
@@ -100,8 +115,7 @@ def activation_backward_into(dA, Z, act, out):
     """``out = dA * g'(Z)`` element-wise, all (n_l, m)."""
     n, m = Z.shape
     for i in range(n):
-        for j in range(m):
-            out[i, j] = _activation_grad(dA[i, j], Z[i, j], act)
+        activation_grad_row(dA[i], Z[i], out[i], 0, m, act)
 
 
 # ---------------------------------------------------------------- update

@@ -163,9 +163,10 @@ def run_both(dims, acts, output, dtype, tb, passes=4, lr0=0.05, m=23,
     return got, want, Wj + bj, Wr + br
 
 
-def check_close(got, want, Pj, Pr, dtype):
+def check_close(got, want, Pj, Pr, dtype, cost_rtol=None):
     assert np.all(np.isfinite(got))
-    np.testing.assert_allclose(got, want, rtol=RTOL[dtype], atol=0)
+    np.testing.assert_allclose(got, want, rtol=cost_rtol or RTOL[dtype],
+                               atol=0)
     for a, b in zip(Pj, Pr):
         assert a.dtype == dtype
         np.testing.assert_allclose(a, b, rtol=PARAM_RTOL[dtype],
@@ -215,7 +216,12 @@ def test_one_to_four_layers(dims, optimizer):
                          keep_prob=0.9, seed=5)
     acts = ("leaky_relu",) * (len(dims) - 2)
     got, want, Pj, Pr = run_both(dims, acts, "sigmoid", np.float64, tb)
-    check_close(got, want, Pj, Pr, np.float64)
+    # The parameters agree to 1e-15. RMSprop's first steps push some
+    # outputs to within ~1e-12 of 0 or 1, where the cross-entropy's log(1 -
+    # AL) turns AL's last-bit difference (the kernels' vectorised sigmoid
+    # is within 3 ulps of numpy's) into ~1e-8 of the pass-0 cost: that
+    # term's conditioning, not the training's.
+    check_close(got, want, Pj, Pr, np.float64, cost_rtol=1e-6)
 
 
 def test_large_layer_takes_the_threaded_update():
