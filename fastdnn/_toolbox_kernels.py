@@ -24,6 +24,7 @@ from ._kernels import (ACT_IDENTITY, OUT_SOFTMAX, _n_chunks,
                        backward_parallel, backward_serial, forward_parallel,
                        forward_serial, output_cost, output_dZ_into,
                        softmax_into)
+from ._primal_kernels import _block, _param
 from ._toolbox_step_kernels import (dropout_apply, fill_constants,
                                     mask_apply, update_params)
 
@@ -39,19 +40,6 @@ _exact_parallel = numba.njit(**cfg.PARALLEL_JIT_KW)
 #: squared error over several targets (the gradient is unchanged).
 (H_BETA, H_BETA1, H_BETA2, H_EPSILON, H_LAMBD, H_KEEP_PROB,
  H_COST_SCALE) = range(7)
-
-
-@_exact
-def _block(buf, r0, n, m):
-    """Rows ``r0:r0+n`` of the (rows, m) matrix stored flat in ``buf``, as
-    a C-contiguous (n, m) view."""
-    return buf[r0 * m:(r0 + n) * m].reshape((n, m))
-
-
-@_exact
-def _param(buf, off, n, k):
-    """The (n, k) parameter stored flat in ``buf`` from ``off``."""
-    return buf[off:off + n * k].reshape((n, k))
 
 
 @_exact_parallel

@@ -4,7 +4,6 @@
 --data-file``."""
 import collections
 import csv
-import io
 import os
 
 import numpy as np
@@ -165,28 +164,12 @@ def _columns(header, n_x, meta, path):
 
 
 def _read_csv_examples(path, n_x, meta):
-    from ._npz_safety import open_regular
-    from .datasets.files import MAX_BYTES
+    from .datasets.files import read_csv_rows
 
-    f, size = open_regular(path)
-    with f:
-        if size > MAX_BYTES // 8:
-            raise ValueError("%s is %d bytes, more than the %d that can be "
-                             "parsed whole here" % (path, size,
-                                                    MAX_BYTES // 8))
-        text = io.TextIOWrapper(f, encoding="utf-8", newline="")
-        try:
-            rows = [row for row in csv.reader(text) if row]
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise ValueError("%s is not a readable CSV file: %s"
-                             % (path, exc)) from None
-    if len(rows) < 2:
-        raise ValueError("%s needs a header row and at least one example"
-                         % path)
-    header = [name.strip() for name in rows[0]]
+    header, rows = read_csv_rows(path)
     columns = _columns(header, n_x, meta, path)
-    X = np.empty((n_x, len(rows) - 1))
-    for j, row in enumerate(rows[1:]):
+    X = np.empty((n_x, len(rows)))
+    for j, row in enumerate(rows):
         if len(row) != len(header):
             raise ValueError("%s line %d has %d fields, the header %d"
                              % (path, j + 2, len(row), len(header)))

@@ -134,9 +134,10 @@ def _number(text):
         return None
 
 
-def read_csv(path, label_column=None):
-    """``(X (m, n), labels (m,), feature names, label name)`` of a CSV file
-    with a header row; labels stay strings unless every one is a number."""
+def read_csv_rows(path):
+    """``(header, rows)`` of a CSV file: the stripped column names and the
+    non-empty rows after them (lists of str), read from a regular file of
+    at most ``MAX_BYTES // 8`` bytes."""
     f, size = _npz_safety.open_regular(path)
     if size > MAX_BYTES // 8:
         f.close()
@@ -152,7 +153,13 @@ def read_csv(path, label_column=None):
     if len(rows) < 2:
         raise ValueError("%s needs a header row and at least one example"
                          % path)
-    header = [name.strip() for name in rows[0]]
+    return [name.strip() for name in rows[0]], rows[1:]
+
+
+def read_csv(path, label_column=None):
+    """``(X (m, n), labels (m,), feature names, label name)`` of a CSV file
+    with a header row; labels stay strings unless every one is a number."""
+    header, rows = read_csv_rows(path)
     if label_column is None:
         label_index = len(header) - 1
     elif label_column in header:
@@ -164,7 +171,7 @@ def read_csv(path, label_column=None):
         raise ValueError("%s needs at least one feature column and a label "
                          "column" % path)
     features, labels = [], []
-    for line, row in enumerate(rows[1:], start=2):
+    for line, row in enumerate(rows, start=2):
         if len(row) != len(header):
             raise ValueError("%s line %d has %d fields, the header %d"
                              % (path, line, len(row), len(header)))
