@@ -173,11 +173,14 @@ def test_gradient_check_n_passes_the_correct_gradients(nb, backend, capsys):
     assert type(difference) is np.float64
     assert capsys.readouterr().out == FINE + str(difference) + "\n"
     # The value is the costs' rounding over epsilon: the numpy backend's
-    # float operations are the notebook's, the numba kernels' sum in
-    # another order (the notebook's own test takes np.isclose).
+    # float operations are the notebook's and give its number; the numba
+    # kernels sum in another order and compute the sigmoid with their own
+    # vectorised formula (within 3 ulps of numpy's), so their rounding
+    # noise is of the same size but not the same number.
     if backend == "numpy":
         np.testing.assert_allclose(difference, CORRECT, rtol=1e-6)
-    assert np.isclose(difference, CORRECT)
+    else:
+        assert CORRECT / 10 < difference < 2e-7
 
 
 def _with_the_notebooks_mistakes(nb):
@@ -191,13 +194,16 @@ def _with_the_notebooks_mistakes(nb):
     return backward_propagation_n
 
 
-def test_gradient_check_n_finds_the_notebooks_mistakes(nb, capsys):
+def test_gradient_check_n_finds_the_notebooks_mistakes(nb, backend, capsys):
     X, Y, parameters = _test_case()
     _, cache = nb.forward_propagation_n(X, Y, parameters)
     gradients = _with_the_notebooks_mistakes(nb)(X, Y, cache)
     difference = nb.gradient_check_n(parameters, gradients, X, Y, 1e-7,
                                      True)
-    np.testing.assert_allclose(difference, WITH_MISTAKES, rtol=1e-9)
+    # The mistakes' difference plus the check's rounding noise (~1e-7,
+    # see above), which differs between the backends.
+    np.testing.assert_allclose(difference, WITH_MISTAKES,
+                               rtol=1e-9 if backend == "numpy" else 1e-6)
     assert capsys.readouterr().out == MISTAKE + str(difference) + "\n"
     # The directional check finds them too.
     assert gradcheck.directional_gradient_check(parameters, gradients, X,
