@@ -190,15 +190,15 @@ def z1_update_parallel(Z1, dZ1, K, c):
 # ------------------------------------------------------------ training loop
 
 @njit(**_JIT)
-def _combine_rows(out, Wf, w0, w_step, R, r0, count):
-    """``out[:m] = sum_s Wf[w0 + s w_step] R[r0 + s]`` over ``s < count``,
-    m being the width of R's rows: a small layer's ``W A_prev`` row
+def _combine_rows(out, Wf, w0, w_step, R, r0, count, m):
+    """``out[:m] = sum_s Wf[w0 + s w_step] R[r0 + s, :m]`` over ``s <
+    count`` (m is R's row width here; the toolbox solver's batch width,
+    narrower than its buffers, there): a small layer's ``W A_prev`` row
     (``w_step`` 1) or ``W^T dZ`` row (``w_step`` n_in). ``out`` may be
     wider (a row of the padded dZ1), and its padding is left as it is.
     Four rows of R per pass over ``out``: one load and store of ``out`` per
     four multiply-adds instead of per one (~4 us of an iteration's ~55 at
     the cat shape)."""
-    m = R.shape[1]
     zero = out.dtype.type(0)
     for k in range(m):
         out[k] = zero
@@ -377,7 +377,7 @@ def run(Z1, dZ1, S, K, dims, acts, output, Wf, woff, bf, boff, A, Z, D,
             for i in range(nout):
                 zr = Z[roff[q] + i]
                 _combine_rows(zr, Wf, woff[q] + i * nin, 1, A, roff[q - 1],
-                              nin)
+                              nin, A.shape[1])
                 b = bf[boff[q] + i]
                 for k in range(m):
                     zr[k] += b
@@ -419,7 +419,8 @@ def run(Z1, dZ1, S, K, dims, acts, output, Wf, woff, bf, boff, A, Z, D,
                 else:
                     t = dZ1[j]
                     zp = Z1[j]
-                _combine_rows(t, Wf, woff[q] + j, nin, D, roff[q], nout)
+                _combine_rows(t, Wf, woff[q] + j, nin, D, roff[q], nout,
+                              D.shape[1])
                 _grad_row(t, zp, m, act)
             # W -= lr * (dZ A_prev^T / m), b -= lr * (sum dZ / m)
             for i in range(nout):

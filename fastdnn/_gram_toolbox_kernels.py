@@ -22,8 +22,9 @@ import math
 import numpy as np
 
 from . import _numba_config as cfg
-from ._gram_kernels import (_gram_parallel, _gram_serial, _grad_row,
-                            _activate_rows, _output_cost, _output_rows)
+from ._gram_kernels import (_activate_rows, _combine_rows, _gram_parallel,
+                            _gram_serial, _grad_row, _output_cost,
+                            _output_rows)
 
 from numba import njit  # noqa: E402 (after _numba_config)
 
@@ -143,34 +144,6 @@ def _drop_rows(A, M, r0, n, mb, key, keep_prob, kp, zero, one):
 
 
 # ------------------------------------------------------------ products
-
-@njit(**_JIT)
-def _combine(out, Wf, w0, w_step, R, r0, count, w):
-    """``out[:w] = sum_s Wf[w0 + s w_step] R[r0 + s, :w]`` over s < count:
-    a small layer's ``W A_prev`` row (w_step 1) or ``W^T dZ`` row (w_step
-    n_in), four rows of R per pass over out."""
-    zero = out.dtype.type(0)
-    for k in range(w):
-        out[k] = zero
-    s = 0
-    while s + 4 <= count:
-        c0 = Wf[w0 + s * w_step]
-        c1 = Wf[w0 + (s + 1) * w_step]
-        c2 = Wf[w0 + (s + 2) * w_step]
-        c3 = Wf[w0 + (s + 3) * w_step]
-        x0 = R[r0 + s]
-        x1 = R[r0 + s + 1]
-        x2 = R[r0 + s + 2]
-        x3 = R[r0 + s + 3]
-        for k in range(w):
-            out[k] += (c0 * x0[k] + c1 * x1[k]) + (c2 * x2[k] + c3 * x3[k])
-        s += 4
-    for s in range(s, count):
-        c = Wf[w0 + s * w_step]
-        x = R[r0 + s]
-        for k in range(w):
-            out[k] += c * x[k]
-
 
 @njit(**_JIT)
 def _k_product_rows(T, dZ1, K, idx, n1, mb):
@@ -393,8 +366,8 @@ def run_passes(K, P0, R, S, T, C, D, G, b1, vb1, co, Wf, woff, bf, boff,
                 nin = dims[q - 1]
                 for i in range(nout):
                     zr = Zb[roff[q] + i]
-                    _combine(zr, Wf, woff[q] + i * nin, 1, Ab, roff[q - 1],
-                             nin, mb)
+                    _combine_rows(zr, Wf, woff[q] + i * nin, 1, Ab,
+                                  roff[q - 1], nin, mb)
                     bq = bf[boff[q] + i]
                     for j in range(mb):
                         zr[j] += bq
@@ -433,7 +406,8 @@ def run_passes(K, P0, R, S, T, C, D, G, b1, vb1, co, Wf, woff, bf, boff,
                 for j in range(nin):
                     r = roff[q - 1] + j
                     t = Db[r]
-                    _combine(t, Wf, woff[q] + j, nin, Db, roff[q], nout, mb)
+                    _combine_rows(t, Wf, woff[q] + j, nin, Db, roff[q],
+                                  nout, mb)
                     if dropout:
                         d = Mb[r]
                         for k in range(mb):
