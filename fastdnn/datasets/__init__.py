@@ -16,17 +16,20 @@ of shape ``(1, m)``; ``layout="sklearn"`` gives ``(m, 2)`` and ``(m,)``.
 
 :func:`load` takes any of these by name, the cat images (``"cat"``),
 scikit-learn's 8x8 digits (``"digits"``) or a user's ``.npz``, ``.h5`` or
-``.csv`` file, and returns a :data:`Dataset` with class names.
+``.csv`` file, and returns a :data:`Dataset` with class names;
+:func:`open_h5` opens an HDF5 file too large to load, to read a few
+examples at a time (:func:`fastdnn.streaming.train_streamed`).
 
 The course's own loaders, :func:`load_planar_dataset`,
 :func:`load_circles_dataset` and :func:`load_moons_dataset`, seed numpy's
 GLOBAL generator as the notebooks do, so they return the notebooks' numbers
 and leave the generator in the notebooks' state.
 """
+from .h5_stream import H5Examples, open_h5
 from .named import NAMES, Dataset, encode_labels, load
 from .planar import load_planar_dataset, planar
 from .shapes import circles, load_circles_dataset, load_moons_dataset, moons
 
-__all__ = ["load", "Dataset", "NAMES", "encode_labels", "planar", "circles",
-           "moons", "load_planar_dataset", "load_circles_dataset",
-           "load_moons_dataset"]
+__all__ = ["load", "Dataset", "NAMES", "encode_labels", "open_h5",
+           "H5Examples", "planar", "circles", "moons", "load_planar_dataset",
+           "load_circles_dataset", "load_moons_dataset"]

@@ -29,32 +29,42 @@ DIGITS_TRAIN = 1500
 EXTENSIONS = (".npz", ".h5", ".hdf5", ".csv")
 
 
-def _examples_first(X, y, file_layout, path):
-    """X as (m, n) given a stored X and labels y."""
-    if X.ndim > 2:  # a stack of images or tensors: examples first
-        return X.reshape(X.shape[0], -1)
-    if X.ndim == 1:
-        return X.reshape(-1, 1)
-    m = y.shape[0] if y.ndim == 1 else max(y.shape) if 1 in y.shape \
-        else None
+def examples_axis(x_shape, y_shape, file_layout, path):
+    """The axis of a stored X (of ``x_shape``) that runs over the examples:
+    0 (one example per row, or a stack of images) or 1 (one per column),
+    given the labels' shape ``y_shape``."""
+    if len(x_shape) != 2:
+        return 0
+    m = y_shape[0] if len(y_shape) == 1 else max(y_shape) \
+        if 1 in y_shape else None
     if file_layout == "sklearn":
-        return X
+        return 0
     if file_layout == "course":
-        return X.T
-    rows, cols = X.shape
+        return 1
+    rows, cols = x_shape
     if m is None:  # several targets: the layout of y decides
-        return X if y.shape[0] == rows else X.T
+        return 0 if y_shape[0] == rows else 1
     if m == rows and m != cols:
-        return X
+        return 0
     if m == cols and m != rows:
-        return X.T
+        return 1
     if m == rows == cols:
         raise ValueError("%s: X is square (%d x %d), so its layout is "
                          "ambiguous; pass file_layout='sklearn' (one example "
                          "per row) or 'course' (one per column)"
                          % (path, rows, cols))
     raise ValueError("%s: X has shape %s but there are %d labels"
-                     % (path, X.shape, m))
+                     % (path, tuple(x_shape), m))
+
+
+def _examples_first(X, y, file_layout, path):
+    """X as (m, n) given a stored X and labels y."""
+    if X.ndim > 2:  # a stack of images or tensors: examples first
+        return X.reshape(X.shape[0], -1)
+    if X.ndim == 1:
+        return X.reshape(-1, 1)
+    return X if examples_axis(X.shape, y.shape, file_layout, path) == 0 \
+        else X.T
 
 
 def _features(X):
@@ -103,6 +113,22 @@ def encode_labels(y, classes=None):
                                     else str(v) for v in values]
 
 
+def encode_test_labels(y_test, names, path):
+    """Test labels encoded with the training set's class ``names`` (real
+    targets, ``names`` None, as float64)."""
+    if names is None:
+        return np.asarray(y_test, dtype=np.float64)
+    test = np.asarray(y_test).ravel()
+    if test.dtype.kind in "SU":
+        lookup = {name: i for i, name in enumerate(names)}
+        unknown = sorted(set(_text(test)) - set(lookup))
+        if unknown:
+            raise ValueError("%s: test labels %s are not among the "
+                             "training classes" % (path, unknown))
+        return np.array([lookup[t] for t in _text(test)], dtype=np.int64)
+    return encode_labels(test, names)[0]
+
+
 def _arrange(X, y, layout):
     """X (m, n) and y (m,) or (m, k) to ``layout``."""
     if layout == "sklearn":
@@ -131,21 +157,7 @@ def _from_file(path, layout, x_key, y_key, label_column, file_layout):
         y_test_raw = np.asarray(y_test_raw)
         X_test = _features(_examples_first(np.asarray(X_test), y_test_raw,
                                            file_layout, path))
-        if names is not None:
-            # Encode the test labels with the training set's classes.
-            test = np.asarray(y_test_raw).ravel()
-            if test.dtype.kind in "SU":
-                lookup = {name: i for i, name in enumerate(names)}
-                unknown = sorted(set(_text(test)) - set(lookup))
-                if unknown:
-                    raise ValueError("%s: test labels %s are not among the "
-                                     "training classes" % (path, unknown))
-                y_test = np.array([lookup[t] for t in _text(test)],
-                                  dtype=np.int64)
-            else:
-                y_test, _ = encode_labels(test, names)
-        else:
-            y_test = np.asarray(y_test_raw, dtype=np.float64)
+        y_test = encode_test_labels(y_test_raw, names, path)
         X_test, y_test = _arrange(X_test, y_test, layout)
     else:
         X_test = y_test = None
