@@ -115,6 +115,40 @@ def _check_boundary(args, data, output):
                          "the %s data holds real-valued targets" % data.name)
 
 
+def _announce(args, layers_dims, m, name, activation, output, toolbox):
+    print("Training %s on %d %s %s (backend %s, %s)"
+          % (layers_dims, m, name,
+             "images" if name in ("cat", cli_data.SYNTHETIC)
+             else "examples", args.backend, args.dtype), flush=True)
+    if args.activation is not None or args.output is not None or \
+            output != "sigmoid" or args.init is not None:
+        print("Network: %s hidden layers, %s output%s"
+              % (",".join(activation) if isinstance(activation, list)
+                 else activation, output, ", %s initialization" % args.init
+                 if args.init else ""))
+    line = describe_toolbox(toolbox)
+    if line:
+        print(line)
+
+
+def _report(args, backend, parameters, network, data, costs, results,
+            toolbox, elapsed):
+    """Print the scores and the time, save the model and the pictures."""
+    for split, s in results.items():
+        _print_scores(split, s)
+    print("Time: %.2f s" % elapsed)
+    if args.out:
+        _save(args, parameters, network, data, costs, results, toolbox)
+        print("Model saved to %s" % args.out)
+    if args.plot:
+        fastdnn.plot_costs(costs, args.learning_rate, args.plot,
+                           output=network["output"])
+        print("Cost curve saved to %s" % args.plot)
+    if args.boundary:
+        _decision_boundary(args.boundary, backend, parameters, network,
+                           data)
+
+
 def train(args):
     """The ``train`` command; its exit status."""
     from ._train_options import training_kwargs
@@ -130,6 +164,9 @@ def train(args):
     activation = hidden_activation(args)
     check_outputs((args.out, "--out"), (args.plot, "--plot"),
                   (args.boundary, "--boundary"))
+    from . import cli_train_streamed
+    if cli_train_streamed.applies(args):
+        return cli_train_streamed.train(args, backend, toolbox, activation)
     data = cli_data.load(args)
     output, n_out = infer_output(args, data.classes, data.y)
     _check_boundary(args, data, output)
@@ -139,19 +176,8 @@ def train(args):
     network = {"activation": activation, "output": output}
     if args.init is not None:
         kwargs["initialization"] = args.init
-    print("Training %s on %d %s %s (backend %s, %s)"
-          % (layers_dims, train_x.shape[1], data.name,
-             "images" if data.name in ("cat", cli_data.SYNTHETIC)
-             else "examples", args.backend, args.dtype), flush=True)
-    if args.activation is not None or args.output is not None or \
-            output != "sigmoid" or args.init is not None:
-        print("Network: %s hidden layers, %s output%s"
-              % (",".join(activation) if isinstance(activation, list)
-                 else activation, output, ", %s initialization" % args.init
-                 if args.init else ""))
-    line = describe_toolbox(toolbox)
-    if line:
-        print(line)
+    _announce(args, layers_dims, train_x.shape[1], data.name, activation,
+              output, toolbox)
 
     progress = _Progress(args.iterations)
     start = time.perf_counter()
@@ -169,22 +195,11 @@ def train(args):
     results = {}
     splits = (("train", train_x, data.y), ("test", test_x, data.y_test))
     for split, x, y in splits:
-        if x is None:
-            continue
-        results[split] = _split_scores(backend, parameters, network, x, y)
-        _print_scores(split, results[split])
-    print("Time: %.2f s" % elapsed)
-
-    if args.out:
-        _save(args, parameters, network, data, costs, results, toolbox)
-        print("Model saved to %s" % args.out)
-    if args.plot:
-        fastdnn.plot_costs(costs, args.learning_rate, args.plot,
-                           output=output)
-        print("Cost curve saved to %s" % args.plot)
-    if args.boundary:
-        _decision_boundary(args.boundary, backend, parameters, network,
-                           data)
+        if x is not None:
+            results[split] = _split_scores(backend, parameters, network, x,
+                                           y)
+    _report(args, backend, parameters, network, data, costs, results,
+            toolbox, elapsed)
     return 0
 
 

@@ -15,6 +15,7 @@ from ._toolbox_options import EXACT_IN_GRAM, OPTIMIZER_NAMES
 from .cli_args import (DEFAULT_LAYERS, SEED_MAX, UsageError, int_at_least,
                        layers, path, positive_float)
 from .registry import ACTIVATION_NAMES, INITIALIZER_NAMES, OUTPUT_NAMES
+from .streaming import DEFAULT_MEMORY_LIMIT
 
 #: The named datasets of ``--dataset`` (any other value is a file).
 DATASETS = ("cat", "planar", "circles", "moons", "digits")
@@ -141,6 +142,12 @@ def add_train_options(train):
                           "(default 0.999)")
     opt.add_argument("--epsilon", type=positive_float, default=1e-8,
                      help="Adam's and RMSprop's epsilon (default 1e-8)")
+    opt.add_argument("--memory-limit", type=int_at_least(1),
+                     default=DEFAULT_MEMORY_LIMIT >> 20, metavar="MIB",
+                     help="with --batch-size, an HDF5 file whose features "
+                          "are larger than this many MiB is read a chunk "
+                          "at a time within it, never whole (default %d)"
+                          % (DEFAULT_MEMORY_LIMIT >> 20))
     train.add_argument("--backend", choices=sorted(fastdnn.BACKENDS),
                        default=fastdnn.DEFAULT_BACKEND,
                        help="implementation (default %s)"

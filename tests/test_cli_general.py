@@ -187,3 +187,35 @@ def test_bad_options_and_bad_files_in_a_subprocess(tmp_path):
     line = _one_line(_run("train", "--dataset", bad), 1)
     assert line == ("fastdnn: error: %s line 3: column 'b' holds 'oops', "
                     "not a number" % bad)
+
+
+def test_an_h5_file_over_the_memory_limit_is_streamed(tmp_path):
+    # 2,000 examples of 300 float32 features (2.4 MB): with --memory-limit 1
+    # (MiB) the file is streamed, with 64 it is loaded; both print the
+    # same costs and scores.
+    import h5py
+
+    rng = np.random.default_rng(5)
+    X = rng.random((2000, 300), dtype=np.float32)
+    y = rng.integers(0, 3, 2000)
+    path = tmp_path / "big.h5"
+    with h5py.File(path, "w") as f:
+        f["X"], f["y"], f["X_test"], f["y_test"] = X, y, X[:250], y[:250]
+    common = ("train", "--dataset", path, "--batch-size", 100, "--layers",
+              6, "--optimizer", "momentum", "--learning-rate", 0.05,
+              "--iterations", 3, "--memory-limit")
+    streamed = _ok(_run(*common, 1, "--out", tmp_path / "s.npz"))
+    loaded = _ok(_run(*common, 64))
+    assert "Streamed from" in streamed and "Streamed" not in loaded
+
+    def results(out):
+        return [ln for ln in out.splitlines()
+                if ln.startswith(("Cost after", "Train acc", "Test acc"))]
+    assert len(results(streamed)) == 4
+    assert results(streamed) == results(loaded)
+    parameters, meta = fastdnn.load_model(tmp_path / "s.npz")
+    assert meta["output"] == "softmax" and meta["batch_size"] == 100
+    line = _one_line(_run(*common, 1, "--boundary", tmp_path / "b.png"), 2)
+    assert "--boundary" in line and "--memory-limit" in line
+    line = _one_line(_run(*common, 1, "--solver", "gram"), 2)
+    assert "--solver gram" in line
