@@ -39,10 +39,26 @@ class _Progress:
         return not self.bar.disable
 
     def __call__(self, i, cost):
-        # The course's line too, above the bar, so that the terminal keeps
-        # the whole cost curve the README promises.
-        self.bar.write("Cost after iteration %d: %s" % (i, cost))
-        self.bar.set_postfix(cost="%.6f" % cost, refresh=False)
+        self.report(i, cost)
+
+    def report(self, i, cost, label=None, score=None, line=True):
+        """Pass ``i`` done: the bar moves to it with the live cost (and
+        ``label: score`` when given); with ``line``, the course's line
+        too, above the bar on a terminal, so that it keeps the whole cost
+        curve the README promises, and alone elsewhere."""
+        text = "Cost after iteration %d: %s" % (i, cost)
+        if label is not None:
+            text += ", %s: %s" % (label, score)
+        if not self.enabled:
+            if line:
+                print(text)
+            return
+        if line:
+            self.bar.write(text)
+        postfix = {"cost": "%.6f" % cost}
+        if label is not None:
+            postfix[label.split()[-1]] = "%.4f" % score
+        self.bar.set_postfix(postfix, refresh=False)
         self.bar.update(i + 1 - self.done)
         self.done = i + 1
 
@@ -181,13 +197,21 @@ def train(args):
 
     progress = _Progress(args.iterations)
     start = time.perf_counter()
+    validation = None
     try:
-        parameters, costs = backend.L_layer_model(
-            train_x, data.y, layers_dims, learning_rate=args.learning_rate,
-            num_iterations=args.iterations,
-            print_cost=not progress.enabled,
-            callback=progress if progress.enabled else None, **network,
-            **kwargs, **toolbox)
+        if args.early_stopping:
+            from . import cli_early_stopping
+            parameters, costs, validation = cli_early_stopping.train(
+                args, backend, train_x, data.y, layers_dims, network,
+                toolbox, progress)
+        else:
+            parameters, costs = backend.L_layer_model(
+                train_x, data.y, layers_dims,
+                learning_rate=args.learning_rate,
+                num_iterations=args.iterations,
+                print_cost=not progress.enabled,
+                callback=progress if progress.enabled else None, **network,
+                **kwargs, **toolbox)
     finally:
         progress.close()
     elapsed = time.perf_counter() - start
@@ -198,6 +222,8 @@ def train(args):
         if x is not None:
             results[split] = _split_scores(backend, parameters, network, x,
                                            y)
+    if validation is not None:
+        results["validation"] = validation
     _report(args, backend, parameters, network, data, costs, results,
             toolbox, elapsed)
     return 0

@@ -148,6 +148,8 @@ def add_train_options(train):
                           "are larger than this many MiB is read a chunk "
                           "at a time within it, never whole (default %d)"
                           % (DEFAULT_MEMORY_LIMIT >> 20))
+    from .cli_early_stopping import add_options
+    add_options(train)
     train.add_argument("--backend", choices=sorted(fastdnn.BACKENDS),
                        default=fastdnn.DEFAULT_BACKEND,
                        help="implementation (default %s)"
