@@ -38,6 +38,7 @@ from numba import prange  # noqa: E402
 
 from ._kernels_backward import (  # noqa: E402,F401  (re-exported)
     BACKWARD_ROWS, backward_parallel, backward_serial)
+from . import _kernels_blas as blas  # noqa: E402
 from ._kernels_common import (  # noqa: E402,F401  (re-exported)
     _exact, _parallel, _serial, _serial_sum)
 from ._kernels_elementwise import (  # noqa: E402,F401  (re-exported)
@@ -288,11 +289,14 @@ def forward_parallel(W, A, b, act, Z, Aout, transposed):
 # ---------------------------------------------------------------- dispatch
 
 def forward(W, A, b, act, Z, Aout, transposed=False):
-    """Run :func:`forward_parallel` on big layers, else the serial kernel
-    (identical results). ``transposed``: A is A_prev^T (see
-    :func:`forward_serial`)."""
+    """Run a wide layer on BLAS (:mod:`fastdnn._kernels_blas`, as the
+    training loops do), :func:`forward_parallel` on other big layers, else
+    the serial kernel (identical results to the parallel one).
+    ``transposed``: A is A_prev^T (see :func:`forward_serial`)."""
     m = A.shape[0] if transposed else A.shape[1]
-    if W.size * m >= cfg.PARALLEL_MIN_WORK and cfg.parallel_ok():
+    if blas.use_blas(W.shape[0], W.shape[1], m):
+        blas.forward_blas(W, A, b, act, Z, Aout, transposed)
+    elif W.size * m >= cfg.PARALLEL_MIN_WORK and cfg.parallel_ok():
         forward_parallel(W, A, b, act, Z, Aout, transposed)
     else:
         forward_serial(W, A, b, act, Z, Aout, transposed)
@@ -300,11 +304,15 @@ def forward(W, A, b, act, Z, Aout, transposed=False):
 
 def backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
              transposed=False):
-    """Run :func:`backward_parallel` on big layers, else the serial kernel
-    (identical results). ``transposed``: A_prev is passed as A_prev^T (see
+    """Run a wide layer on BLAS, :func:`backward_parallel` on other big
+    layers, else the serial kernel (identical results to the parallel
+    one). ``transposed``: A_prev is passed as A_prev^T (see
     :func:`backward_serial`). Returns whether every value of dW is
     finite."""
-    if (W.size * dZ.shape[1] >= cfg.PARALLEL_MIN_WORK
+    if blas.use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
+        finite, _ = blas.backward_blas(dA, Z, A_prev, W, act, need_dA_prev,
+                                       dZ, dW, db, dA_prev, transposed)
+    elif (W.size * dZ.shape[1] >= cfg.PARALLEL_MIN_WORK
             and cfg.parallel_ok()):
         finite, _ = backward_parallel(dA, Z, A_prev, W, act, need_dA_prev,
                                       dZ, dW, db, dA_prev, transposed,
@@ -328,8 +336,12 @@ def warmup(dtypes=(np.float32, np.float64)):
         for act in ACT_ALL:
             activation_into(one, act, out)
             activation_backward_into(one, one, act, out)
+            activate_row(one[0], out[0], 0, 3, act)
+            activation_grad_row(one[0], one[0], out[0], 0, 3, act)
         for kernel in (forward_serial, forward_parallel):
             kernel(W, one, b, ACT_RELU, out, out2, False)
+        blas.forward_blas(W, one, b, ACT_RELU, out, out2, False)
+        blas.forward_blas(W, one.T.copy(), b, ACT_RELU, out, out2, True)
         dW = np.empty((2, 2), dt)
         for transposed in (False, True):
             A_prev = one.T.copy() if transposed else one
@@ -337,6 +349,7 @@ def warmup(dtypes=(np.float32, np.float64)):
                     out2, transposed)
             backward_serial(*args)
             backward_parallel(*args, 2)
+            blas.backward_blas(*args)
         eps = np.finfo(dt).eps
         for output in OUT_ALL:
             output_cost(one, one, output, dt.type(eps))

@@ -19,6 +19,7 @@ import numpy as np
 from . import _numba_config as cfg
 from . import _kernels as K
 from . import _primal_kernels as PK
+from ._kernels_blas import network_uses_blas
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
@@ -112,6 +113,7 @@ class PrimalSolver:
         # Forward activation codes, per layer (see OUTPUT_FORWARD_ACT).
         self._acts = np.array(list(acts) + [OUTPUT_FORWARD_ACT[self.output]],
                               dtype=np.int64)
+        self._blas = network_uses_blas(dims, self.X.shape[1])
         self.iteration = 0
 
     def run(self, n, costs_out):
@@ -125,7 +127,9 @@ class PrimalSolver:
         # Once per call: a thread other than the main one may be barred
         # from parallel kernels (cfg.parallel_ok); the serial ones give the
         # same numbers.
-        parallel = cfg.parallel_ok()
+        # A network with layers on BLAS runs the rest on one thread
+        # (fastdnn._kernels_blas.network_uses_blas).
+        parallel = cfg.parallel_ok() and not self._blas
         done = PK.train(self.X, self.XT, self.Y, self._dims, self._acts,
                         self.output, self._Wf, self._woff, self._bf,
                         self._boff, self._Zf, self._Af, self._dAf,

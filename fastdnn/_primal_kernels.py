@@ -29,6 +29,7 @@ from . import _numba_config as cfg
 from ._kernels import (ACT_IDENTITY, backward_parallel, backward_serial,
                        forward_parallel, forward_serial, output_step,
                        update_into)
+from ._kernels_blas import backward_blas, forward_blas, use_blas
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
@@ -52,9 +53,11 @@ def _param(buf, off, n, k):
 
 @_exact
 def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work):
-    # The choice of fastdnn._kernels.forward, by work size.
+    # The choice of fastdnn._kernels.forward, by shape and work size.
     m = A.shape[0] if transposed else A.shape[1]
-    if parallel and W.size * m >= min_work:
+    if use_blas(W.shape[0], W.shape[1], m):
+        forward_blas(W, A, b, act, Z, Aout, transposed)
+    elif parallel and W.size * m >= min_work:
         forward_parallel(W, A, b, act, Z, Aout, transposed)
     else:
         forward_serial(W, A, b, act, Z, Aout, transposed)
@@ -63,9 +66,13 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work):
 @_exact
 def _backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
               parallel, min_work, nthreads):
-    # The choice of fastdnn._kernels.backward, by work size (A_prev is
-    # never transposed in training: X itself serves the backward pass).
-    if parallel and W.size * dZ.shape[1] >= min_work:
+    # The choice of fastdnn._kernels.backward, by shape and work size
+    # (A_prev is never transposed in training: X itself serves the
+    # backward pass).
+    if use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
+        backward_blas(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+                      dA_prev, False)
+    elif parallel and W.size * dZ.shape[1] >= min_work:
         backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
                           dA_prev, False, nthreads)
     else:

@@ -19,6 +19,7 @@ import numpy as np
 from . import _numba_config as cfg
 from . import _toolbox_kernels as TK
 from . import _toolbox_step_kernels as SK
+from ._kernels_blas import network_uses_blas
 from ._primal import OUTPUT_FORWARD_ACT
 from ._toolbox_options import Toolbox, batch_bounds
 from ._validation_scalars import SEED_MAX
@@ -155,6 +156,8 @@ class ToolboxSolver:
         self._eps = dtype.type(np.finfo(dtype).eps)
         self._no_perm = np.zeros((1, 1), np.int64)
         self._rng = np.random.RandomState(0)
+        # A network with layers on BLAS runs the rest on one thread.
+        self._blas = network_uses_blas(dims, mbmax)
         # Passes per compiled call, bounded by the permutations' memory.
         self._chunk = max(1, MAX_PERM_ENTRIES // m)
         self.passes = 0
@@ -186,7 +189,7 @@ class ToolboxSolver:
             raise ValueError("learning_rates has %d passes, run asks for "
                              "passes up to %d" % (self._rates.shape[0],
                                                   p0 + n - 1))
-        parallel = cfg.parallel_ok()
+        parallel = cfg.parallel_ok() and not self._blas
         nthreads = numba.get_num_threads()
         k = 0
         while k < n:

@@ -24,6 +24,7 @@ from ._kernels import (ACT_IDENTITY, OUT_SOFTMAX, _n_chunks,
                        backward_parallel, backward_serial, forward_parallel,
                        forward_serial, output_cost, output_dZ_into,
                        softmax_into)
+from ._kernels_blas import backward_blas, forward_blas, use_blas
 from ._primal_kernels import _block, _param
 from ._toolbox_step_kernels import (dropout_apply, fill_constants,
                                     mask_apply, update_params)
@@ -70,12 +71,14 @@ def _forward_rows(W, A, b, act, Z, Aout, transposed, nparts):
 @_exact
 def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
              nthreads):
-    # By work size (one call site): serial; for a summed axis too short
-    # for forward_parallel's chunks (it then runs on one thread), row
-    # blocks on threads; else forward_parallel.
+    # By work size (one call site): BLAS for a big product; serial;
+    # for a summed axis too short for forward_parallel's chunks (it then
+    # runs on one thread), row blocks on threads; else forward_parallel.
     m = A.shape[0] if transposed else A.shape[1]
     n, K = W.shape
-    if parallel and W.size * m >= min_work:
+    if use_blas(n, K, m):
+        forward_blas(W, A, b, act, Z, Aout, transposed)
+    elif parallel and W.size * m >= min_work:
         if _n_chunks(K) == 1 and nthreads > 1 and n >= 8:
             _forward_rows(W, A, b, act, Z, Aout, transposed,
                           min(nthreads, n // 4))
@@ -88,8 +91,12 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
 @_exact
 def _backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
               transposed, parallel, min_work, nthreads):
-    # fastdnn._kernels.backward's choice, by work size (one call site).
-    if parallel and W.size * dZ.shape[1] >= min_work:
+    # By work size (one call site): BLAS for a big product, else
+    # fastdnn._kernels.backward's choice.
+    if use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
+        backward_blas(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+                      dA_prev, transposed)
+    elif parallel and W.size * dZ.shape[1] >= min_work:
         backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
                           dA_prev, transposed, nthreads)
     else:

@@ -76,7 +76,7 @@ from .report import (  # noqa: F401
     _fmt, _markdown, _print_table, _training_table)
 from .scaling import _scaling  # noqa: F401
 from .startup import (  # noqa: F401
-    _NO_SCIPY, _STARTUP, _startup, _startup_once)
+    _STARTUP, _startup, _startup_once)
 from .targets import _check  # noqa: F401
 from .timing import (  # noqa: F401
     _median, _time_kernel_cases, _time_kernels, _time_training,

@@ -169,9 +169,6 @@ def run(args):
     t["gram_float64_cost_rel"] = by["gram", "float64"]["cost_rel"]
     if res.get("startup"):
         t["startup_warm_seconds"] = res["startup"]["warm"]["wall"]
-        # Without scipy installed, the warm run is already that case.
-        bare = res["startup"].get("warm_no_scipy", res["startup"]["warm"])
-        t["startup_warm_no_scipy_seconds"] = bare["wall"]
         if "cold" in res["startup"]:
             t["startup_cold_seconds"] = res["startup"]["cold"]["wall"]
     res["targets"] = _check(t)

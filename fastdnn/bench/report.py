@@ -91,11 +91,7 @@ def _markdown(res):
                 "| cache | launch to trained (s) | import (s) | 1-it "
                 "training (s) | exit afterwards (s) |",
                 "|---|---|---|---|---|"]
-        rows = [("warm" + (" (numba imports scipy)" if s["warm"].get("scipy")
-                           else ""), s["warm"])]
-        if "warm_no_scipy" in s:
-            rows.append(("warm, scipy not importable (as without the "
-                         "sklearn/bench extras)", s["warm_no_scipy"]))
+        rows = [("warm", s["warm"])]
         if "cold" in s:
             rows.append(("cold (empty cache: compiles)", s["cold"]))
         for name, r in rows:
@@ -141,12 +137,6 @@ def _print_table(res):
         print("\nstart-up, warm: %s s (import %s s, 1-it training %s s)"
               % (_fmt(s["warm"]["wall"]), _fmt(s["warm"]["import"]),
                  _fmt(s["warm"]["train"])))
-        if "warm_no_scipy" in s:
-            print("start-up, warm, scipy not importable: %s s (import %s s,"
-                  " 1-it training %s s)" % (
-                      _fmt(s["warm_no_scipy"]["wall"]),
-                      _fmt(s["warm_no_scipy"]["import"]),
-                      _fmt(s["warm_no_scipy"]["train"])))
         if "cold" in s:
             print("start-up, cold: %s s (import %s s, 1-it training %s s)"
                   % (_fmt(s["cold"]["wall"]), _fmt(s["cold"]["import"]),

@@ -1,6 +1,5 @@
 """Start-up: a new process's time from launch to a 1-iteration training
-done, with numba's cache warm (with and without scipy importable) and cold
-(compiling)."""
+done, with numba's cache warm and cold (compiling)."""
 import json
 import subprocess
 import sys
@@ -25,23 +24,17 @@ fastdnn.get_backend("numba").L_layer_model(X, Y, [12288, 20, 7, 5, 1],
                                            0.0075, 1)
 t3 = time.perf_counter()
 done = time.time() - float(os.environ["FASTDNN_BENCH_LAUNCH"])
-print(json.dumps({"import": t1 - t0, "train": t3 - t2, "done": done,
-                  "scipy": sys.modules.get("scipy") is not None}))
+print(json.dumps({"import": t1 - t0, "train": t3 - t2, "done": done}))
 """
 
-#: Prepended to :data:`_STARTUP` to run it as if scipy were not installed.
-#: When scipy is installed, numba imports it (~0.4 s here) as it loads its
-#: first kernel, to look for BLAS bindings that fastdnn does not use.
-_NO_SCIPY = "import sys; sys.modules['scipy'] = None\n"
 
-
-def _startup_once(cache_dir=None, block_scipy=False):
+def _startup_once(cache_dir=None):
     env = _child_env()
     env.pop("FASTDNN_NUMBA_CACHE", None)
     if cache_dir is not None:
         env["NUMBA_CACHE_DIR"] = cache_dir
     t0 = time.perf_counter()
-    code = (_NO_SCIPY if block_scipy else "") + _STARTUP
+    code = _STARTUP
     env["FASTDNN_BENCH_LAUNCH"] = repr(time.time())
     proc = subprocess.run([sys.executable, "-c", code], env=env,
                           capture_output=True, text=True)
@@ -63,12 +56,6 @@ def _startup(repeats, cold=True):
     keys = ("wall", "import", "train", "exit")
     warm = [_startup_once() for _ in range(max(3, repeats))]
     out = {"warm": {k: _median([w[k] for w in warm]) for k in keys}}
-    out["warm"]["scipy"] = any(w["scipy"] for w in warm)
-    if out["warm"]["scipy"]:
-        bare = [_startup_once(block_scipy=True)
-                for _ in range(max(3, repeats))]
-        out["warm_no_scipy"] = {k: _median([w[k] for w in bare])
-                                for k in keys}
     if cold:
         with tempfile.TemporaryDirectory() as d:
             c = _startup_once(d)

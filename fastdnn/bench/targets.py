@@ -23,9 +23,6 @@ TARGETS = [
      "ratio", 4.0),
     ("startup_warm_seconds", "new process: launch to 1-iteration training "
      "done, warm cache", "seconds", 1.0),
-    ("startup_warm_no_scipy_seconds", "the same without scipy (the "
-     "README's `pip install .`; numba imports scipy when it can)",
-     "seconds", 1.0),
     ("startup_cold_seconds", "new process: launch to 1-iteration training "
      "done, empty cache (compiles what that run uses)", "seconds", 30.0),
     ("primal_float64_cost_rel", "primal float64: max relative cost "

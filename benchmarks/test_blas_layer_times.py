@@ -1,0 +1,96 @@
+"""One layer's forward and backward pass on the layers of ``fastdnn bench``'s
+workloads: the hand-written kernels (as the training loops ran them before
+BLAS) against the BLAS kernels of :mod:`fastdnn._kernels_blas`, side by
+side in one group per layer and direction; each case first checks that
+both compute the same numbers to rounding.
+
+``fastdnn._kernels_blas.use_blas`` sends a layer to BLAS from 32 outputs
+and 2**16 multiply-adds; these timings are what that rule rests on.
+"""
+import numba
+import numpy as np
+import pytest
+
+from fastdnn import _numba_config as cfg
+from fastdnn._kernels import ACT_BY_NAME
+from fastdnn._kernels_blas import backward_blas, forward_blas, use_blas
+
+#: (name, n_l, n_{l-1}, m, A_prev given as A_prev^T): the workloads' layers.
+LAYERS = [
+    ("mnist-shape-l1", 256, 784, 128, True),
+    ("mnist-shape-l2", 128, 256, 128, False),
+    ("mnist-shape-l3", 10, 128, 128, False),
+    ("mnist-shape-32-l1", 256, 784, 32, True),
+    ("digits-l1", 64, 64, 1797, False),
+    ("digits-l2", 10, 64, 1797, False),
+    ("cat-batch64-l1", 20, 12288, 64, True),
+    ("tiny-l2", 16, 16, 32, False),
+]
+
+CASES = [(layer, dtype, direction, side)
+         for layer in LAYERS
+         for dtype in ("float32", "float64")
+         for direction in ("forward", "backward")
+         for side in ("hand", "blas")]
+
+
+def _arrays(n, K, m, transposed, dtype):
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((n, K)).astype(dtype)
+    A = rng.random((m, K) if transposed else (K, m)).astype(dtype)
+    return dict(W=W, A=A, b=rng.standard_normal((n, 1)).astype(dtype),
+                Z=np.empty((n, m), dtype), Aout=np.empty((n, m), dtype),
+                dA=rng.standard_normal((n, m)).astype(dtype),
+                dZ=np.empty((n, m), dtype), dW=np.empty((n, K), dtype),
+                db=np.empty((n, 1), dtype), dA_prev=np.empty((K, m), dtype))
+
+
+def _call(direction, side, a, transposed):
+    relu = ACT_BY_NAME["relu"]
+    parallel = cfg.parallel_ok()
+    threads = numba.get_num_threads()
+    if direction == "forward":
+        if side == "blas":
+            return lambda: forward_blas(a["W"], a["A"], a["b"], relu, a["Z"],
+                                        a["Aout"], transposed)
+        # The hand-written choice: TK._forward's branches without BLAS.
+        m = a["A"].shape[0] if transposed else a["A"].shape[1]
+        big = parallel and a["W"].size * m >= cfg.PARALLEL_MIN_WORK
+        from fastdnn._kernels import forward_parallel, forward_serial
+        kernel = forward_parallel if big else forward_serial
+        return lambda: kernel(a["W"], a["A"], a["b"], relu, a["Z"],
+                              a["Aout"], transposed)
+    args = (a["dA"], a["Z"], a["A"], a["W"], relu, True, a["dZ"], a["dW"],
+            a["db"], a["dA_prev"], transposed)
+    if side == "blas":
+        return lambda: backward_blas(*args)
+    from fastdnn._kernels import backward_parallel, backward_serial
+    if parallel and a["W"].size * a["dZ"].shape[1] >= cfg.PARALLEL_MIN_WORK:
+        return lambda: backward_parallel(*args, threads)
+    return lambda: backward_serial(*args)
+
+
+def _result(direction, a):
+    return (a["Aout"].copy(),) if direction == "forward" else (
+        a["dW"].copy(), a["db"].copy(), a["dA_prev"].copy())
+
+
+@pytest.mark.parametrize(
+    "layer,dtype,direction,side", CASES,
+    ids=["%s-%s-%s-%s" % (c[0][0], c[1], c[2], c[3]) for c in CASES])
+def test_layer(benchmark, layer, dtype, direction, side):
+    name, n, K, m, transposed = layer
+    a = _arrays(n, K, m, transposed, dtype)
+    # Both sides on the same inputs agree to rounding.
+    _call("forward", "hand", a, transposed)()
+    results = []
+    for s in ("hand", "blas"):
+        _call(direction, s, a, transposed)()
+        results.append(_result(direction, a))
+    rtol = 2e-5 if dtype == "float32" else 1e-12
+    for hand, blas in zip(*results):
+        scale = np.max(np.abs(hand))
+        np.testing.assert_allclose(blas, hand, rtol=0, atol=rtol * scale)
+    benchmark.group = "%s|%s|%s" % (name, direction, dtype)
+    benchmark.extra_info["uses_blas"] = bool(use_blas(n, K, m))
+    benchmark(_call(direction, side, a, transposed))

@@ -1,0 +1,108 @@
+"""One layer's forward and backward pass with the matrix products done by
+BLAS (private): for wide layers, where a tuned GEMM beats any loop numba
+writes.
+
+numba compiles ``np.dot(a, b, out)`` on contiguous 2-D arrays to a call of
+the GEMM of scipy's BLAS (``scipy.linalg.cython_blas``), without a trip
+through Python: these kernels are called from inside the compiled training
+loops, once per layer and batch, with every buffer preallocated. The
+element-wise parts (bias, activation, its gradient, the bias gradient) are
+the hand-written kernels' own row functions.
+
+Same arguments and results as :func:`fastdnn._kernels.forward_serial` and
+:func:`fastdnn._kernels.backward_serial`, to rounding: GEMM sums in its own
+order. The order depends on the shapes, not on the number of threads (the
+BLAS splits the rows and columns of the product among its threads, never
+the summed axis), so results are the same for any thread count.
+"""
+import numpy as np
+
+from ._kernels_backward import _dZ_db
+from ._kernels_common import _exact, _serial, _serial_sum
+from ._kernels_elementwise import activate_row
+
+#: A layer's products go to BLAS when it has at least BLAS_MIN_ROWS
+#: outputs and a product of at least BLAS_MIN_WORK multiply-adds (n_l
+#: n_{l-1} m). Below the work, a call's fixed cost wins; below the rows
+#: (the cat's 20 x 12288 first layer), the hand-written kernels, which
+#: fuse the bias, the activation and the sums into the products' passes,
+#: are faster than GEMM plus a pass of their own. Measured on the layers of
+#: ``fastdnn bench``'s workloads (benchmarks/test_blas_layer_times.py times both
+#: sides).
+BLAS_MIN_WORK = 1 << 16
+BLAS_MIN_ROWS = 32
+
+
+@_exact
+def use_blas(n, K, m):
+    """Whether a layer of ``n`` outputs, ``K`` inputs and ``m`` examples
+    runs its products on BLAS."""
+    return n >= BLAS_MIN_ROWS and n * K * m >= BLAS_MIN_WORK
+
+
+def network_uses_blas(dims, m):
+    """Whether some layer of ``dims`` runs on BLAS for batches of ``m``.
+
+    The training loops then run their other kernels on one thread: BLAS
+    keeps its own threads spinning for a while after each product, and
+    numba's threads started meanwhile would take turns with them on the
+    cores (an epoch of the MNIST-shape workload took 1.4x as long).
+    """
+    return any(use_blas(int(dims[q + 1]), int(dims[q]), int(m))
+               for q in range(len(dims) - 1))
+
+
+@_serial
+def _bias_activate(Z, b, act, Aout):
+    n, m = Z.shape
+    for i in range(n):
+        zr = Z[i]
+        bi = b[i, 0]
+        for j in range(m):
+            zr[j] += bi
+        activate_row(zr, Aout[i], 0, m, act)
+
+
+@_exact
+def forward_blas(W, A, b, act, Z, Aout, transposed):
+    """``Z = W A_prev + b``, ``Aout = g(Z)`` (see
+    :func:`fastdnn._kernels.forward_serial`); A is A_prev (n_{l-1}, m) or,
+    when ``transposed``, A_prev^T (m, n_{l-1})."""
+    if transposed:
+        np.dot(W, A.T, Z)
+    else:
+        np.dot(W, A, Z)
+    _bias_activate(Z, b, act, Aout)
+
+
+@_serial_sum
+def _scale_finite(dW, scale):
+    # dW *= scale; the returned flag is NaN if some value is not finite
+    # (x - x is NaN exactly then).
+    flag = dW.dtype.type(0)
+    n, K = dW.shape
+    for i in range(n):
+        row = dW[i]
+        for k in range(K):
+            v = row[k] * scale
+            row[k] = v
+            flag += v - v
+    return flag
+
+
+@_exact
+def backward_blas(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
+                  transposed):
+    """``dZ = dA * g'(Z)``, ``db``, ``dW = dZ A_prev^T / m`` and, when
+    ``need_dA_prev``, ``dA_prev = W^T dZ`` (see
+    :func:`fastdnn._kernels.backward_serial`, whose returns it shares:
+    whether dW is finite, and a value to ignore)."""
+    _dZ_db(dA, Z, act, dZ, db)
+    if transposed:
+        np.dot(dZ, A_prev, dW)
+    else:
+        np.dot(dZ, A_prev.T, dW)
+    flag = _scale_finite(dW, dW.dtype.type(1.0 / dZ.shape[1]))
+    if need_dA_prev:
+        np.dot(W.T, dZ, dA_prev)
+    return flag == 0, dW.dtype.type(0)

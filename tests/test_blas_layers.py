@@ -1,0 +1,95 @@
+"""The BLAS layer kernels (:mod:`fastdnn._kernels_blas`): the hand-written
+kernels' numbers to rounding for every activation, both dtypes and both
+layouts of A_prev, at odd shapes; the same bits whatever the BLAS's thread
+count; and which layers go to BLAS."""
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+import fastdnn
+from fastdnn._kernels import (ACT_ALL, backward_serial, forward_serial)
+from fastdnn._kernels_blas import (BLAS_MIN_ROWS, backward_blas,
+                                   forward_blas, network_uses_blas, use_blas)
+
+#: Odd sizes: no dimension a multiple of a SIMD width or a GEMM block.
+N, K, M = 37, 53, 29
+
+
+def _inputs(dtype, transposed, seed=0):
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((N, K)).astype(dtype)
+    A = rng.standard_normal((M, K) if transposed else (K, M)).astype(dtype)
+    b = rng.standard_normal((N, 1)).astype(dtype)
+    dA = rng.standard_normal((N, M)).astype(dtype)
+    return W, A, b, dA
+
+
+def _run(forward, backward, act, dtype, transposed):
+    W, A, b, dA = _inputs(dtype, transposed)
+    Z, Aout = np.empty((N, M), dtype), np.empty((N, M), dtype)
+    forward(W, A, b, act, Z, Aout, transposed)
+    dZ, dW = np.empty((N, M), dtype), np.empty((N, K), dtype)
+    db, dA_prev = np.empty((N, 1), dtype), np.empty((K, M), dtype)
+    finite, _ = backward(dA, Z, A, W, act, True, dZ, dW, db, dA_prev,
+                         transposed)
+    return bool(finite), (Z, Aout, dZ, dW, db, dA_prev)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("act", ACT_ALL)
+def test_blas_kernels_give_the_hand_written_numbers(act, dtype, transposed):
+    finite_h, hand = _run(forward_serial, backward_serial, act, dtype,
+                          transposed)
+    finite_b, blas = _run(forward_blas, backward_blas, act, dtype,
+                          transposed)
+    assert finite_h and finite_b
+    # Sums of K or M terms in another order: a few ulps of the largest
+    # term's size.
+    tol = 50 * np.finfo(dtype).eps
+    for name, h, b in zip(("Z", "A", "dZ", "dW", "db", "dA_prev"), hand,
+                          blas):
+        scale = max(1.0, float(np.max(np.abs(h))))
+        np.testing.assert_allclose(b, h, rtol=0, atol=tol * scale * K,
+                                   err_msg=name)
+
+
+def test_non_finite_dW_is_reported():
+    W, A, b, dA = _inputs("float64", False)
+    dA[3, 4] = np.inf
+    Z = np.ones((N, M))
+    dZ, dW = np.empty((N, M)), np.empty((N, K))
+    finite, _ = backward_blas(dA, Z, A, W, 0, False, dZ, dW,
+                              np.empty((N, 1)), dZ, False)
+    assert not finite
+
+
+def test_the_bits_do_not_depend_on_the_blas_thread_count():
+    # A training run whose wide layers go to BLAS: the same parameters to
+    # the bit with one BLAS thread and with all of them.
+    rng = np.random.RandomState(0)
+    X = rng.rand(100, 300)
+    y = rng.randint(0, 3, (1, 300))
+    dims = [100, 64, 48, 3]
+    assert network_uses_blas(dims, 50)
+    kw = dict(learning_rate=0.05, num_iterations=3, output="softmax",
+              optimizer="adam", mini_batch_size=50)
+    runs = []
+    for threads in (1, None):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            runs.append(fastdnn.L_layer_model(X, y, dims, **kw)[0])
+    for key in runs[0]:
+        np.testing.assert_array_equal(runs[0][key], runs[1][key])
+
+
+def test_which_layers_go_to_blas():
+    # The MNIST shape's hidden layers do; the cat's 20-row first layer,
+    # the 10-class output layer and the tiny network keep the hand-written
+    # kernels.
+    assert use_blas(256, 784, 128) and use_blas(128, 256, 32)
+    assert use_blas(64, 64, 1797)
+    assert not use_blas(20, 12288, 209)
+    assert not use_blas(10, 128, 128)
+    assert not use_blas(16, 16, 32)
+    assert not use_blas(BLAS_MIN_ROWS, 4, 4)
+    assert not network_uses_blas([12288, 20, 7, 5, 1], 209)
