@@ -147,5 +147,12 @@ def test_reference_in_a_process_without_the_openblas_variables():
     ref_costs, ref_params, _ = workloads.fastdnn_trainer(
         case, *workloads.load_data("tiny", True)[:2], None,
         "reference")(case.quick_passes)
-    assert costs == ref_costs
-    assert np.array_equal(params[-1][0], ref_params[-1][0])
+    # numpy's BLAS may run another kernel without the variables (on
+    # AVX-512 hosts that set OPENBLAS_CORETYPE=Haswell): the same numbers
+    # to rounding.
+    single = case.dtype == "float32"
+    np.testing.assert_allclose(costs, ref_costs,
+                               rtol=1e-5 if single else 1e-12)
+    np.testing.assert_allclose(params[-1][0], ref_params[-1][0],
+                               rtol=1e-4 if single else 1e-10,
+                               atol=1e-6 if single else 1e-13)

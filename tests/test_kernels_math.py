@@ -113,6 +113,15 @@ def _inputs(dtype):
     return out[np.isfinite(out)]
 
 
+@functools.lru_cache(maxsize=None)
+def _numpy_error(name, dtype):
+    """numpy's own largest distance in ulps from the exact values, on
+    this machine."""
+    x = _inputs(dtype)
+    return int(np.max(ulp_distance(_reference(name, x, False),
+                                   _reference(name, x, True))))
+
+
 @pytest.mark.parametrize("flags", sorted(FLAGS))
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -120,9 +129,16 @@ def test_ulps_against_numpy_and_exact(name, dtype, flags):
     x = _inputs(dtype)
     got = _run(name, flags, x)
     assert got.dtype == x.dtype
+    extra = M.REASSOC_EXTRA_ULPS[name] if flags == "reassoc" else 0
     for exact, table in ((False, M.MAX_ULPS), (True, M.MAX_ULPS_EXACT)):
-        bound = table[name][dtype] + (
-            M.REASSOC_EXTRA_ULPS[name] if flags == "reassoc" else 0)
+        bound = table[name][dtype] + extra
+        if not exact:
+            # The table's distance to numpy holds where numpy's own error
+            # is what it was where the table was measured; numpy's SIMD
+            # versions differ by CPU (AVX-512 hosts run another float32
+            # expm1): at most our exact bound plus numpy's own error.
+            bound = max(bound, M.MAX_ULPS_EXACT[name][dtype] + extra
+                        + _numpy_error(name, dtype))
         d = ulp_distance(got, _reference(name, x, exact))
         worst = int(np.argmax(d))
         assert d[worst] <= bound, (
