@@ -27,8 +27,8 @@ from ._kernels_elementwise import activate_row
 #: (the cat's 20 x 12288 first layer), the hand-written kernels, which
 #: fuse the bias, the activation and the sums into the products' passes,
 #: are faster than GEMM plus a pass of their own. Measured on the layers of
-#: ``fastdnn bench``'s workloads (benchmarks/test_blas_layer_times.py times both
-#: sides).
+#: ``fastdnn bench``'s workloads (benchmarks/test_blas_layer_times.py
+#: times both sides).
 BLAS_MIN_WORK = 1 << 16
 BLAS_MIN_ROWS = 32
 
