@@ -114,11 +114,11 @@ def train(args, backend, X, y, dims, network, toolbox_kw, progress):
         if score > best:
             best, best_params = score, current
         last = no_change > args.n_iter_no_change or p == args.iterations - 1
+        recorded = np.array(cost, dtype=X.dtype).reshape(())
         if p % 100 == 0:
-            costs.append(np.array(cost, dtype=X.dtype).reshape(()))
+            costs.append(recorded)
         # The bar moves every pass; the course's line every 100 and last.
-        progress.report(p, np.array(cost, dtype=X.dtype).reshape(()),
-                        "validation %s" % name, score,
+        progress.report(p, recorded, "validation %s" % name, score,
                         line=p % 100 == 0 or last)
         if no_change > args.n_iter_no_change:
             print("Validation %s did not improve more than tol=%g for %d "

@@ -34,7 +34,10 @@ def applies(args):
 
 
 def _scores(backend, parameters, network, source, dtype, block):
-    """The train.py scores of ``source``, a block of examples at a time."""
+    """:func:`fastdnn.cli_train.scores` of ``source``, a block of examples
+    at a time."""
+    from .cli_train import labels
+
     output = network["output"]
     y = source.y
     correct, ss_res = 0, np.zeros(y.shape[0])
@@ -45,10 +48,8 @@ def _scores(backend, parameters, network, source, dtype, block):
         AL = np.asarray(AL, dtype=np.float64)
         if output == "identity":
             ss_res += np.sum((y[:, a:b] - AL) ** 2, axis=1)
-        elif output == "softmax":
-            correct += int(np.sum(np.argmax(AL, axis=0) == y[0, a:b]))
         else:
-            correct += int(np.sum((AL[0] > 0.5) == (y[0, a:b] == 1)))
+            correct += int(np.sum(labels(output, AL) == y[:, a:b]))
     if output != "identity":
         return {"accuracy": correct / source.m}
     ss_tot = np.sum((y - y.mean(axis=1, keepdims=True)) ** 2, axis=1)
@@ -121,8 +122,7 @@ def train(args, backend, toolbox, activation):
             progress.close()
         elapsed = time.perf_counter() - start
         block = max(1, limit // chunk_bytes_per_example(
-            source.n_x, n_out, source.nbytes // max(source.m * source.n_x,
-                                                    1), args.dtype))
+            source.n_x, n_out, source.itemsize, args.dtype))
         results = {"train": _scores(backend, parameters, network, source,
                                     args.dtype, block)}
         if test is not None:

@@ -148,8 +148,8 @@ beta, beta1, beta2, epsilon, lambd, keep_prob, decay, decay_rate
         memory_limit = check_int(memory_limit, "memory_limit", 1)
         per_chunk = chunk_examples(
             data.m, toolbox.mini_batch_size,
-            chunk_bytes_per_example(data.n_x, dims[-1], data.nbytes //
-                                    max(data.m * data.n_x, 1), dtype),
+            chunk_bytes_per_example(data.n_x, dims[-1], data.itemsize,
+                                    dtype),
             memory_limit)
         _check_labels(data.y, dims[-1], data.m, dtype, output, per_chunk)
         rates = learning_rates(learning_rate, num_iterations, toolbox)

@@ -196,3 +196,11 @@ def test_cat_is_the_course_data():
     np.testing.assert_array_equal(d.y, train_y)
     np.testing.assert_array_equal(d.X_test, flatten_images(test_x))
     assert d.classes == ["non-cat", "cat"]
+
+
+def test_an_h5_path_that_is_not_a_regular_file_is_refused(tmp_path):
+    # A FIFO would block HDF5's open forever.
+    fifo = tmp_path / "pipe.h5"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="not a regular file"):
+        datasets.load(fifo)

@@ -34,9 +34,8 @@ def _startup_once(cache_dir=None):
     if cache_dir is not None:
         env["NUMBA_CACHE_DIR"] = cache_dir
     t0 = time.perf_counter()
-    code = _STARTUP
     env["FASTDNN_BENCH_LAUNCH"] = repr(time.time())
-    proc = subprocess.run([sys.executable, "-c", code], env=env,
+    proc = subprocess.run([sys.executable, "-c", _STARTUP], env=env,
                           capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:

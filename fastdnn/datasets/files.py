@@ -14,6 +14,7 @@ label in the last column (or the one named).
 import csv
 import io
 import os
+import stat
 
 import numpy as np
 
@@ -60,36 +61,50 @@ def _read_npz(path):
             raise ValueError("%s %s" % (path, exc)) from None
 
 
-def _h5_arrays(path, keys):
+def h5_declared_bytes(node):
+    """The size an HDF5 dataset declares, before anything is read."""
+    return int(np.prod(node.shape, dtype=np.float64)) * node.dtype.itemsize
+
+
+def open_h5_file(path):
+    """An HDF5 file open for reading, if it is a regular file (a FIFO would
+    hang the reader); ``OSError`` for a file HDF5 cannot read."""
     import h5py
 
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError("%s is not a regular file" % path)
     try:
-        f = h5py.File(path, "r")
+        return h5py.File(path, "r")
     except OSError as exc:
         raise OSError("cannot read %s as an HDF5 file: %s"
                       % (path, exc)) from exc
-    with f:
+
+
+def read_h5_dataset(node, key, path):
+    """The whole HDF5 dataset ``node`` (named ``key`` in ``path``), once its
+    kind (numbers or strings) and declared size are checked."""
+    if node.dtype.kind not in "biufSU":
+        raise ValueError("%s: %r holds %s values, not numbers or "
+                         "strings" % (path, key, node.dtype))
+    nbytes = h5_declared_bytes(node)
+    if nbytes > MAX_BYTES:
+        raise ValueError(
+            "%s: %r declares %d bytes, more than the %d this "
+            "machine can read whole" % (path, key, nbytes, MAX_BYTES))
+    try:
+        return np.asarray(node[()])
+    except Exception as exc:  # h5py's errors of a corrupt file
+        raise OSError("cannot read %r from %s: %s"
+                      % (key, path, exc)) from exc
+
+
+def _h5_arrays(path, keys):
+    import h5py
+
+    with open_h5_file(path) as f:
         available = [k for k in f if isinstance(f[k], h5py.Dataset)]
-        chosen = keys(available)
-        out = {}
-        for key in chosen:
-            node = f[key]
-            if node.dtype.kind not in "biufSU":
-                raise ValueError("%s: %r holds %s values, not numbers or "
-                                 "strings" % (path, key, node.dtype))
-            nbytes = int(np.prod(node.shape, dtype=np.float64)) * \
-                node.dtype.itemsize
-            if nbytes > MAX_BYTES:
-                raise ValueError(
-                    "%s: %r declares %d bytes, more than the %d this "
-                    "machine can read whole" % (path, key, nbytes,
-                                                MAX_BYTES))
-            try:
-                out[key] = np.asarray(node[()])
-            except Exception as exc:  # h5py's errors of a corrupt file
-                raise OSError("cannot read %r from %s: %s"
-                              % (key, path, exc)) from exc
-        return out
+        return {key: read_h5_dataset(f[key], key, path)
+                for key in keys(available)}
 
 
 def _keys_chooser(path, x_key, y_key):

@@ -13,33 +13,15 @@ Every example comes back as :func:`fastdnn.datasets.load` gives it: pixels
 numbers training on the loaded arrays computes.
 """
 import os
-import stat
 
 import numpy as np
 
-from .files import (CLASS_KEYS, MAX_BYTES, X_KEYS, X_TEST_KEYS, Y_KEYS,
-                    Y_TEST_KEYS, _pick)
-from .named import encode_labels, encode_test_labels, examples_axis
+from .files import (CLASS_KEYS, X_KEYS, X_TEST_KEYS, Y_KEYS, Y_TEST_KEYS,
+                    _pick, h5_declared_bytes, open_h5_file, read_h5_dataset)
+from .named import _features, encode_labels, encode_test_labels, examples_axis
 
 #: The arrays each split reads.
 SPLITS = {"train": (X_KEYS, Y_KEYS), "test": (X_TEST_KEYS, Y_TEST_KEYS)}
-
-
-def _declared_bytes(node):
-    return int(np.prod(node.shape, dtype=np.float64)) * node.dtype.itemsize
-
-
-def _read_whole(node, key, path):
-    if _declared_bytes(node) > MAX_BYTES:
-        raise ValueError("%s: %r declares %d bytes, more than the %d this "
-                         "machine can read whole" % (path, key,
-                                                     _declared_bytes(node),
-                                                     MAX_BYTES))
-    try:
-        return np.asarray(node[()])
-    except Exception as exc:  # h5py's errors of a corrupt file
-        raise OSError("cannot read %r from %s: %s" % (key, path, exc)) \
-            from exc
 
 
 class H5Examples:
@@ -59,8 +41,8 @@ class H5Examples:
         indices (int64) or real targets (float64).
     classes : list of str or None
         The class names (None for real targets).
-    nbytes : int
-        The features' size as stored.
+    nbytes, itemsize : int
+        The features' size as stored, and one value's.
     image_shape : list of int or None
         ``[height, width, channels]`` of stored images, else None.
     name : str
@@ -78,7 +60,8 @@ class H5Examples:
         self.n_x = int(np.prod(shape, dtype=np.int64)) // max(self.m, 1)
         self.y = y
         self.classes = classes
-        self.nbytes = _declared_bytes(x_node)
+        self.nbytes = h5_declared_bytes(x_node)
+        self.itemsize = x_node.dtype.itemsize
         self.image_shape = list(shape[1:]) if len(shape) > 2 else None
         self.name = os.path.basename(path)
 
@@ -113,11 +96,7 @@ class H5Examples:
     def _course_layout(self, rows, dtype):
         # As datasets.load: float64 first (pixels scaled), then the
         # training dtype, so that both routes round alike.
-        if rows.dtype == np.uint8:
-            rows = rows.astype(np.float64) / 255.0
-        else:
-            rows = rows.astype(np.float64)
-        return np.ascontiguousarray(rows.T, dtype=dtype)
+        return np.ascontiguousarray(_features(rows).T, dtype=dtype)
 
     def columns(self, index, dtype=np.float64):
         """The examples ``index`` (distinct, any order) as X (n_x, k).
@@ -152,19 +131,6 @@ class H5Examples:
         """Examples ``start`` to ``stop - 1`` as X (n_x, stop - start)."""
         self._check_open()
         return self._course_layout(self._rows(slice(start, stop)), dtype)
-
-
-def _open_file(path):
-    import h5py
-
-    # Only a regular file: a FIFO would hang the reader.
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise ValueError("%s is not a regular file" % path)
-    try:
-        return h5py.File(path, "r")
-    except OSError as exc:
-        raise OSError("cannot read %s as an HDF5 file: %s"
-                      % (path, exc)) from exc
 
 
 def open_h5(path, *, split="train", x_key=None, y_key=None,
@@ -208,7 +174,7 @@ def open_h5(path, *, split="train", x_key=None, y_key=None,
         raise ValueError("file_layout must be None, 'sklearn' or 'course', "
                          "got %r" % (file_layout,))
     path = os.fspath(path)
-    f = _open_file(path)
+    f = open_h5_file(path)
     try:
         available = [k for k in f if isinstance(f[k], h5py.Dataset)]
         x_keys, y_keys = SPLITS[split]
@@ -220,7 +186,7 @@ def open_h5(path, *, split="train", x_key=None, y_key=None,
         if x_node.dtype.kind not in "biuf" or len(x_node.shape) < 1:
             raise ValueError("%s: %r holds %s values, not numbers"
                              % (path, xk, x_node.dtype))
-        y_raw = _read_whole(f[yk], yk, path)
+        y_raw = read_h5_dataset(f[yk], yk, path)
         axis = examples_axis(x_node.shape, y_raw.shape, file_layout, path)
         m = x_node.shape[axis]
         if y_raw.ndim == 2 and 1 not in y_raw.shape and \
@@ -234,7 +200,8 @@ def open_h5(path, *, split="train", x_key=None, y_key=None,
             y, names = encode_test_labels(y_raw, classes, path), classes
         else:
             y, names = encode_labels(
-                y_raw, None if ck is None else _read_whole(f[ck], ck, path))
+                y_raw, None if ck is None else read_h5_dataset(f[ck], ck,
+                                                               path))
         y = y.reshape(1, -1) if y.ndim == 1 else np.ascontiguousarray(y.T)
         return H5Examples(f, x_node, xk, y, names, axis, path)
     except BaseException:
