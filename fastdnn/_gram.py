@@ -231,11 +231,13 @@ class GramSolver:
             return
         self._K = K
         # Z1 = W1 X + b1 by the primal solver's own forward kernel (the
-        # same Z1, bit for bit, as its first iteration).
+        # same Z1, bit for bit, as its first iteration), on one thread: it
+        # runs once, and the parallel kernels' compilation would cost a
+        # cold start seconds more than threads save.
         Z1_0 = np.empty((n1, m), dtype=dtype)
         kern.forward(np.ascontiguousarray(Ws[0]), self._XT,
                      np.ascontiguousarray(bs[0]), kern.ACT_NONE, Z1_0,
-                     np.empty_like(Z1_0), True)
+                     np.empty_like(Z1_0), True, threads=False)
         self._Z1 = np.zeros((_padded(n1, gk.BLOCK_ROWS), mp), dtype=dtype)
         self._Z1[:n1, :m] = Z1_0
         self._dZ1 = np.zeros_like(self._Z1)
@@ -368,7 +370,7 @@ class GramSolver:
         db = np.empty((S.shape[0], 1))
         dZ = np.empty_like(S)
         kern.backward(S, S, XT, W1_0, kern.ACT_NONE, False, dZ, dW, db, dZ,
-                      True)
+                      True, threads=False)
         lr = np.float64(self.learning_rate)
         W1 = np.empty_like(W1_0)
         kern.update_into(W1_0, dW, lr, W1)

@@ -288,31 +288,35 @@ def forward_parallel(W, A, b, act, Z, Aout, transposed):
 
 # ---------------------------------------------------------------- dispatch
 
-def forward(W, A, b, act, Z, Aout, transposed=False):
+def forward(W, A, b, act, Z, Aout, transposed=False, threads=True):
     """Run a wide layer on BLAS (:mod:`fastdnn._kernels_blas`, as the
     training loops do), :func:`forward_parallel` on other big layers, else
     the serial kernel (identical results to the parallel one).
-    ``transposed``: A is A_prev^T (see :func:`forward_serial`)."""
+    ``transposed``: A is A_prev^T (see :func:`forward_serial`).
+    ``threads=False`` keeps to the serial kernel, for a one-off product
+    whose time does not repay the parallel kernel's compilation (seconds
+    with an empty cache)."""
     m = A.shape[0] if transposed else A.shape[1]
     if blas.use_blas(W.shape[0], W.shape[1], m):
         blas.forward_blas(W, A, b, act, Z, Aout, transposed)
-    elif W.size * m >= cfg.PARALLEL_MIN_WORK and cfg.parallel_ok():
+    elif (threads and W.size * m >= cfg.PARALLEL_MIN_WORK
+            and cfg.parallel_ok()):
         forward_parallel(W, A, b, act, Z, Aout, transposed)
     else:
         forward_serial(W, A, b, act, Z, Aout, transposed)
 
 
 def backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
-             transposed=False):
+             transposed=False, threads=True):
     """Run a wide layer on BLAS, :func:`backward_parallel` on other big
     layers, else the serial kernel (identical results to the parallel
     one). ``transposed``: A_prev is passed as A_prev^T (see
-    :func:`backward_serial`). Returns whether every value of dW is
-    finite."""
+    :func:`backward_serial`); ``threads``: as in :func:`forward`. Returns
+    whether every value of dW is finite."""
     if blas.use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
         finite, _ = blas.backward_blas(dA, Z, A_prev, W, act, need_dA_prev,
                                        dZ, dW, db, dA_prev, transposed)
-    elif (W.size * dZ.shape[1] >= cfg.PARALLEL_MIN_WORK
+    elif (threads and W.size * dZ.shape[1] >= cfg.PARALLEL_MIN_WORK
             and cfg.parallel_ok()):
         finite, _ = backward_parallel(dA, Z, A_prev, W, act, need_dA_prev,
                                       dZ, dW, db, dA_prev, transposed,
