@@ -152,39 +152,54 @@ def output_dZ_into(AL, Y, dZ):
 
 @_exact
 def softmax_cross_entropy(Z, Y, AL, dZ, lo):
-    """The softmax output's whole step in one pass over the columns: ``AL =
-    softmax(Z)``, ``dZ = AL - Y`` and the cost ``-(1/m) * sum(Y *
-    log(clip(AL, lo, 1)))``, all (C, m), Y one-hot; returns the cost.
+    """The softmax output's whole step in one kernel: ``AL = softmax(Z)``,
+    ``dZ = AL - Y`` and the cost ``-(1/m) * sum(Y * log(clip(AL, lo,
+    1)))``, all (C, m), Y one-hot; returns the cost.
 
-    AL is :func:`softmax_into`'s, bit for bit (the same operations, the
-    column sums in row order; no fastmath). Each column is finished before
-    the next: Z, AL, Y and dZ are each read or written once, C rows at a
-    time (a column's C cache lines serve the next columns of the line).
+    AL is :func:`softmax_into`'s, bit for bit (the same loops: row
+    segments over whole rows, which LLVM runs on SIMD lanes of columns; the
+    column sums in row order; no fastmath). The cost sums row after row,
+    as :func:`softmax_cost` does, but without reassociation and skipping
+    the terms with ``y == 0``: adding their ``0 * log(a)`` (a signed zero)
+    leaves the sum as it is, unless ``a`` is NaN, which is passed on. With
+    one-hot labels that is one ``log`` per column instead of C.
     """
     n, m = Z.shape
     one = Z.dtype.type(1)
     s = Z.dtype.type(0)
-    for j in range(m):
-        top = Z[0, j]
-        for i in range(1, n):
-            z = Z[i, j]
-            if z > top or z != z:
-                top = z
-        total = Z.dtype.type(0)
-        for i in range(n):
-            e = exp_fast(Z[i, j] - top)
-            AL[i, j] = e
-            total += e
-        for i in range(n):
-            a = AL[i, j] / total
-            AL[i, j] = a
-            y = Y[i, j]
-            dZ[i, j] = a - y
-            if a < lo:
-                a = lo
-            elif a > one:
-                a = one
-            s += y * np.log(a)
+    top = Z[0].copy()
+    for i in range(1, n):
+        zi = Z[i]
+        for j in range(m):
+            z = zi[j]
+            # np.max propagates NaN: so does this.
+            if z > top[j] or z != z:
+                top[j] = z
+    total = np.zeros(m, dtype=Z.dtype)
+    for i in range(n):
+        zi = Z[i]
+        ai = AL[i]
+        for j in range(m):
+            e = exp_fast(zi[j] - top[j])
+            ai[j] = e
+            total[j] += e
+    for i in range(n):
+        ai = AL[i]
+        yi = Y[i]
+        di = dZ[i]
+        for j in range(m):
+            a = ai[j] / total[j]
+            ai[j] = a
+            di[j] = a - yi[j]
+        for j in range(m):
+            y = yi[j]
+            a = ai[j]
+            if y != 0 or a != a:
+                if a < lo:
+                    a = lo
+                elif a > one:
+                    a = one
+                s += y * np.log(a)
     return -Z.dtype.type(1.0 / m) * s
 
 

@@ -20,10 +20,9 @@ of the activations, pre-activations, gradients and masks from row
 import numpy as np
 
 from . import _numba_config as cfg
-from ._kernels import (ACT_IDENTITY, OUT_SOFTMAX, _n_chunks,
-                       backward_parallel, backward_serial, forward_parallel,
-                       forward_serial, output_cost, output_dZ_into,
-                       softmax_into)
+from ._kernels import (ACT_IDENTITY, _n_chunks, backward_parallel,
+                       backward_serial, forward_parallel, forward_serial,
+                       output_step)
 from ._kernels_blas import backward_blas, forward_blas, use_blas
 from ._primal_kernels import _block, _param
 from ._toolbox_step_kernels import (dropout_apply, fill_constants,
@@ -144,13 +143,13 @@ def _step(A0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
         if q < L - 1 and keep_prob < 1.0:
             dropout_apply(A, _block(Df, roff[q], dims[q + 1], mb), seed,
                           q + 1, step, keep_prob)
-    AL = _block(Af, roff[L - 1], nL, mb)
-    if output == OUT_SOFTMAX:
-        softmax_into(_block(Zf, roff[L - 1], nL, mb), AL)
-    cost = output_cost(AL, Yc, output, eps)
+    # The cost and dZ_L = AL - Y (softmax's AL too, fused), as the primal
+    # loop computes them.
+    cost = output_step(_block(Zf, roff[L - 1], nL, mb),
+                       _block(Af, roff[L - 1], nL, mb), Yc,
+                       _block(dAf, roff[L - 1], nL, mb), output, eps)
     if not np.isfinite(cost):
         return cost
-    output_dZ_into(AL, Yc, _block(dAf, roff[L - 1], nL, mb))
     act = ACT_IDENTITY
     for q in range(L - 1, -1, -1):
         nout = dims[q + 1]

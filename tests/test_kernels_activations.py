@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from fastdnn import _kernels as K
+from fastdnn import _reference_activations as reference_activations
 
 DTYPES = [np.float32, np.float64]
 # One-pass tolerances of tests/test_equivalence.py.
@@ -208,7 +209,7 @@ def test_a_nan_output_gives_a_nan_cost(output):
 def test_fused_softmax_step_matches_the_three_kernels(dtype, shape):
     # softmax_cross_entropy (one pass) against softmax_into, output_cost
     # and output_dZ_into (three): AL and dZ bit for bit, the cost to
-    # rounding (its sum runs column after column instead of row after row).
+    # rounding (softmax_cost's sum is reassociated into SIMD lanes).
     dt = np.dtype(dtype)
     eps = dt.type(np.finfo(dt).eps)
     Z = _data(dtype, shape) * dt.type(8)
@@ -225,6 +226,26 @@ def test_fused_softmax_step_matches_the_three_kernels(dtype, shape):
     np.testing.assert_array_equal(AL, AL3)
     np.testing.assert_array_equal(dZ, dZ3)
     np.testing.assert_allclose(cost, cost3, rtol=RTOL[dt])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_fused_softmax_step_passes_a_non_finite_z_on(dtype, bad):
+    # As the reference's softmax: a NaN or +inf Z makes its column NaN (and
+    # the cost NaN, although the skipped y == 0 terms are most of the
+    # column); a -inf Z is a probability of 0.
+    dt = np.dtype(dtype)
+    Z = _data(dtype, (4, 7))
+    Y = np.eye(4, dtype=dtype)[:, [0, 1, 2, 3, 0, 1, 2]]
+    Z[2, 4] = bad  # row 2 is not column 4's label
+    AL, dZ = np.empty_like(Z), np.empty_like(Z)
+    with np.errstate(invalid="ignore"):
+        expected = reference_activations.softmax(Z)
+    cost = K.output_step(Z, AL, Y, dZ, K.OUT_SOFTMAX,
+                         dt.type(np.finfo(dt).eps))
+    np.testing.assert_allclose(AL, expected, rtol=RTOL[dt])
+    assert np.isnan(AL[:, 4]).all() == (bad != -np.inf)
+    assert np.isnan(cost) == (bad != -np.inf)
 
 
 @pytest.mark.parametrize("output", [K.OUT_SIGMOID, K.OUT_IDENTITY])
