@@ -79,8 +79,13 @@ class ToolboxSolver:
         dtype = np.dtype(X.dtype)
         self.dtype = dtype
         self.toolbox = toolbox
-        self.X = np.ascontiguousarray(X)
         self.XT = np.ascontiguousarray(X.T)
+        # Mini-batches are gathered from X^T alone: no C-ordered copy of X
+        # then (an empty stand-in of its type), so that the course's
+        # Fortran-ordered X (or the transpose of an (m, n_x) array) is
+        # trained without copying it at all.
+        self.X = (np.ascontiguousarray(X) if toolbox.mini_batch_size is None
+                  else self.XT[:0])
         self.Y = np.ascontiguousarray(Y, dtype=dtype)
         L = len(Ws)
         acts = tuple(int(a) for a in acts)
@@ -89,7 +94,7 @@ class ToolboxSolver:
                              "layer (%d), got %d" % (L - 1, len(acts)))
         self.acts, self.output = acts, int(output)
         self._rates = np.ascontiguousarray(learning_rates, dtype=np.float64)
-        n_x, m = self.X.shape
+        n_x, m = X.shape
         self.m = m
         dims = [n_x] + [W.shape[0] for W in Ws]
         self._dims = np.array(dims, dtype=np.int64)

@@ -187,7 +187,8 @@ def train_passes(X, XT, Y, full, perms, starts, stops, lrs, step0, dims,
     Parameters
     ----------
     X, XT : (n_x, m) and (m, n_x) C-contiguous
-        The training set and its transpose.
+        The training set and its transpose; X is read in full batch only
+        (mini-batches are gathered from XT), and may be empty otherwise.
     Y : (n_L, m)
         Labels (one-hot for softmax).
     full : bool
@@ -229,8 +230,7 @@ def train_passes(X, XT, Y, full, perms, starts, stops, lrs, step0, dims,
         As :func:`fastdnn._primal_kernels.train`.
     """
     n = lrs.shape[0]
-    m = X.shape[1]
-    n_x = X.shape[0]
+    m, n_x = XT.shape
     nL = Y.shape[0]
     nb = starts.shape[0]
     beta = hyper[H_BETA]

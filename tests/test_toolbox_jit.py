@@ -330,6 +330,35 @@ def test_L_layer_model_records_the_spec_costs():
     np.testing.assert_allclose(params["W2"], Ws[1], rtol=1e-8)
 
 
+@pytest.mark.parametrize("mini_batch_size", [None, 8])
+def test_every_layout_of_X_trains_the_same_bits(mini_batch_size):
+    X, Y = _data(m=37)
+    layouts = {"C": np.ascontiguousarray(X), "F": np.asfortranarray(X),
+               "strided": np.asfortranarray(np.repeat(X, 2, axis=1))[:, ::2]}
+    kw = dict(optimizer="adam", mini_batch_size=mini_batch_size, seed=2,
+              solver="primal")
+    runs = {name: jit.L_layer_model(Xl, Y, [5, 4, 3, 1], 0.01, 30, **kw)
+            for name, Xl in layouts.items()}
+    for name in ("F", "strided"):
+        for k in runs["C"][0]:
+            np.testing.assert_array_equal(runs[name][0][k], runs["C"][0][k])
+        assert runs[name][1] == runs["C"][1]
+
+
+def test_mini_batches_read_a_fortran_ordered_X_without_a_copy():
+    # The batches are gathered from X^T: the transpose of a Fortran-ordered
+    # X is that X's own memory, and no C-ordered copy of X is made.
+    X, Y = _data(m=37)
+    XF = np.asfortranarray(X)
+    tb = O.check_toolbox(m=37, optimizer="momentum", mini_batch_size=8)
+    init = jit.initialize_parameters_deep([5, 4, 1], seed=1)
+    solver = ToolboxSolver(XF, Y, [init["W1"], init["W2"]],
+                           [init["b1"], init["b2"]], [K.ACT_RELU],
+                           K.OUT_SIGMOID, tb, O.learning_rates(0.1, 3, tb))
+    assert np.shares_memory(solver.XT, XF)
+    assert solver.X.size == 0
+
+
 def test_defaults_keep_the_plain_solver_bit_for_bit():
     X, Y = _data()
     a = jit.L_layer_model(X, Y, [5, 3, 1], 0.1, 150, solver="primal")
