@@ -40,7 +40,7 @@ from ._kernels_backward import (  # noqa: E402,F401  (re-exported)
     BACKWARD_ROWS, backward_parallel, backward_serial)
 from . import _kernels_blas as blas  # noqa: E402
 from ._kernels_common import (  # noqa: E402,F401  (re-exported)
-    _exact, _parallel, _serial, _serial_sum)
+    _exact, _parallel, _serial, _serial_leaf, _serial_sum, _serial_sum_leaf)
 from ._kernels_elementwise import (  # noqa: E402,F401  (re-exported)
     ACT_ALL, ACT_BY_NAME, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_NONE, ACT_RELU,
     ACT_SIGMOID, ACT_TANH, LEAKY_SLOPE, activate_row, activation_grad_row,
@@ -60,7 +60,7 @@ FORWARD_CHUNKS = 4
 
 # ---------------------------------------------------------------- forward
 
-@_serial
+@_serial_leaf
 def _forward_partial(W, A, acc, k0, k1):
     # acc = W[:, k0:k1] A[k0:k1] as row updates ("axpy") along the
     # contiguous m axis, four rows of A at a time. Rows of A come in slabs of
@@ -112,7 +112,7 @@ def _n_chunks(K):
     return max(1, min(FORWARD_CHUNKS, K // 1024))
 
 
-@_serial
+@_serial_leaf
 def _forward_finish(parts, b, act, Z, Aout):
     # parts may be wider than Z (padding of the transposed kernel).
     nck = parts.shape[0]
@@ -188,7 +188,7 @@ def _dot_4x3(W, AT, acc, i, j, k0, k1, scale):
     acc[i + 3, j + 2] += scale * s32
 
 
-@_serial_sum
+@_serial_sum_leaf
 def _dot_1x3(W, AT, acc, i, j, k0, k1):
     # The rows of W left over by the 4x3 blocks (AT's rows clipped as in
     # _dot_4x3).
@@ -215,7 +215,7 @@ def _padded_width(m):
     return m + (-m) % 3
 
 
-@_serial_sum
+@_serial_sum_leaf
 def _forward_t_partial(W, AT, acc, k0, k1):
     # acc[:, :m] = W[:, k0:k1] AT[:, k0:k1]^T as dot products along the
     # contiguous n_{l-1} axis of both operands (A_prev^T is what makes that
@@ -242,7 +242,7 @@ def _forward_t_partial(W, AT, acc, k0, k1):
                 i += 1
 
 
-@_serial
+@_serial_leaf
 def _forward_chunk(W, A, part, k0, k1, transposed):
     if transposed:
         _forward_t_partial(W, A, part, k0, k1)

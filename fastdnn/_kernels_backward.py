@@ -12,14 +12,15 @@ import numpy as np
 from numba import prange
 
 from ._kernels_common import (_exact, _line_elements, _parallel, _prefetch,
-                              _serial, _serial_sum)
+                              _serial, _serial_leaf, _serial_sum,
+                              _serial_sum_leaf)
 from ._kernels_elementwise import activation_grad_row
 
 #: Rows of A_prev (columns of dW) per backward block.
 BACKWARD_ROWS = 64
 
 
-@_serial_sum
+@_serial_sum_leaf
 def _dW_block(dZ, A_prev, dW, k0, k1, p0, p1):
     # dW[:, k0:k1] = dZ A_prev[k0:k1].T / m: sums along the contiguous m
     # axis of both operands, 2 x 4 outputs at a time in independent scalar
@@ -112,7 +113,7 @@ def _dW_block(dZ, A_prev, dW, k0, k1, p0, p1):
         k += 1
 
 
-@_serial_sum
+@_serial_sum_leaf
 def _touch_rows(A, k0, k1):
     # One load per cache line of A[k0:k1], issued back to back before the
     # dW block computes on those rows: they arrive from memory at streaming
@@ -127,7 +128,7 @@ def _touch_rows(A, k0, k1):
     return s
 
 
-@_serial
+@_serial_leaf
 def _dA_prev_block(W, dZ, dA_prev, k0, k1):
     # dA_prev[k0:k1] = W[:, k0:k1].T dZ as row updates along m, i in order.
     n, m = dZ.shape
@@ -143,7 +144,7 @@ def _dA_prev_block(W, dZ, dA_prev, k0, k1):
                 row[j] += w * d[j]
 
 
-@_serial_sum
+@_serial_sum_leaf
 def _dZ_db(dA, Z, act, dZ, db):
     n, m = Z.shape
     inv_m = Z.dtype.type(1.0 / m)
@@ -187,7 +188,7 @@ def _pack_rows(AT, k0, k1):
     return buf
 
 
-@_serial_sum
+@_serial_sum_leaf
 def _nonfinite_flag(dW, k0, k1):
     # NaN when some value of dW[:, k0:k1] is NaN or inf (x - x is NaN
     # exactly then; without the nnan/ninf fastmath flags LLVM may not fold

@@ -18,7 +18,7 @@ the summed axis), so results are the same for any thread count.
 import numpy as np
 
 from ._kernels_backward import _dZ_db
-from ._kernels_common import _exact, _serial, _serial_sum
+from ._kernels_common import _exact, _serial_leaf, _serial_sum_leaf
 from ._kernels_elementwise import activate_row
 
 #: A layer's products go to BLAS when it has at least BLAS_MIN_ROWS
@@ -52,7 +52,7 @@ def network_uses_blas(dims, m):
                for q in range(len(dims) - 1))
 
 
-@_serial
+@_serial_leaf
 def _bias_activate(Z, b, act, Aout):
     n, m = Z.shape
     for i in range(n):
@@ -75,7 +75,7 @@ def forward_blas(W, A, b, act, Z, Aout, transposed):
     _bias_activate(Z, b, act, Aout)
 
 
-@_serial_sum
+@_serial_sum_leaf
 def _scale_finite(dW, scale):
     # dW *= scale; the returned flag is NaN if some value is not finite
     # (x - x is NaN exactly then).

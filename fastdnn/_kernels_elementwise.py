@@ -9,7 +9,7 @@ serves every layer; numba freezes these module constants into the compiled
 code.
 """
 
-from ._kernels_common import _exact
+from ._kernels_common import _exact_leaf
 from ._kernels_math import sigmoid_fast, tanh_fast
 
 ACT_IDENTITY = 0
@@ -34,7 +34,7 @@ LEAKY_SLOPE = 0.01
 
 # --------------------------------------------------------------- activations
 
-@_exact
+@_exact_leaf
 def activate_row(z, a, k0, k1, act):
     """``a[k] = g(z[k])`` for k in ``[k0, k1)``, ``g`` the activation of
     code ``act``; z and a 1-D (a row of Z and of A; they may be the same).
@@ -70,7 +70,7 @@ def activate_row(z, a, k0, k1, act):
             a[k] = z[k]
 
 
-@_exact
+@_exact_leaf
 def activation_grad_row(dA, z, out, k0, k1, act):
     """``out[k] = dA[k] * g'(z[k])`` for k in ``[k0, k1)`` (1-D rows; out may
     be dA), with the reference's operations in its order (so the same
@@ -102,7 +102,7 @@ def activation_grad_row(dA, z, out, k0, k1, act):
             out[k] = dA[k]
 
 
-@_exact
+@_exact_leaf
 def activation_into(Z, act, out):
     """``out = g(Z)`` element-wise, Z and out (n_l, m)."""
     n, m = Z.shape
@@ -110,7 +110,7 @@ def activation_into(Z, act, out):
         activate_row(Z[i], out[i], 0, m, act)
 
 
-@_exact
+@_exact_leaf
 def activation_backward_into(dA, Z, act, out):
     """``out = dA * g'(Z)`` element-wise, all (n_l, m)."""
     n, m = Z.shape
@@ -120,7 +120,7 @@ def activation_backward_into(dA, Z, act, out):
 
 # ---------------------------------------------------------------- update
 
-@_exact
+@_exact_leaf
 def update_into(P, G, lr, out):
     """``out = P - lr * G`` (no fused multiply-add: the reference's two
     roundings, bit for bit)."""

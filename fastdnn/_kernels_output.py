@@ -18,13 +18,10 @@ and gradient are one fused kernel (:func:`softmax_cross_entropy`).
 """
 import numpy as np
 
-from . import _numba_config as cfg
-
-import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
-
+from ._kernels_common import _exact, _exact_leaf, _serial_sum_leaf
 # The softmax's exp without a libm call, so that its loops vectorise (within
 # 1 ulp of the exact value; _kernels_math).
-from ._kernels_math import exp_fast  # noqa: E402
+from ._kernels_math import exp_fast
 
 OUT_SIGMOID = 0
 OUT_SOFTMAX = 1
@@ -36,9 +33,6 @@ OUT_ALL = (OUT_SIGMOID, OUT_SOFTMAX, OUT_IDENTITY)
 #: Output codes by the reference's names (``fastdnn.jit.OUTPUT_CODES``).
 OUT_BY_NAME = {"sigmoid": OUT_SIGMOID, "softmax": OUT_SOFTMAX,
                "identity": OUT_IDENTITY}
-
-_exact = numba.njit(**cfg.JIT_KW)
-_serial_sum = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
 
 
 @_exact
@@ -72,7 +66,7 @@ def softmax_into(Z, out):
             orow[j] = orow[j] / total[j]
 
 
-@_serial_sum
+@_serial_sum_leaf
 def cost(AL, Y, lo, hi):
     """Cross-entropy of AL (n, m) against Y (n, m), AL clipped to [lo, hi].
 
@@ -96,7 +90,7 @@ def cost(AL, Y, lo, hi):
     return AL.dtype.type(1.0 / m) * (-s_pos - s_neg)
 
 
-@_serial_sum
+@_serial_sum_leaf
 def softmax_cost(AL, Y, lo):
     """Categorical cross-entropy ``-(1/m) * sum(Y * log(clip(AL, lo, 1)))``
     of AL (C, m) against the one-hot Y (C, m), in AL's dtype."""
@@ -114,7 +108,7 @@ def softmax_cost(AL, Y, lo):
     return -AL.dtype.type(1.0 / m) * s
 
 
-@_serial_sum
+@_serial_sum_leaf
 def squared_cost(AL, Y):
     """Squared error ``(1/(2m)) * sum((AL - Y)**2)`` of AL (n, m) against Y
     (n, m), in AL's dtype."""
@@ -127,7 +121,7 @@ def squared_cost(AL, Y):
     return AL.dtype.type(1.0 / (2 * m)) * s
 
 
-@_exact
+@_exact_leaf
 def output_cost(AL, Y, output, eps):
     """The cost of the output code ``output``; ``eps`` is the dtype's
     machine epsilon (the clip of the two cross-entropies). Y is one-hot for
@@ -140,7 +134,7 @@ def output_cost(AL, Y, output, eps):
     return cost(AL, Y, eps, one - eps)
 
 
-@_exact
+@_exact_leaf
 def output_dZ_into(AL, Y, dZ):
     """``dZ = AL - Y``, all (n_L, m): the gradient of every output's cost
     with respect to the output layer's Z (Y one-hot for softmax)."""

@@ -36,16 +36,21 @@ import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 # No fastmath: the loop computes nothing itself; every kernel it calls
 # keeps its own flags.
 _exact = numba.njit(**cfg.JIT_KW)
+# The views are taken inline, in the caller's own code: a call would pass
+# the buffer in and the view out, each with a reference count update (an
+# atomic instruction), and a step of a small network takes some hundred
+# views.
+_inline_view = numba.njit(inline="always", **cfg.JIT_KW)
 
 
-@_exact
+@_inline_view
 def _block(buf, r0, n, m):
     """Rows ``r0:r0+n`` of the (rows, m) matrix stored flat in ``buf``, as
     a C-contiguous (n, m) view."""
     return buf[r0 * m:(r0 + n) * m].reshape((n, m))
 
 
-@_exact
+@_inline_view
 def _param(buf, off, n, k):
     """The (n, k) parameter stored flat in ``buf`` from ``off``."""
     return buf[off:off + n * k].reshape((n, k))

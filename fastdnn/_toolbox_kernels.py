@@ -32,6 +32,7 @@ import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 from numba import prange  # noqa: E402
 
 _exact = numba.njit(**cfg.JIT_KW)
+_exact_leaf = numba.njit(_nrt=False, **cfg.JIT_KW)  # see _kernels_common
 _exact_parallel = numba.njit(**cfg.PARALLEL_JIT_KW)
 
 #: Hyperparameters' positions in :func:`train_passes`' ``hyper`` vector.
@@ -103,7 +104,7 @@ def _backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
                         dA_prev, transposed)
 
 
-@_exact
+@_exact_leaf
 def _gather(XT, Y, perm, s0, s1, XTb, Yb):
     # The batch perm[s0:s1]: rows of X^T (contiguous copies) and columns
     # of Y, in batch order.

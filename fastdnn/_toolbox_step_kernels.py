@@ -73,12 +73,13 @@ _ONE = np.uint64(1)
 UNIT = 1.0 / 9007199254740992.0
 
 _exact = numba.njit(**cfg.JIT_KW)
+_exact_leaf = numba.njit(_nrt=False, **cfg.JIT_KW)  # see _kernels_common
 _exact_parallel = numba.njit(**cfg.PARALLEL_JIT_KW)
 
 
 # ------------------------------------------------------------- the update
 
-@_exact
+@_exact_leaf
 def _update_chunk(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1, beta2,
                   omb2, corr1, corr2, eps, lr_t):
     # One optimizer step of P (constants in P's dtype); returns the sum of
@@ -150,7 +151,7 @@ def _update_chunk(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1, beta2,
 N_CONSTANTS = 12
 
 
-@_exact
+@_exact_leaf
 def fill_constants(hp, lr, c2, beta, beta1, beta2, eps, t):
     """The step's constants into ``hp`` (N_CONSTANTS, the parameters'
     dtype): lr, c2, beta, 1 - beta, beta1, 1 - beta1, beta2, 1 - beta2, the
@@ -177,7 +178,7 @@ def fill_constants(hp, lr, c2, beta, beta1, beta2, eps, t):
     hp[11] = T(lr * np.sqrt(1.0 - beta2 ** tf) / (1.0 - beta1 ** tf))
 
 
-@_exact
+@_exact_leaf
 def _chunk(P, G, V, S, c, opt, hp):
     lo = c * UPDATE_CHUNK
     hi = min(P.shape[0], lo + UPDATE_CHUNK)
@@ -263,7 +264,7 @@ def _uniform(key, c):
     return np.float64(bits) * UNIT
 
 
-@_exact
+@_exact_leaf
 def dropout_uniform_into(seed, layer, step, out):
     """``out`` (n_rows, n_cols) float64 = ``dropout_uniform(seed, layer,
     step, n_rows, n_cols)`` of :mod:`fastdnn._toolbox_options`."""
@@ -274,7 +275,7 @@ def dropout_uniform_into(seed, layer, step, out):
             out[i, j] = _uniform(key, i * m + j)
 
 
-@_exact
+@_exact_leaf
 def dropout_apply(A, D, seed, layer, step, keep_prob):
     """Draw layer ``layer``'s mask at ``step`` into ``D`` (1 kept, 0
     dropped, A's dtype; element (i, j) kept when its uniform is below
@@ -293,7 +294,7 @@ def dropout_apply(A, D, seed, layer, step, keep_prob):
             A[i, j] = A[i, j] * d / kp
 
 
-@_exact
+@_exact_leaf
 def mask_apply(dA, D, keep_prob):
     """The backward pass's ``dA = dA * D / keep_prob``."""
     n, m = dA.shape
