@@ -87,6 +87,9 @@ class ToolboxSolver:
         self.X = (np.ascontiguousarray(X) if toolbox.mini_batch_size is None
                   else self.XT[:0])
         self.Y = np.ascontiguousarray(Y, dtype=dtype)
+        # Mini-batches gather each example's labels from a row of Y^T.
+        self.YT = (self.Y[:0] if toolbox.mini_batch_size is None
+                   else np.ascontiguousarray(self.Y.T))
         L = len(Ws)
         acts = tuple(int(a) for a in acts)
         if len(acts) != L - 1:
@@ -202,7 +205,8 @@ class ToolboxSolver:
             p = p0 + k
             out = costs_out[k:k + c]
             done = TK.train_passes(
-                self.X, self.XT, self.Y, self._full, self._perms(p, c),
+                self.X, self.XT, self.Y, self.YT, self._full,
+                self._perms(p, c),
                 self._starts, self._stops, self._rates[p:p + c], self.steps,
                 self._dims, self._acts, self.output, self._Wf, self._woff,
                 self._bf, self._boff, self._Zf, self._Af, self._dAf,

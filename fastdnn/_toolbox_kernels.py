@@ -105,20 +105,22 @@ def _backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
 
 
 @_exact_leaf
-def _gather(XT, Y, perm, s0, s1, XTb, Yb):
-    # The batch perm[s0:s1]: rows of X^T (contiguous copies) and columns
-    # of Y, in batch order.
+def _gather(XT, YT, perm, s0, s1, XTb, Yb):
+    # The batch perm[s0:s1]: rows of X^T and of Y^T (each example's
+    # features and labels contiguous: one read each), X^T's rows copied as
+    # they are, Y^T's written as the columns of the (n_L, mb) batch.
     n_x = XT.shape[1]
-    nL = Y.shape[0]
+    nL = YT.shape[1]
     mb = s1 - s0
     for j in range(mb):
-        src = XT[perm[s0 + j]]
+        e = perm[s0 + j]
+        src = XT[e]
         dst = XTb[j * n_x:(j + 1) * n_x]
         for k in range(n_x):
             dst[k] = src[k]
-    for i in range(nL):
-        for j in range(mb):
-            Yb[i * mb + j] = Y[i, perm[s0 + j]]
+        labels = YT[e]
+        for i in range(nL):
+            Yb[i * mb + j] = labels[i]
 
 
 @_exact
@@ -178,7 +180,7 @@ def _step(A0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
 
 
 @_exact
-def train_passes(X, XT, Y, full, perms, starts, stops, lrs, step0, dims,
+def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
                  acts, output, Wf, woff, bf, boff, Zf, Af, dAf, dZf, Df,
                  dWf, dbf, roff, VWf, Vbf, SWf, Sbf, hpW, hpb, partial, XTb,
                  Yb, opt, hyper, seed, eps, costs, parallel, min_work,
@@ -190,8 +192,10 @@ def train_passes(X, XT, Y, full, perms, starts, stops, lrs, step0, dims,
     X, XT : (n_x, m) and (m, n_x) C-contiguous
         The training set and its transpose; X is read in full batch only
         (mini-batches are gathered from XT), and may be empty otherwise.
-    Y : (n_L, m)
-        Labels (one-hot for softmax).
+    Y, YT : (n_L, m) and (m, n_L) C-contiguous
+        Labels (one-hot for softmax) and their transpose; Y is read in full
+        batch only, YT with mini-batches only (either may be empty
+        otherwise).
     full : bool
         Full batch: one update per pass on X as it is (``perms`` unused).
     perms : int64 (passes, m)
@@ -255,7 +259,7 @@ def train_passes(X, XT, Y, full, perms, starts, stops, lrs, step0, dims,
                 t0b = False
                 Yc = Y
             else:
-                _gather(XT, Y, perms[k], s0, s1, XTb, Yb)
+                _gather(XT, YT, perms[k], s0, s1, XTb, Yb)
                 A0f = XTb[:mb * n_x].reshape((mb, n_x))
                 A0b = A0f
                 t0b = True
