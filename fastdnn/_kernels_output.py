@@ -146,45 +146,27 @@ def output_dZ_into(AL, Y, dZ):
 
 @_exact
 def softmax_cross_entropy(Z, Y, AL, dZ, lo):
-    """The softmax output's whole step in one kernel: ``AL = softmax(Z)``,
-    ``dZ = AL - Y`` and the cost ``-(1/m) * sum(Y * log(clip(AL, lo,
-    1)))``, all (C, m), Y one-hot; returns the cost.
+    """The softmax output's whole step: ``AL = softmax(Z)`` (by
+    :func:`softmax_into`), ``dZ = AL - Y`` and the cost ``-(1/m) * sum(Y *
+    log(clip(AL, lo, 1)))``, all (C, m), Y one-hot; returns the cost.
 
-    AL is :func:`softmax_into`'s, bit for bit (the same loops: row
-    segments over whole rows, which LLVM runs on SIMD lanes of columns; the
-    column sums in row order; no fastmath). The cost sums row after row,
-    as :func:`softmax_cost` does, but without reassociation and skipping
-    the terms with ``y == 0``: adding their ``0 * log(a)`` (a signed zero)
-    leaves the sum as it is, unless ``a`` is NaN, which is passed on. With
-    one-hot labels that is one ``log`` per column instead of C.
+    The cost sums row after row, as :func:`softmax_cost` does, but without
+    reassociation and skipping the terms with ``y == 0``: adding their ``0
+    * log(a)`` (a signed zero) leaves the sum as it is, unless ``a`` is
+    NaN, which is passed on. With one-hot labels that is one ``log`` per
+    column instead of C. Every loop runs along a row, on SIMD lanes of
+    columns.
     """
+    softmax_into(Z, AL)
     n, m = Z.shape
     one = Z.dtype.type(1)
     s = Z.dtype.type(0)
-    top = Z[0].copy()
-    for i in range(1, n):
-        zi = Z[i]
-        for j in range(m):
-            z = zi[j]
-            # np.max propagates NaN: so does this.
-            if z > top[j] or z != z:
-                top[j] = z
-    total = np.zeros(m, dtype=Z.dtype)
-    for i in range(n):
-        zi = Z[i]
-        ai = AL[i]
-        for j in range(m):
-            e = exp_fast(zi[j] - top[j])
-            ai[j] = e
-            total[j] += e
     for i in range(n):
         ai = AL[i]
         yi = Y[i]
         di = dZ[i]
         for j in range(m):
-            a = ai[j] / total[j]
-            ai[j] = a
-            di[j] = a - yi[j]
+            di[j] = ai[j] - yi[j]
         for j in range(m):
             y = yi[j]
             a = ai[j]
