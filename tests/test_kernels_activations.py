@@ -2,6 +2,7 @@
 spec's numpy formulas: element-wise activations and gradients, the fused
 layer kernels (serial, parallel, transposed input) for every code, softmax,
 the three costs and the fused output gradient."""
+import numba
 import numpy as np
 import pytest
 
@@ -268,3 +269,28 @@ def test_fused_softmax_step_reports_a_bad_column():
     cost = K.output_step(Z, AL, Y, dZ, K.OUT_SOFTMAX, np.finfo(float).eps)
     assert np.isnan(cost)
     assert np.isnan(AL[:, 2]).all() and np.isfinite(AL[:, [0, 1, 3]]).all()
+
+
+@pytest.mark.skipif(numba.config.DISABLE_JIT, reason="nothing is compiled")
+def test_the_step_kernels_run_without_reference_counting():
+    # The kernels a training step calls per row or per block take arrays
+    # their caller owns and allocate nothing: compiled without numba's
+    # reference counting, which was half of a small network's step. A
+    # kernel that allocates (or returns an array) cannot be one of them.
+    from fastdnn import _kernels_backward as backward
+    from fastdnn import _kernels_blas as blas
+    from fastdnn import _toolbox_kernels as toolbox
+    from fastdnn import _toolbox_step_kernels as step
+    leaves = [K.activate_row, K.activation_grad_row, K.update_into,
+              K._forward_partial, K._forward_t_partial, K._forward_finish,
+              K._forward_chunk, K._dot_1x3, K.output_cost, K.cost,
+              K.softmax_cost, K.squared_cost, K.output_dZ_into,
+              backward._dW_block, backward._dA_prev_block, backward._dZ_db,
+              backward._touch_rows, backward._nonfinite_flag,
+              blas._bias_activate, blas._scale_finite, step._update_chunk,
+              step._chunk, step.mask_apply, step.dropout_apply,
+              toolbox._gather]
+    for kernel in leaves:
+        assert kernel.targetoptions.get("_nrt") is False, kernel.__name__
+    for kernel in (K.forward_serial, K.softmax_into, backward._pack_rows):
+        assert kernel.targetoptions.get("_nrt", True), kernel.__name__
