@@ -79,17 +79,17 @@ class ToolboxSolver:
         dtype = np.dtype(X.dtype)
         self.dtype = dtype
         self.toolbox = toolbox
+        self._full = toolbox.mini_batch_size is None
         self.XT = np.ascontiguousarray(X.T)
         # Mini-batches are gathered from X^T alone: no C-ordered copy of X
         # then (an empty stand-in of its type), so that the course's
         # Fortran-ordered X (or the transpose of an (m, n_x) array) is
         # trained without copying it at all.
-        self.X = (np.ascontiguousarray(X) if toolbox.mini_batch_size is None
-                  else self.XT[:0])
+        self.X = np.ascontiguousarray(X) if self._full else self.XT[:0]
         self.Y = np.ascontiguousarray(Y, dtype=dtype)
         # Mini-batches gather each example's labels from a row of Y^T.
-        self.YT = (self.Y[:0] if toolbox.mini_batch_size is None
-                   else np.ascontiguousarray(self.Y.T))
+        self.YT = self.Y[:0] if self._full else np.ascontiguousarray(
+            self.Y.T)
         L = len(Ws)
         acts = tuple(int(a) for a in acts)
         if len(acts) != L - 1:
@@ -130,7 +130,6 @@ class ToolboxSolver:
         self._SWf, self._Sbf = (np.zeros(a.size if uses_s else 0, dtype)
                                 for a in (self._Wf, self._bf))
         bounds = batch_bounds(m, toolbox.mini_batch_size)
-        self._full = toolbox.mini_batch_size is None
         self._starts = np.array([b[0] for b in bounds], dtype=np.int64)
         self._stops = np.array([b[1] for b in bounds], dtype=np.int64)
         mbmax = int(np.max(self._stops - self._starts))

@@ -20,6 +20,7 @@ of the activations, pre-activations, gradients and masks from row
 import numpy as np
 
 from . import _numba_config as cfg
+from ._kernels_common import _exact_leaf
 from ._kernels import (ACT_IDENTITY, _n_chunks, backward_parallel,
                        backward_serial, forward_parallel, forward_serial,
                        output_step)
@@ -32,7 +33,6 @@ import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 from numba import prange  # noqa: E402
 
 _exact = numba.njit(**cfg.JIT_KW)
-_exact_leaf = numba.njit(_nrt=False, **cfg.JIT_KW)  # see _kernels_common
 _exact_parallel = numba.njit(**cfg.PARALLEL_JIT_KW)
 
 #: Hyperparameters' positions in :func:`train_passes`' ``hyper`` vector.
@@ -193,9 +193,8 @@ def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
         The training set and its transpose; X is read in full batch only
         (mini-batches are gathered from XT), and may be empty otherwise.
     Y, YT : (n_L, m) and (m, n_L) C-contiguous
-        Labels (one-hot for softmax) and their transpose; Y is read in full
-        batch only, YT with mini-batches only (either may be empty
-        otherwise).
+        Labels (one-hot for softmax) and their transpose; YT is read with
+        mini-batches only, and may be empty in full batch.
     full : bool
         Full batch: one update per pass on X as it is (``perms`` unused).
     perms : int64 (passes, m)

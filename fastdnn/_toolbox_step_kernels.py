@@ -26,6 +26,7 @@ float64, so every constant here is a ``np.uint64``).
 import numpy as np
 
 from . import _numba_config as cfg
+from ._kernels_common import _exact_leaf
 from ._toolbox_options import OPTIMIZER_NAMES
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
@@ -73,7 +74,6 @@ _ONE = np.uint64(1)
 UNIT = 1.0 / 9007199254740992.0
 
 _exact = numba.njit(**cfg.JIT_KW)
-_exact_leaf = numba.njit(_nrt=False, **cfg.JIT_KW)  # see _kernels_common
 _exact_parallel = numba.njit(**cfg.PARALLEL_JIT_KW)
 
 
