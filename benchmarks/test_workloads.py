@@ -46,6 +46,12 @@ def _check_result(w, names):
         for solver in case.solvers:
             r = rows["fastdnn %s" % solver]
             assert r["seconds"] > 0 and np.all(np.isfinite(r["costs_tail"]))
+        c_order = "fastdnn %s, X in C order" % case.solvers[0]
+        # Mini-batches: the same run again on a C-ordered X, which the fit
+        # copies (the same numbers).
+        assert (c_order in rows) == (case.mini_batch_size is not None)
+        if c_order in rows and case.dtype == "float64":
+            assert rows[c_order]["cost_rel_fastdnn"] == 0
         for peer in case.peers:
             check = rows[peer]["check"]
             # An installed peer computes fastdnn's float64 numbers.
@@ -71,6 +77,21 @@ def test_cli_runs_each_workload_once(tiny_data, tmp_path, capsys):
     assert "LLVM target" in md and "### W3: digits" in md
     assert (tmp_path / "bench_workloads.png").stat().st_size > 1000
     assert "Workload targets:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("batch, order", [(None, "C"), (32, "F")])
+def test_fastdnn_gets_the_layout_its_solver_reads(batch, order):
+    # Made before the clock starts, as the peers' (m, n_x) arrays are:
+    # mini-batches read examples, each contiguous in a Fortran X.
+    case = dataclasses.replace(bench.WORKLOADS["digits"][0],
+                               mini_batch_size=batch)
+    X = np.arange(12.0).reshape(3, 4)
+    got = workloads.fastdnn_input(case, X)
+    assert got.dtype == np.float32 and got.flags[order + "_CONTIGUOUS"]
+    assert not got.flags["C_CONTIGUOUS" if order == "F" else
+                         "F_CONTIGUOUS"]
+    np.testing.assert_array_equal(got, X)
+    assert workloads.fastdnn_input(case, X, "C").flags["C_CONTIGUOUS"]
 
 
 def test_cat_workload_once(tiny_data):

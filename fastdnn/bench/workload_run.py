@@ -83,6 +83,13 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
         trains[name] = fastdnn_trainer(case, X, Y, solver)
         rows[name] = {"name": name, "kind": "fastdnn", "solver": solver,
                       "version": "fastdnn (numba)"}
+    if case.mini_batch_size is not None:
+        # What a C-ordered X costs: the fit's own copy of X^T.
+        name = "fastdnn %s, X in C order" % case.solvers[0]
+        trains[name] = fastdnn_trainer(case, X, Y, case.solvers[0],
+                                       order="C")
+        rows[name] = {"name": name, "kind": "fastdnn",
+                      "solver": case.solvers[0], "version": "fastdnn (numba)"}
     for peer in (case.peers if peers else ()):
         log("  checking %s against fastdnn (float64) ..." % peer)
         check = check_peer(peer, case, X, Y,

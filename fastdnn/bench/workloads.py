@@ -163,13 +163,28 @@ def gemm_peak(dtype, n=2048, repeats=7):
     return 2.0 * n ** 3 / best
 
 
-def fastdnn_trainer(case, X, Y, solver, backend="jit"):
+def fastdnn_input(case, X, order=None):
+    """X (n_x, m) in the case's dtype, made before any clock starts.
+
+    Every side of a workload gets the data in the memory layout it reads,
+    as the peers get theirs: mini-batches gather examples, so fastdnn
+    gets the peers' (m, n_x) layout seen as (n_x, m) (Fortran order, each
+    example contiguous, no copy in the fit); full batch gets C order.
+    ``order="C"`` forces C order, which makes a mini-batch fit copy X^T
+    itself (the row "X in C order" times that)."""
+    if order is None:
+        order = "C" if case.mini_batch_size is None else "F"
+    return np.asarray(X, dtype=case.dtype, order=order)
+
+
+def fastdnn_trainer(case, X, Y, solver, backend="jit", order=None):
     """fastdnn's ``L_layer_model`` on the case: ``train(passes)`` returning
     ``(recorded costs, [(W, b), ...] float64, seconds)``; ``backend``
-    "reference" is the numpy reference (X's dtype)."""
+    "reference" is the numpy reference (X's dtype); ``order`` as in
+    :func:`fastdnn_input`."""
     from .. import jit, reference
 
-    Xd = np.ascontiguousarray(X, dtype=case.dtype)
+    Xd = fastdnn_input(case, X, order)
     kw = dict(activation=case.activation, output=case.output,
               optimizer=case.optimizer, beta=case.beta, beta1=case.beta1,
               beta2=case.beta2, epsilon=case.epsilon,
