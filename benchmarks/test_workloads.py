@@ -29,6 +29,18 @@ def tiny_data(monkeypatch):
         X, Y, desc = real(name, True, data_dir)
         return X[:, :TINY_M], Y[:, :TINY_M], desc + " (first %d)" % TINY_M
     monkeypatch.setattr(workload_run, "load_data", load)
+    # The runs without the OpenBLAS variables, as on a host that sets
+    # them, with a stand-in variable (the test leaves OpenBLAS's alone)
+    # and a stand-in process (test_runs_without_the_openblas_variables
+    # runs the real one).
+    monkeypatch.setattr(workload_run, "BLAS_ENV", ("FASTDNN_TEST_BLAS",))
+    monkeypatch.setenv("FASTDNN_TEST_BLAS", "1")
+
+    def unset(case, quick, repeats, data_dir=None, backend="reference",
+              solver=None):
+        return {"times": [1e3] * repeats, "first_call": 1e3, "blas": [],
+                "result": [[1.0], [], None]}
+    monkeypatch.setattr(workload_run, "run_unset", unset)
     monkeypatch.setattr(workload_run, "WORKLOADS", {
         name: tuple(dataclasses.replace(c, quick_passes=min(
             c.quick_passes, TINY_PASSES)) for c in cases)
@@ -46,6 +58,10 @@ def _check_result(w, names):
         for solver in case.solvers:
             r = rows["fastdnn %s" % solver]
             assert r["seconds"] > 0 and np.all(np.isfinite(r["costs_tail"]))
+        unset = rows["fastdnn %s, FASTDNN_TEST_BLAS unset" % case.solvers[0]]
+        assert unset["blas_unset"] and unset["seconds"] == 1e3
+        assert ("reference, FASTDNN_TEST_BLAS unset" in rows) == (
+            "reference" in case.peers)
         c_order = "fastdnn %s, X in C order" % case.solvers[0]
         # Mini-batches: the same run again on a C-ordered X, which the fit
         # copies (the same numbers).
@@ -75,6 +91,8 @@ def test_cli_runs_each_workload_once(tiny_data, tmp_path, capsys):
     _check_result(res["workloads"], names)
     md = (tmp_path / "bench.md").read_text()
     assert "LLVM target" in md and "### W3: digits" in md
+    # The slow stand-in rows are reported, and no target reads them.
+    assert "| fastdnn primal, FASTDNN_TEST_BLAS unset | 1000 |" in md
     assert (tmp_path / "bench_workloads.png").stat().st_size > 1000
     assert "Workload targets:" in capsys.readouterr().out
 
@@ -158,16 +176,18 @@ def test_check_fails_on_a_workload_target(monkeypatch, tmp_path):
     assert bench.main(argv + ["--check"]) == 1
 
 
-def test_reference_in_a_process_without_the_openblas_variables():
+@pytest.mark.parametrize("backend, solver", [("reference", None),
+                                             ("jit", "primal")])
+def test_runs_without_the_openblas_variables(backend, solver):
     # What a run does when OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE is set
     # (the test's own environment is left as it is).
     case = bench.WORKLOADS["mnist-shape-32"][-1]
-    got = workload_run.reference_unset(case, True, 1)
+    got = workload_run.run_unset(case, True, 1, None, backend, solver)
     assert len(got["times"]) == 1 and got["times"][0] > 0
     costs, params, _ = got["result"]
     ref_costs, ref_params, _ = workloads.fastdnn_trainer(
-        case, *workloads.load_data("tiny", True)[:2], None,
-        "reference")(case.quick_passes)
+        case, *workloads.load_data("tiny", True)[:2], solver,
+        backend)(case.quick_passes)
     # numpy's BLAS may run another kernel without the variables (on
     # AVX-512 hosts that set OPENBLAS_CORETYPE=Haswell): the same numbers
     # to rounding.

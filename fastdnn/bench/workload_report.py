@@ -2,6 +2,7 @@
 ``bench.md``, the printed tables and ``bench_workloads.png``."""
 from .machine import BLAS_ENV
 from .report import _fmt
+from .workload_run import as_is_fastdnn
 
 
 def _machine_line(w):
@@ -39,7 +40,7 @@ def _check_cell(r):
 def case_table(c):
     """Markdown lines of one case."""
     best = min(r["seconds"] for r in c["rows"]
-               if r["kind"] == "fastdnn" and r.get("seconds"))
+               if as_is_fastdnn(r) and r.get("seconds"))
     lines = ["| run | seconds | fastest repeat | us / step | fastdnn x | "
              "x GEMM-FLOP limit | first call (s) | compile (s) | float64 "
              "check |", "|" + "---|" * 9]
@@ -82,7 +83,16 @@ def workload_markdown(w):
             "relative difference); scikit-learn's MLPClassifier has "
             "update rules of its own, so it is checked on plain gradient "
             "descent and timed with its own rule (same work, its own "
-            "update rule)." % w["repeats"]]
+            "update rule). Each side gets the data in the layout it "
+            "reads, made before timing: the peers an (m, n_x) array, "
+            "fastdnn's mini-batch runs the same layout seen as (n_x, m) "
+            "(Fortran order); the row \"X in C order\" times the copy a "
+            "C-ordered X costs a mini-batch fit." % w["repeats"]]
+    if w["blas_env_set"]:
+        out += ["", "Rows ending \"%s unset\": the same run in a process "
+                "of its own without these variables (neither JAX nor "
+                "PyTorch runs on OpenBLAS); no target reads them."
+                % "/".join(BLAS_ENV)]
     if w["quick"]:
         out += ["", "`--quick`: smaller data and fewer passes; the targets "
                 "are not read from this run."]

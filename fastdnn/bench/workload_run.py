@@ -111,20 +111,32 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
             time.sleep(PAIR_PAUSE)
             results[name] = train(passes)
             times[name].append(results[name][2])
-    if "reference" in trains and any(os.environ.get(k) is not None
-                                     for k in BLAS_ENV):
-        log("  numpy reference, %s unset, in its own process ..."
-            % "/".join(BLAS_ENV))
-        unset = reference_unset(case, quick, repeats, data_dir)
-        rows["reference-unset"] = {
-            "name": "reference-unset", "kind": "peer", "version":
-            "fastdnn numpy reference, %s unset (own process)"
-            % "/".join(BLAS_ENV), "check": rows["reference"]["check"],
-            "blas": unset["blas"]}
-        trains["reference-unset"] = None
-        times["reference-unset"] = unset["times"]
-        first["reference-unset"] = unset["first_call"]
-        results["reference-unset"] = unset["result"]
+    if any(os.environ.get(k) is not None for k in BLAS_ENV):
+        # The host's OpenBLAS variables (OPENBLAS_CORETYPE=Haswell keeps
+        # AVX2 kernels on an AVX-512 CPU) slow every BLAS user here, and
+        # neither JAX nor PyTorch runs on OpenBLAS: fastdnn's first solver
+        # and the numpy reference are timed without them too, each in a
+        # process of its own. No target reads these rows.
+        unset_runs = [("fastdnn %s" % case.solvers[0], "jit",
+                       case.solvers[0], "fastdnn")]
+        if "reference" in trains:
+            unset_runs.append(("reference", "reference", None, "peer"))
+        for base_name, backend, solver, kind in unset_runs:
+            log("  %s, %s unset, in its own process ..."
+                % (base_name, "/".join(BLAS_ENV)))
+            unset = run_unset(case, quick, repeats, data_dir, backend,
+                              solver)
+            name = "%s, %s unset" % (base_name, "/".join(BLAS_ENV))
+            rows[name] = dict(rows[base_name], name=name, kind=kind,
+                              blas_unset=True, blas=unset["blas"])
+            if kind == "peer":
+                rows[name]["version"] = (
+                    "fastdnn numpy reference, %s unset (own process)"
+                    % "/".join(BLAS_ENV))
+            trains[name] = None
+            times[name] = unset["times"]
+            first[name] = unset["first_call"]
+            results[name] = unset["result"]
     base = "fastdnn %s" % case.solvers[0]
     for name in trains:
         sec = _median(times[name])
@@ -182,9 +194,15 @@ def _seconds(case, name):
     return None
 
 
+def as_is_fastdnn(row):
+    """Whether ``row`` is fastdnn's, timed in the run's own process (the
+    rows of :func:`run_unset` are not: no target reads them)."""
+    return row["kind"] == "fastdnn" and not row.get("blas_unset")
+
+
 def _best_fastdnn(case):
     secs = [r["seconds"] for r in case["rows"]
-            if r["kind"] == "fastdnn" and r.get("seconds")]
+            if as_is_fastdnn(r) and r.get("seconds")]
     return min(secs) if secs else None
 
 
@@ -285,32 +303,35 @@ def workload_targets(res):
     return out
 
 
-def reference_unset(case, quick, repeats, data_dir=None):
-    """The numpy reference's timing of ``case`` in a process of its own
-    without the OpenBLAS variables of :data:`~.machine.BLAS_ENV` (they can
-    slow a current numpy; the run's own process keeps them as they are)."""
+def run_unset(case, quick, repeats, data_dir=None, backend="reference",
+              solver=None):
+    """The timing of ``case`` by the numpy reference (or fastdnn's
+    ``solver``) in a process of its own without the OpenBLAS variables of
+    :data:`~.machine.BLAS_ENV` (they can slow a current numpy; the run's
+    own process keeps them as they are)."""
     env = _child_env()
     for k in BLAS_ENV:
         env.pop(k, None)
     spec = {"case": case.key, "quick": quick, "repeats": repeats,
-            "data": data_dir}
+            "data": data_dir, "backend": backend, "solver": solver}
     proc = subprocess.run(
         [sys.executable, "-m", "fastdnn.bench", "--workload-worker",
          json.dumps(spec)], env=env, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RuntimeError("the numpy reference's process failed:\n"
+        raise RuntimeError("the %s process failed:\n" % backend
                            + proc.stderr[-3000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def workload_worker(spec):
-    """In the process of :func:`reference_unset`: the reference's first
-    call, then its timed repeats; JSON-ready."""
+    """In the process of :func:`run_unset`: the first call, then the
+    timed repeats; JSON-ready."""
     from .machine import _blas_info
     case = next(c for cases in WORKLOADS.values() for c in cases
                 if c.key == spec["case"])
     X, Y, _ = load_data(case.data, spec["quick"], spec["data"])
-    train = fastdnn_trainer(case, X, Y, None, "reference")
+    train = fastdnn_trainer(case, X, Y, spec.get("solver"),
+                            spec.get("backend", "reference"))
     passes = case.quick_passes if spec["quick"] else case.passes
     t0 = time.perf_counter()
     train(passes)
