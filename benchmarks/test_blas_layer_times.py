@@ -60,8 +60,8 @@ def _call(direction, side, a, transposed):
         kernel = forward_parallel if big else forward_serial
         return lambda: kernel(a["W"], a["A"], a["b"], relu, a["Z"],
                               a["Aout"], transposed)
-    args = (a["dA"], a["Z"], a["A"], a["W"], relu, True, a["dZ"], a["dW"],
-            a["db"], a["dA_prev"], transposed)
+    args = (a["dA"], a["Z"], a["Aout"], a["A"], a["W"], relu, True, a["dZ"],
+            a["dW"], a["db"], a["dA_prev"], transposed)
     if side == "blas":
         return lambda: backward_blas(*args)
     from fastdnn._kernels import backward_parallel, backward_serial

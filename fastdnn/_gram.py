@@ -369,8 +369,8 @@ class GramSolver:
         dW = np.empty_like(W1_0)
         db = np.empty((S.shape[0], 1))
         dZ = np.empty_like(S)
-        kern.backward(S, S, XT, W1_0, kern.ACT_NONE, False, dZ, dW, db, dZ,
-                      True, threads=False)
+        kern.backward(S, S, S, XT, W1_0, kern.ACT_NONE, False, dZ, dW, db,
+                      dZ, True, threads=False)
         lr = np.float64(self.learning_rate)
         W1 = np.empty_like(W1_0)
         kern.update_into(W1_0, dW, lr, W1)

@@ -44,6 +44,7 @@ from ._kernels_common import (  # noqa: E402,F401  (re-exported)
 from ._kernels_elementwise import (  # noqa: E402,F401  (re-exported)
     ACT_ALL, ACT_BY_NAME, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_NONE, ACT_RELU,
     ACT_SIGMOID, ACT_TANH, LEAKY_SLOPE, activate_row, activation_grad_row,
+    activation_grad_row_from_a, _grad_reads_a,
     activation_backward_into, activation_into, update_into)
 from ._kernels_output import (  # noqa: E402,F401  (re-exported)
     OUT_ALL, OUT_BY_NAME, OUT_IDENTITY, OUT_SIGMOID, OUT_SOFTMAX, cost,
@@ -306,24 +307,22 @@ def forward(W, A, b, act, Z, Aout, transposed=False, threads=True):
         forward_serial(W, A, b, act, Z, Aout, transposed)
 
 
-def backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
-             transposed=False, threads=True):
+def backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
+             dA_prev, transposed=False, threads=True):
     """Run a wide layer on BLAS, :func:`backward_parallel` on other big
     layers, else the serial kernel (identical results to the parallel
-    one). ``transposed``: A_prev is passed as A_prev^T (see
-    :func:`backward_serial`); ``threads``: as in :func:`forward`. Returns
-    whether every value of dW is finite."""
+    one). ``Aout``: g(Z) (see :func:`backward_serial`); ``transposed``:
+    A_prev is passed as A_prev^T; ``threads``: as in :func:`forward`.
+    Returns whether every value of dW is finite."""
+    args = (dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
+            transposed)
     if blas.use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
-        finite, _ = blas.backward_blas(dA, Z, A_prev, W, act, need_dA_prev,
-                                       dZ, dW, db, dA_prev, transposed)
+        finite, _ = blas.backward_blas(*args)
     elif (threads and W.size * dZ.shape[1] >= cfg.PARALLEL_MIN_WORK
             and cfg.parallel_ok()):
-        finite, _ = backward_parallel(dA, Z, A_prev, W, act, need_dA_prev,
-                                      dZ, dW, db, dA_prev, transposed,
-                                      numba.get_num_threads())
+        finite, _ = backward_parallel(*args, numba.get_num_threads())
     else:
-        finite, _ = backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ,
-                                    dW, db, dA_prev, transposed)
+        finite, _ = backward_serial(*args)
     return bool(finite)
 
 
@@ -342,6 +341,8 @@ def warmup(dtypes=(np.float32, np.float64)):
             activation_backward_into(one, one, act, out)
             activate_row(one[0], out[0], 0, 3, act)
             activation_grad_row(one[0], one[0], out[0], 0, 3, act)
+            activation_grad_row_from_a(one[0], one[0], one[0], out[0], 0, 3,
+                                       act)
         for kernel in (forward_serial, forward_parallel):
             kernel(W, one, b, ACT_RELU, out, out2, False)
         blas.forward_blas(W, one, b, ACT_RELU, out, out2, False)
@@ -349,8 +350,8 @@ def warmup(dtypes=(np.float32, np.float64)):
         dW = np.empty((2, 2), dt)
         for transposed in (False, True):
             A_prev = one.T.copy() if transposed else one
-            args = (one, one, A_prev, W, ACT_RELU, True, out, dW, b.copy(),
-                    out2, transposed)
+            args = (one, one, one, A_prev, W, ACT_RELU, True, out, dW,
+                    b.copy(), out2, transposed)
             backward_serial(*args)
             backward_parallel(*args, 2)
             blas.backward_blas(*args)

@@ -14,7 +14,7 @@ from numba import prange
 from ._kernels_common import (_exact, _line_elements, _parallel, _prefetch,
                               _serial, _serial_leaf, _serial_sum,
                               _serial_sum_leaf)
-from ._kernels_elementwise import activation_grad_row
+from ._kernels_elementwise import activation_grad_row_from_a
 
 #: Rows of A_prev (columns of dW) per backward block.
 BACKWARD_ROWS = 64
@@ -145,13 +145,13 @@ def _dA_prev_block(W, dZ, dA_prev, k0, k1):
 
 
 @_serial_sum_leaf
-def _dZ_db(dA, Z, act, dZ, db):
+def _dZ_db(dA, Z, Aout, act, dZ, db):
     n, m = Z.shape
     inv_m = Z.dtype.type(1.0 / m)
     zero = Z.dtype.type(0)
     for i in range(n):
         d = dZ[i]
-        activation_grad_row(dA[i], Z[i], d, 0, m, act)
+        activation_grad_row_from_a(dA[i], Z[i], Aout[i], d, 0, m, act)
         s = zero
         for j in range(m):
             s += d[j]
@@ -238,20 +238,24 @@ def _n_backward_blocks(K):
 
 
 @_serial
-def backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+def backward_serial(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
                     dA_prev, transposed):
     """One layer's backward pass.
 
     ``dZ = dA * g'(Z)``, ``dW = dZ A_prev^T / m``, ``db = rowsum(dZ) / m``
     and, when ``need_dA_prev``, ``dA_prev = W^T dZ``. dA, Z, dZ (n_l, m);
     A_prev and dA_prev (n_{l-1}, m); W and dW (n_l, n_{l-1}); db (n_l, 1).
+    ``Aout`` (n_l, m) is ``g(Z)`` as the forward kernels computed it (it
+    may be dZ): the sigmoid's and tanh's derivatives are read from it (see
+    :func:`fastdnn._kernels.activation_grad_row_from_a`); other activations
+    ignore it.
     When ``transposed``, ``A_prev`` is passed as A_prev^T (m, n_{l-1}), the
     C-contiguous side of a Fortran-ordered A_prev such as the course's X;
     dA_prev is (n_{l-1}, m) C-ordered either way.
 
     Returns whether every value of dW is finite, and a value to ignore.
     """
-    _dZ_db(dA, Z, act, dZ, db)
+    _dZ_db(dA, Z, Aout, act, dZ, db)
     touched, flag = _backward_blocks(dZ, A_prev, W, need_dA_prev, dW,
                                      dA_prev, 0,
                                      _n_backward_blocks(W.shape[1]),
@@ -260,13 +264,13 @@ def backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
 
 
 @_parallel
-def backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                      dA_prev, transposed, nthreads):
+def backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
+                      db, dA_prev, transposed, nthreads):
     """:func:`backward_serial` with the row blocks of A_prev dealt out in
     ``nthreads`` contiguous runs, one per thread (so that each block
     prefetches the one its thread computes next). Each block is computed the
     same way whichever run it falls in."""
-    _dZ_db(dA, Z, act, dZ, db)
+    _dZ_db(dA, Z, Aout, act, dZ, db)
     nblocks = _n_backward_blocks(W.shape[1])
     nruns = max(1, min(nblocks, nthreads))
     touched = np.empty(nruns, dtype=W.dtype)

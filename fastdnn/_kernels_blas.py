@@ -91,13 +91,13 @@ def _scale_finite(dW, scale):
 
 
 @_exact
-def backward_blas(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
-                  transposed):
+def backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
+                  dA_prev, transposed):
     """``dZ = dA * g'(Z)``, ``db``, ``dW = dZ A_prev^T / m`` and, when
     ``need_dA_prev``, ``dA_prev = W^T dZ`` (see
     :func:`fastdnn._kernels.backward_serial`, whose returns it shares:
     whether dW is finite, and a value to ignore)."""
-    _dZ_db(dA, Z, act, dZ, db)
+    _dZ_db(dA, Z, Aout, act, dZ, db)
     if transposed:
         np.dot(dZ, A_prev, dW)
     else:

@@ -103,6 +103,35 @@ def activation_grad_row(dA, z, out, k0, k1, act):
 
 
 @_exact_leaf
+def _grad_reads_a(act):
+    """Whether :func:`activation_grad_row_from_a` reads ``a`` for
+    ``act``."""
+    return act == ACT_SIGMOID or act == ACT_TANH
+
+
+@_exact_leaf
+def activation_grad_row_from_a(dA, z, a, out, k0, k1, act):
+    """:func:`activation_grad_row` given also ``a = g(z)`` as the forward
+    pass computed it: the sigmoid's ``dA s (1 - s)`` and tanh's
+    ``dA (1 - t**2)`` read ``s``/``t`` from ``a`` instead of computing
+    them again (the rest of the work of a tanh layer's backward pass),
+    the other activations their derivative from ``z``. ``out`` may be
+    ``dA`` or ``a`` (each element is read before it is written)."""
+    if act == ACT_SIGMOID:
+        for k in range(k0, k1):
+            d = dA[k]
+            s = a[k]
+            out[k] = d * s * (type(d)(1) - s)
+    elif act == ACT_TANH:
+        for k in range(k0, k1):
+            d = dA[k]
+            t = a[k]
+            out[k] = d * (type(d)(1) - t * t)
+    else:
+        activation_grad_row(dA, z, out, k0, k1, act)
+
+
+@_exact_leaf
 def activation_into(Z, act, out):
     """``out = g(Z)`` element-wise, Z and out (n_l, m)."""
     n, m = Z.shape

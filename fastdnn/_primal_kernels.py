@@ -69,20 +69,20 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work):
 
 
 @_exact
-def _backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
-              parallel, min_work, nthreads):
+def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
+              dA_prev, parallel, min_work, nthreads):
     # The choice of fastdnn._kernels.backward, by shape and work size
     # (A_prev is never transposed in training: X itself serves the
     # backward pass).
     if use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
-        backward_blas(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+        backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
                       dA_prev, False)
     elif parallel and W.size * dZ.shape[1] >= min_work:
-        backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                          dA_prev, False, nthreads)
+        backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
+                          db, dA_prev, False, nthreads)
     else:
-        backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                        dA_prev, False)
+        backward_serial(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
+                        db, dA_prev, False)
 
 
 @_exact
@@ -144,8 +144,10 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
                 # X itself; no dA_0 (dZ stands in, unwritten).
                 A_prev = X
                 dA_prev = dZ
-            _backward(dA, Z, A_prev, W, act, q > 0, dZ, dW, db, dA_prev,
-                      parallel, min_work, nthreads)
+            # The layer's activations, as the forward pass left them.
+            _backward(dA, Z, _block(Af, roff[q], nout, m), A_prev, W, act,
+                      q > 0, dZ, dW, db, dA_prev, parallel, min_work,
+                      nthreads)
             if q > 0:
                 act = acts[q - 1]
         for q in range(L):

@@ -21,9 +21,9 @@ import numpy as np
 
 from . import _numba_config as cfg
 from ._kernels_common import _exact_leaf
-from ._kernels import (ACT_IDENTITY, _n_chunks, backward_parallel,
-                       backward_serial, forward_parallel, forward_serial,
-                       output_step)
+from ._kernels import (ACT_IDENTITY, _n_chunks, activation_into,
+                       backward_parallel, backward_serial, forward_parallel,
+                       forward_serial, _grad_reads_a, output_step)
 from ._kernels_blas import backward_blas, forward_blas, use_blas
 from ._primal_kernels import _block, _param
 from ._toolbox_step_kernels import (dropout_apply, fill_constants,
@@ -89,19 +89,19 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
 
 
 @_exact
-def _backward(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
-              transposed, parallel, min_work, nthreads):
+def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
+              dA_prev, transposed, parallel, min_work, nthreads):
     # By work size (one call site): BLAS for a big product, else
     # fastdnn._kernels.backward's choice.
     if use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
-        backward_blas(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
+        backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
                       dA_prev, transposed)
     elif parallel and W.size * dZ.shape[1] >= min_work:
-        backward_parallel(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                          dA_prev, transposed, nthreads)
+        backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
+                          db, dA_prev, transposed, nthreads)
     else:
-        backward_serial(dA, Z, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                        dA_prev, transposed)
+        backward_serial(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
+                        db, dA_prev, transposed)
 
 
 @_exact_leaf
@@ -160,6 +160,15 @@ def _step(A0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
         if q < L - 1 and keep_prob < 1.0:
             mask_apply(dA, _block(Df, roff[q], nout, mb), keep_prob)
         dZ = _block(dZf, roff[q], nout, mb)
+        Z = _block(Zf, roff[q], nout, mb)
+        if q < L - 1 and keep_prob < 1.0 and _grad_reads_a(act):
+            # Dropout scaled A in place: g(Z) again, by the forward
+            # pass's own kernel, into dZ (which the backward kernel reads
+            # element by element before it writes it).
+            activation_into(Z, act, dZ)
+            Aout = dZ
+        else:
+            Aout = _block(Af, roff[q], nout, mb)
         if q > 0:
             A_prev = _block(Af, roff[q - 1], dims[q], mb)
             dA_prev = _block(dAf, roff[q - 1], dims[q], mb)
@@ -169,7 +178,7 @@ def _step(A0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
             A_prev = A0b
             dA_prev = dZ
             transposed = t0b
-        _backward(dA, _block(Zf, roff[q], nout, mb), A_prev,
+        _backward(dA, Z, Aout, A_prev,
                   _param(Wf, woff[q], nout, dims[q]), act, q > 0, dZ,
                   _param(dWf, woff[q], nout, dims[q]),
                   _param(dbf, boff[q], nout, 1), dA_prev, transposed,

@@ -354,8 +354,13 @@ def _backward(dA, cache, act, need_dA_prev=True):
     dA_prev = (np.empty(A_prev.shape, dtype=dtype) if need_dA_prev
                else np.empty((1, 1), dtype=dtype))
     operand, transposed = _kernel_operand(A_prev)
-    dW_finite = K.backward(dA, Z, operand, W, act, need_dA_prev, dZ, dW, db,
-                           dA_prev, transposed)
+    if K._grad_reads_a(act):
+        # g(Z) by the forward kernels' own code, into dZ: the backward
+        # kernel reads the sigmoid's and tanh's derivative from it, as the
+        # training loops do from the A they keep (the same bits).
+        K.activation_into(Z, act, dZ)
+    dW_finite = K.backward(dA, Z, dZ, operand, W, act, need_dA_prev, dZ, dW,
+                           db, dA_prev, transposed)
     return (dA_prev if need_dA_prev else None), dW, db, dW_finite
 
 

@@ -30,7 +30,7 @@ def _run(forward, backward, act, dtype, transposed):
     forward(W, A, b, act, Z, Aout, transposed)
     dZ, dW = np.empty((N, M), dtype), np.empty((N, K), dtype)
     db, dA_prev = np.empty((N, 1), dtype), np.empty((K, M), dtype)
-    finite, _ = backward(dA, Z, A, W, act, True, dZ, dW, db, dA_prev,
+    finite, _ = backward(dA, Z, Aout, A, W, act, True, dZ, dW, db, dA_prev,
                          transposed)
     return bool(finite), (Z, Aout, dZ, dW, db, dA_prev)
 
@@ -59,7 +59,7 @@ def test_non_finite_dW_is_reported():
     dA[3, 4] = np.inf
     Z = np.ones((N, M))
     dZ, dW = np.empty((N, M)), np.empty((N, K))
-    finite, _ = backward_blas(dA, Z, A, W, 0, False, dZ, dW,
+    finite, _ = backward_blas(dA, Z, Z, A, W, 0, False, dZ, dW,
                               np.empty((N, 1)), dZ, False)
     assert not finite
 

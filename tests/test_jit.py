@@ -145,7 +145,7 @@ def test_parallel_and_serial_kernels_agree_bit_for_bit(dtype):
         fwd(W, A_prev, b, K.ACT_RELU, Zo, Ao, False)
         dZ, dW = np.empty_like(dA), np.empty_like(W)
         db, dAp = np.empty_like(b), np.empty_like(A_prev)
-        bwd(dA, Z, A_prev, W, K.ACT_RELU, True, dZ, dW, db, dAp, False,
+        bwd(dA, Z, Ao, A_prev, W, K.ACT_RELU, True, dZ, dW, db, dAp, False,
             *extra)
         outs.append((Zo, Ao, dZ, dW, db, dAp))
     for out in outs[1:]:
@@ -204,7 +204,7 @@ def test_backward_kernels_report_whether_dW_is_finite(transposed, row, bad):
     for kernel, extra in ((K.backward_serial, ()),
                           (K.backward_parallel, (2,))):
         dZ, dW = np.empty_like(dA), np.empty_like(W)
-        finite, _ = kernel(dA, Z, operand, W, K.ACT_RELU, False, dZ, dW,
+        finite, _ = kernel(dA, Z, Z, operand, W, K.ACT_RELU, False, dZ, dW,
                            np.empty((n, 1)), np.empty((1, 1)), transposed,
                            *extra)
         assert finite == (row is None)
@@ -238,7 +238,7 @@ def test_transposed_backward_equals_the_c_ordered_one(dtype, n, n_prev, m):
                               (K.backward_parallel, (3,))):
             dZ, dW = np.empty_like(dA), np.empty_like(W)
             db, dAp = np.empty_like(b), np.empty_like(C)
-            kernel(dA, Z, A, W, K.ACT_RELU, True, dZ, dW, db, dAp,
+            kernel(dA, Z, Z, A, W, K.ACT_RELU, True, dZ, dW, db, dAp,
                    transposed, *extra)
             outs.append((dAp, dW, db))
     for out in outs[1:]:

@@ -115,7 +115,7 @@ def test_fused_layer_kernels_apply_the_code(act, dtype, transposed):
     db = np.empty_like(b)
     dA_prev = np.empty_like(A_prev)
     for parallel in (False, True):
-        args = (dA, Z, operand, W, act, True, dZ, dW, db, dA_prev,
+        args = (dA, Z, A, operand, W, act, True, dZ, dW, db, dA_prev,
                 transposed)
         if parallel:
             K.backward_parallel(*args, 2)
@@ -281,7 +281,8 @@ def test_the_step_kernels_run_without_reference_counting():
     from fastdnn import _kernels_blas as blas
     from fastdnn import _toolbox_kernels as toolbox
     from fastdnn import _toolbox_step_kernels as step
-    leaves = [K.activate_row, K.activation_grad_row, K.update_into,
+    leaves = [K.activate_row, K.activation_grad_row,
+              K.activation_grad_row_from_a, K._grad_reads_a, K.update_into,
               K._forward_partial, K._forward_t_partial, K._forward_finish,
               K._forward_chunk, K._dot_1x3, K.output_cost, K.cost,
               K.softmax_cost, K.squared_cost, K.output_dZ_into,

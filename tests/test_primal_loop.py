@@ -42,7 +42,7 @@ def _python_loop(X, Y, Ws, bs, lr, acts, output, n):
             return Ws, bs, costs, k
         act = K.ACT_IDENTITY
         for q in range(L - 1, -1, -1):
-            K.backward(dAs[q], Zs[q], As[q - 1] if q else X, Ws[q], act,
+            K.backward(dAs[q], Zs[q], As[q], As[q - 1] if q else X, Ws[q], act,
                        q > 0, dZs[q], dWs[q], dbs[q],
                        dAs[q - 1] if q else dZs[q])
             if q:
