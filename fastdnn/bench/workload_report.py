@@ -142,10 +142,14 @@ def plot_workloads(w, path):
         for r in c["rows"]:
             if r.get("seconds") is None:
                 continue
-            labels.append("%s | %s" % (c["key"], r["name"]))
+            labels.append("%s | %s" % (c["key"], r["name"].replace(
+                "/".join(BLAS_ENV), "OpenBLAS vars")))
             secs.append(r["seconds"])
-            colors.append("tab:blue" if r["kind"] == "fastdnn"
-                          else "tab:gray")
+            # Paler: the runs no target reads (own process, no variables).
+            colors.append(("lightskyblue" if r.get("blas_unset")
+                           else "tab:blue") if r["kind"] == "fastdnn"
+                          else ("silver" if r.get("blas_unset")
+                                else "tab:gray"))
             limits.append(c["limit_seconds"])
     fig = Figure(figsize=(9, 0.3 * len(labels) + 1.4))
     ax = fig.add_subplot(1, 1, 1)
@@ -159,7 +163,8 @@ def plot_workloads(w, path):
     ax.set_yticklabels(labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    ax.set_xlabel("seconds (log scale; blue fastdnn, gray peers)")
+    ax.set_xlabel("seconds, log scale (blue fastdnn, gray peers; pale: "
+                  "OpenBLAS vars unset)", fontsize=8)
     ax.set_title("fastdnn bench --workload %s" % " ".join(w["workloads"]),
                  fontsize=10)
     ax.legend(fontsize=7, loc="lower right")
