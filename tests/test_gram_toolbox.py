@@ -5,10 +5,12 @@ tables, 1 to 3 layers) trains as a plain numpy loop written from the spec
 (docs: notes' issue-15 spec), the whole cost trajectory and the final
 parameters to 1e-9 relative in float64; Adam and RMSprop are refused with
 the reason; the numba dropout twin draws numpy's bits."""
+import numba
 import numpy as np
 import pytest
 
 from fastdnn import _gram, jit, reference
+from fastdnn import _numba_config as cfg
 from fastdnn import _gram_toolbox_kernels as tk
 from fastdnn._gram_toolbox import GramToolboxSolver, toolbox_gram_pays
 from fastdnn._reference_activations import ACTIVATIONS
@@ -461,3 +463,35 @@ def test_trains_as_the_reference_toolbox_loop(opt, mb, lambd, kp):
     for l in (1, 2, 3):
         _assert_close(got[0][l - 1], want_params["W%d" % l], RTOL, "W%d" % l)
         _assert_close(got[1][l - 1], want_params["b%d" % l], RTOL, "b%d" % l)
+
+
+@numba.njit(fastmath=cfg.FASTMATH_ELEMENTWISE, **cfg.JIT_KW)
+def _rebuild_w1_entry_by_entry(a, W1_0, C, XT, W1):
+    # W1 = a W1_0 + C X^T one entry at a time, the examples in order (fused
+    # multiply-adds as in the kernel, no reassociation).
+    for i in range(C.shape[0]):
+        for f in range(XT.shape[1]):
+            v = a * np.float64(W1_0[i, f])
+            for k in range(XT.shape[0]):
+                v += np.float64(C[i, k]) * np.float64(XT[k, f])
+            W1[i, f] = v
+
+
+@pytest.mark.parametrize("n1, m, n_x, dtype", [
+    (1, 1, 1, np.float64), (3, 7, 2500, np.float32),
+    (5, 33, 1023, np.float64), (20, 209, 2049, np.float64),
+    (2, 4, 1024, np.float32)])
+def test_rebuild_w1_sums_the_examples_in_order(n1, m, n_x, dtype):
+    # Blocked over columns and four examples at a time, the rebuild still
+    # adds the examples to each entry one by one in order: the bits of the
+    # plain loop, and C X^T to rounding.
+    rng = np.random.RandomState(n1 * m)
+    W1_0 = rng.standard_normal((n1, n_x)).astype(dtype)
+    C = rng.standard_normal((n1, m))
+    XT = rng.standard_normal((m, n_x)).astype(dtype)
+    got, want = np.empty((n1, n_x)), np.empty((n1, n_x))
+    tk.rebuild_w1(0.7, W1_0, C, XT, got)
+    _rebuild_w1_entry_by_entry(0.7, W1_0, C, XT, want)
+    np.testing.assert_array_equal(got, want)
+    exact = 0.7 * W1_0.astype(np.float64) + C @ XT.astype(np.float64)
+    np.testing.assert_allclose(got, exact, rtol=1e-12, atol=1e-12 * m)
