@@ -28,6 +28,9 @@ _serial_sum_leaf = numba.njit(fastmath=cfg.FASTMATH_SUM, _nrt=False,
 _exact_leaf = numba.njit(_nrt=False, **cfg.JIT_KW)
 #: Parallel kernels (blocks fixed by the shapes; see _kernels).
 _parallel = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.PARALLEL_JIT_KW)
+#: Parallel loops that compute nothing themselves (each kernel they call
+#: keeps its own flags).
+_exact_parallel = numba.njit(**cfg.PARALLEL_JIT_KW)
 
 
 # ---------------------------------------------------------------- prefetch

@@ -30,12 +30,12 @@ from ._kernels import (ACT_IDENTITY, backward_parallel, backward_serial,
                        forward_parallel, forward_serial, output_step,
                        update_into)
 from ._kernels_blas import backward_blas, forward_blas, use_blas
+# No fastmath for the loop: it computes nothing itself; every kernel it
+# calls keeps its own flags.
+from ._kernels_common import _exact
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
-# No fastmath: the loop computes nothing itself; every kernel it calls
-# keeps its own flags.
-_exact = numba.njit(**cfg.JIT_KW)
 # The views are taken inline, in the caller's own code: a call would pass
 # the buffer in and the view out, each with a reference count update (an
 # atomic instruction), and a step of a small network takes some hundred

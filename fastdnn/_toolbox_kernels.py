@@ -19,8 +19,7 @@ of the activations, pre-activations, gradients and masks from row
 """
 import numpy as np
 
-from . import _numba_config as cfg
-from ._kernels_common import _exact_leaf
+from ._kernels_common import _exact, _exact_leaf, _exact_parallel
 from ._kernels import (ACT_IDENTITY, _n_chunks, activation_into,
                        backward_parallel, backward_serial, forward_parallel,
                        forward_serial, _grad_reads_a, output_step)
@@ -29,11 +28,8 @@ from ._primal_kernels import _block, _param
 from ._toolbox_step_kernels import (dropout_apply, fill_constants,
                                     mask_apply, update_params)
 
-import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 from numba import prange  # noqa: E402
 
-_exact = numba.njit(**cfg.JIT_KW)
-_exact_parallel = numba.njit(**cfg.PARALLEL_JIT_KW)
 
 #: Hyperparameters' positions in :func:`train_passes`' ``hyper`` vector.
 #: ``H_COST_SCALE`` multiplies each batch's data cost (not its L2 term) as

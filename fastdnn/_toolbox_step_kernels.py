@@ -25,11 +25,9 @@ float64, so every constant here is a ``np.uint64``).
 """
 import numpy as np
 
-from . import _numba_config as cfg
-from ._kernels_common import _exact_leaf
+from ._kernels_common import _exact, _exact_leaf, _exact_parallel
 from ._toolbox_options import OPTIMIZER_NAMES
 
-import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 from numba import prange  # noqa: E402
 
 OPT_GD = 0
@@ -72,9 +70,6 @@ _S31 = np.uint64(31)
 _ONE = np.uint64(1)
 #: 2**-53.
 UNIT = 1.0 / 9007199254740992.0
-
-_exact = numba.njit(**cfg.JIT_KW)
-_exact_parallel = numba.njit(**cfg.PARALLEL_JIT_KW)
 
 
 # ------------------------------------------------------------- the update
