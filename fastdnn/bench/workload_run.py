@@ -78,18 +78,15 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
     steps = passes * (1 if case.mini_batch_size is None
                       else -(-m // case.mini_batch_size))
     trains, rows = {}, {}
-    for solver in case.solvers:
-        name = "fastdnn %s" % solver
-        trains[name] = fastdnn_trainer(case, X, Y, solver)
-        rows[name] = {"name": name, "kind": "fastdnn", "solver": solver,
-                      "version": "fastdnn (numba)"}
+    runs = [("fastdnn %s" % solver, solver, None) for solver in case.solvers]
     if case.mini_batch_size is not None:
         # What a C-ordered X costs: the fit's own copy of X^T.
-        name = "fastdnn %s, X in C order" % case.solvers[0]
-        trains[name] = fastdnn_trainer(case, X, Y, case.solvers[0],
-                                       order="C")
-        rows[name] = {"name": name, "kind": "fastdnn",
-                      "solver": case.solvers[0], "version": "fastdnn (numba)"}
+        runs.append(("fastdnn %s, X in C order" % case.solvers[0],
+                     case.solvers[0], "C"))
+    for name, solver, order in runs:
+        trains[name] = fastdnn_trainer(case, X, Y, solver, order=order)
+        rows[name] = {"name": name, "kind": "fastdnn", "solver": solver,
+                      "version": "fastdnn (numba)"}
     for peer in (case.peers if peers else ()):
         log("  checking %s against fastdnn (float64) ..." % peer)
         check = check_peer(peer, case, X, Y,
@@ -118,21 +115,19 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
         # and the numpy reference are timed without them too, each in a
         # process of its own. No target reads these rows.
         unset_runs = [("fastdnn %s" % case.solvers[0], "jit",
-                       case.solvers[0], "fastdnn")]
+                       case.solvers[0])]
         if "reference" in trains:
-            unset_runs.append(("reference", "reference", None, "peer"))
-        for base_name, backend, solver, kind in unset_runs:
-            log("  %s, %s unset, in its own process ..."
-                % (base_name, "/".join(BLAS_ENV)))
+            unset_runs.append(("reference", "reference", None))
+        suffix = "%s unset" % "/".join(BLAS_ENV)
+        for base_name, backend, solver in unset_runs:
+            log("  %s, %s, in its own process ..." % (base_name, suffix))
             unset = run_unset(case, quick, repeats, data_dir, backend,
                               solver)
-            name = "%s, %s unset" % (base_name, "/".join(BLAS_ENV))
-            rows[name] = dict(rows[base_name], name=name, kind=kind,
-                              blas_unset=True, blas=unset["blas"])
-            if kind == "peer":
-                rows[name]["version"] = (
-                    "fastdnn numpy reference, %s unset (own process)"
-                    % "/".join(BLAS_ENV))
+            name = "%s, %s" % (base_name, suffix)
+            base = rows[base_name]
+            rows[name] = dict(base, name=name, blas_unset=True,
+                              blas=unset["blas"], version="%s, %s (own "
+                              "process)" % (base["version"], suffix))
             trains[name] = None
             times[name] = unset["times"]
             first[name] = unset["first_call"]
