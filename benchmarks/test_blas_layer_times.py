@@ -5,7 +5,8 @@ side in one group per layer and direction; each case first checks that
 both compute the same numbers to rounding.
 
 ``fastdnn._kernels_blas.use_blas`` sends a layer to BLAS from 32 outputs
-and 2**16 multiply-adds; these timings are what that rule rests on.
+(8 over a batch of 1536 examples) and 2**16 multiply-adds; these timings
+are what that rule rests on.
 """
 import numba
 import numpy as np
@@ -23,6 +24,8 @@ LAYERS = [
     ("mnist-shape-32-l1", 256, 784, 32, True),
     ("digits-l1", 64, 64, 1797, False),
     ("digits-l2", 10, 64, 1797, False),
+    ("long-batch-8-rows", 8, 64, 2048, False),
+    ("long-batch-4-rows", 4, 64, 2048, False),
     ("cat-batch64-l1", 20, 12288, 64, True),
     ("tiny-l2", 16, 16, 32, False),
 ]

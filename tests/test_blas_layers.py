@@ -8,7 +8,8 @@ from threadpoolctl import threadpool_limits
 
 import fastdnn
 from fastdnn._kernels import (ACT_ALL, backward_serial, forward_serial)
-from fastdnn._kernels_blas import (BLAS_MIN_ROWS, backward_blas,
+from fastdnn._kernels_blas import (BLAS_LONG_BATCH, BLAS_MIN_ROWS,
+                                   BLAS_MIN_ROWS_LONG, backward_blas,
                                    forward_blas, network_uses_blas, use_blas)
 
 #: Odd sizes: no dimension a multiple of a SIMD width or a GEMM block.
@@ -83,11 +84,16 @@ def test_the_bits_do_not_depend_on_the_blas_thread_count():
 
 
 def test_which_layers_go_to_blas():
-    # The MNIST shape's hidden layers do; the cat's 20-row first layer,
-    # the 10-class output layer and the tiny network keep the hand-written
-    # kernels.
+    # The MNIST shape's hidden layers do, and so do both digits layers
+    # (the 10-class output over 1797 examples); the cat's 20-row first
+    # layer, the 10-class output layer over a batch of 128, a 4-row layer
+    # and the tiny network keep the hand-written kernels.
     assert use_blas(256, 784, 128) and use_blas(128, 256, 32)
-    assert use_blas(64, 64, 1797)
+    assert use_blas(64, 64, 1797) and use_blas(10, 64, 1797)
+    assert use_blas(BLAS_MIN_ROWS_LONG, 64, BLAS_LONG_BATCH)
+    assert not use_blas(BLAS_MIN_ROWS_LONG - 1, 64, BLAS_LONG_BATCH)
+    assert not use_blas(BLAS_MIN_ROWS_LONG, 64, BLAS_LONG_BATCH - 1)
+    assert not use_blas(4, 64, 1797)
     assert not use_blas(20, 12288, 209)
     assert not use_blas(10, 128, 128)
     assert not use_blas(16, 16, 32)
