@@ -16,16 +16,22 @@ _serial = numba.njit(fastmath=cfg.FASTMATH_ELEMENTWISE, **cfg.JIT_KW)
 _serial_sum = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
 #: Bit for bit the reference's operations: no fastmath at all.
 _exact = numba.njit(**cfg.JIT_KW)
+#: Compile options without numba's reference counting (NRT).
+_NO_NRT = dict(cfg.JIT_KW, _nrt=False)
 #: The same three kinds for leaf kernels: called with arrays their caller
 #: owns, they allocate nothing and return no array, so they need no
-#: reference counting (numba's NRT). Without it, the row views they take
-#: and the arrays passed to them cost no atomic reference count updates
-#: (about half of a training step of a 16-unit network otherwise).
-_serial_leaf = numba.njit(fastmath=cfg.FASTMATH_ELEMENTWISE, _nrt=False,
-                          **cfg.JIT_KW)
-_serial_sum_leaf = numba.njit(fastmath=cfg.FASTMATH_SUM, _nrt=False,
-                              **cfg.JIT_KW)
-_exact_leaf = numba.njit(_nrt=False, **cfg.JIT_KW)
+#: reference counting. Without it, the row views they take and the arrays
+#: passed to them cost no atomic reference count updates (about half of a
+#: training step of a 16-unit network otherwise).
+_serial_leaf = numba.njit(fastmath=cfg.FASTMATH_ELEMENTWISE, **_NO_NRT)
+_serial_sum_leaf = numba.njit(fastmath=cfg.FASTMATH_SUM, **_NO_NRT)
+_exact_leaf = numba.njit(**_NO_NRT)
+#: Training loops that take views of their caller's buffers and pass them
+#: to kernels, allocating nothing themselves: no reference counting
+#: either (each view would cost two atomic updates; a mini-batch step of a
+#: 16-unit network takes some forty). The kernels they call that allocate
+#: state ``_nrt=True`` (``cfg.JIT_KW``) and count their own references.
+_exact_loop = numba.njit(**_NO_NRT)
 #: Parallel kernels (blocks fixed by the shapes; see _kernels).
 _parallel = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.PARALLEL_JIT_KW)
 #: Parallel loops that compute nothing themselves (each kernel they call

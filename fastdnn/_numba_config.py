@@ -77,7 +77,11 @@ FASTMATH_ELEMENTWISE = {"contract"}
 #: Keyword arguments of every serial kernel. ``error_model="numpy"``: a
 #: float division by zero gives inf/NaN as in numpy instead of raising
 #: ZeroDivisionError (and keeps the division out of the slow checked path).
-JIT_KW = dict(nogil=True, cache=CACHE, error_model="numpy")
+#: ``_nrt=True`` (numba's reference counting, its default) is stated: numba
+#: compiles a function called from jitted code with its caller's setting
+#: unless the function sets its own, and the training loops run without it
+#: (``_kernels_common._exact_loop``) while calling kernels that allocate.
+JIT_KW = dict(nogil=True, cache=CACHE, error_model="numpy", _nrt=True)
 
 #: Keyword arguments of every parallel kernel. Parallel kernels split work
 #: into blocks fixed by the shapes alone: independent outputs (row blocks),

@@ -32,7 +32,7 @@ from ._kernels import (ACT_IDENTITY, backward_parallel, backward_serial,
 from ._kernels_blas import backward_blas, forward_blas, use_blas
 # No fastmath for the loop: it computes nothing itself; every kernel it
 # calls keeps its own flags.
-from ._kernels_common import _exact
+from ._kernels_common import _exact_loop
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
@@ -56,7 +56,7 @@ def _param(buf, off, n, k):
     return buf[off:off + n * k].reshape((n, k))
 
 
-@_exact
+@_exact_loop
 def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work):
     # The choice of fastdnn._kernels.forward, by shape and work size.
     m = A.shape[0] if transposed else A.shape[1]
@@ -68,7 +68,7 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work):
         forward_serial(W, A, b, act, Z, Aout, transposed)
 
 
-@_exact
+@_exact_loop
 def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
               dA_prev, parallel, min_work, nthreads):
     # The choice of fastdnn._kernels.backward, by shape and work size
@@ -85,7 +85,7 @@ def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
                         db, dA_prev, False)
 
 
-@_exact
+@_exact_loop
 def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
           dZf, dWf, dbf, roff, lr, eps, n, costs, parallel, min_work,
           nthreads):

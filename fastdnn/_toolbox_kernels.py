@@ -19,7 +19,7 @@ of the activations, pre-activations, gradients and masks from row
 """
 import numpy as np
 
-from ._kernels_common import _exact, _exact_leaf, _exact_parallel
+from ._kernels_common import _exact_leaf, _exact_loop, _exact_parallel
 from ._kernels import (ACT_IDENTITY, _n_chunks, activation_into,
                        backward_parallel, backward_serial, forward_parallel,
                        forward_serial, _grad_reads_a, output_step)
@@ -64,7 +64,7 @@ def _forward_rows(W, A, b, act, Z, Aout, transposed, nparts):
                            transposed)
 
 
-@_exact
+@_exact_loop
 def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
              nthreads):
     # By work size (one call site): BLAS for a big product; serial;
@@ -84,7 +84,7 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
         forward_serial(W, A, b, act, Z, Aout, transposed)
 
 
-@_exact
+@_exact_loop
 def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
               dA_prev, transposed, parallel, min_work, nthreads):
     # By work size (one call site): BLAS for a big product, else
@@ -119,7 +119,7 @@ def _gather(XT, YT, perm, s0, s1, XTb, Yb):
             Yb[i * mb + j] = labels[i]
 
 
-@_exact
+@_exact_loop
 def _step(A0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
           Zf, Af, dAf, dZf, Df, dWf, dbf, roff, keep_prob, seed, step, eps,
           parallel, min_work, nthreads):
@@ -184,7 +184,7 @@ def _step(A0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
     return cost
 
 
-@_exact
+@_exact_loop
 def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
                  acts, output, Wf, woff, bf, boff, Zf, Af, dAf, dZf, Df,
                  dWf, dbf, roff, VWf, Vbf, SWf, Sbf, hpW, hpb, partial, XTb,
