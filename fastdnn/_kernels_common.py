@@ -31,7 +31,7 @@ _exact_leaf = numba.njit(**_NO_NRT)
 #: either (each view would cost two atomic updates; a mini-batch step of a
 #: 16-unit network takes some forty). The kernels they call that allocate
 #: state ``_nrt=True`` (``cfg.JIT_KW``) and count their own references.
-_exact_loop = numba.njit(**_NO_NRT)
+_exact_loop = _exact_leaf
 #: Parallel kernels (blocks fixed by the shapes; see _kernels).
 _parallel = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.PARALLEL_JIT_KW)
 #: Parallel loops that compute nothing themselves (each kernel they call

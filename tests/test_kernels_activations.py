@@ -300,28 +300,3 @@ def test_the_step_kernels_run_without_reference_counting():
         assert kernel.targetoptions.get("_nrt") is False, kernel.__name__
     for kernel in (K.forward_serial, K.softmax_into, backward._pack_rows):
         assert kernel.targetoptions.get("_nrt", True), kernel.__name__
-
-
-@pytest.mark.skipif(numba.config.DISABLE_JIT, reason="nothing is compiled")
-def test_every_kernel_states_its_reference_counting():
-    # numba compiles a function called from jitted code with its caller's
-    # NRT setting unless the function sets one: a kernel that allocates,
-    # called from a loop compiled without NRT, would then fail to compile
-    # (only once the cache is empty). Every jitted function of the kernel
-    # files states it, except those inlined into their callers.
-    import importlib
-    import os
-    from numba.core.dispatcher import Dispatcher
-    from fastdnn import _numba_cache_stamp as stamp
-    package = os.path.dirname(K.__file__)
-    seen = 0
-    for name in stamp.kernel_files(package):
-        module = importlib.import_module("fastdnn." + name[:-3])
-        for value in vars(module).values():
-            if (not isinstance(value, Dispatcher)
-                    or value.py_func.__module__ != module.__name__
-                    or value.targetoptions.get("inline") == "always"):
-                continue
-            seen += 1
-            assert "_nrt" in value.targetoptions, (name, value.__name__)
-    assert seen > 50, "the scan found too few kernels: it is broken"

@@ -24,19 +24,41 @@ def _modules():
         yield importlib.import_module(info.name)
 
 
-def test_jitted_functions_live_only_in_kernel_files():
+def _jitted_functions():
+    """(module, dispatcher) of every jitted function the package defines."""
     from numba.core.dispatcher import Dispatcher
-    owners = set()
     for module in _modules():
         for value in vars(module).values():
             if (isinstance(value, Dispatcher)
                     and value.py_func.__module__ == module.__name__):
-                owners.add(os.path.basename(module.__file__))
+                yield module, value
+
+
+def test_jitted_functions_live_only_in_kernel_files():
+    owners = {os.path.basename(module.__file__)
+              for module, _ in _jitted_functions()}
     assert owners, "no jitted function found: the scan is broken"
     assert owners <= set(stamp.kernel_files(PACKAGE_DIR))
     assert all(os.path.dirname(os.path.abspath(
         importlib.import_module("fastdnn." + name[:-3]).__file__))
         == PACKAGE_DIR for name in owners)
+
+
+@pytest.mark.skipif(numba.config.DISABLE_JIT, reason="nothing is compiled")
+def test_every_kernel_states_its_reference_counting():
+    # numba compiles a function called from jitted code with its caller's
+    # NRT setting unless the function sets one: a kernel that allocates,
+    # called from a loop compiled without NRT, would then fail to compile
+    # (only once the cache is empty). Every jitted function states it,
+    # except those inlined into their callers.
+    seen = 0
+    for module, kernel in _jitted_functions():
+        if kernel.targetoptions.get("inline") == "always":
+            continue
+        seen += 1
+        assert "_nrt" in kernel.targetoptions, (module.__name__,
+                                                kernel.__name__)
+    assert seen > 50, "the scan found too few kernels: it is broken"
 
 
 def _write(folder, name, text):
