@@ -52,10 +52,11 @@ def _call(direction, side, a, transposed):
     relu = ACT_BY_NAME["relu"]
     parallel = cfg.parallel_ok()
     threads = numba.get_num_threads()
+    gemm_threads = threads if parallel else 1
     if direction == "forward":
         if side == "blas":
             return lambda: forward_blas(a["W"], a["A"], a["b"], relu, a["Z"],
-                                        a["Aout"], transposed)
+                                        a["Aout"], transposed, gemm_threads)
         # The hand-written choice: TK._forward's branches without BLAS.
         m = a["A"].shape[0] if transposed else a["A"].shape[1]
         big = parallel and a["W"].size * m >= cfg.PARALLEL_MIN_WORK
@@ -66,7 +67,7 @@ def _call(direction, side, a, transposed):
     args = (a["dA"], a["Z"], a["Aout"], a["A"], a["W"], relu, True, a["dZ"],
             a["dW"], a["db"], a["dA_prev"], transposed)
     if side == "blas":
-        return lambda: backward_blas(*args)
+        return lambda: backward_blas(*args, gemm_threads)
     from fastdnn._kernels import backward_parallel, backward_serial
     if parallel and a["W"].size * a["dZ"].shape[1] >= cfg.PARALLEL_MIN_WORK:
         return lambda: backward_parallel(*args, threads)

@@ -289,6 +289,11 @@ def forward_parallel(W, A, b, act, Z, Aout, transposed):
 
 # ---------------------------------------------------------------- dispatch
 
+def _gemm_threads(threads):
+    # Tasks for fastdnn's GEMM: numba's threads where they may run.
+    return numba.get_num_threads() if threads and cfg.parallel_ok() else 1
+
+
 def forward(W, A, b, act, Z, Aout, transposed=False, threads=True):
     """Run a wide layer on BLAS (:mod:`fastdnn._kernels_blas`, as the
     training loops do), :func:`forward_parallel` on other big layers, else
@@ -299,7 +304,8 @@ def forward(W, A, b, act, Z, Aout, transposed=False, threads=True):
     with an empty cache)."""
     m = A.shape[0] if transposed else A.shape[1]
     if blas.use_blas(W.shape[0], W.shape[1], m):
-        blas.forward_blas(W, A, b, act, Z, Aout, transposed)
+        blas.forward_blas(W, A, b, act, Z, Aout, transposed,
+                          _gemm_threads(threads))
     elif (threads and W.size * m >= cfg.PARALLEL_MIN_WORK
             and cfg.parallel_ok()):
         forward_parallel(W, A, b, act, Z, Aout, transposed)
@@ -317,7 +323,7 @@ def backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
     args = (dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
             transposed)
     if blas.use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
-        finite, _ = blas.backward_blas(*args)
+        finite, _ = blas.backward_blas(*args, _gemm_threads(threads))
     elif (threads and W.size * dZ.shape[1] >= cfg.PARALLEL_MIN_WORK
             and cfg.parallel_ok()):
         finite, _ = backward_parallel(*args, numba.get_num_threads())
@@ -345,8 +351,8 @@ def warmup(dtypes=(np.float32, np.float64)):
                                        act)
         for kernel in (forward_serial, forward_parallel):
             kernel(W, one, b, ACT_RELU, out, out2, False)
-        blas.forward_blas(W, one, b, ACT_RELU, out, out2, False)
-        blas.forward_blas(W, one.T.copy(), b, ACT_RELU, out, out2, True)
+        blas.forward_blas(W, one, b, ACT_RELU, out, out2, False, 1)
+        blas.forward_blas(W, one.T.copy(), b, ACT_RELU, out, out2, True, 1)
         dW = np.empty((2, 2), dt)
         for transposed in (False, True):
             A_prev = one.T.copy() if transposed else one
@@ -354,7 +360,7 @@ def warmup(dtypes=(np.float32, np.float64)):
                     b.copy(), out2, transposed)
             backward_serial(*args)
             backward_parallel(*args, 2)
-            blas.backward_blas(*args)
+            blas.backward_blas(*args, 1)
         eps = np.finfo(dt).eps
         for output in OUT_ALL:
             output_cost(one, one, output, dt.type(eps))

@@ -1,6 +1,7 @@
 """One layer's forward and backward pass with the matrix products done by
-BLAS (private): for wide layers, where a tuned GEMM beats any loop numba
-writes.
+a blocked GEMM (private): for wide layers, where a GEMM beats the
+hand-written kernels' loops. On hosts with AVX-512 the GEMM is fastdnn's
+own (:mod:`fastdnn._kernels_gemm`, :data:`NATIVE_GEMM`), elsewhere BLAS's.
 
 numba compiles ``np.dot(a, b, out)`` on contiguous 2-D arrays to a call of
 the GEMM of scipy's BLAS (``scipy.linalg.cython_blas``), without a trip
@@ -20,6 +21,7 @@ import numpy as np
 from ._kernels_backward import _dZ_db
 from ._kernels_common import _exact, _serial_leaf, _serial_sum_leaf
 from ._kernels_elementwise import activate_row
+from ._kernels_gemm import NATIVE_GEMM, matmul_into
 
 #: A layer's products go to BLAS when it has a product of at least
 #: BLAS_MIN_WORK multiply-adds (n_l n_{l-1} m) and either at least
@@ -52,13 +54,16 @@ def use_blas(n, K, m):
 
 
 def network_uses_blas(dims, m):
-    """Whether some layer of ``dims`` runs on BLAS for batches of ``m``.
+    """Whether some layer of ``dims`` runs its products on BLAS (not on
+    :mod:`fastdnn._kernels_gemm`) for batches of ``m``.
 
     The training loops then run their other kernels on one thread: BLAS
     keeps its own threads spinning for a while after each product, and
     numba's threads started meanwhile would take turns with them on the
     cores (an epoch of the MNIST-shape workload took 1.4x as long).
     """
+    if NATIVE_GEMM:
+        return False
     return any(use_blas(int(dims[q + 1]), int(dims[q]), int(m))
                for q in range(len(dims) - 1))
 
@@ -75,14 +80,22 @@ def _bias_activate(Z, b, act, Aout):
 
 
 @_exact
-def forward_blas(W, A, b, act, Z, Aout, transposed):
+def _product(A, B, C, threads):
+    # C = A B on the GEMM of this host (see the module's docstring).
+    if NATIVE_GEMM:
+        matmul_into(A, B, C, threads)
+    else:
+        np.dot(A, B, C)
+
+
+@_exact
+def forward_blas(W, A, b, act, Z, Aout, transposed, threads):
     """``Z = W A_prev + b``, ``Aout = g(Z)`` (see
     :func:`fastdnn._kernels.forward_serial`); A is A_prev (n_{l-1}, m) or,
-    when ``transposed``, A_prev^T (m, n_{l-1})."""
-    if transposed:
-        np.dot(W, A.T, Z)
-    else:
-        np.dot(W, A, Z)
+    when ``transposed``, A_prev^T (m, n_{l-1}). ``threads``: tasks for
+    fastdnn's GEMM (1 on a thread that may not launch numba's pool; BLAS
+    keeps its own)."""
+    _product(W, A.T if transposed else A, Z, threads)
     _bias_activate(Z, b, act, Aout)
 
 
@@ -103,17 +116,15 @@ def _scale_finite(dW, scale):
 
 @_exact
 def backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                  dA_prev, transposed):
+                  dA_prev, transposed, threads):
     """``dZ = dA * g'(Z)``, ``db``, ``dW = dZ A_prev^T / m`` and, when
     ``need_dA_prev``, ``dA_prev = W^T dZ`` (see
     :func:`fastdnn._kernels.backward_serial`, whose returns it shares:
-    whether dW is finite, and a value to ignore)."""
+    whether dW is finite, and a value to ignore). ``threads``: as in
+    :func:`forward_blas`."""
     _dZ_db(dA, Z, Aout, act, dZ, db)
-    if transposed:
-        np.dot(dZ, A_prev, dW)
-    else:
-        np.dot(dZ, A_prev.T, dW)
+    _product(dZ, A_prev if transposed else A_prev.T, dW, threads)
     flag = _scale_finite(dW, dW.dtype.type(1.0 / dZ.shape[1]))
     if need_dA_prev:
-        np.dot(W.T, dZ, dA_prev)
+        _product(W.T, dZ, dA_prev, threads)
     return flag == 0, dW.dtype.type(0)

@@ -29,7 +29,8 @@ from . import _numba_config as cfg
 from ._kernels import (ACT_IDENTITY, backward_parallel, backward_serial,
                        forward_parallel, forward_serial, output_step,
                        update_into)
-from ._kernels_blas import backward_blas, forward_blas, use_blas
+from ._kernels_blas import NATIVE_GEMM, backward_blas, forward_blas, \
+    use_blas
 # No fastmath for the loop: it computes nothing itself; every kernel it
 # calls keeps its own flags.
 from ._kernels_common import _exact_loop
@@ -57,11 +58,13 @@ def _param(buf, off, n, k):
 
 
 @_exact_loop
-def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work):
+def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
+             nthreads):
     # The choice of fastdnn._kernels.forward, by shape and work size.
     m = A.shape[0] if transposed else A.shape[1]
     if use_blas(W.shape[0], W.shape[1], m):
-        forward_blas(W, A, b, act, Z, Aout, transposed)
+        forward_blas(W, A, b, act, Z, Aout, transposed,
+                     nthreads if parallel else 1)
     elif parallel and W.size * m >= min_work:
         forward_parallel(W, A, b, act, Z, Aout, transposed)
     else:
@@ -70,13 +73,13 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work):
 
 @_exact_loop
 def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
-              dA_prev, parallel, min_work, nthreads):
+              dA_prev, transposed, parallel, min_work, nthreads):
     # The choice of fastdnn._kernels.backward, by shape and work size
-    # (A_prev is never transposed in training: X itself serves the
-    # backward pass).
+    # (A_prev is transposed only for a layer on fastdnn's GEMM: the
+    # hand-written kernels read X itself).
     if use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
         backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                      dA_prev, False)
+                      dA_prev, transposed, nthreads if parallel else 1)
     elif parallel and W.size * dZ.shape[1] >= min_work:
         backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
                           db, dA_prev, False, nthreads)
@@ -105,19 +108,22 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
     L = dims.shape[0] - 1
     m = X.shape[1]
     nL = dims[L]
+    # The hand-written kernels read X^T forward and X backward; fastdnn's
+    # GEMM the other way round (both without a copy).
+    gemm0 = NATIVE_GEMM and use_blas(dims[1], dims[0], m)
     for k in range(n):
         for q in range(L):
             # One call site per kernel (each call site is a copy of the
-            # kernel in the compiled loop): the first layer reads X^T.
+            # kernel in the compiled loop).
             if q == 0:
-                A_prev = XT
+                A_prev = X if gemm0 else XT
             else:
                 A_prev = _block(Af, roff[q - 1], dims[q], m)
             _forward(_param(Wf, woff[q], dims[q + 1], dims[q]), A_prev,
                      _param(bf, boff[q], dims[q + 1], 1), acts[q],
                      _block(Zf, roff[q], dims[q + 1], m),
-                     _block(Af, roff[q], dims[q + 1], m), q == 0, parallel,
-                     min_work)
+                     _block(Af, roff[q], dims[q + 1], m),
+                     q == 0 and not gemm0, parallel, min_work, nthreads)
         # The cost and dZ_L = AL - Y for every output (the last layer is
         # then linear in the backward pass); softmax's AL too, in the same
         # fused kernel.
@@ -142,12 +148,12 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
                 dA_prev = _block(dAf, roff[q - 1], dims[q], m)
             else:
                 # X itself; no dA_0 (dZ stands in, unwritten).
-                A_prev = X
+                A_prev = XT if gemm0 else X
                 dA_prev = dZ
             # The layer's activations, as the forward pass left them.
             _backward(dA, Z, _block(Af, roff[q], nout, m), A_prev, W, act,
-                      q > 0, dZ, dW, db, dA_prev, parallel, min_work,
-                      nthreads)
+                      q > 0, dZ, dW, db, dA_prev, q == 0 and gemm0,
+                      parallel, min_work, nthreads)
             if q > 0:
                 act = acts[q - 1]
         for q in range(L):

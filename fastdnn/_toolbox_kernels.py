@@ -23,7 +23,8 @@ from ._kernels_common import _exact_leaf, _exact_loop, _exact_parallel
 from ._kernels import (ACT_IDENTITY, _n_chunks, activation_into,
                        backward_parallel, backward_serial, forward_parallel,
                        forward_serial, _grad_reads_a, output_step)
-from ._kernels_blas import backward_blas, forward_blas, use_blas
+from ._kernels_blas import NATIVE_GEMM, backward_blas, forward_blas, \
+    use_blas
 from ._primal_kernels import _block, _param
 from ._toolbox_step_kernels import (dropout_apply, fill_constants,
                                     mask_apply, update_params)
@@ -73,7 +74,8 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
     m = A.shape[0] if transposed else A.shape[1]
     n, K = W.shape
     if use_blas(n, K, m):
-        forward_blas(W, A, b, act, Z, Aout, transposed)
+        forward_blas(W, A, b, act, Z, Aout, transposed,
+                     nthreads if parallel else 1)
     elif parallel and W.size * m >= min_work:
         if _n_chunks(K) == 1 and nthreads > 1 and n >= 8:
             _forward_rows(W, A, b, act, Z, Aout, transposed,
@@ -91,7 +93,7 @@ def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
     # fastdnn._kernels.backward's choice.
     if use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
         backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                      dA_prev, transposed)
+                      dA_prev, transposed, nthreads if parallel else 1)
     elif parallel and W.size * dZ.shape[1] >= min_work:
         backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
                           db, dA_prev, transposed, nthreads)
@@ -120,13 +122,13 @@ def _gather(XT, YT, perm, s0, s1, XTb, Yb):
 
 
 @_exact_loop
-def _step(A0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
+def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
           Zf, Af, dAf, dZf, Df, dWf, dbf, roff, keep_prob, seed, step, eps,
           parallel, min_work, nthreads):
     # Forward, cost and backward of one batch: returns the output's cost
-    # (the data term) in the training dtype. A0f is the batch's X^T (mb,
-    # n_x) for the forward pass, A0b its X for the backward one (X^T when
-    # t0b).
+    # (the data term) in the training dtype. A0f is the batch's X (n_x,
+    # mb) for the forward pass (X^T, (mb, n_x), when t0f), A0b its X for
+    # the backward one (X^T when t0b).
     L = dims.shape[0] - 1
     nL = dims[L]
     for q in range(L):
@@ -137,8 +139,8 @@ def _step(A0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
         A = _block(Af, roff[q], dims[q + 1], mb)
         _forward(_param(Wf, woff[q], dims[q + 1], dims[q]), A_prev,
                  _param(bf, boff[q], dims[q + 1], 1), acts[q],
-                 _block(Zf, roff[q], dims[q + 1], mb), A, q == 0, parallel,
-                 min_work, nthreads)
+                 _block(Zf, roff[q], dims[q + 1], mb), A, q == 0 and t0f,
+                 parallel, min_work, nthreads)
         if q < L - 1 and keep_prob < 1.0:
             dropout_apply(A, _block(Df, roff[q], dims[q + 1], mb), seed,
                           q + 1, step, keep_prob)
@@ -250,6 +252,7 @@ def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
     keep_prob = hyper[H_KEEP_PROB]
     cost_scale = hyper[H_COST_SCALE]
     step = step0
+    gemm0 = full and NATIVE_GEMM and use_blas(dims[1], dims[0], X.shape[1])
     for k in range(n):
         lr = lrs[k]
         total = 0.0
@@ -258,17 +261,21 @@ def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
             s1 = stops[bi]
             mb = s1 - s0
             if full:
-                A0f = XT
-                A0b = X
-                t0b = False
+                # The hand-written kernels read X^T forward and X
+                # backward; fastdnn's GEMM the other way round.
+                A0f = X if gemm0 else XT
+                A0b = XT if gemm0 else X
+                t0f = not gemm0
+                t0b = gemm0
                 Yc = Y
             else:
                 _gather(XT, YT, perms[k], s0, s1, XTb, Yb)
                 A0f = XTb[:mb * n_x].reshape((mb, n_x))
                 A0b = A0f
+                t0f = True
                 t0b = True
                 Yc = Yb[:nL * mb].reshape((nL, mb))
-            cost = _step(A0f, A0b, t0b, Yc, mb, dims, acts, output, Wf,
+            cost = _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf,
                          woff, bf, boff, Zf, Af, dAf, dZf, Df, dWf, dbf,
                          roff, keep_prob, seed, step, eps, parallel,
                          min_work, nthreads)

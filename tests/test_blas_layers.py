@@ -2,6 +2,7 @@
 kernels' numbers to rounding for every activation, both dtypes and both
 layouts of A_prev, at odd shapes; the same bits whatever the BLAS's thread
 count; and which layers go to BLAS."""
+import numba
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
@@ -10,7 +11,8 @@ import fastdnn
 from fastdnn._kernels import (ACT_ALL, backward_serial, forward_serial)
 from fastdnn._kernels_blas import (BLAS_LONG_BATCH, BLAS_MIN_ROWS,
                                    BLAS_MIN_ROWS_LONG, backward_blas,
-                                   forward_blas, network_uses_blas, use_blas)
+                                   NATIVE_GEMM, forward_blas,
+                                   network_uses_blas, use_blas)
 
 #: Odd sizes: no dimension a multiple of a SIMD width or a GEMM block.
 N, K, M = 37, 53, 29
@@ -36,14 +38,17 @@ def _run(forward, backward, act, dtype, transposed):
     return bool(finite), (Z, Aout, dZ, dW, db, dA_prev)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("transposed", [False, True])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("act", ACT_ALL)
-def test_blas_kernels_give_the_hand_written_numbers(act, dtype, transposed):
+def test_blas_kernels_give_the_hand_written_numbers(act, dtype, transposed,
+                                                    threads):
     finite_h, hand = _run(forward_serial, backward_serial, act, dtype,
                           transposed)
-    finite_b, blas = _run(forward_blas, backward_blas, act, dtype,
-                          transposed)
+    finite_b, blas = _run(
+        lambda *args: forward_blas(*args, threads),
+        lambda *args: backward_blas(*args, threads), act, dtype, transposed)
     assert finite_h and finite_b
     # Sums of K or M terms in another order: a few ulps of the largest
     # term's size.
@@ -61,24 +66,31 @@ def test_non_finite_dW_is_reported():
     Z = np.ones((N, M))
     dZ, dW = np.empty((N, M)), np.empty((N, K))
     finite, _ = backward_blas(dA, Z, Z, A, W, 0, False, dZ, dW,
-                              np.empty((N, 1)), dZ, False)
+                              np.empty((N, 1)), dZ, False, 1)
     assert not finite
 
 
-def test_the_bits_do_not_depend_on_the_blas_thread_count():
-    # A training run whose wide layers go to BLAS: the same parameters to
-    # the bit with one BLAS thread and with all of them.
+def test_the_bits_do_not_depend_on_the_thread_count():
+    # A training run whose wide layers go to a GEMM (fastdnn's or BLAS's):
+    # the same parameters to the bit on one thread (BLAS's and numba's)
+    # and on all of them.
     rng = np.random.RandomState(0)
     X = rng.rand(100, 300)
     y = rng.randint(0, 3, (1, 300))
     dims = [100, 64, 48, 3]
-    assert network_uses_blas(dims, 50)
+    assert use_blas(64, 100, 50) and use_blas(48, 64, 50)
+    assert network_uses_blas(dims, 50) == (not NATIVE_GEMM)
     kw = dict(learning_rate=0.05, num_iterations=3, output="softmax",
               optimizer="adam", mini_batch_size=50)
     runs = []
+    all_threads = numba.get_num_threads()
     for threads in (1, None):
-        with threadpool_limits(limits=threads, user_api="blas"):
-            runs.append(fastdnn.L_layer_model(X, y, dims, **kw)[0])
+        numba.set_num_threads(threads or all_threads)
+        try:
+            with threadpool_limits(limits=threads, user_api="blas"):
+                runs.append(fastdnn.L_layer_model(X, y, dims, **kw)[0])
+        finally:
+            numba.set_num_threads(all_threads)
     for key in runs[0]:
         np.testing.assert_array_equal(runs[0][key], runs[1][key])
 
@@ -99,3 +111,5 @@ def test_which_layers_go_to_blas():
     assert not use_blas(16, 16, 32)
     assert not use_blas(BLAS_MIN_ROWS, 4, 4)
     assert not network_uses_blas([12288, 20, 7, 5, 1], 209)
+    # On BLAS proper only where fastdnn's GEMM does not take the layers.
+    assert network_uses_blas([784, 256, 10], 128) == (not NATIVE_GEMM)

@@ -1,0 +1,193 @@
+"""fastdnn's own matrix product, ``C = A B`` (private), for the layers
+whose products would otherwise go to BLAS.
+
+Why not BLAS: numpy's and scipy's OpenBLAS pick their kernels when they
+load, from the CPU or from ``OPENBLAS_CORETYPE``; a host that sets it to
+an AVX2 core (``Haswell``) runs AVX2 kernels on an AVX-512 CPU, and BLAS
+then takes about 3/4 of a mini-batch epoch. The register tile of
+:mod:`fastdnn._kernels_gemm_tile`, compiled by numba for the host itself,
+reaches about 230 GFLOP/s on one Zen 5 core in float32 where OpenBLAS's
+AVX2 kernels reach about 160 on two. It is used in the training kernels
+on hosts with AVX-512 (:data:`NATIVE_GEMM`); elsewhere BLAS keeps the
+products. Tests run it on every host.
+
+Layout: C (M, N) and B (K, N) have unit column stride; A (M, K) may have
+any strides (W^T is a view). A B with other strides (A_prev^T in dW) is
+first copied into a contiguous buffer. C's blocks of ``MR`` rows by ``NR``
+columns are independent, computed by the same code whichever thread runs
+them, each element summed over k in order: the results do not depend on
+the thread count.
+"""
+import numpy as np
+from numba import prange
+
+from ._kernels_gemm_tile import DOT_MR, DOT_NR, HAS_AVX512, MR, address, \
+    dot_tile, tile_columns, tile_edge, tile_full
+from ._kernels_common import _exact, _exact_leaf, _exact_parallel
+
+#: Whether the training kernels run their wide layers' products here
+#: rather than on BLAS: on hosts with AVX-512, where the tile was measured
+#: 1.5-2.5x as fast as OpenBLAS on the layers of ``fastdnn bench``
+#: (benchmarks/test_gemm_times.py times both).
+NATIVE_GEMM = HAS_AVX512
+
+#: Products of fewer multiply-adds run on one thread: waking the pool
+#: costs more than the second core saves.
+GEMM_PARALLEL_MIN_WORK = 1 << 18
+
+#: A B given as a transposed view (B^T row-contiguous) is read in place by
+#: the dot-product tile when the summed axis has at least this many
+#: elements; below, the horizontal sums at the end of each tile cost more
+#: than copying B (dW of a hidden layer over a batch of 32).
+DOT_MIN_K = 128
+
+#: Rows per transposed block when B is copied (a block of B's rows and one
+#: of its columns stay in L1 while they are swapped).
+_PACK_BLOCK = 32
+
+
+#: Columns per tile for float32 and float64 elements.
+_NR_FLOAT32 = tile_columns(4)
+_NR_FLOAT64 = tile_columns(8)
+
+
+@_exact_leaf
+def _tiles(zero, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K, t0,
+           t1):
+    # Tiles t0 .. t1 - 1, numbered down C's row blocks, then across its
+    # column panels: consecutive tiles share B's panel (K, nr). Addresses
+    # and strides as in the tile; ``zero`` gives the element type.
+    row_blocks = (M + MR - 1) // MR
+    for t in range(t0, t1):
+        panel = t // row_blocks
+        i = (t - panel * row_blocks) * MR
+        j = panel * nr
+        mr = min(MR, M - i)
+        nc = min(nr, N - j)
+        c_t = c + (i * ldc + j) * itemsize
+        a_t = a + i * as0 * itemsize
+        b_t = b + j * itemsize
+        if nc == nr:
+            tile_full(zero, c_t, ldc, a_t, as0, as1, b_t, ldb, K, mr, nc)
+        else:
+            tile_edge(zero, c_t, ldc, a_t, as0, as1, b_t, ldb, K, mr, nc)
+
+
+@_exact_parallel
+def _tiles_parallel(zero, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N,
+                    K, tiles, parts):
+    # The tiles in ``parts`` fixed ranges, one per task.
+    for q in prange(parts):
+        _tiles(zero, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K,
+               q * tiles // parts, (q + 1) * tiles // parts)
+
+
+@_exact_leaf
+def _product(A, B, C, threads):
+    # C = A B with B and C of unit column stride (checked by the caller).
+    M, K = A.shape
+    N = C.shape[1]
+    itemsize = C.itemsize
+    nr = _NR_FLOAT32 if itemsize == 4 else _NR_FLOAT64
+    args = (C.dtype.type(0), itemsize, nr, address(C),
+            C.strides[0] // itemsize, address(A), A.strides[0] // itemsize,
+            A.strides[1] // itemsize, address(B), B.strides[0] // itemsize)
+    tiles = ((M + MR - 1) // MR) * ((N + nr - 1) // nr)
+    if threads > 1 and M * N * K >= GEMM_PARALLEL_MIN_WORK:
+        _tiles_parallel(*args, M, N, K, tiles, min(threads, tiles))
+    else:
+        _tiles(*args, M, N, K, 0, tiles)
+
+
+@_exact_leaf
+def _dot_tiles(zero, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, t0, t1):
+    # Dot-product tiles t0 .. t1 - 1, numbered down C's row blocks, then
+    # across its column blocks.
+    row_blocks = (M + DOT_MR - 1) // DOT_MR
+    for t in range(t0, t1):
+        col = t // row_blocks
+        i = (t - col * row_blocks) * DOT_MR
+        j = col * DOT_NR
+        dot_tile(zero, c + (i * ldc + j) * itemsize, ldc,
+                 a + i * lda * itemsize, lda, bt + j * ldb * itemsize, ldb,
+                 K, min(DOT_MR, M - i), min(DOT_NR, N - j))
+
+
+@_exact_parallel
+def _dot_tiles_parallel(zero, itemsize, c, ldc, a, lda, bt, ldb, M, N, K,
+                        tiles, parts):
+    for q in prange(parts):
+        _dot_tiles(zero, itemsize, c, ldc, a, lda, bt, ldb, M, N, K,
+                   q * tiles // parts, (q + 1) * tiles // parts)
+
+
+@_exact_leaf
+def _dot_product(A, BT, C, threads):
+    # C = A BT^T with A and BT row-contiguous (checked by the caller).
+    M, K = A.shape
+    N = C.shape[1]
+    itemsize = C.itemsize
+    args = (C.dtype.type(0), itemsize, address(C), C.strides[0] // itemsize,
+            address(A), A.strides[0] // itemsize, address(BT),
+            BT.strides[0] // itemsize)
+    tiles = ((M + DOT_MR - 1) // DOT_MR) * ((N + DOT_NR - 1) // DOT_NR)
+    if threads > 1 and M * N * K >= GEMM_PARALLEL_MIN_WORK:
+        _dot_tiles_parallel(*args, M, N, K, tiles, min(threads, tiles))
+    else:
+        _dot_tiles(*args, M, N, K, 0, tiles)
+
+
+@_exact
+def _contiguous_copy(B):
+    # B as a C-contiguous array, transposed in blocks so that both the
+    # rows read and the rows written stay in L1.
+    K, N = B.shape
+    out = np.empty((K, N), B.dtype)
+    for k0 in range(0, K, _PACK_BLOCK):
+        k1 = min(K, k0 + _PACK_BLOCK)
+        for j0 in range(0, N, _PACK_BLOCK):
+            j1 = min(N, j0 + _PACK_BLOCK)
+            for k in range(k0, k1):
+                for j in range(j0, j1):
+                    out[k, j] = B[k, j]
+    return out
+
+
+@_exact
+def matmul_into(A, B, C, threads):
+    """``C = A B``: A (M, K), B (K, N), C (M, N), float32 or float64.
+
+    Parameters
+    ----------
+    A : ndarray, shape (M, K)
+        Any strides (a transposed view, such as W^T, is read in place).
+    B : ndarray, shape (K, N)
+        Read in place when its columns are contiguous, or when its rows
+        are and K >= DOT_MIN_K (the dot-product tile, with A's rows
+        contiguous too); else copied first.
+    C : ndarray, shape (M, N)
+        Unit column stride; overwritten.
+    threads : int
+        Tasks a large product is split into (1: on the calling thread).
+        The caller decides: ``numba.get_num_threads()``, or 1 on a thread
+        that may not launch numba's pool (see
+        :func:`fastdnn._numba_config.parallel_ok`). The result is the same
+        either way.
+    """
+    M, K = A.shape
+    N = B.shape[1]
+    if B.shape[0] != K or C.shape[0] != M or C.shape[1] != N:
+        raise ValueError("matmul_into: shapes A (M, K), B (K, N) and "
+                         "C (M, N) do not match")
+    item = B.itemsize
+    if A.itemsize != item or C.itemsize != item:
+        raise TypeError("matmul_into: A, B and C must share one dtype")
+    if N > 1 and C.strides[1] != item:
+        raise ValueError("matmul_into: C must have contiguous columns")
+    if B.shape[1] < 2 or B.strides[1] == item:
+        _product(A, B, C, threads)
+    elif (B.shape[0] >= DOT_MIN_K and (B.shape[0] < 2 or B.strides[0] == item)
+          and (A.shape[1] < 2 or A.strides[1] == item)):
+        _dot_product(A, B.T, C, threads)
+    else:
+        _product(A, _contiguous_copy(B), C, threads)

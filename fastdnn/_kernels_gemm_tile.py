@@ -1,0 +1,363 @@
+"""The register tile of fastdnn's matrix product (private): one LLVM
+loop that keeps an ``MR x NR`` block of C in vector registers while it
+runs over the summed axis.
+
+numba writes no SIMD code of its own, and LLVM's loop vectoriser does not
+keep a block of C in registers across a loop (it would load and store C at
+every step, which halves the speed). So the tile is written directly in
+LLVM IR, with vector types and ``llvm.fma``: for each k, ``NV`` vectors of
+B's row k are loaded, each of the ``MR`` entries of A's column k is
+broadcast, and ``MR x NV`` fused multiply-adds update the accumulators.
+
+Each element of C is the sum over k = 0, 1, ..., K-1, in that order, of
+one fused multiply-add per term: the same bits whatever tile, thread or
+host runs it (the vector width changes which lanes hold which columns,
+never the order of a column's sum).
+
+The tile shape follows the host's registers: with AVX-512 (32 vector
+registers of 64 bytes), 8 rows by two 64-byte vectors (16 accumulators);
+otherwise 6 rows by two 32-byte vectors (12 accumulators plus the loads fit
+the 16 registers of AVX2).
+"""
+import llvmlite.binding as llvm_binding
+import numba
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+
+
+def _target_features():
+    # The features numba compiles for: its own override when set
+    # (NUMBA_CPU_FEATURES), else the host's.
+    if numba.config.CPU_FEATURES is not None:
+        return str(numba.config.CPU_FEATURES)
+    return llvm_binding.get_host_cpu_features().flatten()
+
+
+#: Whether numba compiles for a host with AVX-512 (32 registers of 64 bytes).
+HAS_AVX512 = "+avx512f" in _target_features().split(",")
+#: Bytes per vector register used by the tile.
+VECTOR_BYTES = 64 if HAS_AVX512 else 32
+#: Rows of C per tile.
+MR = 8 if HAS_AVX512 else 6
+#: Vectors of C per tile row.
+NV = 2
+
+
+def lanes(itemsize):
+    """Elements per vector for elements of ``itemsize`` bytes."""
+    return VECTOR_BYTES // itemsize
+
+
+def tile_columns(itemsize):
+    """Columns of C per tile (NR) for elements of ``itemsize`` bytes."""
+    return NV * lanes(itemsize)
+
+
+@intrinsic
+def address(typingctx, array):
+    """The address of ``array``'s first element, as an integer (unlike
+    ``array.ctypes.data``, it leaves the function cacheable)."""
+    if not isinstance(array, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(
+            context, builder, args[0]).data
+        return builder.ptrtoint(data, ir.IntType(64))
+    return types.intp(array), codegen
+
+
+def _vector_mask(builder, lane_count, first, n_valid):
+    # <lane_count x i1>: lane l is on when first + l < n_valid.
+    i64 = ir.IntType(64)
+    index = ir.Constant(ir.VectorType(i64, lane_count),
+                        [first + lane for lane in range(lane_count)])
+    limit = builder.insert_element(ir.Constant(index.type, ir.Undefined),
+                                   n_valid, ir.Constant(ir.IntType(32), 0))
+    limit = builder.shuffle_vector(
+        limit, ir.Constant(index.type, ir.Undefined),
+        ir.Constant(ir.VectorType(ir.IntType(32), lane_count),
+                    [0] * lane_count))
+    return builder.icmp_signed("<", index, limit)
+
+
+def _masked_intrinsics(module, vector_type, lane_count, suffix):
+    mask_type = ir.VectorType(ir.IntType(1), lane_count)
+    ptr = vector_type.as_pointer()
+    load = cgutils.get_or_insert_function(
+        module, ir.FunctionType(vector_type, [ptr, ir.IntType(32), mask_type,
+                                              vector_type]),
+        "llvm.masked.load.v%d%s.p0" % (lane_count, suffix))
+    store = cgutils.get_or_insert_function(
+        module, ir.FunctionType(ir.VoidType(), [vector_type, ptr,
+                                                ir.IntType(32), mask_type]),
+        "llvm.masked.store.v%d%s.p0" % (lane_count, suffix))
+    return load, store
+
+
+def _make_tile(masked):
+    @intrinsic
+    def tile(typingctx, zero, c, ldc, a, as0, as1, b, ldb, K, mr, nc):
+        """C[:mr, :nc] = A[:mr, :K] B[:K, :nc] for one tile.
+
+        ``zero`` (float32 or float64) gives the type; ``c``, ``a``, ``b``
+        are addresses; ``ldc`` and ``ldb`` the row strides of C and B and
+        ``as0``, ``as1`` the strides of A, all in elements (B and C have
+        unit column stride). ``mr`` <= MR rows are stored (the missing
+        rows repeat A's last row, unstored); ``nc`` <= NR columns are read
+        and stored when ``masked``, else all NR.
+        """
+        if not isinstance(zero, types.Float):
+            return None
+        sig = types.void(zero, types.intp, types.intp, types.intp,
+                         types.intp, types.intp, types.intp, types.intp,
+                         types.intp, types.intp, types.intp)
+
+        def codegen(context, builder, signature, args):
+            (_, c_addr, ldc_v, a_addr, as0_v, as1_v, b_addr, ldb_v, k_count,
+             mr_v, nc_v) = args
+            float_type = context.get_value_type(signature.args[0])
+            itemsize = signature.args[0].bitwidth // 8
+            lane_count = lanes(itemsize)
+            suffix = "f32" if itemsize == 4 else "f64"
+            vector_type = ir.VectorType(float_type, lane_count)
+            vector_ptr = vector_type.as_pointer()
+            i64 = ir.IntType(64)
+            i32 = ir.IntType(32)
+            fptr = float_type.as_pointer()
+            c_ptr = builder.inttoptr(c_addr, fptr)
+            a_ptr = builder.inttoptr(a_addr, fptr)
+            b_ptr = builder.inttoptr(b_addr, fptr)
+            fma = cgutils.get_or_insert_function(
+                builder.module,
+                ir.FunctionType(vector_type, [vector_type] * 3),
+                "llvm.fma.v%d%s" % (lane_count, suffix))
+            masks = [None] * NV
+            if masked:
+                load_m, store_m = _masked_intrinsics(
+                    builder.module, vector_type, lane_count, suffix)
+                masks = [_vector_mask(builder, lane_count, v * lane_count,
+                                      nc_v) for v in range(NV)]
+            align = i32(itemsize)
+            zero_v = ir.Constant(vector_type, [ir.Constant(float_type, 0.0)]
+                                 * lane_count)
+            # Rows past mr read A's last stored row (never stored).
+            last = builder.sub(mr_v, i64(1))
+            a_rows = []
+            for r in range(MR):
+                row = builder.select(builder.icmp_signed("<", i64(r), mr_v),
+                                     i64(r), last)
+                a_rows.append(builder.gep(a_ptr, [builder.mul(row, as0_v)]))
+            pre = builder.block
+            loop = builder.append_basic_block("tile.loop")
+            done = builder.append_basic_block("tile.done")
+            builder.cbranch(builder.icmp_signed(">", k_count, i64(0)),
+                            loop, done)
+
+            builder.position_at_end(loop)
+            k = builder.phi(i64)
+            acc = [[builder.phi(vector_type) for _ in range(NV)]
+                   for _ in range(MR)]
+            b_row = builder.gep(b_ptr, [builder.mul(k, ldb_v)])
+            b_vec = []
+            for v in range(NV):
+                p = builder.bitcast(
+                    builder.gep(b_row, [i64(v * lane_count)]), vector_ptr)
+                if masked:
+                    b_vec.append(builder.call(load_m,
+                                              [p, align, masks[v], zero_v]))
+                else:
+                    ld = builder.load(p)
+                    ld.align = itemsize
+                    b_vec.append(ld)
+            a_k = builder.mul(k, as1_v)
+            new = []
+            for r in range(MR):
+                s = builder.load(builder.gep(a_rows[r], [a_k]))
+                s = builder.insert_element(ir.Constant(vector_type,
+                                                       ir.Undefined),
+                                           s, i32(0))
+                s = builder.shuffle_vector(
+                    s, ir.Constant(vector_type, ir.Undefined),
+                    ir.Constant(ir.VectorType(i32, lane_count),
+                                [0] * lane_count))
+                new.append([builder.call(fma, [s, b_vec[v], acc[r][v]])
+                            for v in range(NV)])
+            k_next = builder.add(k, i64(1))
+            k.add_incoming(i64(0), pre)
+            k.add_incoming(k_next, loop)
+            for r in range(MR):
+                for v in range(NV):
+                    acc[r][v].add_incoming(zero_v, pre)
+                    acc[r][v].add_incoming(new[r][v], loop)
+            builder.cbranch(builder.icmp_signed("<", k_next, k_count),
+                            loop, done)
+
+            builder.position_at_end(done)
+            sums = []
+            for r in range(MR):
+                for v in range(NV):
+                    phi = builder.phi(vector_type)
+                    phi.add_incoming(zero_v, pre)
+                    phi.add_incoming(new[r][v], loop)
+                    sums.append(phi)
+            for r in range(MR):
+                row_ptr = builder.gep(c_ptr, [builder.mul(i64(r), ldc_v)])
+                with builder.if_then(builder.icmp_signed("<", i64(r), mr_v),
+                                     likely=True):
+                    for v in range(NV):
+                        p = builder.bitcast(
+                            builder.gep(row_ptr, [i64(v * lane_count)]),
+                            vector_ptr)
+                        value = sums[r * NV + v]
+                        if masked:
+                            builder.call(store_m, [value, p, align, masks[v]])
+                        else:
+                            st = builder.store(value, p)
+                            st.align = itemsize
+            return context.get_dummy_value()
+        return sig, codegen
+    return tile
+
+
+#: A whole tile: all NR columns of B are read and of C stored.
+tile_full = _make_tile(masked=False)
+#: A tile at C's right edge: ``nc`` < NR columns, with masked loads/stores.
+tile_edge = _make_tile(masked=True)
+
+
+#: Tile of the dot-product form: rows of A by rows of B^T (16 accumulators
+#: and 8 loaded vectors of the 32 registers of AVX-512; 9 and 6 of the 16
+#: of AVX2).
+DOT_MR = 4 if HAS_AVX512 else 3
+DOT_NR = DOT_MR
+
+
+def _tree_sum(builder, vector, lane_count):
+    # Lanes added pairwise, halves first: a fixed order.
+    width = lane_count
+    while width > 1:
+        half = width // 2
+        undef = ir.Constant(vector.type, ir.Undefined)
+        low = builder.shuffle_vector(vector, undef, ir.Constant(
+            ir.VectorType(ir.IntType(32), half), list(range(half))))
+        high = builder.shuffle_vector(vector, undef, ir.Constant(
+            ir.VectorType(ir.IntType(32), half), list(range(half, width))))
+        vector = builder.fadd(low, high)
+        width = half
+    return builder.extract_element(vector, ir.Constant(ir.IntType(32), 0))
+
+
+@intrinsic
+def dot_tile(typingctx, zero, c, ldc, a, lda, bt, ldb, K, mr, nc):
+    """C[r, s] = sum_k A[r, k] B^T[s, k] for r < ``mr`` <= DOT_MR and
+    s < ``nc`` <= DOT_NR: the product with both operands contiguous along
+    the summed axis (no copy of a transposed B).
+
+    ``zero`` gives the type; ``c``, ``a``, ``bt`` are addresses, ``ldc``,
+    ``lda``, ``ldb`` row strides in elements (unit column strides). Lane l
+    of an accumulator sums the terms k = l (mod lanes) in order, with fused
+    multiply-adds; the lanes are then added pairwise, halves first: a
+    fixed order.
+    """
+    if not isinstance(zero, types.Float):
+        return None
+    sig = types.void(zero, *([types.intp] * 9))
+
+    def codegen(context, builder, signature, args):
+        _, c_addr, ldc_v, a_addr, lda_v, b_addr, ldb_v, k_count, mr_v, nc_v \
+            = args
+        float_type = context.get_value_type(signature.args[0])
+        itemsize = signature.args[0].bitwidth // 8
+        lane_count = lanes(itemsize)
+        suffix = "f32" if itemsize == 4 else "f64"
+        vector_type = ir.VectorType(float_type, lane_count)
+        vector_ptr = vector_type.as_pointer()
+        i64 = ir.IntType(64)
+        i32 = ir.IntType(32)
+        fptr = float_type.as_pointer()
+        fma = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(vector_type, [vector_type] * 3),
+            "llvm.fma.v%d%s" % (lane_count, suffix))
+        load_m, _ = _masked_intrinsics(builder.module, vector_type,
+                                       lane_count, suffix)
+        zero_v = ir.Constant(vector_type, [ir.Constant(float_type, 0.0)]
+                             * lane_count)
+
+        def rows(addr, ld, count, n_rows):
+            # Row pointers; rows past ``count`` repeat its last one.
+            base = builder.inttoptr(addr, fptr)
+            last = builder.sub(count, i64(1))
+            out = []
+            for r in range(n_rows):
+                row = builder.select(builder.icmp_signed("<", i64(r), count),
+                                     i64(r), last)
+                out.append(builder.gep(base, [builder.mul(row, ld)]))
+            return out
+
+        a_rows = rows(a_addr, lda_v, mr_v, DOT_MR)
+        b_rows = rows(b_addr, ldb_v, nc_v, DOT_NR)
+        k_full = builder.sub(k_count, builder.srem(k_count, i64(lane_count)))
+
+        def step(k, acc, mask):
+            # One vector of k for every accumulator.
+            def load(row):
+                p = builder.bitcast(builder.gep(row, [k]), vector_ptr)
+                if mask is not None:
+                    return builder.call(load_m, [p, i32(itemsize), mask,
+                                                 zero_v])
+                ld = builder.load(p)
+                ld.align = itemsize
+                return ld
+            a_vec = [load(row) for row in a_rows]
+            new = []
+            for s, row in enumerate(b_rows):
+                b_vec = load(row)
+                new.append([builder.call(fma, [a_vec[r], b_vec, acc[s][r]])
+                            for r in range(DOT_MR)])
+            return new
+
+        pre = builder.block
+        loop = builder.append_basic_block("dot.loop")
+        tail = builder.append_basic_block("dot.tail")
+        builder.cbranch(builder.icmp_signed(">", k_full, i64(0)), loop, tail)
+
+        builder.position_at_end(loop)
+        k = builder.phi(i64)
+        acc = [[builder.phi(vector_type) for _ in range(DOT_MR)]
+               for _ in range(DOT_NR)]
+        new = step(k, acc, None)
+        k_next = builder.add(k, i64(lane_count))
+        k.add_incoming(i64(0), pre)
+        k.add_incoming(k_next, loop)
+        for s in range(DOT_NR):
+            for r in range(DOT_MR):
+                acc[s][r].add_incoming(zero_v, pre)
+                acc[s][r].add_incoming(new[s][r], loop)
+        builder.cbranch(builder.icmp_signed("<", k_next, k_full), loop, tail)
+
+        builder.position_at_end(tail)
+        sums = [[builder.phi(vector_type) for _ in range(DOT_MR)]
+                for _ in range(DOT_NR)]
+        for s in range(DOT_NR):
+            for r in range(DOT_MR):
+                sums[s][r].add_incoming(zero_v, pre)
+                sums[s][r].add_incoming(new[s][r], loop)
+        # The last K mod lanes terms, with masked loads (zeros past K add
+        # 0 * 0 to the lanes, which changes nothing).
+        mask = _vector_mask(builder, lane_count, 0,
+                            builder.sub(k_count, k_full))
+        sums = step(k_full, sums, mask)
+        c_base = builder.inttoptr(c_addr, fptr)
+        for r in range(DOT_MR):
+            c_row = builder.gep(c_base, [builder.mul(i64(r), ldc_v)])
+            row_ok = builder.icmp_signed("<", i64(r), mr_v)
+            for s in range(DOT_NR):
+                ok = builder.and_(row_ok, builder.icmp_signed("<", i64(s),
+                                                              nc_v))
+                total = _tree_sum(builder, sums[s][r], lane_count)
+                with builder.if_then(ok, likely=True):
+                    builder.store(total, builder.gep(c_row, [i64(s)]))
+        return context.get_dummy_value()
+    return sig, codegen

@@ -1,0 +1,116 @@
+"""fastdnn's own matrix product (:mod:`fastdnn._kernels_gemm`), run on
+every host (the training kernels use it where AVX-512 is available): the
+product to rounding for each of its three paths (register tile, dot-product
+tile, copy of a transposed B), both dtypes, odd shapes and strided views;
+the same bits on one thread and on several; nothing written outside C;
+NaN and inf carried through; mismatched arguments refused."""
+import numpy as np
+import pytest
+
+from fastdnn._kernels_gemm import (DOT_MIN_K, GEMM_PARALLEL_MIN_WORK,
+                                   matmul_into)
+from fastdnn._kernels_gemm_tile import DOT_MR, MR, tile_columns
+
+DTYPES = ["float32", "float64"]
+
+#: How B is laid out: its columns contiguous (the register tile reads it in
+#: place), its rows contiguous (B is a transposed view: the dot-product
+#: tile when K >= DOT_MIN_K, else a contiguous copy).
+LAYOUTS = ["columns", "rows"]
+
+
+def _operands(M, K, N, dtype, layout, a_transposed=False, seed=0):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((K, M) if a_transposed else (M, K))
+    A = (A.T if a_transposed else A).astype(dtype)
+    if layout == "rows":
+        B = rng.standard_normal((N, K)).astype(dtype).T
+    else:
+        B = rng.standard_normal((K, N)).astype(dtype)
+    return A, B
+
+
+def _check(A, B, C):
+    exact = A.astype(np.float64) @ B.astype(np.float64)
+    # Sums of K terms in another order: a few ulps of sum |a_ik b_kj|.
+    bound = np.abs(A).astype(np.float64) @ np.abs(B).astype(np.float64)
+    tol = 4 * np.finfo(C.dtype).eps * (bound + 1e-30) * max(1, A.shape[1])
+    assert np.all(np.abs(C - exact) <= tol)
+
+
+def _shapes():
+    nr = tile_columns(4)
+    for M in (1, MR - 1, MR, MR + 1, 2 * MR + 3, DOT_MR + 1):
+        for N in (1, 2, nr - 1, nr, nr + 1, 2 * nr + 5):
+            for K in (0, 1, 7, DOT_MIN_K + 13):
+                yield M, K, N
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("a_transposed", [False, True])
+def test_the_product_to_rounding_at_odd_shapes(dtype, layout,
+                                               a_transposed):
+    for M, K, N in _shapes():
+        A, B = _operands(M, K, N, dtype, layout, a_transposed)
+        C = np.full((M, N), np.nan, dtype)
+        matmul_into(A, B, C, 1)
+        _check(A, B, C)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("K", [40, DOT_MIN_K + 5])
+def test_same_bits_on_one_thread_and_on_several(dtype, layout, K):
+    M = N = int(np.sqrt(2 * GEMM_PARALLEL_MIN_WORK / K)) + 3
+    A, B = _operands(M, K, N, dtype, layout)
+    one, several = np.empty((M, N), dtype), np.empty((M, N), dtype)
+    matmul_into(A, B, one, 1)
+    for threads in (2, 3, 8):
+        matmul_into(A, B, several, threads)
+        np.testing.assert_array_equal(several, one)
+    _check(A, B, one)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_nothing_is_written_outside_C(dtype, layout):
+    # C a window of a larger array: the edge tiles' masked stores keep to
+    # it.
+    M, K, N = MR + 3, DOT_MIN_K + 3, tile_columns(4) + 3
+    A, B = _operands(M, K, N, dtype, layout)
+    big = np.full((M + 4, N + 9), 7.0, dtype)
+    C = big[2:2 + M, 3:3 + N]
+    matmul_into(A, B, C, 2)
+    _check(A, B, C)
+    outside = np.ones(big.shape, bool)
+    outside[2:2 + M, 3:3 + N] = False
+    assert np.all(big[outside] == 7.0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_nan_and_inf_are_carried_through(dtype, layout):
+    M, K, N = 9, DOT_MIN_K + 1, 20
+    A, B = _operands(M, K, N, dtype, layout)
+    A = A.copy()
+    A[2, 5] = np.nan
+    A[4, 0] = np.inf
+    C = np.empty((M, N), dtype)
+    matmul_into(A, B, C, 1)
+    assert np.all(np.isnan(C[2]))
+    assert np.all(np.isinf(C[4]) | np.isnan(C[4]))
+    rest = np.delete(np.arange(M), [2, 4])
+    assert np.all(np.isfinite(C[rest]))
+
+
+def test_mismatched_arguments_are_refused():
+    A, B = _operands(5, 6, 7, "float64", "columns")
+    with pytest.raises(ValueError, match="shapes"):
+        matmul_into(A, B, np.empty((5, 8)), 1)
+    with pytest.raises(ValueError, match="shapes"):
+        matmul_into(A, B[:5], np.empty((5, 7)), 1)
+    with pytest.raises(ValueError, match="contiguous columns"):
+        matmul_into(A, B, np.empty((7, 5)).T, 1)
+    with pytest.raises(TypeError, match="dtype"):
+        matmul_into(A.astype(np.float32), B, np.empty((5, 7)), 1)
