@@ -290,8 +290,12 @@ def forward_parallel(W, A, b, act, Z, Aout, transposed):
 # ---------------------------------------------------------------- dispatch
 
 def _gemm_threads(threads):
-    # Tasks for fastdnn's GEMM: numba's threads where they may run.
-    return numba.get_num_threads() if threads and cfg.parallel_ok() else 1
+    # Tasks for fastdnn's GEMM: numba's threads where they may run. Always
+    # asks numba for its thread count, which starts its threading layer:
+    # the GEMM kernels embed a parallel region, linked against that layer
+    # when they are loaded from the cache.
+    count = numba.get_num_threads()
+    return count if threads and cfg.parallel_ok() else 1
 
 
 def forward(W, A, b, act, Z, Aout, transposed=False, threads=True):
@@ -334,6 +338,7 @@ def backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
 
 def warmup(dtypes=(np.float32, np.float64)):
     """Compile every kernel (serial and parallel) for ``dtypes``."""
+    numba.get_num_threads()  # starts numba's threads (see _gemm_threads)
     for dtype in dtypes:
         dt = np.dtype(dtype)
         one = np.ones((2, 3), dt)

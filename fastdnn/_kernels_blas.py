@@ -53,6 +53,19 @@ def use_blas(n, K, m):
                                   and m >= BLAS_LONG_BATCH)
 
 
+def network_uses_gemm(dims, m):
+    """Whether some layer of ``dims`` runs its products on a GEMM
+    (:func:`use_blas`) for batches of ``m``.
+
+    The training loops take ``True`` or ``None`` for this: numba drops the
+    GEMM branch of a loop compiled for ``None`` (an argument of type None
+    makes ``if wide is None`` a constant), so a network without wide
+    layers, such as the cat's, never compiles the GEMM.
+    """
+    return any(use_blas(int(dims[q + 1]), int(dims[q]), int(m))
+               for q in range(len(dims) - 1))
+
+
 def network_uses_blas(dims, m):
     """Whether some layer of ``dims`` runs its products on BLAS (not on
     :mod:`fastdnn._kernels_gemm`) for batches of ``m``.
@@ -62,10 +75,7 @@ def network_uses_blas(dims, m):
     numba's threads started meanwhile would take turns with them on the
     cores (an epoch of the MNIST-shape workload took 1.4x as long).
     """
-    if NATIVE_GEMM:
-        return False
-    return any(use_blas(int(dims[q + 1]), int(dims[q]), int(m))
-               for q in range(len(dims) - 1))
+    return not NATIVE_GEMM and network_uses_gemm(dims, m)
 
 
 @_serial_leaf

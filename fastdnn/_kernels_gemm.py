@@ -157,6 +157,11 @@ def _contiguous_copy(B):
 def matmul_into(A, B, C, threads):
     """``C = A B``: A (M, K), B (K, N), C (M, N), float32 or float64.
 
+    It embeds a parallel region, which numba links against its threading
+    layer when it loads the function from its cache: numba's threads must
+    be started first (``numba.get_num_threads()`` starts them; the
+    training loops' callers and :func:`fastdnn._kernels.forward` do).
+
     Parameters
     ----------
     A : ndarray, shape (M, K)

@@ -19,7 +19,7 @@ import numpy as np
 from . import _numba_config as cfg
 from . import _kernels as K
 from . import _primal_kernels as PK
-from ._kernels_blas import network_uses_blas
+from ._kernels_blas import network_uses_blas, network_uses_gemm
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
@@ -114,6 +114,9 @@ class PrimalSolver:
         self._acts = np.array(list(acts) + [OUTPUT_FORWARD_ACT[self.output]],
                               dtype=np.int64)
         self._blas = network_uses_blas(dims, self.X.shape[1])
+        # True or None: the compiled loop without GEMM layers has no GEMM.
+        self._wide = True if network_uses_gemm(dims, self.X.shape[1]) \
+            else None
         self.iteration = 0
 
     def run(self, n, costs_out):
@@ -135,7 +138,8 @@ class PrimalSolver:
                         self._boff, self._Zf, self._Af, self._dAf,
                         self._dZf, self._dWf, self._dbf, self._roff,
                         self._lr, self._eps, int(n), costs_out, parallel,
-                        cfg.PARALLEL_MIN_WORK, numba.get_num_threads())
+                        cfg.PARALLEL_MIN_WORK, numba.get_num_threads(),
+                        self._wide)
         self.iteration += int(done)
 
     def parameters(self):

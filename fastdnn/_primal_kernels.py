@@ -59,13 +59,16 @@ def _param(buf, off, n, k):
 
 @_exact_loop
 def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
-             nthreads):
-    # The choice of fastdnn._kernels.forward, by shape and work size.
+             nthreads, wide):
+    # The choice of fastdnn._kernels.forward, by shape and work size
+    # (``wide``: None when no layer goes to a GEMM, see network_uses_gemm).
     m = A.shape[0] if transposed else A.shape[1]
-    if use_blas(W.shape[0], W.shape[1], m):
-        forward_blas(W, A, b, act, Z, Aout, transposed,
-                     nthreads if parallel else 1)
-    elif parallel and W.size * m >= min_work:
+    if wide is not None:
+        if use_blas(W.shape[0], W.shape[1], m):
+            forward_blas(W, A, b, act, Z, Aout, transposed,
+                         nthreads if parallel else 1)
+            return
+    if parallel and W.size * m >= min_work:
         forward_parallel(W, A, b, act, Z, Aout, transposed)
     else:
         forward_serial(W, A, b, act, Z, Aout, transposed)
@@ -73,14 +76,17 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
 
 @_exact_loop
 def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
-              dA_prev, transposed, parallel, min_work, nthreads):
+              dA_prev, transposed, parallel, min_work, nthreads, wide):
     # The choice of fastdnn._kernels.backward, by shape and work size
     # (A_prev is transposed only for a layer on fastdnn's GEMM: the
-    # hand-written kernels read X itself).
-    if use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
-        backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                      dA_prev, transposed, nthreads if parallel else 1)
-    elif parallel and W.size * dZ.shape[1] >= min_work:
+    # hand-written kernels read X itself; ``wide`` as in _forward).
+    if wide is not None:
+        if use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
+            backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
+                          db, dA_prev, transposed,
+                          nthreads if parallel else 1)
+            return
+    if parallel and W.size * dZ.shape[1] >= min_work:
         backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
                           db, dA_prev, False, nthreads)
     else:
@@ -91,7 +97,7 @@ def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
 @_exact_loop
 def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
           dZf, dWf, dbf, roff, lr, eps, n, costs, parallel, min_work,
-          nthreads):
+          nthreads, wide):
     """Run ``n`` iterations; return how many were completed.
 
     ``dims`` holds n_x, n_1, ..., n_L; ``acts`` the forward activation code
@@ -104,13 +110,16 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
     returned, that iteration's update not applied. ``parallel`` allows the
     parallel kernels on layers of at least ``min_work`` multiply-adds,
     ``nthreads`` being the number of threads of the backward kernel's runs.
+    ``wide``: True when some layer goes to a GEMM, else None (the loop is
+    then compiled without the GEMM; see ``network_uses_gemm``).
     """
     L = dims.shape[0] - 1
     m = X.shape[1]
     nL = dims[L]
     # The hand-written kernels read X^T forward and X backward; fastdnn's
     # GEMM the other way round (both without a copy).
-    gemm0 = NATIVE_GEMM and use_blas(dims[1], dims[0], m)
+    gemm0 = NATIVE_GEMM and wide is not None and use_blas(dims[1], dims[0],
+                                                          m)
     for k in range(n):
         for q in range(L):
             # One call site per kernel (each call site is a copy of the
@@ -123,7 +132,8 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
                      _param(bf, boff[q], dims[q + 1], 1), acts[q],
                      _block(Zf, roff[q], dims[q + 1], m),
                      _block(Af, roff[q], dims[q + 1], m),
-                     q == 0 and not gemm0, parallel, min_work, nthreads)
+                     q == 0 and not gemm0, parallel, min_work, nthreads,
+                     wide)
         # The cost and dZ_L = AL - Y for every output (the last layer is
         # then linear in the backward pass); softmax's AL too, in the same
         # fused kernel.
@@ -153,7 +163,7 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
             # The layer's activations, as the forward pass left them.
             _backward(dA, Z, _block(Af, roff[q], nout, m), A_prev, W, act,
                       q > 0, dZ, dW, db, dA_prev, q == 0 and gemm0,
-                      parallel, min_work, nthreads)
+                      parallel, min_work, nthreads, wide)
             if q > 0:
                 act = acts[q - 1]
         for q in range(L):
@@ -176,3 +186,9 @@ def warmup(dtypes=(np.float32, np.float64)):
         Ws = [np.full((2, 2), 0.1, dt), np.full((1, 2), 0.1, dt)]
         bs = [np.zeros((2, 1), dt), np.zeros((1, 1), dt)]
         PrimalSolver(X, Y, Ws, bs, 0.1).run(1, np.empty(1))
+        # The loop with its GEMM layers: a layer wide enough for use_blas.
+        X = np.ones((64, 64), dt)
+        Ws = [np.full((32, 64), 0.01, dt), np.full((1, 32), 0.1, dt)]
+        bs = [np.zeros((32, 1), dt), np.zeros((1, 1), dt)]
+        PrimalSolver(X, Y[:, :1].repeat(64, 1), Ws, bs, 0.1).run(
+            1, np.empty(1))

@@ -19,7 +19,7 @@ import numpy as np
 from . import _numba_config as cfg
 from . import _toolbox_kernels as TK
 from . import _toolbox_step_kernels as SK
-from ._kernels_blas import network_uses_blas
+from ._kernels_blas import network_uses_blas, network_uses_gemm
 from ._primal import OUTPUT_FORWARD_ACT
 from ._toolbox_options import Toolbox, batch_bounds
 from ._validation_scalars import SEED_MAX
@@ -165,6 +165,8 @@ class ToolboxSolver:
         self._rng = np.random.RandomState(0)
         # A network with layers on BLAS runs the rest on one thread.
         self._blas = network_uses_blas(dims, mbmax)
+        # True or None: the compiled passes without GEMM layers have no GEMM.
+        self._wide = True if network_uses_gemm(dims, mbmax) else None
         # Passes per compiled call, bounded by the permutations' memory.
         self._chunk = max(1, MAX_PERM_ENTRIES // m)
         self.passes = 0
@@ -213,7 +215,7 @@ class ToolboxSolver:
                 self._VWf, self._Vbf, self._SWf, self._Sbf, self._hpW,
                 self._hpb, self._partial, self._XTb, self._Yb, self._opt,
                 self._hyper, self._seed, self._eps, out, parallel,
-                cfg.PARALLEL_MIN_WORK, nthreads)
+                cfg.PARALLEL_MIN_WORK, nthreads, self._wide)
             self.passes += int(done)
             self.steps += int(done) * self._starts.shape[0]
             if done < c:
@@ -239,5 +241,15 @@ def warmup(dtypes=(np.float32, np.float64)):
         bs = [np.zeros((2, 1), dt), np.zeros((1, 1), dt)]
         toolbox = check_toolbox(optimizer="adam", mini_batch_size=2,
                                 lambd=0.1, keep_prob=0.9, m=3)
+        ToolboxSolver(X, Y, Ws, bs, (0,), 0, toolbox,
+                      np.full(1, 0.1)).run(0, 1, np.empty(1))
+        # The passes with their GEMM layers: a layer wide enough for
+        # use_blas.
+        X = np.ones((64, 64), dt)
+        Y = np.full((1, 64), 0.5, dt)
+        Ws = [np.full((32, 64), 0.01, dt), np.full((1, 32), 0.1, dt)]
+        bs = [np.zeros((32, 1), dt), np.zeros((1, 1), dt)]
+        toolbox = check_toolbox(optimizer="adam", mini_batch_size=64,
+                                lambd=0.1, keep_prob=0.9, m=64)
         ToolboxSolver(X, Y, Ws, bs, (0,), 0, toolbox,
                       np.full(1, 0.1)).run(0, 1, np.empty(1))

@@ -67,16 +67,19 @@ def _forward_rows(W, A, b, act, Z, Aout, transposed, nparts):
 
 @_exact_loop
 def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
-             nthreads):
-    # By work size (one call site): BLAS for a big product; serial;
+             nthreads, wide):
+    # By work size (one call site): a GEMM for a big product (never
+    # compiled when ``wide`` is None, see network_uses_gemm); serial;
     # for a summed axis too short for forward_parallel's chunks (it then
     # runs on one thread), row blocks on threads; else forward_parallel.
     m = A.shape[0] if transposed else A.shape[1]
     n, K = W.shape
-    if use_blas(n, K, m):
-        forward_blas(W, A, b, act, Z, Aout, transposed,
-                     nthreads if parallel else 1)
-    elif parallel and W.size * m >= min_work:
+    if wide is not None:
+        if use_blas(n, K, m):
+            forward_blas(W, A, b, act, Z, Aout, transposed,
+                         nthreads if parallel else 1)
+            return
+    if parallel and W.size * m >= min_work:
         if _n_chunks(K) == 1 and nthreads > 1 and n >= 8:
             _forward_rows(W, A, b, act, Z, Aout, transposed,
                           min(nthreads, n // 4))
@@ -88,13 +91,16 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
 
 @_exact_loop
 def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
-              dA_prev, transposed, parallel, min_work, nthreads):
-    # By work size (one call site): BLAS for a big product, else
-    # fastdnn._kernels.backward's choice.
-    if use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
-        backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                      dA_prev, transposed, nthreads if parallel else 1)
-    elif parallel and W.size * dZ.shape[1] >= min_work:
+              dA_prev, transposed, parallel, min_work, nthreads, wide):
+    # By work size (one call site): a GEMM for a big product (as in
+    # _forward), else fastdnn._kernels.backward's choice.
+    if wide is not None:
+        if use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
+            backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
+                          db, dA_prev, transposed,
+                          nthreads if parallel else 1)
+            return
+    if parallel and W.size * dZ.shape[1] >= min_work:
         backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
                           db, dA_prev, transposed, nthreads)
     else:
@@ -124,7 +130,7 @@ def _gather(XT, YT, perm, s0, s1, XTb, Yb):
 @_exact_loop
 def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
           Zf, Af, dAf, dZf, Df, dWf, dbf, roff, keep_prob, seed, step, eps,
-          parallel, min_work, nthreads):
+          parallel, min_work, nthreads, wide):
     # Forward, cost and backward of one batch: returns the output's cost
     # (the data term) in the training dtype. A0f is the batch's X (n_x,
     # mb) for the forward pass (X^T, (mb, n_x), when t0f), A0b its X for
@@ -140,7 +146,7 @@ def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
         _forward(_param(Wf, woff[q], dims[q + 1], dims[q]), A_prev,
                  _param(bf, boff[q], dims[q + 1], 1), acts[q],
                  _block(Zf, roff[q], dims[q + 1], mb), A, q == 0 and t0f,
-                 parallel, min_work, nthreads)
+                 parallel, min_work, nthreads, wide)
         if q < L - 1 and keep_prob < 1.0:
             dropout_apply(A, _block(Df, roff[q], dims[q + 1], mb), seed,
                           q + 1, step, keep_prob)
@@ -180,7 +186,7 @@ def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
                   _param(Wf, woff[q], nout, dims[q]), act, q > 0, dZ,
                   _param(dWf, woff[q], nout, dims[q]),
                   _param(dbf, boff[q], nout, 1), dA_prev, transposed,
-                  parallel, min_work, nthreads)
+                  parallel, min_work, nthreads, wide)
         if q > 0:
             act = acts[q - 1]
     return cost
@@ -191,7 +197,7 @@ def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
                  acts, output, Wf, woff, bf, boff, Zf, Af, dAf, dZf, Df,
                  dWf, dbf, roff, VWf, Vbf, SWf, Sbf, hpW, hpb, partial, XTb,
                  Yb, opt, hyper, seed, eps, costs, parallel, min_work,
-                 nthreads):
+                 nthreads, wide):
     """Run ``lrs.size`` passes; return how many were completed.
 
     Parameters
@@ -237,7 +243,7 @@ def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
         the sum over batches of batch cost * mb, over m. A batch whose
         cost is not finite stops the run before its update: its pass gets
         that cost, the later passes NaN, and the pass's index is returned.
-    parallel, min_work, nthreads
+    parallel, min_work, nthreads, wide
         As :func:`fastdnn._primal_kernels.train`.
     """
     n = lrs.shape[0]
@@ -252,7 +258,8 @@ def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
     keep_prob = hyper[H_KEEP_PROB]
     cost_scale = hyper[H_COST_SCALE]
     step = step0
-    gemm0 = full and NATIVE_GEMM and use_blas(dims[1], dims[0], X.shape[1])
+    gemm0 = (full and NATIVE_GEMM and wide is not None
+             and use_blas(dims[1], dims[0], X.shape[1]))
     for k in range(n):
         lr = lrs[k]
         total = 0.0
@@ -278,7 +285,7 @@ def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
             cost = _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf,
                          woff, bf, boff, Zf, Af, dAf, dZf, Df, dWf, dbf,
                          roff, keep_prob, seed, step, eps, parallel,
-                         min_work, nthreads)
+                         min_work, nthreads, wide)
             if not np.isfinite(cost):
                 costs[k] = cost
                 costs[k + 1:n] = np.nan

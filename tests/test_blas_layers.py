@@ -17,6 +17,10 @@ from fastdnn._kernels_blas import (BLAS_LONG_BATCH, BLAS_MIN_ROWS,
 #: Odd sizes: no dimension a multiple of a SIMD width or a GEMM block.
 N, K, M = 37, 53, 29
 
+# The GEMM kernels embed a parallel region: numba's threads must be started
+# before they are loaded from the cache.
+numba.get_num_threads()
+
 
 def _inputs(dtype, transposed, seed=0):
     rng = np.random.default_rng(seed)

@@ -4,6 +4,7 @@ product to rounding for each of its three paths (register tile, dot-product
 tile, copy of a transposed B), both dtypes, odd shapes and strided views;
 the same bits on one thread and on several; nothing written outside C;
 NaN and inf carried through; mismatched arguments refused."""
+import numba
 import numpy as np
 import pytest
 
@@ -17,6 +18,10 @@ DTYPES = ["float32", "float64"]
 #: place), its rows contiguous (B is a transposed view: the dot-product
 #: tile when K >= DOT_MIN_K, else a contiguous copy).
 LAYOUTS = ["columns", "rows"]
+
+# The GEMM kernels embed a parallel region: numba's threads must be started
+# before they are loaded from the cache.
+numba.get_num_threads()
 
 
 def _operands(M, K, N, dtype, layout, a_transposed=False, seed=0):
