@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from ._kernels_gemm_tile import DOT_MR, DOT_NR, HAS_AVX512, MR, address, \
-    dot_tile, tile_columns, tile_edge, tile_full
+    dot_tile, lanes, tile_columns, tile_edge, tile_full, transpose_block
 from ._kernels_common import _exact, _exact_leaf, _exact_parallel
 
 #: Whether the training kernels run their wide layers' products here
@@ -36,9 +36,15 @@ NATIVE_GEMM = HAS_AVX512
 GEMM_PARALLEL_MIN_WORK = 1 << 18
 
 #: A B given as a transposed view (B^T row-contiguous) is read in place by
-#: the dot-product tile when the summed axis has at least this many
-#: elements; below, the horizontal sums at the end of each tile cost more
-#: than copying B (dW of a hidden layer over a batch of 32).
+#: the dot-product tile when C has fewer than DOT_MAX_ROWS rows and the
+#: summed axis at least DOT_MIN_K elements; otherwise B is copied (in
+#: transposed blocks) and the register tile runs. The copy costs K N
+#: element moves against M K N multiply-adds, so it pays off from a few
+#: dozen rows of C, while the dot-product tile's horizontal sums, 16 per
+#: tile, weigh on short sums (benchmarks/test_gemm_times.py times the
+#: workloads' cases: the digits' 10-row dW over 1797 examples is 2x as
+#: fast in place, the MNIST shape's first layer 1.4x as fast copied).
+DOT_MAX_ROWS = 32
 DOT_MIN_K = 128
 
 #: Rows per transposed block when B is copied (a block of B's rows and one
@@ -46,6 +52,9 @@ DOT_MIN_K = 128
 _PACK_BLOCK = 32
 
 
+#: Elements per vector for float32 and float64 (the transposed blocks).
+_LANES_FLOAT32 = lanes(4)
+_LANES_FLOAT64 = lanes(8)
 #: Columns per tile for float32 and float64 elements.
 _NR_FLOAT32 = tile_columns(4)
 _NR_FLOAT64 = tile_columns(8)
@@ -139,16 +148,33 @@ def _dot_product(A, BT, C, threads):
 
 @_exact
 def _contiguous_copy(B):
-    # B as a C-contiguous array, transposed in blocks so that both the
-    # rows read and the rows written stay in L1.
+    # B as a C-contiguous array. A transposed view of a row-contiguous
+    # array (B^T's rows contiguous) is copied in square blocks transposed
+    # in vector registers; the edges, and other strides, element by
+    # element in blocks that stay in L1.
     K, N = B.shape
     out = np.empty((K, N), B.dtype)
+    item = B.itemsize
+    size = _LANES_FLOAT32 if item == 4 else _LANES_FLOAT64
+    k_full = 0
+    n_full = 0
+    if B.strides[0] == item:
+        k_full = K - K % size
+        n_full = N - N % size
+        zero = B.dtype.type(0)
+        ld = B.strides[1] // item
+        for k0 in range(0, k_full, size):
+            for j0 in range(0, n_full, size):
+                transpose_block(zero, address(B) + (k0 + j0 * ld) * item, ld,
+                                address(out) + (k0 * N + j0) * item, N)
     for k0 in range(0, K, _PACK_BLOCK):
         k1 = min(K, k0 + _PACK_BLOCK)
         for j0 in range(0, N, _PACK_BLOCK):
             j1 = min(N, j0 + _PACK_BLOCK)
             for k in range(k0, k1):
-                for j in range(j0, j1):
+                # Columns n_full.. only, on the rows the blocks covered.
+                start = j0 if k >= k_full else max(j0, n_full)
+                for j in range(start, j1):
                     out[k, j] = B[k, j]
     return out
 
@@ -168,8 +194,8 @@ def matmul_into(A, B, C, threads):
         Any strides (a transposed view, such as W^T, is read in place).
     B : ndarray, shape (K, N)
         Read in place when its columns are contiguous, or when its rows
-        are and K >= DOT_MIN_K (the dot-product tile, with A's rows
-        contiguous too); else copied first.
+        are, M < DOT_MAX_ROWS and K >= DOT_MIN_K (the dot-product tile,
+        with A's rows contiguous too); else copied first.
     C : ndarray, shape (M, N)
         Unit column stride; overwritten.
     threads : int
@@ -191,8 +217,8 @@ def matmul_into(A, B, C, threads):
         raise ValueError("matmul_into: C must have contiguous columns")
     if B.shape[1] < 2 or B.strides[1] == item:
         _product(A, B, C, threads)
-    elif (B.shape[0] >= DOT_MIN_K and (B.shape[0] < 2 or B.strides[0] == item)
-          and (A.shape[1] < 2 or A.strides[1] == item)):
+    elif (M < DOT_MAX_ROWS and K >= DOT_MIN_K and B.strides[0] == item
+          and A.strides[1] == item):
         _dot_product(A, B.T, C, threads)
     else:
         _product(A, _contiguous_copy(B), C, threads)

@@ -8,16 +8,18 @@ import numba
 import numpy as np
 import pytest
 
-from fastdnn._kernels_gemm import (DOT_MIN_K, GEMM_PARALLEL_MIN_WORK,
-                                   matmul_into)
+from fastdnn._kernels_gemm import (DOT_MAX_ROWS, DOT_MIN_K,
+                                   GEMM_PARALLEL_MIN_WORK, matmul_into)
 from fastdnn._kernels_gemm_tile import DOT_MR, MR, tile_columns
 
 DTYPES = ["float32", "float64"]
 
 #: How B is laid out: its columns contiguous (the register tile reads it in
 #: place), its rows contiguous (B is a transposed view: the dot-product
-#: tile when K >= DOT_MIN_K, else a contiguous copy).
-LAYOUTS = ["columns", "rows"]
+#: tile when M < DOT_MAX_ROWS and K >= DOT_MIN_K, else a copy made in
+#: transposed blocks), or neither (every other column of an array: copied
+#: element by element).
+LAYOUTS = ["columns", "rows", "strided"]
 
 # The GEMM kernels embed a parallel region: numba's threads must be started
 # before they are loaded from the cache.
@@ -30,6 +32,8 @@ def _operands(M, K, N, dtype, layout, a_transposed=False, seed=0):
     A = (A.T if a_transposed else A).astype(dtype)
     if layout == "rows":
         B = rng.standard_normal((N, K)).astype(dtype).T
+    elif layout == "strided":
+        B = rng.standard_normal((K, 2 * N)).astype(dtype)[:, ::2]
     else:
         B = rng.standard_normal((K, N)).astype(dtype)
     return A, B
@@ -45,7 +49,8 @@ def _check(A, B, C):
 
 def _shapes():
     nr = tile_columns(4)
-    for M in (1, MR - 1, MR, MR + 1, 2 * MR + 3, DOT_MR + 1):
+    for M in (1, MR - 1, MR, MR + 1, 2 * MR + 3, DOT_MR + 1,
+              DOT_MAX_ROWS + 1):
         for N in (1, 2, nr - 1, nr, nr + 1, 2 * nr + 5):
             for K in (0, 1, 7, DOT_MIN_K + 13):
                 yield M, K, N
@@ -65,9 +70,10 @@ def test_the_product_to_rounding_at_odd_shapes(dtype, layout,
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("K", [40, DOT_MIN_K + 5])
-def test_same_bits_on_one_thread_and_on_several(dtype, layout, K):
-    M = N = int(np.sqrt(2 * GEMM_PARALLEL_MIN_WORK / K)) + 3
+@pytest.mark.parametrize("M,K", [(117, 40), (DOT_MAX_ROWS - 3, 3000),
+                                 (70, DOT_MIN_K + 5)])
+def test_same_bits_on_one_thread_and_on_several(dtype, layout, M, K):
+    N = GEMM_PARALLEL_MIN_WORK // (M * K) + 5
     A, B = _operands(M, K, N, dtype, layout)
     one, several = np.empty((M, N), dtype), np.empty((M, N), dtype)
     matmul_into(A, B, one, 1)
