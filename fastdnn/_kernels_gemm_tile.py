@@ -96,6 +96,22 @@ def _masked_intrinsics(module, vector_type, lane_count, suffix):
     return load, store
 
 
+def _vector_types(context, builder, float_numba_type):
+    # The LLVM types a tile of ``float_numba_type`` elements works with:
+    # scalar, itemsize, lanes, intrinsic suffix, vector, vector pointer,
+    # scalar pointer, and the vector fused multiply-add.
+    float_type = context.get_value_type(float_numba_type)
+    itemsize = float_numba_type.bitwidth // 8
+    lane_count = lanes(itemsize)
+    suffix = "f32" if itemsize == 4 else "f64"
+    vector_type = ir.VectorType(float_type, lane_count)
+    fma = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(vector_type, [vector_type] * 3),
+        "llvm.fma.v%d%s" % (lane_count, suffix))
+    return (float_type, itemsize, lane_count, suffix, vector_type,
+            vector_type.as_pointer(), float_type.as_pointer(), fma)
+
+
 def _make_tile(masked):
     @intrinsic
     def tile(typingctx, zero, c, ldc, a, as0, as1, b, ldb, K, mr, nc):
@@ -117,22 +133,14 @@ def _make_tile(masked):
         def codegen(context, builder, signature, args):
             (_, c_addr, ldc_v, a_addr, as0_v, as1_v, b_addr, ldb_v, k_count,
              mr_v, nc_v) = args
-            float_type = context.get_value_type(signature.args[0])
-            itemsize = signature.args[0].bitwidth // 8
-            lane_count = lanes(itemsize)
-            suffix = "f32" if itemsize == 4 else "f64"
-            vector_type = ir.VectorType(float_type, lane_count)
-            vector_ptr = vector_type.as_pointer()
+            (float_type, itemsize, lane_count, suffix, vector_type,
+             vector_ptr, fptr, fma) = _vector_types(context, builder,
+                                                    signature.args[0])
             i64 = ir.IntType(64)
             i32 = ir.IntType(32)
-            fptr = float_type.as_pointer()
             c_ptr = builder.inttoptr(c_addr, fptr)
             a_ptr = builder.inttoptr(a_addr, fptr)
             b_ptr = builder.inttoptr(b_addr, fptr)
-            fma = cgutils.get_or_insert_function(
-                builder.module,
-                ir.FunctionType(vector_type, [vector_type] * 3),
-                "llvm.fma.v%d%s" % (lane_count, suffix))
             masks = [None] * NV
             if masked:
                 load_m, store_m = _masked_intrinsics(
@@ -268,18 +276,10 @@ def dot_tile(typingctx, zero, c, ldc, a, lda, bt, ldb, K, mr, nc):
     def codegen(context, builder, signature, args):
         _, c_addr, ldc_v, a_addr, lda_v, b_addr, ldb_v, k_count, mr_v, nc_v \
             = args
-        float_type = context.get_value_type(signature.args[0])
-        itemsize = signature.args[0].bitwidth // 8
-        lane_count = lanes(itemsize)
-        suffix = "f32" if itemsize == 4 else "f64"
-        vector_type = ir.VectorType(float_type, lane_count)
-        vector_ptr = vector_type.as_pointer()
+        (float_type, itemsize, lane_count, suffix, vector_type, vector_ptr,
+         fptr, fma) = _vector_types(context, builder, signature.args[0])
         i64 = ir.IntType(64)
         i32 = ir.IntType(32)
-        fptr = float_type.as_pointer()
-        fma = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vector_type, [vector_type] * 3),
-            "llvm.fma.v%d%s" % (lane_count, suffix))
         load_m, _ = _masked_intrinsics(builder.module, vector_type,
                                        lane_count, suffix)
         zero_v = ir.Constant(vector_type, [ir.Constant(float_type, 0.0)]
@@ -380,12 +380,8 @@ def transpose_block(typingctx, zero, src, lds, dst, ldd):
 
     def codegen(context, builder, signature, args):
         _, src_addr, lds_v, dst_addr, ldd_v = args
-        float_type = context.get_value_type(signature.args[0])
-        itemsize = signature.args[0].bitwidth // 8
-        n = lanes(itemsize)
-        vector_type = ir.VectorType(float_type, n)
-        vector_ptr = vector_type.as_pointer()
-        fptr = float_type.as_pointer()
+        (_, itemsize, n, _, vector_type, vector_ptr, fptr,
+         _) = _vector_types(context, builder, signature.args[0])
         i64 = ir.IntType(64)
         src_ptr = builder.inttoptr(src_addr, fptr)
         dst_ptr = builder.inttoptr(dst_addr, fptr)

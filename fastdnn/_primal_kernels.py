@@ -78,8 +78,9 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
 def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
               dA_prev, transposed, parallel, min_work, nthreads, wide):
     # The choice of fastdnn._kernels.backward, by shape and work size
-    # (A_prev is transposed only for a layer on fastdnn's GEMM: the
-    # hand-written kernels read X itself; ``wide`` as in _forward).
+    # (``wide`` as in _forward; the toolbox's loop shares it). The primal
+    # loop passes A_prev transposed only to a layer on fastdnn's GEMM: the
+    # hand-written kernels read X itself.
     if wide is not None:
         if use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
             backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
@@ -88,10 +89,10 @@ def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
             return
     if parallel and W.size * dZ.shape[1] >= min_work:
         backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
-                          db, dA_prev, False, nthreads)
+                          db, dA_prev, transposed, nthreads)
     else:
         backward_serial(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
-                        db, dA_prev, False)
+                        db, dA_prev, transposed)
 
 
 @_exact_loop
@@ -181,14 +182,11 @@ def warmup(dtypes=(np.float32, np.float64)):
     from ._primal import PrimalSolver
     for dtype in dtypes:
         dt = np.dtype(dtype)
-        X = np.ones((2, 3), dt)
-        Y = np.full((1, 3), 0.5, dt)
-        Ws = [np.full((2, 2), 0.1, dt), np.full((1, 2), 0.1, dt)]
-        bs = [np.zeros((2, 1), dt), np.zeros((1, 1), dt)]
-        PrimalSolver(X, Y, Ws, bs, 0.1).run(1, np.empty(1))
-        # The loop with its GEMM layers: a layer wide enough for use_blas.
-        X = np.ones((64, 64), dt)
-        Ws = [np.full((32, 64), 0.01, dt), np.full((1, 32), 0.1, dt)]
-        bs = [np.zeros((32, 1), dt), np.zeros((1, 1), dt)]
-        PrimalSolver(X, Y[:, :1].repeat(64, 1), Ws, bs, 0.1).run(
-            1, np.empty(1))
+        # A tiny network, and one whose first layer is wide enough for a
+        # GEMM (use_blas): the loop's two compiled variants.
+        for n_x, n_1, m in ((2, 2, 3), (64, 32, 64)):
+            X = np.ones((n_x, m), dt)
+            Y = np.full((1, m), 0.5, dt)
+            Ws = [np.full((n_1, n_x), 0.1, dt), np.full((1, n_1), 0.1, dt)]
+            bs = [np.zeros((n_1, 1), dt), np.zeros((1, 1), dt)]
+            PrimalSolver(X, Y, Ws, bs, 0.1).run(1, np.empty(1))

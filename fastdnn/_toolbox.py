@@ -235,21 +235,14 @@ def warmup(dtypes=(np.float32, np.float64)):
     from ._toolbox_options import check_toolbox
     for dtype in dtypes:
         dt = np.dtype(dtype)
-        X = np.ones((2, 3), dt)
-        Y = np.full((1, 3), 0.5, dt)
-        Ws = [np.full((2, 2), 0.1, dt), np.full((1, 2), 0.1, dt)]
-        bs = [np.zeros((2, 1), dt), np.zeros((1, 1), dt)]
-        toolbox = check_toolbox(optimizer="adam", mini_batch_size=2,
-                                lambd=0.1, keep_prob=0.9, m=3)
-        ToolboxSolver(X, Y, Ws, bs, (0,), 0, toolbox,
-                      np.full(1, 0.1)).run(0, 1, np.empty(1))
-        # The passes with their GEMM layers: a layer wide enough for
-        # use_blas.
-        X = np.ones((64, 64), dt)
-        Y = np.full((1, 64), 0.5, dt)
-        Ws = [np.full((32, 64), 0.01, dt), np.full((1, 32), 0.1, dt)]
-        bs = [np.zeros((32, 1), dt), np.zeros((1, 1), dt)]
-        toolbox = check_toolbox(optimizer="adam", mini_batch_size=64,
-                                lambd=0.1, keep_prob=0.9, m=64)
-        ToolboxSolver(X, Y, Ws, bs, (0,), 0, toolbox,
-                      np.full(1, 0.1)).run(0, 1, np.empty(1))
+        # A tiny network, and one whose first layer is wide enough for a
+        # GEMM (use_blas): the loop's two compiled variants.
+        for n_x, n_1, m, batch in ((2, 2, 3, 2), (64, 32, 64, 64)):
+            X = np.ones((n_x, m), dt)
+            Y = np.full((1, m), 0.5, dt)
+            Ws = [np.full((n_1, n_x), 0.1, dt), np.full((1, n_1), 0.1, dt)]
+            bs = [np.zeros((n_1, 1), dt), np.zeros((1, 1), dt)]
+            toolbox = check_toolbox(optimizer="adam", mini_batch_size=batch,
+                                    lambd=0.1, keep_prob=0.9, m=m)
+            ToolboxSolver(X, Y, Ws, bs, (0,), 0, toolbox,
+                          np.full(1, 0.1)).run(0, 1, np.empty(1))

@@ -21,11 +21,10 @@ import numpy as np
 
 from ._kernels_common import _exact_leaf, _exact_loop, _exact_parallel
 from ._kernels import (ACT_IDENTITY, _n_chunks, activation_into,
-                       backward_parallel, backward_serial, forward_parallel,
-                       forward_serial, _grad_reads_a, output_step)
-from ._kernels_blas import NATIVE_GEMM, backward_blas, forward_blas, \
-    use_blas
-from ._primal_kernels import _block, _param
+                       forward_parallel, forward_serial, _grad_reads_a,
+                       output_step)
+from ._kernels_blas import NATIVE_GEMM, forward_blas, use_blas
+from ._primal_kernels import _backward, _block, _param
 from ._toolbox_step_kernels import (dropout_apply, fill_constants,
                                     mask_apply, update_params)
 
@@ -87,25 +86,6 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
             forward_parallel(W, A, b, act, Z, Aout, transposed)
     else:
         forward_serial(W, A, b, act, Z, Aout, transposed)
-
-
-@_exact_loop
-def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
-              dA_prev, transposed, parallel, min_work, nthreads, wide):
-    # By work size (one call site): a GEMM for a big product (as in
-    # _forward), else fastdnn._kernels.backward's choice.
-    if wide is not None:
-        if use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
-            backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
-                          db, dA_prev, transposed,
-                          nthreads if parallel else 1)
-            return
-    if parallel and W.size * dZ.shape[1] >= min_work:
-        backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
-                          db, dA_prev, transposed, nthreads)
-    else:
-        backward_serial(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
-                        db, dA_prev, transposed)
 
 
 @_exact_leaf
