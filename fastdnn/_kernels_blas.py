@@ -105,7 +105,12 @@ def forward_blas(W, A, b, act, Z, Aout, transposed, threads):
     when ``transposed``, A_prev^T (m, n_{l-1}). ``threads``: tasks for
     fastdnn's GEMM (1 on a thread that may not launch numba's pool; BLAS
     keeps its own)."""
-    _product(W, A.T if transposed else A, Z, threads)
+    # One call per layout: a conditional expression would give numba's
+    # np.dot an array of unknown layout ('A'), which it copies.
+    if transposed:
+        _product(W, A.T, Z, threads)
+    else:
+        _product(W, A, Z, threads)
     _bias_activate(Z, b, act, Aout)
 
 
@@ -133,7 +138,10 @@ def backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
     whether dW is finite, and a value to ignore). ``threads``: as in
     :func:`forward_blas`."""
     _dZ_db(dA, Z, Aout, act, dZ, db)
-    _product(dZ, A_prev if transposed else A_prev.T, dW, threads)
+    if transposed:  # one call per layout, as in forward_blas
+        _product(dZ, A_prev, dW, threads)
+    else:
+        _product(dZ, A_prev.T, dW, threads)
     flag = _scale_finite(dW, dW.dtype.type(1.0 / dZ.shape[1]))
     if need_dA_prev:
         _product(W.T, dZ, dA_prev, threads)
