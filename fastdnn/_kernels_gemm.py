@@ -11,12 +11,13 @@ AVX2 kernels reach about 160 on two. It is used in the training kernels
 on hosts with AVX-512 (:data:`NATIVE_GEMM`); elsewhere BLAS keeps the
 products. Tests run it on every host.
 
-Layout: C (M, N) and B (K, N) have unit column stride; A (M, K) may have
-any strides (W^T is a view). A B with other strides (A_prev^T in dW) is
-first copied into a contiguous buffer. C's blocks of ``MR`` rows by ``NR``
-columns are independent, computed by the same code whichever thread runs
-them, each element summed over k in order: the results do not depend on
-the thread count.
+Layout: C (M, N) has unit column stride; A (M, K) may have any strides
+(W^T is a view). B (K, N) is read in place when its columns are
+contiguous; a transposed view (A_prev^T in dW) is copied in transposed
+blocks, or, for a C of few rows over a long sum, read in place by the
+dot-product tile (see :func:`matmul_into`). C's tiles are independent,
+computed by the same code whichever thread runs them, each element summed
+in one fixed order: the results do not depend on the thread count.
 """
 import numpy as np
 from numba import prange

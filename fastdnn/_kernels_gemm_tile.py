@@ -112,6 +112,20 @@ def _vector_types(context, builder, float_numba_type):
             vector_type.as_pointer(), float_type.as_pointer(), fma)
 
 
+def _clamped_rows(builder, base, ld, count, n_rows):
+    # Pointers to rows 0 .. n_rows - 1 of the matrix at ``base`` (row
+    # stride ``ld`` elements); rows past ``count`` repeat row count - 1, so
+    # that a tile at the matrix's edge reads only rows it has.
+    i64 = ir.IntType(64)
+    last = builder.sub(count, i64(1))
+    out = []
+    for r in range(n_rows):
+        row = builder.select(builder.icmp_signed("<", i64(r), count),
+                             i64(r), last)
+        out.append(builder.gep(base, [builder.mul(row, ld)]))
+    return out
+
+
 def _make_tile(masked):
     @intrinsic
     def tile(typingctx, zero, c, ldc, a, as0, as1, b, ldb, K, mr, nc):
@@ -151,12 +165,7 @@ def _make_tile(masked):
             zero_v = ir.Constant(vector_type, [ir.Constant(float_type, 0.0)]
                                  * lane_count)
             # Rows past mr read A's last stored row (never stored).
-            last = builder.sub(mr_v, i64(1))
-            a_rows = []
-            for r in range(MR):
-                row = builder.select(builder.icmp_signed("<", i64(r), mr_v),
-                                     i64(r), last)
-                a_rows.append(builder.gep(a_ptr, [builder.mul(row, as0_v)]))
+            a_rows = _clamped_rows(builder, a_ptr, as0_v, mr_v, MR)
             pre = builder.block
             loop = builder.append_basic_block("tile.loop")
             done = builder.append_basic_block("tile.done")
@@ -285,19 +294,10 @@ def dot_tile(typingctx, zero, c, ldc, a, lda, bt, ldb, K, mr, nc):
         zero_v = ir.Constant(vector_type, [ir.Constant(float_type, 0.0)]
                              * lane_count)
 
-        def rows(addr, ld, count, n_rows):
-            # Row pointers; rows past ``count`` repeat its last one.
-            base = builder.inttoptr(addr, fptr)
-            last = builder.sub(count, i64(1))
-            out = []
-            for r in range(n_rows):
-                row = builder.select(builder.icmp_signed("<", i64(r), count),
-                                     i64(r), last)
-                out.append(builder.gep(base, [builder.mul(row, ld)]))
-            return out
-
-        a_rows = rows(a_addr, lda_v, mr_v, DOT_MR)
-        b_rows = rows(b_addr, ldb_v, nc_v, DOT_NR)
+        a_rows = _clamped_rows(builder, builder.inttoptr(a_addr, fptr),
+                               lda_v, mr_v, DOT_MR)
+        b_rows = _clamped_rows(builder, builder.inttoptr(b_addr, fptr),
+                               ldb_v, nc_v, DOT_NR)
         k_full = builder.sub(k_count, builder.srem(k_count, i64(lane_count)))
 
         def step(k, acc, mask):
