@@ -7,6 +7,12 @@ both compute the same numbers to rounding.
 ``fastdnn._kernels_blas.use_blas`` sends a layer to BLAS from 32 outputs
 (8 over a batch of 1536 examples) and 2**16 multiply-adds; these timings
 are what that rule rests on.
+
+Then the element-wise passes of a GEMM layer (bias and activation forward,
+their gradients backward) on one thread against dealt out to all of them
+by blocks of rows, for every activation of the table and a range of sizes:
+what ``ELEMENTWISE_PARALLEL_MIN`` and ``ACT_FORWARD_COST`` rest on. Both
+sides must give the same bits.
 """
 import numba
 import numpy as np
@@ -14,7 +20,10 @@ import pytest
 
 from fastdnn import _numba_config as cfg
 from fastdnn._kernels import ACT_BY_NAME
-from fastdnn._kernels_blas import backward_blas, forward_blas, use_blas
+from fastdnn._kernels_backward import _dZ_db_rows
+from fastdnn._kernels_blas import (_bias_activate_parallel,
+                                   _bias_activate_rows, _dZ_db_parallel,
+                                   backward_blas, forward_blas, use_blas)
 
 #: (name, n_l, n_{l-1}, m, A_prev given as A_prev^T): the workloads' layers.
 LAYERS = [
@@ -98,3 +107,52 @@ def test_layer(benchmark, layer, dtype, direction, side):
     benchmark.group = "%s|%s|%s" % (name, direction, dtype)
     benchmark.extra_info["uses_blas"] = bool(use_blas(n, K, m))
     benchmark(_call(direction, side, a, transposed))
+
+
+#: (n_l, m) of the element-wise cases: from a small layer to the digits'.
+PASS_SHAPES = [(64, 64), (128, 128), (256, 128), (256, 256), (64, 1797)]
+
+PASS_CASES = [(act, shape, dtype, direction, side)
+              for act in sorted(ACT_BY_NAME)
+              for shape in PASS_SHAPES
+              for dtype in ("float32", "float64")
+              for direction in ("forward", "backward")
+              for side in ("one-thread", "split")]
+
+
+def _pass(direction, side, a, act):
+    n = a["Z"].shape[0]
+    threads = numba.get_num_threads()
+    if direction == "forward":
+        if side == "split":
+            return lambda: _bias_activate_parallel(a["Z"], a["b"], act,
+                                                   a["Aout"], threads)
+        return lambda: _bias_activate_rows(a["Z"], a["b"], act, a["Aout"],
+                                           0, n)
+    args = (a["dA"], a["Z"], a["Aout"], act, a["dZ"], a["db"])
+    if side == "split":
+        return lambda: _dZ_db_parallel(*args, threads)
+    return lambda: _dZ_db_rows(*args, 0, n)
+
+
+@pytest.mark.parametrize(
+    "act,shape,dtype,direction,side", PASS_CASES,
+    ids=["%s-%dx%d-%s-%s-%s" % (c[0], c[1][0], c[1][1], c[2], c[3], c[4])
+         for c in PASS_CASES])
+def test_element_wise_pass(benchmark, act, shape, dtype, direction, side):
+    n, m = shape
+    code = ACT_BY_NAME[act]
+    results = []
+    for s in ("one-thread", "split"):
+        # Each side from the same Z (the forward pass adds b to it).
+        a = _arrays(n, 1, m, False, dtype)
+        a["Z"][...] = a["dA"][::-1]
+        _pass("forward", s, a, code)()
+        _pass("backward", s, a, code)()
+        results.append((a["Aout"], a["dZ"], a["db"]))
+    for one, split in zip(*results):
+        np.testing.assert_array_equal(split, one)
+    a["b"][...] = 0  # the timed forward rounds leave Z as it is
+    benchmark.group = "%s %dx%d|%s|%s" % (act, n, m, direction, dtype)
+    benchmark.extra_info["elements"] = n * m
+    benchmark(_pass(direction, side, a, code))

@@ -164,17 +164,24 @@ def _dA_prev_block(W, dZ, dA_prev, k0, k1):
 
 
 @_serial_sum_leaf
-def _dZ_db(dA, Z, Aout, act, dZ, db):
-    n, m = Z.shape
+def _dZ_db_rows(dA, Z, Aout, act, dZ, db, i0, i1):
+    # dZ and db of the rows i0:i1: each row on its own, so that the rows can
+    # be dealt out to threads without changing a bit.
+    m = Z.shape[1]
     inv_m = Z.dtype.type(1.0 / m)
     zero = Z.dtype.type(0)
-    for i in range(n):
+    for i in range(i0, i1):
         d = dZ[i]
         activation_grad_row_from_a(dA[i], Z[i], Aout[i], d, 0, m, act)
         s = zero
         for j in range(m):
             s += d[j]
         db[i, 0] = inv_m * s
+
+
+@_serial_leaf
+def _dZ_db(dA, Z, Aout, act, dZ, db):
+    _dZ_db_rows(dA, Z, Aout, act, dZ, db, 0, Z.shape[0])
 
 
 #: Rows of A_prev^T ahead whose segments _pack_rows prefetches.

@@ -8,7 +8,9 @@ the GEMM of scipy's BLAS (``scipy.linalg.cython_blas``), without a trip
 through Python: these kernels are called from inside the compiled training
 loops, once per layer and batch, with every buffer preallocated. The
 element-wise parts (bias, activation, its gradient, the bias gradient) are
-the hand-written kernels' own row functions.
+the hand-written kernels' own row functions, dealt out to the GEMM's
+threads by blocks of rows when the pass is long enough
+(:data:`ELEMENTWISE_PARALLEL_MIN`).
 
 Same arguments and results as :func:`fastdnn._kernels.forward_serial` and
 :func:`fastdnn._kernels.backward_serial`, to rounding: GEMM sums in its own
@@ -17,10 +19,12 @@ BLAS splits the rows and columns of the product among its threads, never
 the summed axis), so results are the same for any thread count.
 """
 import numpy as np
+from numba import prange
 
-from ._kernels_backward import _dZ_db
-from ._kernels_common import _exact, _serial_leaf, _serial_sum_leaf
-from ._kernels_elementwise import activate_row
+from ._kernels_backward import _dZ_db_rows
+from ._kernels_common import (_exact, _exact_parallel, _serial_leaf,
+                              _serial_sum_leaf)
+from ._kernels_elementwise import ACT_FORWARD_COST, activate_row
 from ._kernels_gemm import NATIVE_GEMM, matmul_into
 
 #: A layer's products go to BLAS when it has a product of at least
@@ -41,6 +45,18 @@ BLAS_MIN_WORK = 1 << 16
 BLAS_MIN_ROWS = 32
 BLAS_MIN_ROWS_LONG = 8
 BLAS_LONG_BATCH = 1536
+#: The element-wise passes of a GEMM layer (bias and activation forward,
+#: activation gradient and bias gradient backward) are dealt out to the
+#: GEMM's threads, by blocks of rows, from this much work on: elements of Z
+#: times the activation's ACT_FORWARD_COST forward, elements of Z backward.
+#: A parallel region costs about 3 us, a relu pass over 30,000 float32
+#: elements or a tanh pass over 5,000: splitting breaks even from about
+#: 65,000 elements for relu (forward and backward) and the gradients, from
+#: 16,000 for the tanh forward, in float32 and float64
+#: (benchmarks/test_blas_layer_times.py times both sides). Each row is
+#: computed by the same code whichever thread takes it, so the bits do not
+#: depend on the thread count.
+ELEMENTWISE_PARALLEL_MIN = 1 << 16
 
 
 @_exact
@@ -79,14 +95,33 @@ def network_uses_blas(dims, m):
 
 
 @_serial_leaf
-def _bias_activate(Z, b, act, Aout):
-    n, m = Z.shape
-    for i in range(n):
+def _bias_activate_rows(Z, b, act, Aout, i0, i1):
+    # Z += b, Aout = g(Z) on the rows i0:i1.
+    m = Z.shape[1]
+    for i in range(i0, i1):
         zr = Z[i]
         bi = b[i, 0]
         for j in range(m):
             zr[j] += bi
         activate_row(zr, Aout[i], 0, m, act)
+
+
+@_exact_parallel
+def _bias_activate_parallel(Z, b, act, Aout, threads):
+    n = Z.shape[0]
+    runs = min(n, threads)
+    for r in prange(runs):
+        _bias_activate_rows(Z, b, act, Aout, r * n // runs,
+                            (r + 1) * n // runs)
+
+
+@_exact_parallel
+def _dZ_db_parallel(dA, Z, Aout, act, dZ, db, threads):
+    n = Z.shape[0]
+    runs = min(n, threads)
+    for r in prange(runs):
+        _dZ_db_rows(dA, Z, Aout, act, dZ, db, r * n // runs,
+                    (r + 1) * n // runs)
 
 
 @_exact
@@ -111,7 +146,11 @@ def forward_blas(W, A, b, act, Z, Aout, transposed, threads):
         _product(W, A.T, Z, threads)
     else:
         _product(W, A, Z, threads)
-    _bias_activate(Z, b, act, Aout)
+    if (threads > 1 and Z.size * ACT_FORWARD_COST[act]
+            >= ELEMENTWISE_PARALLEL_MIN):
+        _bias_activate_parallel(Z, b, act, Aout, threads)
+    else:
+        _bias_activate_rows(Z, b, act, Aout, 0, Z.shape[0])
 
 
 @_serial_sum_leaf
@@ -137,7 +176,10 @@ def backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
     :func:`fastdnn._kernels.backward_serial`, whose returns it shares:
     whether dW is finite, and a value to ignore). ``threads``: as in
     :func:`forward_blas`."""
-    _dZ_db(dA, Z, Aout, act, dZ, db)
+    if threads > 1 and Z.size >= ELEMENTWISE_PARALLEL_MIN:
+        _dZ_db_parallel(dA, Z, Aout, act, dZ, db, threads)
+    else:
+        _dZ_db_rows(dA, Z, Aout, act, dZ, db, 0, Z.shape[0])
     if transposed:  # one call per layout, as in forward_blas
         _product(dZ, A_prev, dW, threads)
     else:

@@ -27,6 +27,13 @@ ACT_ALL = (ACT_IDENTITY, ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_LEAKY_RELU)
 ACT_BY_NAME = {"sigmoid": ACT_SIGMOID, "relu": ACT_RELU, "tanh": ACT_TANH,
                "leaky_relu": ACT_LEAKY_RELU, "identity": ACT_IDENTITY}
 
+#: Cost of each activation's forward formula per element, by code, in
+#: relu passes: the sigmoid and tanh run a polynomial and a division, about
+#: 6 relu passes (measured in float32 and float64 by
+#: benchmarks/test_blas_layer_times.py). It decides when a pass is worth
+#: dealing out to threads (fastdnn._kernels_blas).
+ACT_FORWARD_COST = (1, 1, 4, 4, 1)
+
 #: Slope of leaky ReLU for negative inputs, as the reference's ``0.01 * Z``
 #: (cast to the array's dtype, as numpy casts a Python float).
 LEAKY_SLOPE = 0.01

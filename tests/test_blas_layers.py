@@ -10,9 +10,11 @@ from threadpoolctl import threadpool_limits
 import fastdnn
 from fastdnn._kernels import (ACT_ALL, backward_serial, forward_serial)
 from fastdnn._kernels_blas import (BLAS_LONG_BATCH, BLAS_MIN_ROWS,
-                                   BLAS_MIN_ROWS_LONG, backward_blas,
+                                   BLAS_MIN_ROWS_LONG,
+                                   ELEMENTWISE_PARALLEL_MIN, backward_blas,
                                    NATIVE_GEMM, forward_blas,
                                    network_uses_blas, use_blas)
+from fastdnn._kernels_elementwise import ACT_FORWARD_COST
 
 #: Odd sizes: no dimension a multiple of a SIMD width or a GEMM block.
 N, K, M = 37, 53, 29
@@ -22,21 +24,21 @@ N, K, M = 37, 53, 29
 numba.get_num_threads()
 
 
-def _inputs(dtype, transposed, seed=0):
+def _inputs(dtype, transposed, seed=0, m=M):
     rng = np.random.default_rng(seed)
     W = rng.standard_normal((N, K)).astype(dtype)
-    A = rng.standard_normal((M, K) if transposed else (K, M)).astype(dtype)
+    A = rng.standard_normal((m, K) if transposed else (K, m)).astype(dtype)
     b = rng.standard_normal((N, 1)).astype(dtype)
-    dA = rng.standard_normal((N, M)).astype(dtype)
+    dA = rng.standard_normal((N, m)).astype(dtype)
     return W, A, b, dA
 
 
-def _run(forward, backward, act, dtype, transposed):
-    W, A, b, dA = _inputs(dtype, transposed)
-    Z, Aout = np.empty((N, M), dtype), np.empty((N, M), dtype)
+def _run(forward, backward, act, dtype, transposed, m=M):
+    W, A, b, dA = _inputs(dtype, transposed, m=m)
+    Z, Aout = np.empty((N, m), dtype), np.empty((N, m), dtype)
     forward(W, A, b, act, Z, Aout, transposed)
-    dZ, dW = np.empty((N, M), dtype), np.empty((N, K), dtype)
-    db, dA_prev = np.empty((N, 1), dtype), np.empty((K, M), dtype)
+    dZ, dW = np.empty((N, m), dtype), np.empty((N, K), dtype)
+    db, dA_prev = np.empty((N, 1), dtype), np.empty((K, m), dtype)
     finite, _ = backward(dA, Z, Aout, A, W, act, True, dZ, dW, db, dA_prev,
                          transposed)
     return bool(finite), (Z, Aout, dZ, dW, db, dA_prev)
@@ -62,6 +64,40 @@ def test_blas_kernels_give_the_hand_written_numbers(act, dtype, transposed,
         scale = max(1.0, float(np.max(np.abs(h))))
         np.testing.assert_allclose(b, h, rtol=0, atol=tol * scale * K,
                                    err_msg=name)
+
+
+#: Examples enough for the element-wise passes of an N-row layer to be
+#: dealt out to threads, for every activation (and odd).
+M_SPLIT = ELEMENTWISE_PARALLEL_MIN // N + 2
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("act", ACT_ALL)
+def test_split_element_wise_passes_keep_the_bits(act, dtype):
+    # Above ELEMENTWISE_PARALLEL_MIN the bias, activation and their
+    # gradients run on blocks of rows, one per thread: the same bits as on
+    # one thread, and the hand-written kernels' numbers to rounding.
+    assert N * M_SPLIT >= ELEMENTWISE_PARALLEL_MIN and M_SPLIT % 2
+    runs = [_run(lambda *args: forward_blas(*args, threads),
+                 lambda *args: backward_blas(*args, threads), act, dtype,
+                 False, m=M_SPLIT)
+            for threads in (1, 2, 3)]
+    _, hand = _run(forward_serial, backward_serial, act, dtype, False,
+                   m=M_SPLIT)
+    tol = 50 * np.finfo(dtype).eps
+    for name, *values in zip(("Z", "A", "dZ", "dW", "db", "dA_prev"), hand,
+                             *(r[1] for r in runs)):
+        h, one, *others = values
+        for other in others:
+            np.testing.assert_array_equal(other, one, err_msg=name)
+        scale = max(1.0, float(np.max(np.abs(h))))
+        np.testing.assert_allclose(one, h, rtol=0, atol=tol * scale * K,
+                                   err_msg=name)
+
+
+def test_every_activation_has_a_forward_cost():
+    assert len(ACT_FORWARD_COST) == len(ACT_ALL)
+    assert all(cost >= 1 for cost in ACT_FORWARD_COST)
 
 
 def test_non_finite_dW_is_reported():

@@ -287,8 +287,9 @@ def test_the_step_kernels_run_without_reference_counting():
               K._forward_chunk, K._dot_1x3, K.output_cost, K.cost,
               K.softmax_cost, K.squared_cost, K.output_dZ_into,
               backward._dW_block, backward._dA_prev_block, backward._dZ_db,
+              backward._dZ_db_rows,
               backward._touch_rows, backward._nonfinite_flag,
-              blas._bias_activate, blas._scale_finite, step._update_chunk,
+              blas._bias_activate_rows, blas._scale_finite, step._update_chunk,
               step._chunk, step.mask_apply, step.dropout_apply,
               toolbox._gather]
     from fastdnn import _primal_kernels as primal
