@@ -27,11 +27,12 @@ ACT_ALL = (ACT_IDENTITY, ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_LEAKY_RELU)
 ACT_BY_NAME = {"sigmoid": ACT_SIGMOID, "relu": ACT_RELU, "tanh": ACT_TANH,
                "leaky_relu": ACT_LEAKY_RELU, "identity": ACT_IDENTITY}
 
-#: Cost of each activation's forward formula per element, by code, in
-#: relu passes: the sigmoid and tanh run a polynomial and a division, about
-#: 6 relu passes (measured in float32 and float64 by
-#: benchmarks/test_blas_layer_times.py). It decides when a pass is worth
-#: dealing out to threads (fastdnn._kernels_blas).
+#: Weight of each activation's forward pass per element, by code, when
+#: fastdnn._kernels_blas decides whether a pass is worth dealing out to
+#: threads (elements x weight against ELEMENTWISE_PARALLEL_MIN). The
+#: sigmoid and tanh run a polynomial and a division: their split breaks
+#: even at a quarter of relu's length (benchmarks/test_blas_layer_times.py
+#: times both sides, float32 and float64).
 ACT_FORWARD_COST = (1, 1, 4, 4, 1)
 
 #: Slope of leaky ReLU for negative inputs, as the reference's ``0.01 * Z``

@@ -1,0 +1,107 @@
+"""One optimizer step over the MNIST-shape network's parameters
+(784-256-128-10: 235,146 weights and 394 biases), for every optimizer of
+the reference's table (``fastdnn._reference_optimizers.OPTIMIZERS``): the
+numpy reference's update of the parameter dicts against the numba training
+loops' fused pass (``fastdnn._toolbox_step_kernels.update_params``: each
+parameter, its gradient and the optimizer's state read and written once,
+on flat vectors, in place), float32 and float64. Groups are named
+``optimizer|dims|dtype``; each case first checks that both sides compute
+the same parameters and state."""
+import numba
+import numpy as np
+import pytest
+
+from fastdnn import _numba_config as cfg
+from fastdnn import _toolbox_step_kernels as SK
+from fastdnn._reference_optimizers import OPTIMIZERS
+from fastdnn._toolbox_options import Toolbox
+
+DIMS = (784, 256, 128, 10)
+#: The step's hyperparameters (the workloads' defaults) and its counter.
+TOOLBOX = Toolbox(beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8)
+LEARNING_RATE = 0.01
+STEP = 3
+
+CASES = [(name, dtype, backend)
+         for name in OPTIMIZERS
+         for dtype in ("float32", "float64")
+         for backend in ("numpy", "numba")]
+
+
+def _problem(dtype):
+    # Parameters, gradients and a non-zero state (v and s: as after a few
+    # steps), as dicts under the course's keys.
+    rng = np.random.default_rng(0)
+    params, grads, v, s = {}, {}, {}, {}
+    for l in range(1, len(DIMS)):
+        for key, shape in (("W", (DIMS[l], DIMS[l - 1])),
+                           ("b", (DIMS[l], 1))):
+            params[key + str(l)] = (0.05 * rng.standard_normal(shape)
+                                    ).astype(dtype)
+            g = "d%s%d" % (key, l)
+            grads[g] = (1e-3 * rng.standard_normal(shape)).astype(dtype)
+            v[g] = (1e-3 * rng.standard_normal(shape)).astype(dtype)
+            s[g] = (1e-6 * rng.random(shape)).astype(dtype)
+    return params, grads, v, s
+
+
+def _state_keys(name, params):
+    return tuple(OPTIMIZERS[name].init_state(params))
+
+
+def _flat(d, keys):
+    return np.concatenate([np.ravel(d[k]) for k in keys])
+
+
+def _numpy_step(name, params, grads, v, s):
+    state = {"v": v, "s": s}
+    state = {k: state[k] for k in _state_keys(name, params)}
+    return lambda: OPTIMIZERS[name].update(params, grads, state, STEP,
+                                           LEARNING_RATE, TOOLBOX)
+
+
+def _numba_step(name, params, grads, v, s):
+    # The training loop's layout: every weight, then every bias, each kind
+    # one flat vector updated by one call (the biases' is tiny; the
+    # weights' is the pass that counts).
+    dtype = params["W1"].dtype
+    L = len(DIMS) - 1
+    order = [("W%d" % l, "dW%d" % l) for l in range(1, L + 1)] + [
+        ("b%d" % l, "db%d" % l) for l in range(1, L + 1)]
+    P = _flat(params, [p for p, _ in order])
+    G = _flat(grads, [g for _, g in order])
+    V = _flat(v, [g for _, g in order])
+    S = _flat(s, [g for _, g in order])
+    hp = np.empty(SK.N_CONSTANTS, dtype)
+    SK.fill_constants(hp, LEARNING_RATE, 0.0, TOOLBOX.beta, TOOLBOX.beta1,
+                      TOOLBOX.beta2, TOOLBOX.epsilon, STEP)
+    partial = np.empty(SK.n_chunks(P.size), np.float64)
+    opt = SK.OPT_BY_NAME[name]
+    parallel = cfg.parallel_ok()
+    numba.get_num_threads()
+
+    def step():
+        SK.update_params(P, G, V, S, opt, hp, partial, parallel)
+    return step, (P, V, S), order
+
+
+@pytest.mark.parametrize("name,dtype,backend", CASES,
+                         ids=["%s-%s-%s" % c for c in CASES])
+def test_optimizer_step(benchmark, name, dtype, backend):
+    params, grads, v, s = _problem(dtype)
+    # Both sides from the same inputs: the same new parameters and state.
+    new, state = _numpy_step(name, params, grads, v, s)()
+    step, (P, V, S), order = _numba_step(name, params, grads, v, s)
+    step()
+    keys = _state_keys(name, params)
+    np.testing.assert_array_equal(P, _flat(new, [p for p, _ in order]))
+    for key, flat in (("v", V), ("s", S)):
+        if key in keys:
+            np.testing.assert_array_equal(
+                flat, _flat(state[key], [g for _, g in order]))
+    benchmark.group = "%s|%s|%s" % (name, "-".join(map(str, DIMS)), dtype)
+    benchmark.extra_info["parameters"] = int(P.size)
+    if backend == "numpy":
+        benchmark(_numpy_step(name, params, grads, v, s))
+    else:
+        benchmark(_numba_step(name, params, grads, v, s)[0])
