@@ -21,11 +21,10 @@ the summed axis), so results are the same for any thread count.
 import numpy as np
 from numba import prange
 
-from ._kernels_backward import _dZ_db_rows
-from ._kernels_common import (_exact, _exact_parallel, _serial_leaf,
-                              _serial_sum_leaf)
+from ._kernels_backward import _dZ_db_rows, _nonfinite_flag
+from ._kernels_common import _exact, _exact_parallel, _serial_leaf
 from ._kernels_elementwise import ACT_FORWARD_COST, activate_row
-from ._kernels_gemm import NATIVE_GEMM, matmul_into
+from ._kernels_gemm import NATIVE_GEMM, matmul_scaled_into
 
 #: A layer's products go to BLAS when it has a product of at least
 #: BLAS_MIN_WORK multiply-adds (n_l n_{l-1} m) and either at least
@@ -124,13 +123,27 @@ def _dZ_db_parallel(dA, Z, Aout, act, dZ, db, threads):
                     (r + 1) * n // runs)
 
 
+@_serial_leaf
+def _scale(C, alpha):
+    # C *= alpha, element by element.
+    n, K = C.shape
+    for i in range(n):
+        row = C[i]
+        for k in range(K):
+            row[k] = row[k] * alpha
+
+
 @_exact
-def _product(A, B, C, threads):
-    # C = A B on the GEMM of this host (see the module's docstring).
+def _product(A, B, C, threads, alpha):
+    # C = alpha A B on the GEMM of this host (see the module's docstring):
+    # fastdnn's applies alpha as it stores each sum; after BLAS's, a pass
+    # does (the same bits), unless alpha is 1.
     if NATIVE_GEMM:
-        matmul_into(A, B, C, threads)
+        matmul_scaled_into(A, B, C, threads, alpha)
     else:
         np.dot(A, B, C)
+        if alpha != 1:
+            _scale(C, alpha)
 
 
 @_exact
@@ -142,10 +155,11 @@ def forward_blas(W, A, b, act, Z, Aout, transposed, threads):
     keeps its own)."""
     # One call per layout: a conditional expression would give numba's
     # np.dot an array of unknown layout ('A'), which it copies.
+    one = Z.dtype.type(1)
     if transposed:
-        _product(W, A.T, Z, threads)
+        _product(W, A.T, Z, threads, one)
     else:
-        _product(W, A, Z, threads)
+        _product(W, A, Z, threads, one)
     if (threads > 1 and Z.size * ACT_FORWARD_COST[act]
             >= ELEMENTWISE_PARALLEL_MIN):
         _bias_activate_parallel(Z, b, act, Aout, threads)
@@ -153,19 +167,24 @@ def forward_blas(W, A, b, act, Z, Aout, transposed, threads):
         _bias_activate_rows(Z, b, act, Aout, 0, Z.shape[0])
 
 
-@_serial_sum_leaf
-def _scale_finite(dW, scale):
-    # dW *= scale; the returned flag is NaN if some value is not finite
-    # (x - x is NaN exactly then).
-    flag = dW.dtype.type(0)
-    n, K = dW.shape
-    for i in range(n):
-        row = dW[i]
-        for k in range(K):
-            v = row[k] * scale
-            row[k] = v
-            flag += v - v
-    return flag
+@_exact
+def backward_blas_unchecked(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ,
+                            dW, db, dA_prev, transposed, threads):
+    """:func:`backward_blas` without its check of dW, for the training
+    loops, which stop on a non-finite cost rather than on a non-finite dW:
+    no pass over dW of its own (``1/m`` is applied as the GEMM stores dW).
+    Returns nothing."""
+    if threads > 1 and Z.size >= ELEMENTWISE_PARALLEL_MIN:
+        _dZ_db_parallel(dA, Z, Aout, act, dZ, db, threads)
+    else:
+        _dZ_db_rows(dA, Z, Aout, act, dZ, db, 0, Z.shape[0])
+    inv_m = dW.dtype.type(1.0 / dZ.shape[1])
+    if transposed:  # one call per layout, as in forward_blas
+        _product(dZ, A_prev, dW, threads, inv_m)
+    else:
+        _product(dZ, A_prev.T, dW, threads, inv_m)
+    if need_dA_prev:
+        _product(W.T, dZ, dA_prev, threads, W.dtype.type(1))
 
 
 @_exact
@@ -176,15 +195,7 @@ def backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
     :func:`fastdnn._kernels.backward_serial`, whose returns it shares:
     whether dW is finite, and a value to ignore). ``threads``: as in
     :func:`forward_blas`."""
-    if threads > 1 and Z.size >= ELEMENTWISE_PARALLEL_MIN:
-        _dZ_db_parallel(dA, Z, Aout, act, dZ, db, threads)
-    else:
-        _dZ_db_rows(dA, Z, Aout, act, dZ, db, 0, Z.shape[0])
-    if transposed:  # one call per layout, as in forward_blas
-        _product(dZ, A_prev, dW, threads)
-    else:
-        _product(dZ, A_prev.T, dW, threads)
-    flag = _scale_finite(dW, dW.dtype.type(1.0 / dZ.shape[1]))
-    if need_dA_prev:
-        _product(W.T, dZ, dA_prev, threads)
+    backward_blas_unchecked(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ,
+                            dW, db, dA_prev, transposed, threads)
+    flag = _nonfinite_flag(dW, 0, dW.shape[1])
     return flag == 0, dW.dtype.type(0)

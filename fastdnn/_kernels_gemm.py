@@ -62,11 +62,11 @@ _NR_FLOAT64 = tile_columns(8)
 
 
 @_exact_leaf
-def _tiles(zero, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K, t0,
+def _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K, t0,
            t1):
     # Tiles t0 .. t1 - 1, numbered down C's row blocks, then across its
-    # column panels: consecutive tiles share B's panel (K, nr). Addresses
-    # and strides as in the tile; ``zero`` gives the element type.
+    # column panels: consecutive tiles share B's panel (K, nr). ``alpha``,
+    # addresses and strides as in the tile.
     row_blocks = (M + MR - 1) // MR
     for t in range(t0, t1):
         panel = t // row_blocks
@@ -78,28 +78,29 @@ def _tiles(zero, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K, t0,
         a_t = a + i * as0 * itemsize
         b_t = b + j * itemsize
         if nc == nr:
-            tile_full(zero, c_t, ldc, a_t, as0, as1, b_t, ldb, K, mr, nc)
+            tile_full(alpha, c_t, ldc, a_t, as0, as1, b_t, ldb, K, mr, nc)
         else:
-            tile_edge(zero, c_t, ldc, a_t, as0, as1, b_t, ldb, K, mr, nc)
+            tile_edge(alpha, c_t, ldc, a_t, as0, as1, b_t, ldb, K, mr, nc)
 
 
 @_exact_parallel
-def _tiles_parallel(zero, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N,
+def _tiles_parallel(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N,
                     K, tiles, parts):
     # The tiles in ``parts`` fixed ranges, one per task.
     for q in prange(parts):
-        _tiles(zero, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K,
+        _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K,
                q * tiles // parts, (q + 1) * tiles // parts)
 
 
 @_exact_leaf
-def _product(A, B, C, threads):
-    # C = A B with B and C of unit column stride (checked by the caller).
+def _product(A, B, C, threads, alpha):
+    # C = alpha A B with B and C of unit column stride (checked by the
+    # caller).
     M, K = A.shape
     N = C.shape[1]
     itemsize = C.itemsize
     nr = _NR_FLOAT32 if itemsize == 4 else _NR_FLOAT64
-    args = (C.dtype.type(0), itemsize, nr, address(C),
+    args = (alpha, itemsize, nr, address(C),
             C.strides[0] // itemsize, address(A), A.strides[0] // itemsize,
             A.strides[1] // itemsize, address(B), B.strides[0] // itemsize)
     tiles = ((M + MR - 1) // MR) * ((N + nr - 1) // nr)
@@ -110,7 +111,7 @@ def _product(A, B, C, threads):
 
 
 @_exact_leaf
-def _dot_tiles(zero, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, t0, t1):
+def _dot_tiles(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, t0, t1):
     # Dot-product tiles t0 .. t1 - 1, numbered down C's row blocks, then
     # across its column blocks.
     row_blocks = (M + DOT_MR - 1) // DOT_MR
@@ -118,26 +119,26 @@ def _dot_tiles(zero, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, t0, t1):
         col = t // row_blocks
         i = (t - col * row_blocks) * DOT_MR
         j = col * DOT_NR
-        dot_tile(zero, c + (i * ldc + j) * itemsize, ldc,
+        dot_tile(alpha, c + (i * ldc + j) * itemsize, ldc,
                  a + i * lda * itemsize, lda, bt + j * ldb * itemsize, ldb,
                  K, min(DOT_MR, M - i), min(DOT_NR, N - j))
 
 
 @_exact_parallel
-def _dot_tiles_parallel(zero, itemsize, c, ldc, a, lda, bt, ldb, M, N, K,
+def _dot_tiles_parallel(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K,
                         tiles, parts):
     for q in prange(parts):
-        _dot_tiles(zero, itemsize, c, ldc, a, lda, bt, ldb, M, N, K,
+        _dot_tiles(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K,
                    q * tiles // parts, (q + 1) * tiles // parts)
 
 
 @_exact_leaf
-def _dot_product(A, BT, C, threads):
-    # C = A BT^T with A and BT row-contiguous (checked by the caller).
+def _dot_product(A, BT, C, threads, alpha):
+    # C = alpha A BT^T with A and BT row-contiguous (checked by the caller).
     M, K = A.shape
     N = C.shape[1]
     itemsize = C.itemsize
-    args = (C.dtype.type(0), itemsize, address(C), C.strides[0] // itemsize,
+    args = (alpha, itemsize, address(C), C.strides[0] // itemsize,
             address(A), A.strides[0] // itemsize, address(BT),
             BT.strides[0] // itemsize)
     tiles = ((M + DOT_MR - 1) // DOT_MR) * ((N + DOT_NR - 1) // DOT_NR)
@@ -181,8 +182,11 @@ def _contiguous_copy(B):
 
 
 @_exact
-def matmul_into(A, B, C, threads):
-    """``C = A B``: A (M, K), B (K, N), C (M, N), float32 or float64.
+def matmul_scaled_into(A, B, C, threads, alpha):
+    """``C = alpha A B``: A (M, K), B (K, N), C (M, N), float32 or float64;
+    ``alpha`` a scalar of their dtype, which multiplies each finished sum
+    once, before it is stored (the same bits as the product followed by a
+    pass of ``C *= alpha``, without that pass).
 
     It embeds a parallel region, which numba links against its threading
     layer when it loads the function from its cache: numba's threads must
@@ -205,6 +209,7 @@ def matmul_into(A, B, C, threads):
         that may not launch numba's pool (see
         :func:`fastdnn._numba_config.parallel_ok`). The result is the same
         either way.
+    alpha : scalar of C's dtype
     """
     M, K = A.shape
     N = B.shape[1]
@@ -216,10 +221,18 @@ def matmul_into(A, B, C, threads):
         raise TypeError("matmul_into: A, B and C must share one dtype")
     if N > 1 and C.strides[1] != item:
         raise ValueError("matmul_into: C must have contiguous columns")
+    alpha = C.dtype.type(alpha)  # the tiles compute in C's type
     if B.shape[1] < 2 or B.strides[1] == item:
-        _product(A, B, C, threads)
+        _product(A, B, C, threads, alpha)
     elif (M < DOT_MAX_ROWS and K >= DOT_MIN_K and B.strides[0] == item
           and A.strides[1] == item):
-        _dot_product(A, B.T, C, threads)
+        _dot_product(A, B.T, C, threads, alpha)
     else:
-        _product(A, _contiguous_copy(B), C, threads)
+        _product(A, _contiguous_copy(B), C, threads, alpha)
+
+
+@_exact
+def matmul_into(A, B, C, threads):
+    """``C = A B``: :func:`matmul_scaled_into` with ``alpha = 1`` (exact:
+    the sums are stored as they are)."""
+    matmul_scaled_into(A, B, C, threads, C.dtype.type(1))

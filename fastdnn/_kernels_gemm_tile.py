@@ -126,27 +126,38 @@ def _clamped_rows(builder, base, ld, count, n_rows):
     return out
 
 
+def _broadcast(builder, scalar, vector_type, lane_count):
+    # <lane_count x float> with every lane ``scalar``.
+    i32 = ir.IntType(32)
+    undef = ir.Constant(vector_type, ir.Undefined)
+    first = builder.insert_element(undef, scalar, i32(0))
+    return builder.shuffle_vector(first, undef, ir.Constant(
+        ir.VectorType(i32, lane_count), [0] * lane_count))
+
+
 def _make_tile(masked):
     @intrinsic
-    def tile(typingctx, zero, c, ldc, a, as0, as1, b, ldb, K, mr, nc):
-        """C[:mr, :nc] = A[:mr, :K] B[:K, :nc] for one tile.
+    def tile(typingctx, alpha, c, ldc, a, as0, as1, b, ldb, K, mr, nc):
+        """C[:mr, :nc] = alpha (A[:mr, :K] B[:K, :nc]) for one tile.
 
-        ``zero`` (float32 or float64) gives the type; ``c``, ``a``, ``b``
-        are addresses; ``ldc`` and ``ldb`` the row strides of C and B and
-        ``as0``, ``as1`` the strides of A, all in elements (B and C have
-        unit column stride). ``mr`` <= MR rows are stored (the missing
-        rows repeat A's last row, unstored); ``nc`` <= NR columns are read
-        and stored when ``masked``, else all NR.
+        ``alpha`` (float32 or float64) gives the type, and multiplies each
+        finished sum once before it is stored (1 leaves it as it is: the
+        backward pass's 1/m is applied here rather than in a pass of its
+        own); ``c``, ``a``, ``b`` are addresses; ``ldc`` and ``ldb`` the
+        row strides of C and B and ``as0``, ``as1`` the strides of A, all
+        in elements (B and C have unit column stride). ``mr`` <= MR rows
+        are stored (the missing rows repeat A's last row, unstored); ``nc``
+        <= NR columns are read and stored when ``masked``, else all NR.
         """
-        if not isinstance(zero, types.Float):
+        if not isinstance(alpha, types.Float):
             return None
-        sig = types.void(zero, types.intp, types.intp, types.intp,
+        sig = types.void(alpha, types.intp, types.intp, types.intp,
                          types.intp, types.intp, types.intp, types.intp,
                          types.intp, types.intp, types.intp)
 
         def codegen(context, builder, signature, args):
-            (_, c_addr, ldc_v, a_addr, as0_v, as1_v, b_addr, ldb_v, k_count,
-             mr_v, nc_v) = args
+            (alpha_v, c_addr, ldc_v, a_addr, as0_v, as1_v, b_addr, ldb_v,
+             k_count, mr_v, nc_v) = args
             (float_type, itemsize, lane_count, suffix, vector_type,
              vector_ptr, fptr, fma) = _vector_types(context, builder,
                                                     signature.args[0])
@@ -191,14 +202,8 @@ def _make_tile(masked):
             a_k = builder.mul(k, as1_v)
             new = []
             for r in range(MR):
-                s = builder.load(builder.gep(a_rows[r], [a_k]))
-                s = builder.insert_element(ir.Constant(vector_type,
-                                                       ir.Undefined),
-                                           s, i32(0))
-                s = builder.shuffle_vector(
-                    s, ir.Constant(vector_type, ir.Undefined),
-                    ir.Constant(ir.VectorType(i32, lane_count),
-                                [0] * lane_count))
+                s = _broadcast(builder, builder.load(
+                    builder.gep(a_rows[r], [a_k])), vector_type, lane_count)
                 new.append([builder.call(fma, [s, b_vec[v], acc[r][v]])
                             for v in range(NV)])
             k_next = builder.add(k, i64(1))
@@ -219,6 +224,8 @@ def _make_tile(masked):
                     phi.add_incoming(zero_v, pre)
                     phi.add_incoming(new[r][v], loop)
                     sums.append(phi)
+            scale = _broadcast(builder, alpha_v, vector_type, lane_count)
+            sums = [builder.fmul(value, scale) for value in sums]
             for r in range(MR):
                 row_ptr = builder.gep(c_ptr, [builder.mul(i64(r), ldc_v)])
                 with builder.if_then(builder.icmp_signed("<", i64(r), mr_v),
@@ -267,24 +274,25 @@ def _tree_sum(builder, vector, lane_count):
 
 
 @intrinsic
-def dot_tile(typingctx, zero, c, ldc, a, lda, bt, ldb, K, mr, nc):
-    """C[r, s] = sum_k A[r, k] B^T[s, k] for r < ``mr`` <= DOT_MR and
+def dot_tile(typingctx, alpha, c, ldc, a, lda, bt, ldb, K, mr, nc):
+    """C[r, s] = alpha sum_k A[r, k] B^T[s, k] for r < ``mr`` <= DOT_MR and
     s < ``nc`` <= DOT_NR: the product with both operands contiguous along
     the summed axis (no copy of a transposed B).
 
-    ``zero`` gives the type; ``c``, ``a``, ``bt`` are addresses, ``ldc``,
+    ``alpha`` gives the type and multiplies each finished sum once, as in
+    the register tile; ``c``, ``a``, ``bt`` are addresses, ``ldc``,
     ``lda``, ``ldb`` row strides in elements (unit column strides). Lane l
     of an accumulator sums the terms k = l (mod lanes) in order, with fused
     multiply-adds; the lanes are then added pairwise, halves first: a
     fixed order.
     """
-    if not isinstance(zero, types.Float):
+    if not isinstance(alpha, types.Float):
         return None
-    sig = types.void(zero, *([types.intp] * 9))
+    sig = types.void(alpha, *([types.intp] * 9))
 
     def codegen(context, builder, signature, args):
-        _, c_addr, ldc_v, a_addr, lda_v, b_addr, ldb_v, k_count, mr_v, nc_v \
-            = args
+        (alpha_v, c_addr, ldc_v, a_addr, lda_v, b_addr, ldb_v, k_count, mr_v,
+         nc_v) = args
         (float_type, itemsize, lane_count, suffix, vector_type, vector_ptr,
          fptr, fma) = _vector_types(context, builder, signature.args[0])
         i64 = ir.IntType(64)
@@ -356,7 +364,8 @@ def dot_tile(typingctx, zero, c, ldc, a, lda, bt, ldb, K, mr, nc):
             for s in range(DOT_NR):
                 ok = builder.and_(row_ok, builder.icmp_signed("<", i64(s),
                                                               nc_v))
-                total = _tree_sum(builder, sums[s][r], lane_count)
+                total = builder.fmul(
+                    _tree_sum(builder, sums[s][r], lane_count), alpha_v)
                 with builder.if_then(ok, likely=True):
                     builder.store(total, builder.gep(c_row, [i64(s)]))
         return context.get_dummy_value()

@@ -29,8 +29,8 @@ from . import _numba_config as cfg
 from ._kernels import (ACT_IDENTITY, backward_parallel, backward_serial,
                        forward_parallel, forward_serial, output_step,
                        update_into)
-from ._kernels_blas import NATIVE_GEMM, backward_blas, forward_blas, \
-    use_blas
+from ._kernels_blas import (NATIVE_GEMM, backward_blas_unchecked,
+                            forward_blas, use_blas)
 # No fastmath for the loop: it computes nothing itself; every kernel it
 # calls keeps its own flags.
 from ._kernels_common import _exact_loop
@@ -83,9 +83,10 @@ def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
     # hand-written kernels read X itself.
     if wide is not None:
         if use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
-            backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
-                          db, dA_prev, transposed,
-                          nthreads if parallel else 1)
+            backward_blas_unchecked(dA, Z, Aout, A_prev, W, act,
+                                    need_dA_prev, dZ, dW, db, dA_prev,
+                                    transposed,
+                                    nthreads if parallel else 1)
             return
     if parallel and W.size * dZ.shape[1] >= min_work:
         backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,

@@ -12,6 +12,7 @@ from fastdnn._kernels import (ACT_ALL, backward_serial, forward_serial)
 from fastdnn._kernels_blas import (BLAS_LONG_BATCH, BLAS_MIN_ROWS,
                                    BLAS_MIN_ROWS_LONG,
                                    ELEMENTWISE_PARALLEL_MIN, backward_blas,
+                                   backward_blas_unchecked,
                                    NATIVE_GEMM, forward_blas,
                                    network_uses_blas, use_blas)
 from fastdnn._kernels_elementwise import ACT_FORWARD_COST
@@ -98,6 +99,23 @@ def test_split_element_wise_passes_keep_the_bits(act, dtype):
 def test_every_activation_has_a_forward_cost():
     assert len(ACT_FORWARD_COST) == len(ACT_ALL)
     assert all(cost >= 1 for cost in ACT_FORWARD_COST)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_loops_backward_computes_the_same_bits(dtype, transposed):
+    # The training loops' backward_blas_unchecked (no check of dW) writes
+    # what backward_blas writes.
+    def unchecked(*args):
+        backward_blas_unchecked(*args, 2)
+        return True, 0
+    _, checked = _run(lambda *args: forward_blas(*args, 2),
+                      lambda *args: backward_blas(*args, 2), ACT_ALL[1],
+                      dtype, transposed)
+    _, loops = _run(lambda *args: forward_blas(*args, 2), unchecked,
+                    ACT_ALL[1], dtype, transposed)
+    for a, b in zip(checked, loops):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_non_finite_dW_is_reported():

@@ -2,14 +2,16 @@
 every host (the training kernels use it where AVX-512 is available): the
 product to rounding for each of its three paths (register tile, dot-product
 tile, copy of a transposed B), both dtypes, odd shapes and strided views;
-the same bits on one thread and on several; nothing written outside C;
+the same bits on one thread and on several; the scaled product the bits of
+the product then scaled; nothing written outside C;
 NaN and inf carried through; mismatched arguments refused."""
 import numba
 import numpy as np
 import pytest
 
 from fastdnn._kernels_gemm import (DOT_MAX_ROWS, DOT_MIN_K,
-                                   GEMM_PARALLEL_MIN_WORK, matmul_into)
+                                   GEMM_PARALLEL_MIN_WORK, matmul_into,
+                                   matmul_scaled_into)
 from fastdnn._kernels_gemm_tile import DOT_MR, MR, tile_columns
 
 DTYPES = ["float32", "float64"]
@@ -81,6 +83,26 @@ def test_same_bits_on_one_thread_and_on_several(dtype, layout, M, K):
         matmul_into(A, B, several, threads)
         np.testing.assert_array_equal(several, one)
     _check(A, B, one)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("M,K", [(MR + 3, 40), (DOT_MAX_ROWS - 3, 3000),
+                                 (70, DOT_MIN_K + 5)])
+def test_the_scaled_product_is_the_product_scaled(dtype, layout, M, K):
+    # alpha multiplies each finished sum as it is stored: the bits of the
+    # product followed by C *= alpha (the backward pass's 1/m), on every
+    # path and any thread count; alpha = 1 stores the product as it is.
+    N = GEMM_PARALLEL_MIN_WORK // (M * K) + 5
+    A, B = _operands(M, K, N, dtype, layout)
+    product = np.empty((M, N), dtype)
+    matmul_into(A, B, product, 1)
+    for alpha in (1.0 / 209, 1.0, -3.0, 1.0 / 7):
+        want = product * np.array(alpha, dtype)
+        for threads in (1, 2):
+            got = np.full((M, N), np.nan, dtype)
+            matmul_scaled_into(A, B, got, threads, alpha)
+            np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -289,7 +289,7 @@ def test_the_step_kernels_run_without_reference_counting():
               backward._dW_block, backward._dA_prev_block, backward._dZ_db,
               backward._dZ_db_rows,
               backward._touch_rows, backward._nonfinite_flag,
-              blas._bias_activate_rows, blas._scale_finite, step._update_chunk,
+              blas._bias_activate_rows, blas._scale, step._update_chunk,
               step._chunk, step.mask_apply, step.dropout_apply,
               toolbox._gather]
     from fastdnn import _primal_kernels as primal
