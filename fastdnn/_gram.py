@@ -230,14 +230,14 @@ class GramSolver:
                                         acts, output)
             return
         self._K = K
-        # Z1 = W1 X + b1 by the primal solver's own forward kernel (the
-        # same Z1, bit for bit, as its first iteration), on one thread: it
-        # runs once, and the parallel kernels' compilation would cost a
-        # cold start seconds more than threads save.
+        # Z1 = W1 X + b1: the same Z1, bit for bit, as the primal
+        # solver's first iteration, on one thread: it runs once, and the
+        # full forward kernels' compilation (every activation, both
+        # layouts, threads) would cost a cold start seconds more than it
+        # saves.
         Z1_0 = np.empty((n1, m), dtype=dtype)
-        kern.forward(np.ascontiguousarray(Ws[0]), self._XT,
-                     np.ascontiguousarray(bs[0]), kern.ACT_NONE, Z1_0,
-                     np.empty_like(Z1_0), True, threads=False)
+        kern.linear_forward_t(np.ascontiguousarray(Ws[0]), self._XT,
+                              np.ascontiguousarray(bs[0]), Z1_0)
         self._Z1 = np.zeros((_padded(n1, gk.BLOCK_ROWS), mp), dtype=dtype)
         self._Z1[:n1, :m] = Z1_0
         self._dZ1 = np.zeros_like(self._Z1)
@@ -358,7 +358,7 @@ class GramSolver:
         """The current parameters as two new lists ``(Ws, bs)``.
 
         ``W1 = W1_0 - lr (S X^T / m)`` and ``b1 = b1_0 - lr (S 1 / m)`` are
-        rebuilt here by the primal solver's backward kernel (``S X^T`` in
+        rebuilt here with the primal solver's backward blocks (``S X^T`` in
         float64, summed in an order fixed by the shapes).
         """
         if self._primal is not None:
@@ -368,9 +368,7 @@ class GramSolver:
         W1_0 = self._W1_0.astype(np.float64)
         dW = np.empty_like(W1_0)
         db = np.empty((S.shape[0], 1))
-        dZ = np.empty_like(S)
-        kern.backward(S, S, S, XT, W1_0, kern.ACT_NONE, False, dZ, dW, db,
-                      dZ, True, threads=False)
+        kern.weight_gradients_t(S, XT, W1_0, dW, db)
         lr = np.float64(self.learning_rate)
         W1 = np.empty_like(W1_0)
         kern.update_into(W1_0, dW, lr, W1)

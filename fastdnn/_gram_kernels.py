@@ -34,6 +34,13 @@ from numba import njit, prange  # noqa: E402 (after _numba_config)
 _JIT = dict(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
 _PARALLEL_JIT = dict(fastmath=cfg.FASTMATH_SUM, **cfg.PARALLEL_JIT_KW)
 
+# numba compiles a callee once per type of each argument, and a constant
+# (0, a module-level code) is typed as its own literal: a call with one
+# compiles another copy of the callee and of everything it calls (about a
+# second each with an empty cache). Constants passed to the kernels here are
+# written np.int64(...), typed as any int64, so that every call shares one
+# compilation.
+
 #: Rows of Z1 and columns of K handled by one register block of the
 #: ``dZ1 K`` product; the arrays are padded to multiples of these with zeros.
 BLOCK_ROWS = 4
@@ -111,7 +118,9 @@ def _gram_parallel(XT, acc):
     for k0 in range(0, n, _GRAM_SLAB):
         k1 = min(n, k0 + _GRAM_SLAB)
         for p in prange(pairs):
-            _gram_pair(XT, acc, p, k0, k1)
+            # prange's index is unsigned: as int64, one compilation of
+            # _gram_pair serves both loops.
+            _gram_pair(XT, acc, np.int64(p), k0, k1)
 
 
 @njit(**cfg.JIT_KW)
@@ -173,7 +182,7 @@ def _z1_update_cols(Z1, dZ1, K, c, j0, j1):
 @njit(**_JIT)
 def z1_update(Z1, dZ1, K, c):
     """``Z1 -= c * dZ1 @ K`` (see :func:`_z1_update_cols`)."""
-    _z1_update_cols(Z1, dZ1, K, c, 0, Z1.shape[1])
+    _z1_update_cols(Z1, dZ1, K, c, np.int64(0), Z1.shape[1])
 
 
 @njit(**_PARALLEL_JIT)
@@ -246,9 +255,11 @@ def _output_rows(A, Z, r0, n, m, output, top, total, zero, one):
     after row); ``top`` and ``total`` are m-vectors of scratch. Returns
     ``sum(z - z)`` as :func:`_activate_rows`."""
     if output == OUT_SIGMOID:
-        return _activate_rows(A, Z, r0, n, m, ACT_SIGMOID, zero, one)
+        return _activate_rows(A, Z, r0, n, m, np.int64(ACT_SIGMOID), zero,
+                              one)
     if output != OUT_SOFTMAX:
-        return _activate_rows(A, Z, r0, n, m, ACT_IDENTITY, zero, one)
+        return _activate_rows(A, Z, r0, n, m, np.int64(ACT_IDENTITY), zero,
+                              one)
     chk = zero
     z0 = Z[r0]
     for k in range(m):
@@ -364,10 +375,11 @@ def run(Z1, dZ1, S, K, dims, acts, output, Wf, woff, bf, boff, A, Z, D,
     for it in range(n):
         # ---- forward: A1 = g(Z1), checking that Z1 is finite
         if single:
-            chk = _output_rows(A, Z1, 0, n1, m, output, top, total, zero,
-                               one)
+            chk = _output_rows(A, Z1, np.int64(0), n1, m, output, top,
+                               total, zero, one)
         else:
-            chk = _activate_rows(A, Z1, 0, n1, m, acts[0], zero, one)
+            chk = _activate_rows(A, Z1, np.int64(0), n1, m, acts[0], zero,
+                                 one)
         if chk != zero:
             return KINDS * it + BAD_Z
         # ---- layers 2..L: Z = W A_prev + b, then g or the output

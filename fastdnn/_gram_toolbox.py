@@ -205,9 +205,8 @@ class GramToolboxSolver:
         n1 = Ws[0].shape[0]
         P0 = np.empty((n1, m), dtype=dtype)
         # Once per fit: on one thread (see GramSolver's Z1).
-        kern.forward(self._W1_0, self._XT, np.zeros((n1, 1), dtype),
-                     kern.ACT_NONE, P0, np.empty_like(P0), True,
-                     threads=False)
+        kern.linear_forward_t(self._W1_0, self._XT,
+                              np.zeros((n1, 1), dtype), P0)
         self._P0 = P0
         self._n00 = float(np.sum(self._W1_0.astype(np.float64) ** 2))
         # R, S, T, C, D, G: (n1, m) each (see the module docstring).

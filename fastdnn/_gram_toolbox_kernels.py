@@ -388,10 +388,12 @@ def run_passes(K, P0, R, S, T, C, D, G, b1, vb1, co, Wf, woff, bf, boff,
                 for j in range(mb):
                     yb[j] = yr[idx[j]]
             if L == 1:
-                _output_rows(Ab, Zb, 0, n1, mb, output, top, total, zero,
-                             one)
+                # np.int64: one compilation (see fastdnn._gram_kernels).
+                _output_rows(Ab, Zb, np.int64(0), n1, mb, output, top, total,
+                             zero, one)
             else:
-                _activate_rows(Ab, Zb, 0, n1, mb, acts[0], zero, one)
+                _activate_rows(Ab, Zb, np.int64(0), n1, mb, acts[0], zero,
+                               one)
                 if dropout:
                     _drop_rows(Ab, Mb, 0, n1, mb, dropout_key(seed, 1, step),
                                keep_prob, kp, zero, one)

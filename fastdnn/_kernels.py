@@ -37,7 +37,8 @@ import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 from numba import prange  # noqa: E402
 
 from ._kernels_backward import (  # noqa: E402,F401  (re-exported)
-    BACKWARD_ROWS, backward_parallel, backward_serial)
+    BACKWARD_ROWS, backward_parallel, backward_serial,
+    weight_gradients_t_serial)
 from . import _kernels_blas as blas  # noqa: E402
 from ._kernels_common import (  # noqa: E402,F401  (re-exported)
     _exact, _parallel, _serial, _serial_leaf, _serial_sum, _serial_sum_leaf)
@@ -114,19 +115,23 @@ def _n_chunks(K):
 
 
 @_serial_leaf
-def _forward_finish(parts, b, act, Z, Aout):
+def _forward_sum_row(parts, bi, zr, i):
+    # Row i of Z: the chunks' partial sums in chunk order, plus the bias.
     # parts may be wider than Z (padding of the transposed kernel).
     nck = parts.shape[0]
+    for j in range(zr.shape[0]):
+        z = parts[0, i, j]
+        for c in range(1, nck):
+            z += parts[c, i, j]
+        zr[j] = z + bi
+
+
+@_serial_leaf
+def _forward_finish(parts, b, act, Z, Aout):
     n, m = Z.shape
     for i in range(n):
-        bi = b[i, 0]
-        zr = Z[i]
-        for j in range(m):
-            z = parts[0, i, j]
-            for c in range(1, nck):
-                z += parts[c, i, j]
-            zr[j] = z + bi
-        activate_row(zr, Aout[i], 0, m, act)
+        _forward_sum_row(parts, b[i, 0], Z[i], i)
+        activate_row(Z[i], Aout[i], 0, m, act)
 
 
 # ------------------------------------------------- forward, transposed input
@@ -272,6 +277,23 @@ def forward_serial(W, A, b, act, Z, Aout, transposed):
     _forward_finish(parts, b, act, Z, Aout)
 
 
+@_serial
+def linear_forward_t_serial(W, AT, b, Z):
+    """``Z = W A_prev + b`` from ``AT`` = A_prev^T (m, n_{l-1}): the Z of
+    :func:`forward_serial` with ``transposed`` (the same chunks, sums and
+    order, bit for bit), without an activation. The dual form's one-off
+    ``W1 X``: this kernel compiles in a third of forward_serial's time,
+    which has every activation's code and both layouts."""
+    n, K = W.shape
+    nck = _n_chunks(K)
+    step = (K + nck - 1) // nck
+    parts = np.empty((nck, n, _padded_width(AT.shape[0])), dtype=Z.dtype)
+    for c in range(nck):
+        _forward_t_partial(W, AT, parts[c], c * step, min(K, (c + 1) * step))
+    for i in range(n):
+        _forward_sum_row(parts, b[i, 0], Z[i], i)
+
+
 @_parallel
 def forward_parallel(W, A, b, act, Z, Aout, transposed):
     """:func:`forward_serial` with the chunks of the n_{l-1} axis spread
@@ -336,6 +358,33 @@ def backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
     return bool(finite)
 
 
+def linear_forward_t(W, AT, b, Z):
+    """``Z = W A_prev + b`` on one thread, from ``AT`` = A_prev^T: the Z of
+    ``forward(W, AT, b, ACT_NONE, Z, Aout, transposed=True,
+    threads=False)`` bit for bit, by a kernel without the activations' code
+    (the dual form's one-off ``W1 X``, whose compilation is part of a cold
+    start)."""
+    if blas.use_blas(W.shape[0], W.shape[1], AT.shape[0]):
+        blas.forward_blas(W, AT, b, ACT_NONE, Z, np.empty_like(Z), True,
+                          _gemm_threads(False))
+    else:
+        linear_forward_t_serial(W, AT, b, Z)
+
+
+def weight_gradients_t(dZ, AT, W, dW, db):
+    """``dW = dZ A_prev^T / m`` and ``db = rowsum(dZ) / m`` on one thread,
+    from ``AT`` = A_prev^T: those of ``backward(dZ, dZ, dZ, AT, W,
+    ACT_NONE, False, ..., transposed=True, threads=False)`` bit for bit, by
+    a kernel without the activations' code (the dual form's rebuild of
+    W1). W (n_l, n_{l-1}) is read only for its shape."""
+    if blas.use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
+        scratch = np.empty_like(dZ)
+        blas.backward_blas(dZ, dZ, dZ, AT, W, ACT_NONE, False, scratch, dW,
+                           db, scratch, True, _gemm_threads(False))
+    else:
+        weight_gradients_t_serial(dZ, AT, dW, db)
+
+
 def warmup(dtypes=(np.float32, np.float64)):
     """Compile every kernel (serial and parallel) for ``dtypes``."""
     numba.get_num_threads()  # starts numba's threads (see _gemm_threads)
@@ -366,6 +415,8 @@ def warmup(dtypes=(np.float32, np.float64)):
             backward_serial(*args)
             backward_parallel(*args, 2)
             blas.backward_blas(*args, 1)
+        linear_forward_t_serial(W, one.T.copy(), b, out)
+        weight_gradients_t_serial(one, one.T.copy(), dW, b.copy())
         eps = np.finfo(dt).eps
         for output in OUT_ALL:
             output_cost(one, one, output, dt.type(eps))

@@ -168,15 +168,20 @@ def _dZ_db_rows(dA, Z, Aout, act, dZ, db, i0, i1):
     # dZ and db of the rows i0:i1: each row on its own, so that the rows can
     # be dealt out to threads without changing a bit.
     m = Z.shape[1]
-    inv_m = Z.dtype.type(1.0 / m)
-    zero = Z.dtype.type(0)
     for i in range(i0, i1):
         d = dZ[i]
         activation_grad_row_from_a(dA[i], Z[i], Aout[i], d, 0, m, act)
-        s = zero
-        for j in range(m):
-            s += d[j]
-        db[i, 0] = inv_m * s
+        db[i, 0] = _row_mean(d)
+
+
+@_serial_sum_leaf
+def _row_mean(d):
+    # db's element: the row's sum (in SIMD lanes) times 1/m.
+    m = d.shape[0]
+    s = d.dtype.type(0)
+    for j in range(m):
+        s += d[j]
+    return d.dtype.type(1.0 / m) * s
 
 
 @_serial_leaf
@@ -261,6 +266,24 @@ def _backward_blocks(dZ, A_prev, W, need_dA_prev, dW, dA_prev, b0, b1,
 @_exact
 def _n_backward_blocks(K):
     return (K + BACKWARD_ROWS - 1) // BACKWARD_ROWS
+
+
+@_serial
+def weight_gradients_t_serial(dZ, AT, dW, db):
+    """``dW = dZ A_prev^T / m`` and ``db = rowsum(dZ) / m`` from ``AT`` =
+    A_prev^T (m, n_{l-1}): the dW and db of :func:`backward_serial` with
+    ``transposed`` and the identity activation (the same blocks and sums,
+    bit for bit), without dZ, dA_prev or the finite check. The dual form's
+    one-off rebuild of W1: this kernel compiles in a fraction of
+    backward_serial's time."""
+    K = dW.shape[1]
+    for i in range(dZ.shape[0]):
+        db[i, 0] = _row_mean(dZ[i])
+    for blk in range(_n_backward_blocks(K)):
+        k0 = blk * BACKWARD_ROWS
+        k1 = min(K, k0 + BACKWARD_ROWS)
+        _dW_block(dZ, _pack_rows(AT, k0, k1), dW[:, k0:k1], 0, k1 - k0, 0,
+                  0)
 
 
 @_serial

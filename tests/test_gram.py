@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from fastdnn import _gram, reference
+from fastdnn import _kernels as kern
 from fastdnn import _gram_kernels as gk
 from fastdnn._gram import GramSolver, gram_pays
 from fastdnn._reference_core import _L_model_backward_fused
@@ -210,6 +211,39 @@ def test_parallel_z1_update_is_the_serial_one_bit_for_bit(dtype, n1p, mp):
     want = Z1.astype(np.float64) - float(c) * (dZ1.astype(np.float64) @ K)
     np.testing.assert_allclose(serial, want,
                                rtol=RTOL[np.dtype(dtype)], atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, K, m", [(1, 1, 1), (3, 5, 7), (5, 130, 209),
+                                     (20, 1300, 13), (7, 4100, 5),
+                                     (40, 64, 64)])
+def test_one_off_kernels_give_the_full_kernels_bits(dtype, n, K, m):
+    # The dual form's W1 X and S X^T by kernels without the activations:
+    # Z, dW and db of forward / backward (ACT_NONE, A_prev^T, one thread)
+    # bit for bit, through one and several chunks of the forward's summed
+    # axis and backward blocks, and a layer on BLAS.
+    rng = np.random.RandomState(n * K + m)
+    W = rng.standard_normal((n, K)).astype(dtype)
+    b = rng.standard_normal((n, 1)).astype(dtype)
+    AT = rng.standard_normal((m, K)).astype(dtype)
+    want = np.empty((n, m), dtype)
+    kern.forward(W, AT, b, kern.ACT_NONE, want, np.empty_like(want), True,
+                 threads=False)
+    got = np.full((n, m), np.nan, dtype)
+    kern.linear_forward_t(W, AT, b, got)
+    np.testing.assert_array_equal(got, want)
+    S = rng.standard_normal((n, m)).astype(dtype)
+    dZ = np.empty_like(S)
+    dW, db = np.empty_like(W), np.empty_like(b)
+    kern.backward(S, S, S, AT, W, kern.ACT_NONE, False, dZ, dW, db, dZ, True,
+                  threads=False)
+    got_dW, got_db = np.full_like(W, np.nan), np.full_like(b, np.nan)
+    kern.weight_gradients_t(S, AT, W, got_dW, got_db)
+    np.testing.assert_array_equal(got_dW, dW)
+    np.testing.assert_array_equal(got_db, db)
+    np.testing.assert_allclose(
+        got_dW, S.astype(np.float64) @ AT.astype(np.float64) / m,
+        rtol=RTOL[np.dtype(dtype)], atol=1e-5)
 
 
 @pytest.mark.parametrize("dims", [[300, 20, 7, 1], [300, 1]],
