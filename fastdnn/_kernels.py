@@ -269,6 +269,13 @@ def forward_serial(W, A, b, act, Z, Aout, transposed):
     n, K = W.shape
     m = A.shape[0] if transposed else A.shape[1]
     nck = _n_chunks(K)
+    if nck == 1 and (not transposed or _padded_width(m) == m):
+        # One chunk that needs no padding: its sums go into Z itself (the
+        # same additions, in place; no scratch to allocate and read back,
+        # which is much of a small layer's time).
+        _forward_chunk(W, A, Z, 0, K, transposed)
+        blas._bias_activate_rows(Z, b, act, Aout, 0, n)
+        return
     step = (K + nck - 1) // nck
     parts = np.empty((nck, n, _padded_width(m)), dtype=Z.dtype)
     for c in range(nck):
@@ -298,6 +305,10 @@ def linear_forward_t_serial(W, AT, b, Z):
 def forward_parallel(W, A, b, act, Z, Aout, transposed):
     """:func:`forward_serial` with the chunks of the n_{l-1} axis spread
     over threads (each a contiguous part of A_prev)."""
+    if _n_chunks(W.shape[1]) == 1:
+        # Nothing to share out.
+        forward_serial(W, A, b, act, Z, Aout, transposed)
+        return
     n, K = W.shape
     m = A.shape[0] if transposed else A.shape[1]
     nck = _n_chunks(K)

@@ -139,9 +139,25 @@ def _dA_prev_block(W, dZ, dA_prev, k0, k1):
     zero = dZ.dtype.type(0)
     for k in range(k0, k1):
         row = dA_prev[k]
-        for j in range(m):
-            row[j] = zero
         i = 0
+        if n >= 4:
+            # The first pass starts from zero itself (the same roundings as
+            # zeroing the row first, without that pass over it).
+            w0 = W[0, k]
+            w1 = W[1, k]
+            w2 = W[2, k]
+            w3 = W[3, k]
+            d0 = dZ[0]
+            d1 = dZ[1]
+            d2 = dZ[2]
+            d3 = dZ[3]
+            for j in range(m):
+                row[j] = (((zero + w0 * d0[j]) + w1 * d1[j])
+                          + w2 * d2[j]) + w3 * d3[j]
+            i = 4
+        else:
+            for j in range(m):
+                row[j] = zero
         while i + 4 <= n:
             w0 = W[i, k]
             w1 = W[i + 1, k]
@@ -235,13 +251,14 @@ def _nonfinite_flag(dW, k0, k1):
 
 @_serial_sum
 def _backward_blocks(dZ, A_prev, W, need_dA_prev, dW, dA_prev, b0, b1,
-                     transposed):
+                     transposed, check):
     # Row blocks b0:b1 of A_prev (columns of dW, rows of dA_prev), in order,
     # on one thread. A C-ordered A_prev: the first block is touched (see
     # _touch_rows), and each block's dW prefetches the next one. A_prev^T is
     # packed block by block instead, which reads it from memory just as
     # well. Returns the sum of the touched values (which keeps the touch
-    # loads alive) and a flag that is NaN if some dW value is not finite.
+    # loads alive) and a flag that is NaN if some dW value is not finite
+    # (0 without ``check``: the training loops never read it).
     K = W.shape[1]
     m = dZ.shape[1]
     touched = A_prev.dtype.type(0)
@@ -257,7 +274,8 @@ def _backward_blocks(dZ, A_prev, W, need_dA_prev, dW, dA_prev, b0, b1,
                 touched += _touch_rows(A_prev, k0, k1)
             k2 = min(K, k1 + BACKWARD_ROWS) if blk + 1 < b1 else k1
             _dW_block(dZ, A_prev, dW, k0, k1, k1 * m, k2 * m)
-        flag += _nonfinite_flag(dW, k0, k1)
+        if check:
+            flag += _nonfinite_flag(dW, k0, k1)
         if need_dA_prev:
             _dA_prev_block(W, dZ, dA_prev, k0, k1)
     return touched, flag
@@ -288,7 +306,7 @@ def weight_gradients_t_serial(dZ, AT, dW, db):
 
 @_serial
 def backward_serial(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
-                    dA_prev, transposed):
+                    dA_prev, transposed, check=True):
     """One layer's backward pass.
 
     ``dZ = dA * g'(Z)``, ``dW = dZ A_prev^T / m``, ``db = rowsum(dZ) / m``
@@ -302,19 +320,20 @@ def backward_serial(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
     C-contiguous side of a Fortran-ordered A_prev such as the course's X;
     dA_prev is (n_{l-1}, m) C-ordered either way.
 
-    Returns whether every value of dW is finite, and a value to ignore.
+    Returns whether every value of dW is finite (always True without
+    ``check``, which the training loops skip), and a value to ignore.
     """
     _dZ_db(dA, Z, Aout, act, dZ, db)
     touched, flag = _backward_blocks(dZ, A_prev, W, need_dA_prev, dW,
                                      dA_prev, 0,
                                      _n_backward_blocks(W.shape[1]),
-                                     transposed)
+                                     transposed, check)
     return flag == 0, touched
 
 
 @_parallel
 def backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
-                      db, dA_prev, transposed, nthreads):
+                      db, dA_prev, transposed, nthreads, check=True):
     """:func:`backward_serial` with the row blocks of A_prev dealt out in
     ``nthreads`` contiguous runs, one per thread (so that each block
     prefetches the one its thread computes next). Each block is computed the
@@ -327,5 +346,5 @@ def backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
     for r in prange(nruns):
         touched[r], flags[r] = _backward_blocks(
             dZ, A_prev, W, need_dA_prev, dW, dA_prev, r * nblocks // nruns,
-            (r + 1) * nblocks // nruns, transposed)
+            (r + 1) * nblocks // nruns, transposed, check)
     return flags.sum() == 0, touched.sum()

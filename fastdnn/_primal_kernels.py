@@ -88,12 +88,13 @@ def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
                                     transposed,
                                     nthreads if parallel else 1)
             return
+    # No finite check of dW (the kernels' flag): the loops check the cost.
     if parallel and W.size * dZ.shape[1] >= min_work:
         backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
-                          db, dA_prev, transposed, nthreads)
+                          db, dA_prev, transposed, nthreads, False)
     else:
         backward_serial(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
-                        db, dA_prev, transposed)
+                        db, dA_prev, transposed, False)
 
 
 @_exact_loop
