@@ -214,14 +214,16 @@ def test_parallel_z1_update_is_the_serial_one_bit_for_bit(dtype, n1p, mp):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n, K, m", [(1, 1, 1), (3, 5, 7), (5, 130, 209),
+@pytest.mark.parametrize("n, K, m", [(1, 1, 1), (3, 5, 7), (3, 5, 9),
+                                     (5, 130, 209), (6, 300, 210),
                                      (20, 1300, 13), (7, 4100, 5),
-                                     (40, 64, 64)])
+                                     (7, 4100, 6), (40, 64, 64)])
 def test_one_off_kernels_give_the_full_kernels_bits(dtype, n, K, m):
     # The dual form's W1 X and S X^T by kernels without the activations:
     # Z, dW and db of forward / backward (ACT_NONE, A_prev^T, one thread)
     # bit for bit, through one and several chunks of the forward's summed
-    # axis and backward blocks, and a layer on BLAS.
+    # axis and backward blocks, batches a multiple of 3 or not (forward's
+    # one chunk then sums straight into Z), and a layer on BLAS.
     rng = np.random.RandomState(n * K + m)
     W = rng.standard_normal((n, K)).astype(dtype)
     b = rng.standard_normal((n, 1)).astype(dtype)
