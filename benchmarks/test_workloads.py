@@ -197,3 +197,46 @@ def test_runs_without_the_openblas_variables(backend, solver):
     np.testing.assert_allclose(params[-1][0], ref_params[-1][0],
                                rtol=1e-4 if single else 1e-10,
                                atol=1e-6 if single else 1e-13)
+
+
+@pytest.mark.parametrize("repeats, fastest, expected", [
+    (3, 1.0, 3),      # long enough as it is
+    (3, 0.2, 3),      # 0.6 s in three runs
+    (3, 0.1, 5),      # 0.5 s in five
+    (3, 0.02, 21),    # the per-step case: at most MAX_ROUNDS
+    (4, 0.12, 5),     # an odd count once it is raised
+    (7, 0.05, 11),
+])
+def test_short_cases_get_more_rounds(repeats, fastest, expected):
+    assert workload_run.MAX_ROUNDS == 21
+    assert workload_run.timed_rounds(repeats, fastest) == expected
+
+
+def test_a_short_case_is_timed_in_more_rounds(monkeypatch):
+    # time_case itself: a 20 ms fastest side gets MAX_ROUNDS rounds, every
+    # side as many (timed in turn), and --quick keeps --repeats.
+    monkeypatch.setattr(workload_run, "PAIR_PAUSE", 0.0)
+    calls = {"fast": 0, "slow": 0}
+
+    def trainer(name, seconds):
+        def train(passes):
+            calls[name] += 1
+            return [1.0], [], seconds
+        return train
+
+    def fake_trainer(case, X, Y, solver, order=None):
+        return trainer("fast" if order is None else "slow",
+                       0.02 if order is None else 0.3)
+
+    monkeypatch.setattr(workload_run, "fastdnn_trainer", fake_trainer)
+    monkeypatch.setattr(workload_run, "BLAS_ENV", ())
+    case = dataclasses.replace(bench.WORKLOADS["mnist-shape-32"][-1],
+                               peers=(), dtype="float32")
+    for quick, rounds in ((False, workload_run.MAX_ROUNDS), (True, 3)):
+        calls.update(fast=0, slow=0)
+        res = workload_run.time_case(case, np.zeros((2, 4)),
+                                     np.zeros((1, 4)), 3, quick,
+                                     log=lambda *a: None)
+        # One first (untimed) call each, then the rounds.
+        assert calls == {"fast": rounds + 1, "slow": rounds + 1}
+        assert all(len(r["times"]) == rounds for r in res["rows"])

@@ -33,6 +33,27 @@ COST_TOL = 1e-9
 PARAM_TOL = 1e-7
 
 
+#: A case whose fastest side trains in under MIN_SAMPLE_SECONDS is timed in
+#: more rounds than ``--repeats``, until that side has been timed for about
+#: MIN_SAMPLE_SECONDS in all (at most MAX_ROUNDS): a 20 ms run (the per-step
+#: case) is thrown by a single stall of the host, and a median of three
+#: such runs by two.
+MIN_SAMPLE_SECONDS = 0.5
+MAX_ROUNDS = 21
+
+
+def timed_rounds(repeats, fastest):
+    """Rounds of a case whose fastest side took ``fastest`` seconds in
+    the first: ``repeats``, or more for a short case (see
+    :data:`MIN_SAMPLE_SECONDS`), and odd then, so the median is one of the
+    runs."""
+    if fastest * repeats >= MIN_SAMPLE_SECONDS:
+        return repeats
+    rounds = min(MAX_ROUNDS, math.ceil(MIN_SAMPLE_SECONDS / max(fastest,
+                                                                1e-9)))
+    return max(repeats, rounds | 1)
+
+
 def check_peer(peer, case, X, Y, max_m=CHECK_M):
     """The peer's float64 costs and final parameters against fastdnn's
     primal solver on at most ``max_m`` examples and
@@ -103,11 +124,15 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
         t0 = time.perf_counter()
         results[name] = train(passes)
         first[name] = time.perf_counter() - t0
-    for _ in range(repeats):
+    rounds, r = repeats, 0
+    while r < rounds:
         for name, train in trains.items():
             time.sleep(PAIR_PAUSE)
             results[name] = train(passes)
             times[name].append(results[name][2])
+        if r == 0 and not quick:
+            rounds = timed_rounds(repeats, min(t[0] for t in times.values()))
+        r += 1
     if any(os.environ.get(k) is not None for k in BLAS_ENV):
         # The host's OpenBLAS variables (OPENBLAS_CORETYPE=Haswell keeps
         # AVX2 kernels on an AVX-512 CPU) slow every BLAS user here, and
@@ -332,9 +357,13 @@ def workload_worker(spec):
     train(passes)
     first = time.perf_counter() - t0
     times = []
-    for _ in range(spec["repeats"]):
+    rounds, r = spec["repeats"], 0
+    while r < rounds:
         costs, params, took = train(passes)
         times.append(took)
+        if r == 0 and not spec["quick"]:
+            rounds = timed_rounds(spec["repeats"], took)
+        r += 1
     return {"times": times, "first_call": first, "blas": _blas_info(),
             "result": [costs, [[W.tolist(), b.tolist()]
                                for W, b in params], None]}
