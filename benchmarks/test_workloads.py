@@ -201,11 +201,11 @@ def test_runs_without_the_openblas_variables(backend, solver):
 
 @pytest.mark.parametrize("repeats, fastest, expected", [
     (3, 1.0, 3),      # long enough as it is
-    (3, 0.2, 3),      # 0.6 s in three runs
-    (3, 0.1, 5),      # 0.5 s in five
+    (3, 0.5, 3),      # 1.5 s in three runs
+    (3, 0.3, 5),      # 1.5 s in five (a mini-batch epoch)
     (3, 0.02, 21),    # the per-step case: at most MAX_ROUNDS
-    (4, 0.12, 5),     # an odd count once it is raised
-    (7, 0.05, 11),
+    (4, 0.35, 5),     # an odd count once it is raised
+    (7, 0.1, 15),
 ])
 def test_short_cases_get_more_rounds(repeats, fastest, expected):
     assert workload_run.MAX_ROUNDS == 21
