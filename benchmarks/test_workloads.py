@@ -212,6 +212,17 @@ def test_short_cases_get_more_rounds(repeats, fastest, expected):
     assert workload_run.timed_rounds(repeats, fastest) == expected
 
 
+@pytest.mark.parametrize("fastest, round_seconds, expected", [
+    (0.02, 2.6, 21),   # the per-step case: its rounds fit the budget
+    (0.12, 60.0, 3),   # the cat's gram beside 50 s of peers: --repeats
+    (0.11, 6.9, 7),    # 8 rounds fit: the odd count below
+    (0.3, 25.0, 3),
+])
+def test_a_case_keeps_to_its_round_budget(fastest, round_seconds, expected):
+    assert workload_run.ROUND_BUDGET_SECONDS == 60.0
+    assert workload_run.timed_rounds(3, fastest, round_seconds) == expected
+
+
 def test_a_short_case_is_timed_in_more_rounds(monkeypatch):
     # time_case itself: a 20 ms fastest side gets MAX_ROUNDS rounds, every
     # side as many (timed in turn), and --quick keeps --repeats.

@@ -37,11 +37,16 @@ def _check_cell(r):
     return text
 
 
+def _rounds(c):
+    # The case's timed rounds: every side of the process has one run each.
+    return max(len(r.get("times") or ()) for r in c["rows"])
+
+
 def case_table(c):
     """Markdown lines of one case."""
     best = min(r["seconds"] for r in c["rows"]
                if as_is_fastdnn(r) and r.get("seconds"))
-    lines = ["| run | seconds | fastest repeat | us / step | fastdnn x | "
+    lines = ["| run | seconds | fastest run | us / step | fastdnn x | "
              "x GEMM-FLOP limit | first call (s) | compile (s) | float64 "
              "check |", "|" + "---|" * 9]
     for r in c["rows"]:
@@ -70,7 +75,9 @@ def workload_markdown(w):
         out += ["", "Load average at the start %s, at the end %s." % (
             " ".join("%.2f" % x for x in load),
             " ".join("%.2f" % x for x in w.get("loadavg_end") or []))]
-    out += ["", "Medians of %d repeats (the fastest repeat beside), fastdnn "
+    out += ["", "Medians over rounds (%d, the --repeats, or more for a "
+            "case whose fastest side is short: its heading says how many; "
+            "the fastest run beside), fastdnn "
             "and the peers timed in turn in one process; compile time "
             "(first call minus the median) kept out and reported on its "
             "own. fastdnn x: the run's seconds over fastdnn's best "
@@ -99,12 +106,12 @@ def workload_markdown(w):
     for c in w["cases"]:
         out += ["", "### %s" % c["title"], "",
                 "%s; layers %s, %s hidden; %d passes, %s, %d steps; "
-                "GEMM-FLOP limit %s s." % (
+                "GEMM-FLOP limit %s s; timed in %d rounds." % (
                     c["data"], "-".join(str(d) for d in c["dims"]),
                     c["activation"], c["passes"],
                     "full batch" if c["batch"] is None
                     else "batch %d" % c["batch"], c["steps"],
-                    _fmt(c["limit_seconds"])), ""]
+                    _fmt(c["limit_seconds"]), _rounds(c)), ""]
         out += case_table(c)
     out += ["", "### Targets", "", "| target | threshold | measured | "
             "status |", "|---|---|---|---|"]

@@ -35,23 +35,30 @@ PARAM_TOL = 1e-7
 
 #: A case whose fastest side is timed for less than MIN_SAMPLE_SECONDS in
 #: ``--repeats`` runs gets more rounds, until that side has been timed for
-#: about MIN_SAMPLE_SECONDS in all (at most MAX_ROUNDS): a 20 ms run (the
-#: per-step case) is thrown by a single stall of the host, and a median of
-#: three such runs by two; the mini-batch epochs (0.3 s) get five.
+#: about MIN_SAMPLE_SECONDS in all (at most MAX_ROUNDS, and no more than
+#: fit in ROUND_BUDGET_SECONDS of the case's rounds, its slow peers and
+#: pauses included): a 20 ms run (the per-step case) is thrown by a single
+#: stall of the host, and a median of three such runs by two; the
+#: mini-batch epochs (0.3 s) get five.
 MIN_SAMPLE_SECONDS = 1.5
 MAX_ROUNDS = 21
+ROUND_BUDGET_SECONDS = 60.0
 
 
-def timed_rounds(repeats, fastest):
+def timed_rounds(repeats, fastest, round_seconds=0.0):
     """Rounds of a case whose fastest side took ``fastest`` seconds in
-    the first: ``repeats``, or more for a short case (see
-    :data:`MIN_SAMPLE_SECONDS`), and odd then, so the median is one of the
-    runs."""
+    the first round, which took ``round_seconds`` in all: ``repeats``, or
+    more for a short case (see :data:`MIN_SAMPLE_SECONDS`), and odd then,
+    so the median is one of the runs."""
     if fastest * repeats >= MIN_SAMPLE_SECONDS:
         return repeats
     rounds = min(MAX_ROUNDS, math.ceil(MIN_SAMPLE_SECONDS / max(fastest,
                                                                 1e-9)))
-    return max(repeats, rounds | 1)
+    if round_seconds > 0:
+        rounds = min(rounds, int(ROUND_BUDGET_SECONDS // round_seconds))
+    if rounds % 2 == 0:
+        rounds -= 1
+    return max(repeats, rounds)
 
 
 def check_peer(peer, case, X, Y, max_m=CHECK_M):
@@ -126,12 +133,14 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
         first[name] = time.perf_counter() - t0
     rounds, r = repeats, 0
     while r < rounds:
+        t_round = time.perf_counter()
         for name, train in trains.items():
             time.sleep(PAIR_PAUSE)
             results[name] = train(passes)
             times[name].append(results[name][2])
         if r == 0 and not quick:
-            rounds = timed_rounds(repeats, min(t[0] for t in times.values()))
+            rounds = timed_rounds(repeats, min(t[0] for t in times.values()),
+                                  time.perf_counter() - t_round)
         r += 1
     if any(os.environ.get(k) is not None for k in BLAS_ENV):
         # The host's OpenBLAS variables (OPENBLAS_CORETYPE=Haswell keeps
