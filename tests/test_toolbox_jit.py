@@ -523,3 +523,35 @@ def test_row_split_forward_is_forward_serial_bit_for_bit(dtype):
             K.forward_serial(W, A, b, act, *want, transposed)
             TK._forward_rows(W, A, b, act, *got, transposed, nparts)
             assert all(np.array_equal(g, w) for g, w in zip(got, want))
+
+
+def test_gather_columns_gives_the_batch_as_x():
+    from fastdnn import _toolbox_kernels as TK
+    rng = np.random.RandomState(3)
+    XT = rng.randn(11, 5)
+    YT = np.eye(3)[rng.randint(0, 3, 11)]
+    perm = rng.permutation(11)
+    Xb = np.full(4 * 5, np.nan)
+    Yb = np.full(3 * 4, np.nan)
+    TK._gather_columns(XT, YT, perm, 6, 10, Xb, Yb)
+    np.testing.assert_array_equal(Xb.reshape(5, 4), XT[perm[6:10]].T)
+    np.testing.assert_array_equal(Yb.reshape(3, 4), YT[perm[6:10]].T)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("extra", [0, 1])
+def test_both_batch_layouts_match_the_reference(dtype, extra):
+    # A first layer of GATHER_COLUMNS_MAX inputs gathers its batches as X,
+    # one more input as X^T: both against the reference, batches of 5 with
+    # a remainder, relu layers under momentum.
+    from fastdnn._toolbox_kernels import GATHER_COLUMNS_MAX
+    n_x = GATHER_COLUMNS_MAX + extra
+    X, Y, _, _ = problem([n_x, 3], "softmax", dtype)
+    kw = dict(optimizer="momentum", mini_batch_size=5, seed=2,
+              activation="relu", output="softmax")
+    dims = [n_x, 6, 3]
+    pr, cr = reference.L_layer_model(X, Y, dims, 0.05, 30, **kw)
+    pj, cj = jit.L_layer_model(X, Y, dims, 0.05, 30, solver="primal", **kw)
+    check_close(np.array(cj, float), np.array(cr, float),
+                [pj[k] for k in sorted(pj)], [pr[k] for k in sorted(pr)],
+                dtype)
