@@ -168,7 +168,7 @@ def test_check_fails_on_a_workload_target(monkeypatch, tmp_path):
              gemm_peak={"float32": 1e11, "float64": 5e10},
              workloads=["digits"], repeats=1, blas_env_set=False)
     w["cases"][0].update(title="t", data="d", dims=[2, 2], activation="tanh",
-                         passes=1, batch=None)
+                         passes=1, batch=None, rounds=1)
     w["targets"] = workload_run.workload_targets(w)
     monkeypatch.setattr(bench, "run_workloads", lambda *a, **k: w)
     argv = ["--workload", "digits", "--out", str(tmp_path)]
@@ -251,3 +251,4 @@ def test_a_short_case_is_timed_in_more_rounds(monkeypatch):
         # One first (untimed) call each, then the rounds.
         assert calls == {"fast": rounds + 1, "slow": rounds + 1}
         assert all(len(r["times"]) == rounds for r in res["rows"])
+        assert res["rounds"] == rounds

@@ -88,25 +88,6 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
         forward_serial(W, A, b, act, Z, Aout, transposed)
 
 
-@_exact_leaf
-def _gather(XT, YT, perm, s0, s1, XTb, Yb):
-    # The batch perm[s0:s1]: rows of X^T and of Y^T (each example's
-    # features and labels contiguous: one read each), X^T's rows copied as
-    # they are, Y^T's written as the columns of the (n_L, mb) batch.
-    n_x = XT.shape[1]
-    nL = YT.shape[1]
-    mb = s1 - s0
-    for j in range(mb):
-        e = perm[s0 + j]
-        src = XT[e]
-        dst = XTb[j * n_x:(j + 1) * n_x]
-        for k in range(n_x):
-            dst[k] = src[k]
-        labels = YT[e]
-        for i in range(nL):
-            Yb[i * mb + j] = labels[i]
-
-
 #: A mini-batch of at most this many inputs is gathered as X (n_x, mb)
 #: rather than X^T (mb, n_x), when its first layer runs on the
 #: hand-written kernels: over so few inputs their C-ordered forward and
@@ -119,17 +100,25 @@ GATHER_COLUMNS_MAX = 32
 
 
 @_exact_leaf
-def _gather_columns(XT, YT, perm, s0, s1, Xb, Yb):
-    # The batch perm[s0:s1] as the columns of the (n_x, mb) X and of the
-    # (n_L, mb) Y, both flat.
+def _gather(XT, YT, perm, s0, s1, Xb, Yb, columns):
+    # The batch perm[s0:s1] from the rows of X^T and of Y^T (each example's
+    # features and labels contiguous: one read each) into the flat Xb: as
+    # the (mb, n_x) X^T, its rows copied as they are, or, with
+    # ``columns``, as the columns of the (n_x, mb) X; Y^T's rows always as
+    # the columns of the flat (n_L, mb) Yb.
     n_x = XT.shape[1]
     nL = YT.shape[1]
     mb = s1 - s0
     for j in range(mb):
         e = perm[s0 + j]
         src = XT[e]
-        for k in range(n_x):
-            Xb[k * mb + j] = src[k]
+        if columns:
+            for k in range(n_x):
+                Xb[k * mb + j] = src[k]
+        else:
+            dst = Xb[j * n_x:(j + 1) * n_x]
+            for k in range(n_x):
+                dst[k] = src[k]
         labels = YT[e]
         for i in range(nL):
             Yb[i * mb + j] = labels[i]
@@ -290,17 +279,14 @@ def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
                 if wide is not None:
                     if use_blas(dims[1], n_x, mb):
                         columns = False
+                _gather(XT, YT, perms[k], s0, s1, XTb, Yb, columns)
                 if columns:
-                    _gather_columns(XT, YT, perms[k], s0, s1, XTb, Yb)
                     A0f = XTb[:mb * n_x].reshape((n_x, mb))
-                    t0f = False
-                    t0b = False
                 else:
-                    _gather(XT, YT, perms[k], s0, s1, XTb, Yb)
                     A0f = XTb[:mb * n_x].reshape((mb, n_x))
-                    t0f = True
-                    t0b = True
                 A0b = A0f
+                t0f = not columns
+                t0b = not columns
                 Yc = Yb[:nL * mb].reshape((nL, mb))
             cost = _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf,
                          woff, bf, boff, Zf, Af, dAf, dZf, Df, dWf, dbf,

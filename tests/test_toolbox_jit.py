@@ -525,7 +525,8 @@ def test_row_split_forward_is_forward_serial_bit_for_bit(dtype):
             assert all(np.array_equal(g, w) for g, w in zip(got, want))
 
 
-def test_gather_columns_gives_the_batch_as_x():
+@pytest.mark.parametrize("columns", [False, True])
+def test_gather_gives_the_batch_in_either_layout(columns):
     from fastdnn import _toolbox_kernels as TK
     rng = np.random.RandomState(3)
     XT = rng.randn(11, 5)
@@ -533,8 +534,10 @@ def test_gather_columns_gives_the_batch_as_x():
     perm = rng.permutation(11)
     Xb = np.full(4 * 5, np.nan)
     Yb = np.full(3 * 4, np.nan)
-    TK._gather_columns(XT, YT, perm, 6, 10, Xb, Yb)
-    np.testing.assert_array_equal(Xb.reshape(5, 4), XT[perm[6:10]].T)
+    TK._gather(XT, YT, perm, 6, 10, Xb, Yb, columns)
+    want = XT[perm[6:10]]
+    got = Xb.reshape(5, 4).T if columns else Xb.reshape(4, 5)
+    np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(Yb.reshape(3, 4), YT[perm[6:10]].T)
 
 

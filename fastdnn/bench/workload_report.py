@@ -37,11 +37,6 @@ def _check_cell(r):
     return text
 
 
-def _rounds(c):
-    # The case's timed rounds: every side of the process has one run each.
-    return max(len(r.get("times") or ()) for r in c["rows"])
-
-
 def case_table(c):
     """Markdown lines of one case."""
     best = min(r["seconds"] for r in c["rows"]
@@ -111,7 +106,7 @@ def workload_markdown(w):
                     c["activation"], c["passes"],
                     "full batch" if c["batch"] is None
                     else "batch %d" % c["batch"], c["steps"],
-                    _fmt(c["limit_seconds"]), _rounds(c)), ""]
+                    _fmt(c["limit_seconds"]), c["rounds"]), ""]
         out += case_table(c)
     out += ["", "### Targets", "", "| target | threshold | measured | "
             "status |", "|---|---|---|---|"]

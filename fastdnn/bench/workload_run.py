@@ -179,6 +179,7 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
             if case.dtype == "float64" else None)
     return {"key": case.key, "title": case.title, "dtype": case.dtype,
             "optimizer": case.optimizer, "passes": passes, "m": m,
+            "rounds": rounds,
             "steps": steps, "batch": case.mini_batch_size,
             "dims": list(case.dims), "activation": case.activation,
             "flops": case.flops(m) * passes, "rows": list(rows.values())}
