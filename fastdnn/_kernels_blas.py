@@ -1,7 +1,8 @@
 """One layer's forward and backward pass with the matrix products done by
 a blocked GEMM (private): for wide layers, where a GEMM beats the
-hand-written kernels' loops. On hosts with AVX-512 the GEMM is fastdnn's
-own (:mod:`fastdnn._kernels_gemm`, :data:`NATIVE_GEMM`), elsewhere BLAS's.
+hand-written kernels' loops. On hosts with AVX-512 or AVX2 and FMA the
+GEMM is fastdnn's own (:mod:`fastdnn._kernels_gemm`, :data:`NATIVE_GEMM`),
+on older CPUs BLAS's.
 
 numba compiles ``np.dot(a, b, out)`` on contiguous 2-D arrays to a call of
 the GEMM of scipy's BLAS (``scipy.linalg.cython_blas``), without a trip

@@ -8,8 +8,8 @@ then takes about 3/4 of a mini-batch epoch. The register tile of
 :mod:`fastdnn._kernels_gemm_tile`, compiled by numba for the host itself,
 reaches about 230 GFLOP/s on one Zen 5 core in float32 where OpenBLAS's
 AVX2 kernels reach about 160 on two. It is used in the training kernels
-on hosts with AVX-512 (:data:`NATIVE_GEMM`); elsewhere BLAS keeps the
-products. Tests run it on every host.
+on hosts with AVX-512 or AVX2 and FMA (:data:`NATIVE_GEMM`); on older
+CPUs BLAS keeps the products. Tests run it on every host.
 
 Layout: C (M, N) has unit column stride; A (M, K) may have any strides
 (W^T is a view). B (K, N) is read in place when its columns are
@@ -22,15 +22,26 @@ in one fixed order: the results do not depend on the thread count.
 import numpy as np
 from numba import prange
 
-from ._kernels_gemm_tile import DOT_MR, DOT_NR, HAS_AVX512, MR, address, \
-    dot_tile, lanes, tile_columns, tile_edge, tile_full, transpose_block
+from ._kernels_gemm_tile import DOT_MR, DOT_NR, HAS_AVX2_FMA, HAS_AVX512, \
+    MR, address, dot_tile, lanes, tile_columns, tile_edge, tile_full, \
+    transpose_block
 from ._kernels_common import _exact, _exact_leaf, _exact_parallel
 
 #: Whether the training kernels run their wide layers' products here
 #: rather than on BLAS: on hosts with AVX-512, where the tile was measured
-#: 1.5-2.5x as fast as OpenBLAS on the layers of ``fastdnn bench``
-#: (benchmarks/test_gemm_times.py times both).
-NATIVE_GEMM = HAS_AVX512
+#: 1.5-2.5x as fast as OpenBLAS (with its AVX2 kernels) on the layers of
+#: ``fastdnn bench``, and on AVX2 hosts, where the two products are about
+#: as fast as each other (benchmarks/test_gemm_times.py times both) but an
+#: epoch is not: with BLAS the training loops run their element-wise
+#: passes and the optimizer's update on one thread (see
+#: :func:`fastdnn._kernels_blas.network_uses_blas`). On a Zen 3 host
+#: (``fastdnn bench``'s trainer, three pairs of alternating processes) the
+#: batch-32 Adam epoch took 1.2-2.2x as long with BLAS, batch-32 momentum
+#: 1.1-1.6x, batch 128 and the digits' float32 about the same, the digits'
+#: float64 about 4% less. The derivation from the target's
+#: features (not an environment switch) keeps numba's on-disk cache right:
+#: its index keys on the CPU and its features.
+NATIVE_GEMM = HAS_AVX512 or HAS_AVX2_FMA
 
 #: Products of fewer multiply-adds run on one thread: waking the pool
 #: costs more than the second core saves.
