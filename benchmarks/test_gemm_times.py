@@ -10,8 +10,9 @@ in place over a long batch, a copy is made over a short one), the
 mini-batch's X^T as the forward pass's B. numpy gets the same views and
 copies what it needs itself.
 
-On hosts with AVX-512 the training kernels use fastdnn's GEMM
-(``NATIVE_GEMM``); these timings are what that rests on. With
+On hosts with AVX-512, or AVX2 and FMA, the training kernels use
+fastdnn's GEMM (``NATIVE_GEMM``); these timings are part of what that
+rests on (the other part: the epochs of ``fastdnn bench``). With
 ``OPENBLAS_CORETYPE`` set, numpy's OpenBLAS runs that core's kernels.
 """
 import numba
