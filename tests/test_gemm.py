@@ -1,10 +1,9 @@
 """fastdnn's own matrix product (:mod:`fastdnn._kernels_gemm`), run on
 every host (the training kernels use it where AVX-512, or AVX2 and FMA, is
-available): the
-product to rounding for each of its three paths (register tile, dot-product
-tile, copy of a transposed B), both dtypes, odd shapes and strided views;
-the same bits on one thread and on several; the scaled product the bits of
-the product then scaled; nothing written outside C;
+available): the product to rounding for each of its three paths (register
+tile, dot-product tile, copy of a transposed B), both dtypes, odd shapes
+and strided views; the same bits on one thread and on several; the scaled
+product the bits of the product then scaled; nothing written outside C;
 NaN and inf carried through; mismatched arguments refused."""
 import numba
 import numpy as np
