@@ -286,9 +286,16 @@ BAD = [dict(optimizer="sgd"), dict(optimizer=3), dict(beta=1.0),
        dict(keep_prob=0.5, seed=-3)]
 
 
+def _case_id(bad):
+    # An object's repr holds its address, which differs between processes
+    # (pytest-xdist's workers must collect the same ids): name its type.
+    return "-".join("%s=%s" % (k, repr(v) if isinstance(v, (int, float, str))
+                               else type(v).__name__)
+                    for k, v in bad.items())
+
+
 @pytest.mark.parametrize("backend", [R, jit], ids=["numpy", "numba"])
-@pytest.mark.parametrize("bad", BAD, ids=lambda d: "-".join(
-    "%s=%r" % kv for kv in d.items()))
+@pytest.mark.parametrize("bad", BAD, ids=_case_id)
 def test_bad_toolbox_arguments_raise_the_shared_messages(backend, bad):
     X, Y, _ = _network(2, "sigmoid", m=9)
     with pytest.raises((TypeError, ValueError)) as expected:
