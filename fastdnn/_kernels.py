@@ -48,9 +48,10 @@ from ._kernels_elementwise import (  # noqa: E402,F401  (re-exported)
     activation_grad_row_from_a, _grad_reads_a,
     activation_backward_into, activation_into, update_into)
 from ._kernels_output import (  # noqa: E402,F401  (re-exported)
-    OUT_ALL, OUT_BY_NAME, OUT_IDENTITY, OUT_SIGMOID, OUT_SOFTMAX, cost,
-    output_cost, output_dZ_into, output_step, softmax_cost,
-    softmax_cross_entropy, softmax_into, squared_cost)
+    OUT_ALL, OUT_BY_NAME, OUT_IDENTITY, OUT_SIGMOID, OUT_SOFTMAX,
+    SOFTMAX_COLUMNS, SOFTMAX_PARALLEL_MIN, cost, output_cost, output_dZ_into,
+    output_step, softmax_cost, softmax_cross_entropy, softmax_into,
+    squared_cost)
 
 #: Forward kernel blocking: columns of Z per block (the accumulators,
 #: n_l x 128, stay in L1), rows of A_prev per slab (64 x m stays in L2) and
@@ -437,6 +438,6 @@ def warmup(dtypes=(np.float32, np.float64)):
         output_dZ_into(one, one, out)
         softmax_into(one, out)
         for output in OUT_ALL:
-            output_step(one, out, one, out2, output, dt.type(eps))
-        softmax_cross_entropy(one, one, out, out2, dt.type(eps))
+            output_step(one, out, one, out2, output, dt.type(eps), 1)
+        softmax_cross_entropy(one, one, out, out2, dt.type(eps), 1)
         update_into(W, W, dt.type(0.1), np.empty_like(W))

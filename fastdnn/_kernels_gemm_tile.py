@@ -34,11 +34,12 @@ def _target_features():
     return llvm_binding.get_host_cpu_features().flatten()
 
 
+_FEATURES = set(_target_features().split(","))
 #: Whether numba compiles for a host with AVX-512 (32 registers of 64 bytes).
-HAS_AVX512 = "+avx512f" in _target_features().split(",")
+HAS_AVX512 = "+avx512f" in _FEATURES
 #: Whether it compiles for a host with AVX2 and FMA (16 registers of 32
 #: bytes, a fused multiply-add instruction): every x86-64 CPU since 2013.
-HAS_AVX2_FMA = {"+avx2", "+fma"} <= set(_target_features().split(","))
+HAS_AVX2_FMA = {"+avx2", "+fma"} <= _FEATURES
 #: Bytes per vector register used by the tile.
 VECTOR_BYTES = 64 if HAS_AVX512 else 32
 #: Rows of C per tile.

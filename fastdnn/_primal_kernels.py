@@ -142,7 +142,8 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
         # fused kernel.
         cost = output_step(_block(Zf, roff[L - 1], nL, m),
                            _block(Af, roff[L - 1], nL, m), Y,
-                           _block(dAf, roff[L - 1], nL, m), output, eps)
+                           _block(dAf, roff[L - 1], nL, m), output, eps,
+                           nthreads if parallel else 1)
         costs[k] = cost
         if not np.isfinite(cost):
             costs[k + 1:n] = np.nan

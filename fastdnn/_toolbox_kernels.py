@@ -151,7 +151,8 @@ def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
     # loop computes them.
     cost = output_step(_block(Zf, roff[L - 1], nL, mb),
                        _block(Af, roff[L - 1], nL, mb), Yc,
-                       _block(dAf, roff[L - 1], nL, mb), output, eps)
+                       _block(dAf, roff[L - 1], nL, mb), output, eps,
+                       nthreads if parallel else 1)
     if not np.isfinite(cost):
         return cost
     act = ACT_IDENTITY

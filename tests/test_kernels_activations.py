@@ -223,10 +223,41 @@ def test_fused_softmax_step_matches_the_three_kernels(dtype, shape):
     cost3 = K.output_cost(AL3, Y, K.OUT_SOFTMAX, eps)
     K.output_dZ_into(AL3, Y, dZ3)
     AL, dZ = np.full_like(Z, np.nan), np.full_like(Z, np.nan)
-    cost = K.output_step(Z, AL, Y, dZ, K.OUT_SOFTMAX, eps)
+    cost = K.output_step(Z, AL, Y, dZ, K.OUT_SOFTMAX, eps, 1)
     np.testing.assert_array_equal(AL, AL3)
     np.testing.assert_array_equal(dZ, dZ3)
     np.testing.assert_allclose(cost, cost3, rtol=RTOL[dt])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(10, 1797), (3, 2900), (40, 257)])
+def test_fused_softmax_step_is_the_same_on_any_number_of_threads(
+        dtype, shape):
+    # Long batches: blocks of SOFTMAX_COLUMNS columns dealt out to threads
+    # (above SOFTMAX_PARALLEL_MIN elements), the last block shorter, the
+    # cost's block shares added in block order: the same bits on 1, 2 and
+    # 3 threads, AL those of softmax_into, the cost that of the formula.
+    dt = np.dtype(dtype)
+    eps = dt.type(np.finfo(dt).eps)
+    n, m = shape
+    assert n * m >= K.SOFTMAX_PARALLEL_MIN and m % K.SOFTMAX_COLUMNS
+    Z = _data(dtype, shape) * dt.type(8)
+    rng = np.random.default_rng(m)
+    Y = np.eye(n, dtype=dtype)[:, rng.integers(0, n, m)]
+    expected_AL = np.empty_like(Z)
+    K.softmax_into(Z, expected_AL)
+    runs = []
+    for threads in (1, 2, 3):
+        AL, dZ = np.full_like(Z, np.nan), np.full_like(Z, np.nan)
+        cost = K.output_step(Z, AL, Y, dZ, K.OUT_SOFTMAX, eps, threads)
+        runs.append((cost, AL, dZ))
+    for cost, AL, dZ in runs:
+        assert cost == runs[0][0]
+        np.testing.assert_array_equal(AL, expected_AL)
+        np.testing.assert_array_equal(dZ, expected_AL - Y)
+    formula = -np.sum(Y * np.log(np.clip(expected_AL.astype(np.float64),
+                                         eps, 1))) / m
+    np.testing.assert_allclose(runs[0][0], formula, rtol=RTOL[dt])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -243,7 +274,7 @@ def test_fused_softmax_step_passes_a_non_finite_z_on(dtype, bad):
     with np.errstate(invalid="ignore"):
         expected = reference_activations.softmax(Z)
     cost = K.output_step(Z, AL, Y, dZ, K.OUT_SOFTMAX,
-                         dt.type(np.finfo(dt).eps))
+                         dt.type(np.finfo(dt).eps), 1)
     np.testing.assert_allclose(AL, expected, rtol=RTOL[dt])
     assert np.isnan(AL[:, 4]).all() == (bad != -np.inf)
     assert np.isnan(cost) == (bad != -np.inf)
@@ -256,7 +287,7 @@ def test_output_step_of_elementwise_outputs(output):
     Y = (AL > 0.5).astype(float)
     dZ = np.empty_like(AL)
     eps = np.finfo(float).eps
-    cost = K.output_step(AL * np.nan, AL, Y, dZ, output, eps)  # Z unused
+    cost = K.output_step(AL * np.nan, AL, Y, dZ, output, eps, 1)  # Z unused
     assert cost == K.output_cost(AL, Y, output, eps)
     np.testing.assert_array_equal(dZ, AL - Y)
 
@@ -266,7 +297,8 @@ def test_fused_softmax_step_reports_a_bad_column():
     Z[1, 2] = np.nan
     Y = np.eye(3)[:, [0, 1, 2, 0]]
     AL, dZ = np.empty_like(Z), np.empty_like(Z)
-    cost = K.output_step(Z, AL, Y, dZ, K.OUT_SOFTMAX, np.finfo(float).eps)
+    cost = K.output_step(Z, AL, Y, dZ, K.OUT_SOFTMAX, np.finfo(float).eps,
+                         1)
     assert np.isnan(cost)
     assert np.isnan(AL[:, 2]).all() and np.isfinite(AL[:, [0, 1, 3]]).all()
 
@@ -279,6 +311,7 @@ def test_the_step_kernels_run_without_reference_counting():
     # kernel that allocates (or returns an array) cannot be one of them.
     from fastdnn import _kernels_backward as backward
     from fastdnn import _kernels_blas as blas
+    from fastdnn import _kernels_output as output
     from fastdnn import _toolbox_kernels as toolbox
     from fastdnn import _toolbox_step_kernels as step
     leaves = [K.activate_row, K.activation_grad_row,
@@ -286,8 +319,9 @@ def test_the_step_kernels_run_without_reference_counting():
               K._forward_partial, K._forward_t_partial, K._forward_finish,
               K._forward_chunk, K._dot_1x3, K.output_cost, K.cost,
               K.softmax_cost, K.squared_cost, K.output_dZ_into,
-              backward._dW_block, backward._dA_prev_block, backward._dZ_db,
-              backward._dZ_db_rows,
+              output._softmax_columns, output._cross_entropy_columns,
+              output._softmax_blocks, backward._dW_block,
+              backward._dA_prev_block, backward._dZ_db, backward._dZ_db_rows,
               backward._touch_rows, backward._nonfinite_flag,
               blas._bias_activate_rows, blas._scale, step._update_chunk,
               step._chunk, step.mask_apply, step.dropout_apply,
@@ -299,5 +333,6 @@ def test_the_step_kernels_run_without_reference_counting():
              primal._backward]
     for kernel in leaves + loops:
         assert kernel.targetoptions.get("_nrt") is False, kernel.__name__
-    for kernel in (K.forward_serial, K.softmax_into, backward._pack_rows):
+    for kernel in (K.forward_serial, K.softmax_into,
+                   K.softmax_cross_entropy, backward._pack_rows):
         assert kernel.targetoptions.get("_nrt", True), kernel.__name__

@@ -37,7 +37,7 @@ def _python_loop(X, Y, Ws, bs, lr, acts, output, n):
         for q in range(1, L):
             K.forward(Ws[q], As[q - 1], bs[q], fwd[q], Zs[q], As[q])
         costs[k] = K.output_step(Zs[L - 1], As[L - 1], Y, dAs[L - 1],
-                                 output, eps)
+                                 output, eps, 1)
         if not np.isfinite(costs[k]):
             return Ws, bs, costs, k
         act = K.ACT_IDENTITY
