@@ -59,6 +59,16 @@ GEMM_PARALLEL_MIN_WORK = 1 << 18
 DOT_MAX_ROWS = 32
 DOT_MIN_K = 128
 
+#: Elements of the summed axis per pass of the register tiles over their
+#: share of C: a tile's rows of A (MR x KC) and B's panel (KC x NR) stay
+#: in L1 while the tiles down the panel reuse it; over a long sum (the
+#: digits' dW, 1797 examples) the panel otherwise streams from L2 or
+#: beyond for every tile.
+KC = 512
+#: Sums shorter than this go in one pass (MNIST's 784 inputs: blocks were
+#: slower, the tiles' fixed costs repeated for each block).
+KC_MIN_K = 1024
+
 #: Rows per transposed block when B is copied (a block of B's rows and one
 #: of its columns stay in L1 while they are swapped).
 _PACK_BLOCK = 32
@@ -77,21 +87,33 @@ def _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K, t0,
            t1):
     # Tiles t0 .. t1 - 1, numbered down C's row blocks, then across its
     # column panels: consecutive tiles share B's panel (K, nr). ``alpha``,
-    # addresses and strides as in the tile.
+    # addresses and strides as in the tile. The summed axis goes in blocks
+    # of KC, each over all the tiles: the tiles carry their sums over in C
+    # (the bits of one pass, see the tile), alpha applied by the last.
     row_blocks = (M + MR - 1) // MR
-    for t in range(t0, t1):
-        panel = t // row_blocks
-        i = (t - panel * row_blocks) * MR
-        j = panel * nr
-        mr = min(MR, M - i)
-        nc = min(nr, N - j)
-        c_t = c + (i * ldc + j) * itemsize
-        a_t = a + i * as0 * itemsize
-        b_t = b + j * itemsize
-        if nc == nr:
-            tile_full(alpha, c_t, ldc, a_t, as0, as1, b_t, ldb, K, mr, nc)
-        else:
-            tile_edge(alpha, c_t, ldc, a_t, as0, as1, b_t, ldb, K, mr, nc)
+    one = type(alpha)(1)
+    kb = KC if K >= KC_MIN_K else max(K, 1)
+    for k0 in range(0, max(K, 1), kb):
+        kc = min(kb, K - k0)
+        scale = alpha if k0 + kb >= K else one
+        a_k = a + k0 * as1 * itemsize
+        b_k = b + k0 * ldb * itemsize
+        accumulate = 1 if k0 > 0 else 0
+        for t in range(t0, t1):
+            panel = t // row_blocks
+            i = (t - panel * row_blocks) * MR
+            j = panel * nr
+            mr = min(MR, M - i)
+            nc = min(nr, N - j)
+            c_t = c + (i * ldc + j) * itemsize
+            a_t = a_k + i * as0 * itemsize
+            b_t = b_k + j * itemsize
+            if nc == nr:
+                tile_full(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr,
+                          nc, accumulate)
+            else:
+                tile_edge(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr,
+                          nc, accumulate)
 
 
 @_exact_parallel

@@ -141,8 +141,14 @@ def _broadcast(builder, scalar, vector_type, lane_count):
 
 def _make_tile(masked):
     @intrinsic
-    def tile(typingctx, alpha, c, ldc, a, as0, as1, b, ldb, K, mr, nc):
-        """C[:mr, :nc] = alpha (A[:mr, :K] B[:K, :nc]) for one tile.
+    def tile(typingctx, alpha, c, ldc, a, as0, as1, b, ldb, K, mr, nc,
+             accumulate):
+        """C[:mr, :nc] = alpha (A[:mr, :K] B[:K, :nc]) for one tile, or,
+        when ``accumulate`` is nonzero, alpha (C[:mr, :nc] + A B) with the
+        products added to C's values one k after the other, as they would
+        have been had the tile gone on summing: a product taken in blocks
+        of the summed axis, C holding the unscaled sums between blocks and
+        alpha 1 for all but the last, has the bits of one pass.
 
         ``alpha`` (float32 or float64) gives the type, and multiplies each
         finished sum once before it is stored (1 leaves it as it is: the
@@ -157,11 +163,11 @@ def _make_tile(masked):
             return None
         sig = types.void(alpha, types.intp, types.intp, types.intp,
                          types.intp, types.intp, types.intp, types.intp,
-                         types.intp, types.intp, types.intp)
+                         types.intp, types.intp, types.intp, types.intp)
 
         def codegen(context, builder, signature, args):
             (alpha_v, c_addr, ldc_v, a_addr, as0_v, as1_v, b_addr, ldb_v,
-             k_count, mr_v, nc_v) = args
+             k_count, mr_v, nc_v, accumulate_v) = args
             (float_type, itemsize, lane_count, suffix, vector_type,
              vector_ptr, fptr, fma) = _vector_types(context, builder,
                                                     signature.args[0])
@@ -181,7 +187,36 @@ def _make_tile(masked):
                                  * lane_count)
             # Rows past mr read A's last stored row (never stored).
             a_rows = _clamped_rows(builder, a_ptr, as0_v, mr_v, MR)
-            pre = builder.block
+            # The sums start from zero, or from C's values (rows past mr
+            # from its last row, never stored).
+            start = builder.block
+            load_c = builder.append_basic_block("tile.load_c")
+            pre = builder.append_basic_block("tile.start")
+            builder.cbranch(builder.icmp_signed("!=", accumulate_v, i64(0)),
+                            load_c, pre)
+            builder.position_at_end(load_c)
+            c_rows = _clamped_rows(builder, c_ptr, ldc_v, mr_v, MR)
+            loaded = []
+            for r in range(MR):
+                for v in range(NV):
+                    p = builder.bitcast(
+                        builder.gep(c_rows[r], [i64(v * lane_count)]),
+                        vector_ptr)
+                    if masked:
+                        loaded.append(builder.call(
+                            load_m, [p, align, masks[v], zero_v]))
+                    else:
+                        ld = builder.load(p)
+                        ld.align = itemsize
+                        loaded.append(ld)
+            builder.branch(pre)
+            builder.position_at_end(pre)
+            init = []
+            for index in range(MR * NV):
+                phi = builder.phi(vector_type)
+                phi.add_incoming(zero_v, start)
+                phi.add_incoming(loaded[index], load_c)
+                init.append(phi)
             loop = builder.append_basic_block("tile.loop")
             done = builder.append_basic_block("tile.done")
             builder.cbranch(builder.icmp_signed(">", k_count, i64(0)),
@@ -215,7 +250,7 @@ def _make_tile(masked):
             k.add_incoming(k_next, loop)
             for r in range(MR):
                 for v in range(NV):
-                    acc[r][v].add_incoming(zero_v, pre)
+                    acc[r][v].add_incoming(init[r * NV + v], pre)
                     acc[r][v].add_incoming(new[r][v], loop)
             builder.cbranch(builder.icmp_signed("<", k_next, k_count),
                             loop, done)
@@ -225,7 +260,7 @@ def _make_tile(masked):
             for r in range(MR):
                 for v in range(NV):
                     phi = builder.phi(vector_type)
-                    phi.add_incoming(zero_v, pre)
+                    phi.add_incoming(init[r * NV + v], pre)
                     phi.add_incoming(new[r][v], loop)
                     sums.append(phi)
             scale = _broadcast(builder, alpha_v, vector_type, lane_count)

@@ -3,15 +3,18 @@ every host (the training kernels use it where AVX-512, or AVX2 and FMA, is
 available): the product to rounding for each of its three paths (register
 tile, dot-product tile, copy of a transposed B), both dtypes, odd shapes
 and strided views; the same bits on one thread and on several; the scaled
-product the bits of the product then scaled; nothing written outside C;
-NaN and inf carried through; mismatched arguments refused."""
+product the bits of the product then scaled; a long sum, taken in blocks,
+the bits of one fused multiply-add after the other; nothing written outside
+C; NaN and inf carried through; mismatched arguments refused."""
+from fractions import Fraction
+
 import numba
 import numpy as np
 import pytest
 
 from fastdnn._kernels_gemm import (DOT_MAX_ROWS, DOT_MIN_K,
-                                   GEMM_PARALLEL_MIN_WORK, matmul_into,
-                                   matmul_scaled_into)
+                                   GEMM_PARALLEL_MIN_WORK, KC, KC_MIN_K,
+                                   matmul_into, matmul_scaled_into)
 from fastdnn._kernels_gemm_tile import DOT_MR, MR, tile_columns
 
 DTYPES = ["float32", "float64"]
@@ -103,6 +106,51 @@ def test_the_scaled_product_is_the_product_scaled(dtype, layout, M, K):
             got = np.full((M, N), np.nan, dtype)
             matmul_scaled_into(A, B, got, threads, alpha)
             np.testing.assert_array_equal(got, want)
+
+
+def _rounded(q, dtype):
+    # The exact rational q rounded to the nearest value of dtype, ties to
+    # even (float() of a Fraction rounds correctly to float64; a float32
+    # is chosen among the neighbours of that float64).
+    if dtype == np.float64:
+        return np.float64(float(q))
+    v = np.float32(float(q))
+    candidates = [v, np.nextafter(v, np.float32(np.inf)),
+                  np.nextafter(v, np.float32(-np.inf))]
+
+    def key(c):
+        return abs(Fraction(float(c)) - q), int(c.view(np.int32)) & 1
+    return min(candidates, key=key)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", ["columns", "strided"])
+def test_a_long_sum_in_blocks_is_one_chain_of_fused_multiply_adds(
+        dtype, layout):
+    # The register tile sums each element in one chain, s = fma(a_ik,
+    # b_kj, s) for k in order, then stores alpha s; a sum of KC_MIN_K
+    # terms or more goes in blocks of KC, carried over in C between
+    # blocks: the same bits, on one thread and on two. Checked exactly
+    # (rational arithmetic) at the corners of the edge tiles.
+    dt = np.dtype(dtype).type
+    M, N = MR + 1, tile_columns(4) + 3
+    K = KC_MIN_K + KC + 5
+    assert K > 2 * KC
+    A, B = _operands(M, K, N, dtype, layout, seed=3)
+    alpha = dt(1.0 / 37)
+    for threads in (1, 2):
+        C = np.full((M, N), np.nan, dtype)
+        matmul_scaled_into(A, B, C, threads, alpha)
+        for i in (0, M - 1):
+            for j in (0, N - 1):
+                s = dt(0)
+                for k in range(K):
+                    s = _rounded(Fraction(float(A[i, k]))
+                                 * Fraction(float(B[k, j]))
+                                 + Fraction(float(s)), dt)
+                want = _rounded(Fraction(float(alpha)) * Fraction(float(s)),
+                                dt)
+                assert C[i, j] == want, (threads, i, j)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
