@@ -31,6 +31,7 @@ from ._kernels import (ACT_IDENTITY, backward_parallel, backward_serial,
                        update_into)
 from ._kernels_blas import (NATIVE_GEMM, backward_blas_unchecked,
                             forward_blas, use_blas)
+from ._kernels_gemm import DOT_MAX_ROWS, DOT_MIN_K
 # No fastmath for the loop: it computes nothing itself; every kernel it
 # calls keeps its own flags.
 from ._kernels_common import _exact_loop
@@ -123,6 +124,11 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
     # GEMM the other way round (both without a copy).
     gemm0 = NATIVE_GEMM and wide is not None and use_blas(dims[1], dims[0],
                                                           m)
+    # Its dW reads X^T in place too, except for a first layer of few rows
+    # over a long batch, whose product takes the dot-product tile on X
+    # itself (fastdnn._kernels_gemm.matmul_into): X then, as the layer
+    # kernels called with X do, so that the bits are theirs.
+    gemm0_dW = gemm0 and not (dims[1] < DOT_MAX_ROWS and m >= DOT_MIN_K)
     for k in range(n):
         for q in range(L):
             # One call site per kernel (each call site is a copy of the
@@ -162,11 +168,11 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
                 dA_prev = _block(dAf, roff[q - 1], dims[q], m)
             else:
                 # X itself; no dA_0 (dZ stands in, unwritten).
-                A_prev = XT if gemm0 else X
+                A_prev = XT if gemm0_dW else X
                 dA_prev = dZ
             # The layer's activations, as the forward pass left them.
             _backward(dA, Z, _block(Af, roff[q], nout, m), A_prev, W, act,
-                      q > 0, dZ, dW, db, dA_prev, q == 0 and gemm0,
+                      q > 0, dZ, dW, db, dA_prev, q == 0 and gemm0_dW,
                       parallel, min_work, nthreads, wide)
             if q > 0:
                 act = acts[q - 1]

@@ -96,6 +96,32 @@ def test_compiled_loop_matches_per_layer_kernels_bit_for_bit(
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_1", [16, 40])
+def test_wide_layers_over_a_long_batch_bit_for_bit(dtype, n_1):
+    # Every layer on fastdnn's GEMM, over a batch long enough for a
+    # 10-class output layer to be wide too (the digits' shape): the first
+    # layer's dW reads X^T in place (40 rows) or, below DOT_MAX_ROWS rows,
+    # X itself by the dot-product tile, as the layer kernels called with X
+    # do; the numbers are theirs either way.
+    from fastdnn import _kernels_blas as blas
+    from fastdnn._kernels_gemm import DOT_MAX_ROWS
+    m = blas.BLAS_LONG_BATCH + 37
+    dims = [12, n_1, 10]
+    assert blas.use_blas(n_1, 12, m) and blas.use_blas(10, n_1, m)
+    assert (n_1 < DOT_MAX_ROWS) == (n_1 == 16)
+    X, Y, Ws, bs = _problem(dtype, K.OUT_SOFTMAX, dims, m, 1.0)
+    acts = (K.ACT_TANH,)
+    want = _python_loop(X, Y, Ws, bs, 0.5, acts, K.OUT_SOFTMAX, 4)
+    solver = PrimalSolver(X, Y, Ws, bs, 0.5, acts, K.OUT_SOFTMAX)
+    costs = np.full(4, -1.0)
+    solver.run(4, costs)
+    np.testing.assert_array_equal(costs, want[2])
+    got_Ws, got_bs = solver.parameters()
+    for a, b in zip(got_Ws + got_bs, want[0] + want[1]):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("output", sorted(K.OUT_BY_NAME.values()))
 def test_compiled_loop_stops_at_first_nonfinite_cost(output):
     nL = {K.OUT_SIGMOID: 1, K.OUT_SOFTMAX: 3, K.OUT_IDENTITY: 2}[output]
