@@ -215,6 +215,17 @@ def _contiguous_copy(B):
 
 
 @_exact
+def reads_transposed_b_in_place(M, K):
+    """Whether a product of ``M`` rows of C over a sum of ``K`` terms, B
+    given as a transposed view (its rows contiguous), takes the
+    dot-product tile on B in place rather than copying it: the rule of
+    :func:`matmul_scaled_into`, for the training loops, which pass X or
+    X^T to a first layer's dW so that its bits are those of the layer
+    kernels called with X."""
+    return M < DOT_MAX_ROWS and K >= DOT_MIN_K
+
+
+@_exact
 def matmul_scaled_into(A, B, C, threads, alpha):
     """``C = alpha A B``: A (M, K), B (K, N), C (M, N), float32 or float64;
     ``alpha`` a scalar of their dtype, which multiplies each finished sum
@@ -257,7 +268,7 @@ def matmul_scaled_into(A, B, C, threads, alpha):
     alpha = C.dtype.type(alpha)  # the tiles compute in C's type
     if B.shape[1] < 2 or B.strides[1] == item:
         _product(A, B, C, threads, alpha)
-    elif (M < DOT_MAX_ROWS and K >= DOT_MIN_K and B.strides[0] == item
+    elif (reads_transposed_b_in_place(M, K) and B.strides[0] == item
           and A.strides[1] == item):
         _dot_product(A, B.T, C, threads, alpha)
     else:

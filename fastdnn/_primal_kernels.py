@@ -31,7 +31,7 @@ from ._kernels import (ACT_IDENTITY, backward_parallel, backward_serial,
                        update_into)
 from ._kernels_blas import (NATIVE_GEMM, backward_blas_unchecked,
                             forward_blas, use_blas)
-from ._kernels_gemm import DOT_MAX_ROWS, DOT_MIN_K
+from ._kernels_gemm import reads_transposed_b_in_place
 # No fastmath for the loop: it computes nothing itself; every kernel it
 # calls keeps its own flags.
 from ._kernels_common import _exact_loop
@@ -124,11 +124,10 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
     # GEMM the other way round (both without a copy).
     gemm0 = NATIVE_GEMM and wide is not None and use_blas(dims[1], dims[0],
                                                           m)
-    # Its dW reads X^T in place too, except for a first layer of few rows
-    # over a long batch, whose product takes the dot-product tile on X
-    # itself (fastdnn._kernels_gemm.matmul_into): X then, as the layer
-    # kernels called with X do, so that the bits are theirs.
-    gemm0_dW = gemm0 and not (dims[1] < DOT_MAX_ROWS and m >= DOT_MIN_K)
+    # Its dW reads X^T in place too, except where the product would read X
+    # in place by the dot-product tile: X then, as the layer kernels
+    # called with X do, so that the bits are theirs.
+    gemm0_dW = gemm0 and not reads_transposed_b_in_place(dims[1], m)
     for k in range(n):
         for q in range(L):
             # One call site per kernel (each call site is a copy of the

@@ -24,6 +24,7 @@ from ._kernels import (ACT_IDENTITY, _n_chunks, activation_into,
                        forward_parallel, forward_serial, _grad_reads_a,
                        output_step)
 from ._kernels_blas import NATIVE_GEMM, forward_blas, use_blas
+from ._kernels_gemm import reads_transposed_b_in_place
 from ._primal_kernels import _backward, _block, _param
 from ._toolbox_step_kernels import (dropout_apply, fill_constants,
                                     mask_apply, update_params)
@@ -260,6 +261,9 @@ def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
     step = step0
     gemm0 = (full and NATIVE_GEMM and wide is not None
              and use_blas(dims[1], dims[0], X.shape[1]))
+    # As in the primal loop: X for a first layer's dW that the dot-product
+    # tile computes on X in place (the bits of the layer kernels).
+    gemm0_dW = gemm0 and not reads_transposed_b_in_place(dims[1], X.shape[1])
     for k in range(n):
         lr = lrs[k]
         total = 0.0
@@ -271,9 +275,9 @@ def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
                 # The hand-written kernels read X^T forward and X
                 # backward; fastdnn's GEMM the other way round.
                 A0f = X if gemm0 else XT
-                A0b = XT if gemm0 else X
+                A0b = XT if gemm0_dW else X
                 t0f = not gemm0
-                t0b = gemm0
+                t0b = gemm0_dW
                 Yc = Y
             else:
                 columns = n_x <= GATHER_COLUMNS_MAX

@@ -373,6 +373,27 @@ def test_defaults_keep_the_plain_solver_bit_for_bit():
     np.testing.assert_allclose(c[0]["W1"], a[0]["W1"], rtol=1e-12)
 
 
+@pytest.mark.parametrize("n_1", [16, 40])
+def test_full_batch_toolbox_is_the_primal_loop_on_wide_layers(n_1):
+    # Every layer on fastdnn's GEMM over a long batch: the toolbox's
+    # full-batch path (a decay that keeps the rate) reads X or X^T for the
+    # first layer's dW by the primal loop's rule (the dot-product tile on
+    # X below DOT_MAX_ROWS rows), so the two give the same model bit for
+    # bit.
+    rng = np.random.RandomState(0)
+    m = 1573
+    X = rng.randn(12, m)
+    Y = np.eye(10)[:, rng.randint(0, 10, m)]
+    for dtype in ("float32", "float64"):
+        kw = dict(activation="tanh", output="softmax", solver="primal",
+                  dtype=dtype, seed=1)
+        a = jit.L_layer_model(X, Y, [12, n_1, 10], 0.5, 4, **kw)
+        c = jit.L_layer_model(X, Y, [12, n_1, 10], 0.5, 4,
+                              decay=lambda lr, e, r: lr, **kw)
+        for k in a[0]:
+            np.testing.assert_array_equal(c[0][k], a[0][k])
+
+
 @pytest.mark.parametrize("kw,exc", [
     (dict(optimizer="sgd"), ValueError),
     (dict(beta=1.0), ValueError),
