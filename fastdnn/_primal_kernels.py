@@ -12,9 +12,9 @@ Layers of different widths share flat buffers: the parameters ``Wf`` and
 ``bf`` (layer l's W from ``woff[l]``, its b from ``boff[l]``) and the
 ``(n_l, m)`` blocks of the activations, pre-activations and gradients
 (layer l's block from row ``roff[l]``, i.e. element ``roff[l] * m``). Each
-block is handed to the kernels as a C-contiguous 2-D view (a reshaped
-slice of a flat buffer; a row slice of a 2-D buffer would not be typed as
-C-contiguous).
+block is handed to the kernels as a C-contiguous 2-D view of a flat buffer
+(:func:`fastdnn._kernels_common.flat_view`; a row slice of a 2-D buffer
+would not be typed as C-contiguous).
 
 numba's on-disk cache: the kernels of :mod:`fastdnn._kernels` (and of
 :mod:`fastdnn._kernels_output`) are compiled into :func:`train`, and the
@@ -34,7 +34,7 @@ from ._kernels_blas import (NATIVE_GEMM, backward_blas_unchecked,
 from ._kernels_gemm import reads_transposed_b_in_place
 # No fastmath for the loop: it computes nothing itself; every kernel it
 # calls keeps its own flags.
-from ._kernels_common import _exact_loop
+from ._kernels_common import _exact_loop, flat_view
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
@@ -49,13 +49,13 @@ _inline_view = numba.njit(inline="always", **cfg.JIT_KW)
 def _block(buf, r0, n, m):
     """Rows ``r0:r0+n`` of the (rows, m) matrix stored flat in ``buf``, as
     a C-contiguous (n, m) view."""
-    return buf[r0 * m:(r0 + n) * m].reshape((n, m))
+    return flat_view(buf, r0 * m, n, m)
 
 
 @_inline_view
 def _param(buf, off, n, k):
     """The (n, k) parameter stored flat in ``buf`` from ``off``."""
-    return buf[off:off + n * k].reshape((n, k))
+    return flat_view(buf, off, n, k)
 
 
 @_exact_loop

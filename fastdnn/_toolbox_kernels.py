@@ -19,7 +19,8 @@ of the activations, pre-activations, gradients and masks from row
 """
 import numpy as np
 
-from ._kernels_common import _exact_leaf, _exact_loop, _exact_parallel
+from ._kernels_common import (_exact_leaf, _exact_loop, _exact_parallel,
+                              flat_view)
 from ._kernels import (ACT_IDENTITY, _n_chunks, activation_into,
                        forward_parallel, forward_serial, _grad_reads_a,
                        output_step)
@@ -286,13 +287,13 @@ def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
                         columns = False
                 _gather(XT, YT, perms[k], s0, s1, XTb, Yb, columns)
                 if columns:
-                    A0f = XTb[:mb * n_x].reshape((n_x, mb))
+                    A0f = flat_view(XTb, 0, n_x, mb)
                 else:
-                    A0f = XTb[:mb * n_x].reshape((mb, n_x))
+                    A0f = flat_view(XTb, 0, mb, n_x)
                 A0b = A0f
                 t0f = not columns
                 t0b = not columns
-                Yc = Yb[:nL * mb].reshape((nL, mb))
+                Yc = flat_view(Yb, 0, nL, mb)
             cost = _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf,
                          woff, bf, boff, Zf, Af, dAf, dZf, Df, dWf, dbf,
                          roff, keep_prob, seed, step, eps, parallel,

@@ -174,3 +174,34 @@ def test_parallel_and_serial_loops_agree(monkeypatch):
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     for a, b in zip(runs[0][1] + runs[0][2], runs[1][1] + runs[1][2]):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flat_views_are_the_buffers_reshaped_slices(dtype):
+    # The loops' 2-D views of their flat buffers (fastdnn._kernels_common.
+    # flat_view): numpy's buf[start:start + n m].reshape((n, m)), sharing
+    # the buffer's memory, for every offset and shape, 1 x 1 and empty
+    # included.
+    import numba
+
+    from fastdnn._kernels_common import flat_view
+
+    @numba.njit
+    def view_and_mark(buf, start, n, m):
+        v = flat_view(buf, start, n, m)
+        seen = v.copy()
+        if v.size:
+            v[n - 1, m - 1] = -1
+        return seen, v.strides, v.flags.c_contiguous
+
+    for start, n, m in [(0, 3, 4), (5, 2, 7), (11, 1, 1), (4, 0, 3),
+                        (0, 4, 0), (2, 5, 3)]:
+        buf = np.arange(40, dtype=dtype)
+        expected = buf[start:start + n * m].reshape((n, m)).copy()
+        got, strides, contiguous = view_and_mark(buf, start, n, m)
+        np.testing.assert_array_equal(got, expected)
+        assert got.dtype == dtype and got.shape == (n, m)
+        assert strides == (m * buf.itemsize, buf.itemsize) and contiguous
+        if n * m:
+            assert buf[start + n * m - 1] == -1  # written through
+            assert np.count_nonzero(buf == -1) == 1
