@@ -40,9 +40,9 @@ from . import _gram_toolbox_kernels as tk
 from . import _kernels as kern
 from . import _numba_config as cfg
 from . import _validation as v
+from ._kernels_permutation import pass_permutations
 from ._reference_training import _check_cost
 from ._toolbox_options import Toolbox, batch_bounds
-from ._validation_scalars import SEED_MAX
 from ._validation_tables import check_output_labels
 
 #: The most permutation entries (int64) handed to one compiled call.
@@ -245,7 +245,6 @@ class GramToolboxSolver:
         self._eps = dtype.type(np.finfo(dtype).eps)
         # Full batch: the columns in order, the same row for every pass.
         self._order = np.arange(m, dtype=np.int64).reshape(1, m)
-        self._state = np.random.RandomState(0)
         # Passes per compiled call: their permutations within 8 MiB.
         self._chunk = max(1, _MAX_PERM_ENTRIES // m)
 
@@ -257,18 +256,11 @@ class GramToolboxSolver:
 
     def _permutations(self, p0, n):
         """The permutations of passes ``p0 .. p0 + n - 1``, (n, m) int64:
-        :func:`fastdnn._toolbox_options.pass_permutation`'s, from one
-        RandomState reseeded per pass (~6 us a pass at m = 209 instead of
-        ~130 us for a new RandomState: the seeding of a new one dominates a
-        mini-batch pass of the dual form)."""
+        :func:`fastdnn._toolbox_options.pass_permutation`'s, compiled
+        (:func:`fastdnn._kernels_permutation.pass_permutations`)."""
         if self.toolbox.mini_batch_size is None:
             return self._order
-        perms = np.empty((n, self.m), dtype=np.int64)
-        seed = int(self.toolbox.seed)
-        for k in range(n):
-            self._state.seed((seed + p0 + k + 1) % (SEED_MAX + 1))
-            perms[k] = self._state.permutation(self.m)
-        return perms
+        return pass_permutations(self.toolbox.seed, p0, n, self.m)
 
     def run(self, p0, n, costs_out):
         """Run passes ``p0 .. p0 + n - 1`` (``p0`` must be the number of

@@ -20,9 +20,9 @@ from . import _numba_config as cfg
 from . import _toolbox_kernels as TK
 from . import _toolbox_step_kernels as SK
 from ._kernels_blas import network_uses_blas, network_uses_gemm
+from ._kernels_permutation import pass_permutations
 from ._primal import OUTPUT_FORWARD_ACT
 from ._toolbox_options import Toolbox, batch_bounds
-from ._validation_scalars import SEED_MAX
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
@@ -162,7 +162,6 @@ class ToolboxSolver:
             not self._full or toolbox.keep_prob < 1) else 0
         self._eps = dtype.type(np.finfo(dtype).eps)
         self._no_perm = np.zeros((1, 1), np.int64)
-        self._rng = np.random.RandomState(0)
         # A network with layers on BLAS runs the rest on one thread.
         self._blas = network_uses_blas(dims, mbmax)
         # True or None: the compiled passes without GEMM layers have no GEMM.
@@ -173,16 +172,10 @@ class ToolboxSolver:
         self.steps = 0
 
     def _perms(self, p0, n):
-        # pass_permutation's numbers from one RandomState reseeded per pass
-        # (making a new RandomState costs ~100 us, a whole pass of a small
-        # problem); a test holds them equal.
+        # pass_permutation's numbers, compiled (a test holds them equal).
         if self._full:
             return self._no_perm
-        perms = np.empty((n, self.m), np.int64)
-        for k in range(n):
-            self._rng.seed((self._seed + p0 + k + 1) % (SEED_MAX + 1))
-            perms[k] = self._rng.permutation(self.m)
-        return perms
+        return pass_permutations(self._seed, p0, n, self.m)
 
     def run(self, p0, n, costs_out):
         """Run passes ``p0 .. p0 + n - 1`` (``p0``: the passes done so far).

@@ -21,6 +21,7 @@ from fastdnn import _kernels as K
 from fastdnn import _toolbox_options as O
 from fastdnn import _toolbox_step_kernels as SK
 from fastdnn import jit, reference
+from fastdnn._kernels_permutation import pass_permutations
 from fastdnn._reference_activations import ACTIVATIONS
 from fastdnn._reference_outputs import OUTPUTS
 from fastdnn._toolbox import ToolboxSolver
@@ -245,6 +246,30 @@ def test_permutations_are_pass_permutation():
     for k in range(5):
         assert np.array_equal(perms[k],
                               O.pass_permutation(tb.seed, 1 + k, 50))
+
+
+@pytest.mark.parametrize("m", [0, 1, 2, 3, 5, 623, 624, 625, 1249, 6400])
+def test_compiled_permutations_are_numpys(m):
+    # The compiled MT19937 and shuffle against numpy's RandomState: every
+    # length around the generator's 624-word blocks, seeds from 0 to the
+    # largest, and the wrap past it.
+    seeds = [0, 1, 2, 12345, 2 ** 31, O.SEED_MAX - 1]
+    for seed in seeds:
+        got = pass_permutations(seed, 0, 3, m)
+        assert got.shape == (3, m) and got.dtype == np.int64
+        for p in range(3):
+            want = np.random.RandomState(
+                (seed + p + 1) % (O.SEED_MAX + 1)).permutation(m)
+            np.testing.assert_array_equal(got[p], want)
+
+
+def test_compiled_permutations_over_many_seeds():
+    rng = np.random.RandomState(7)
+    for seed in rng.randint(0, 2 ** 31, size=40):
+        m = int(rng.randint(1, 3000))
+        np.testing.assert_array_equal(
+            pass_permutations(int(seed), 4, 1, m)[0],
+            O.pass_permutation(int(seed), 4, m))
 
 
 # ------------------------------------------------------------ step by hand
