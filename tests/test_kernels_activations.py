@@ -312,6 +312,7 @@ def test_the_step_kernels_run_without_reference_counting():
     from fastdnn import _kernels_backward as backward
     from fastdnn import _kernels_blas as blas
     from fastdnn import _kernels_output as output
+    from fastdnn import _kernels_permutation as permutation
     from fastdnn import _toolbox_kernels as toolbox
     from fastdnn import _toolbox_step_kernels as step
     leaves = [K.activate_row, K.activation_grad_row,
@@ -325,7 +326,9 @@ def test_the_step_kernels_run_without_reference_counting():
               backward._touch_rows, backward._nonfinite_flag,
               blas._bias_activate_rows, blas._scale, step._update_chunk,
               step._chunk, step.mask_apply, step.dropout_apply,
-              toolbox._gather]
+              toolbox._gather, permutation._seed, permutation._twist,
+              permutation._permutation_into,
+              permutation._permutations_into]
     from fastdnn import _primal_kernels as primal
     # The training loops too: they only take views and pass them on.
     loops = [toolbox.train_passes, toolbox._step, toolbox._forward,
