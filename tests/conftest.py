@@ -6,6 +6,24 @@ import pytest
 import fastdnn
 
 
+def _one_blas_thread_per_worker():
+    # Under pytest-xdist with several workers (the README's ``-n 2`` on a
+    # 2-core host), each worker's BLAS gets one thread. OpenBLAS's threads
+    # spin while they wait: two workers' pools sharing two cores made two
+    # concurrent 2-layer reference trainings 41x slower each (118 s against
+    # 2.9 s for 300 iterations), 1 thread each 1.6x. scipy.linalg is loaded
+    # first so that its own OpenBLAS (numba's np.dot) is limited too. The
+    # tests that vary BLAS's threads set their own limits; numba's threads
+    # are left alone.
+    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+        import scipy.linalg  # noqa: F401
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(1, user_api="blas")
+
+
+_one_blas_thread_per_worker()
+
+
 @pytest.fixture(scope="session")
 def data_dir():
     """The dataset folder; a skip on a developer's machine without it, a
