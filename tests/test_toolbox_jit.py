@@ -263,6 +263,14 @@ def test_compiled_permutations_are_numpys(m):
             np.testing.assert_array_equal(got[p], want)
 
 
+def test_compiled_permutations_refuse_lengths_past_32_bits():
+    # numpy's bounded draws take 64-bit outputs past 2**32 columns; the
+    # compiled loop draws 32-bit ones only, and refuses 2**32 columns and
+    # more, before any allocation.
+    with pytest.raises(ValueError, match="m must be below 2\\*\\*32"):
+        pass_permutations(0, 0, 1, 2 ** 32)
+
+
 def test_compiled_permutations_over_many_seeds():
     rng = np.random.RandomState(7)
     for seed in rng.randint(0, 2 ** 31, size=40):
