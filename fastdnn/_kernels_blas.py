@@ -25,7 +25,8 @@ from numba import prange
 from ._kernels_backward import _dZ_db_rows, _nonfinite_flag
 from ._kernels_common import _exact, _exact_parallel, _serial_leaf
 from ._kernels_elementwise import ACT_FORWARD_COST, activate_row
-from ._kernels_gemm import NATIVE_GEMM, matmul_scaled_into
+from ._kernels_gemm import (NATIVE_GEMM, matmul_scaled_into,
+                            reads_transposed_b_in_place)
 
 #: A layer's products go to BLAS when it has a product of at least
 #: BLAS_MIN_WORK multiply-adds (n_l n_{l-1} m) and either at least
@@ -67,6 +68,22 @@ def use_blas(n, K, m):
         return False
     return n >= BLAS_MIN_ROWS or (n >= BLAS_MIN_ROWS_LONG
                                   and m >= BLAS_LONG_BATCH)
+
+
+@_exact
+def first_layer_layouts(n_1, n_x, m, wide):
+    """``(on_gemm, dW_from_XT)`` for the first layer (``n_1`` outputs,
+    ``n_x`` inputs) of a full-batch training loop over ``m`` examples,
+    which holds both X and X^T: whether the layer runs on fastdnn's GEMM
+    (which then reads X forward, and the hand-written kernels X^T), and
+    whether its dW then reads X^T rather than X. It reads X where the
+    product would read X in place by the dot-product tile
+    (:func:`fastdnn._kernels_gemm.reads_transposed_b_in_place`), as the
+    layer kernels called with X do, so that the bits are theirs. ``wide``:
+    None for a network without GEMM layers (see :func:`network_uses_gemm`).
+    The one rule of the primal and toolbox loops."""
+    on_gemm = NATIVE_GEMM and wide is not None and use_blas(n_1, n_x, m)
+    return on_gemm, on_gemm and not reads_transposed_b_in_place(n_1, m)
 
 
 def network_uses_gemm(dims, m):

@@ -221,7 +221,8 @@ def reads_transposed_b_in_place(M, K):
     dot-product tile on B in place rather than copying it: the rule of
     :func:`matmul_scaled_into`, for the training loops, which pass X or
     X^T to a first layer's dW so that its bits are those of the layer
-    kernels called with X."""
+    kernels called with X
+    (:func:`fastdnn._kernels_blas.first_layer_layouts`)."""
     return M < DOT_MAX_ROWS and K >= DOT_MIN_K
 
 

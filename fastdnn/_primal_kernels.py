@@ -29,9 +29,8 @@ from . import _numba_config as cfg
 from ._kernels import (ACT_IDENTITY, backward_parallel, backward_serial,
                        forward_parallel, forward_serial, output_step,
                        update_into)
-from ._kernels_blas import (NATIVE_GEMM, backward_blas_unchecked,
+from ._kernels_blas import (backward_blas_unchecked, first_layer_layouts,
                             forward_blas, use_blas)
-from ._kernels_gemm import reads_transposed_b_in_place
 # No fastmath for the loop: it computes nothing itself; every kernel it
 # calls keeps its own flags.
 from ._kernels_common import _exact_loop, flat_view
@@ -122,12 +121,7 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
     nL = dims[L]
     # The hand-written kernels read X^T forward and X backward; fastdnn's
     # GEMM the other way round (both without a copy).
-    gemm0 = NATIVE_GEMM and wide is not None and use_blas(dims[1], dims[0],
-                                                          m)
-    # Its dW reads X^T in place too, except where the product would read X
-    # in place by the dot-product tile: X then, as the layer kernels
-    # called with X do, so that the bits are theirs.
-    gemm0_dW = gemm0 and not reads_transposed_b_in_place(dims[1], m)
+    gemm0, gemm0_dW = first_layer_layouts(dims[1], dims[0], m, wide)
     for k in range(n):
         for q in range(L):
             # One call site per kernel (each call site is a copy of the

@@ -24,8 +24,7 @@ from ._kernels_common import (_exact_leaf, _exact_loop, _exact_parallel,
 from ._kernels import (ACT_IDENTITY, _n_chunks, activation_into,
                        forward_parallel, forward_serial, _grad_reads_a,
                        output_step)
-from ._kernels_blas import NATIVE_GEMM, forward_blas, use_blas
-from ._kernels_gemm import reads_transposed_b_in_place
+from ._kernels_blas import first_layer_layouts, forward_blas, use_blas
 from ._primal_kernels import _backward, _block, _param
 from ._toolbox_step_kernels import (dropout_apply, fill_constants,
                                     mask_apply, update_params)
@@ -260,11 +259,9 @@ def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
     keep_prob = hyper[H_KEEP_PROB]
     cost_scale = hyper[H_COST_SCALE]
     step = step0
-    gemm0 = (full and NATIVE_GEMM and wide is not None
-             and use_blas(dims[1], dims[0], X.shape[1]))
-    # As in the primal loop: X for a first layer's dW that the dot-product
-    # tile computes on X in place (the bits of the layer kernels).
-    gemm0_dW = gemm0 and not reads_transposed_b_in_place(dims[1], X.shape[1])
+    # Full batch, as in the primal loop (read only then: X may be empty
+    # with mini-batches).
+    gemm0, gemm0_dW = first_layer_layouts(dims[1], dims[0], X.shape[1], wide)
     for k in range(n):
         lr = lrs[k]
         total = 0.0
