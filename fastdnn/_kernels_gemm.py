@@ -92,8 +92,10 @@ def _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K, t0,
     # (the bits of one pass, see the tile), alpha applied by the last.
     row_blocks = (M + MR - 1) // MR
     one = type(alpha)(1)
-    kb = KC if K >= KC_MIN_K else max(K, 1)
-    for k0 in range(0, max(K, 1), kb):
+    # At least one block, so that a sum of no terms still stores its zeros.
+    k_end = max(K, 1)
+    kb = KC if K >= KC_MIN_K else k_end
+    for k0 in range(0, k_end, kb):
         kc = min(kb, K - k0)
         scale = alpha if k0 + kb >= K else one
         a_k = a + k0 * as1 * itemsize

@@ -185,6 +185,18 @@ def _make_tile(masked):
             align = i32(itemsize)
             zero_v = ir.Constant(vector_type, [ir.Constant(float_type, 0.0)]
                                  * lane_count)
+
+            def load_columns(row, v):
+                # Vector v of the tile's columns from ``row`` (a row of B
+                # or of C): masked at C's right edge.
+                p = builder.bitcast(builder.gep(row, [i64(v * lane_count)]),
+                                    vector_ptr)
+                if masked:
+                    return builder.call(load_m, [p, align, masks[v], zero_v])
+                ld = builder.load(p)
+                ld.align = itemsize
+                return ld
+
             # Rows past mr read A's last stored row (never stored).
             a_rows = _clamped_rows(builder, a_ptr, as0_v, mr_v, MR)
             # The sums start from zero, or from C's values (rows past mr
@@ -196,19 +208,8 @@ def _make_tile(masked):
                             load_c, pre)
             builder.position_at_end(load_c)
             c_rows = _clamped_rows(builder, c_ptr, ldc_v, mr_v, MR)
-            loaded = []
-            for r in range(MR):
-                for v in range(NV):
-                    p = builder.bitcast(
-                        builder.gep(c_rows[r], [i64(v * lane_count)]),
-                        vector_ptr)
-                    if masked:
-                        loaded.append(builder.call(
-                            load_m, [p, align, masks[v], zero_v]))
-                    else:
-                        ld = builder.load(p)
-                        ld.align = itemsize
-                        loaded.append(ld)
+            loaded = [load_columns(c_rows[r], v)
+                      for r in range(MR) for v in range(NV)]
             builder.branch(pre)
             builder.position_at_end(pre)
             init = []
@@ -227,17 +228,7 @@ def _make_tile(masked):
             acc = [[builder.phi(vector_type) for _ in range(NV)]
                    for _ in range(MR)]
             b_row = builder.gep(b_ptr, [builder.mul(k, ldb_v)])
-            b_vec = []
-            for v in range(NV):
-                p = builder.bitcast(
-                    builder.gep(b_row, [i64(v * lane_count)]), vector_ptr)
-                if masked:
-                    b_vec.append(builder.call(load_m,
-                                              [p, align, masks[v], zero_v]))
-                else:
-                    ld = builder.load(p)
-                    ld.align = itemsize
-                    b_vec.append(ld)
+            b_vec = [load_columns(b_row, v) for v in range(NV)]
             a_k = builder.mul(k, as1_v)
             new = []
             for r in range(MR):
