@@ -372,3 +372,60 @@ def test_coefficients_are_the_minimax_polynomial(coefficients, bound,
         assert max(abs(_poly(mine, x) - _g(x)) for x in r) <= rounded_bound
         assert max(abs(_poly(mine, x) - _poly(derived, x))
                    for x in r) <= rounded_bound
+
+
+# ------------------------------------- float32 tanh over every float32
+
+
+def test_float32_tanh_over_every_float32():
+    # Every non-negative float32 below the saturation (every 61st bit
+    # pattern by default, each of them with FASTDNN_EXHAUSTIVE=1: about two
+    # minutes), its negation giving the negated value bit for bit: within
+    # MAX_ULPS_EXACT of the correctly rounded value; beyond the
+    # saturation, +-1 exactly (the check of the module's table, which
+    # random bit patterns sample sparsely).
+    stride = 1 if os.environ.get("FASTDNN_EXHAUSTIVE") == "1" else 61
+    loop = _loop("tanh", "none")
+    top = int(np.float32(M._TANH_SAT_F).view(np.uint32)) + 1
+    bound = M.MAX_ULPS_EXACT["tanh"]["float32"]
+    worst = 0
+    for start in range(0, top, 1 << 25):
+        x = np.arange(start, min(top, start + (1 << 25)), stride,
+                      dtype=np.uint32).view(np.float32)
+        got, neg = np.empty_like(x), np.empty_like(x)
+        loop(x, got)
+        loop(-x, neg)
+        np.testing.assert_array_equal(neg, -got)
+        d = ulp_distance(got, _reference("tanh", x, True))
+        worst = max(worst, int(d.max()))
+        assert worst <= bound, x[np.argmax(d)]
+    assert worst >= bound - 1  # the table is not loose either
+    x = np.nextafter(M._TANH_SAT_F, np.float32(np.inf)) * np.array(
+        [1, 1.5, 1e10, np.inf], dtype=np.float32)
+    got = _run("tanh", "none", np.concatenate([x, -x]))
+    np.testing.assert_array_equal(got, [1] * 4 + [-1] * 4)
+
+
+def _tanh_decimal(x):
+    e = (2 * x).exp()
+    return (e - 1) / (e + 1)
+
+
+def test_float32_tanh_rational_fit():
+    # The module's float32 coefficients, in exact arithmetic: within
+    # 3.5e-8 of tanh's relative value over [2**-12, 9.02], and tanh is 1
+    # in float32 from the saturation on (the rational is not used there).
+    with localcontext() as ctx:
+        ctx.prec = 40
+        N = [Decimal(float(c)) for c in M._TANH_N_F]
+        D = [Decimal(float(c)) for c in M._TANH_D_F]
+        sat = Decimal(float(M._TANH_SAT_F))
+        worst = Decimal(0)
+        for i in range(4001):
+            x = Decimal(2) ** -12 + (sat - Decimal(2) ** -12) * i / 4000
+            u = x * x
+            y = x * (1 + u * _poly(N, u)) / (1 + u * _poly(D, u))
+            t = _tanh_decimal(x)
+            worst = max(worst, abs(y / t - 1))
+        assert worst <= Decimal("3.5e-8")
+        assert np.float32(float(_tanh_decimal(sat))) == 1
