@@ -76,8 +76,9 @@ of ``exp``). float32 tanh is checked over every float32 input
 5 ulps at most (3 for ``|x| < 0.5``), 2 or less for 99.98% of the inputs
 below its saturation: the roundings of ``N``, ``D`` and the quotient add
 to the fit's error, most where tanh is near 1. Under
-``reassoc`` the compensation terms of expm1 and tanh are folded away: 1 ulp
-more there (:data:`REASSOC_EXTRA_ULPS`).
+``reassoc`` the compensation terms of expm1 and float64 tanh are folded
+away: 1 ulp more there (:data:`REASSOC_EXTRA_ULPS`; float32 tanh has none,
+and gives the same values under every flag set).
 
 NaN propagates; ``exp(inf) = inf``, ``exp(-inf) = 0``, overflow gives inf
 (beyond 709.78 / 88.72), underflow gives subnormals (rounded once, not
@@ -382,8 +383,9 @@ def _expm1_32(x):
 
 @_inline
 def _tanh32(x):
-    # x N(u) / D(u), u = x**2, the numerator's x + x u N' in one fma (its
-    # rounding is the last); +-1 beyond the saturation, where the rational
+    # x (1 + u N(u)) / (1 + u D(u)), u = x**2, the numerator as
+    # x + (x u) N(u) in one fma (its rounding is the last, and tiny terms
+    # vanish in it); +-1 beyond the saturation, where the rational
     # (fitted up to 9.02) no longer holds and u may overflow. Tiny x gives
     # x exactly (u = 0 or its terms vanish below x's half ulp), -0.0
     # included; NaN propagates (the comparison is False).
