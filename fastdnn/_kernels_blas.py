@@ -24,7 +24,8 @@ from numba import prange
 
 from ._kernels_backward import _dZ_db_rows, _nonfinite_flag
 from ._kernels_common import _exact, _exact_parallel, _serial_leaf
-from ._kernels_elementwise import ACT_FORWARD_COST, activate_row
+from ._kernels_elementwise import (ACT_FORWARD_COST, activate_row,
+                                   bias_activate_simple_rows, is_simple)
 from ._kernels_gemm import (NATIVE_GEMM, matmul_scaled_into,
                             reads_transposed_b_in_place)
 
@@ -113,7 +114,11 @@ def network_uses_blas(dims, m):
 
 @_serial_leaf
 def _bias_activate_rows(Z, b, act, Aout, i0, i1):
-    # Z += b, Aout = g(Z) on the rows i0:i1.
+    # Z += b, Aout = g(Z) on the rows i0:i1; the sigmoid and tanh row by
+    # row (their rows cost far more than a call).
+    if is_simple(act):
+        bias_activate_simple_rows(Z, b, act, Aout, i0, i1)
+        return
     m = Z.shape[1]
     for i in range(i0, i1):
         zr = Z[i]

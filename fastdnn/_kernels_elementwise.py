@@ -9,8 +9,11 @@ serves every layer; numba freezes these module constants into the compiled
 code.
 """
 
+from . import _numba_config as cfg
 from ._kernels_common import _exact_leaf
 from ._kernels_math import sigmoid_fast, tanh_fast
+
+import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
 ACT_IDENTITY = 0
 #: The linear "activation" under its older name.
@@ -39,6 +42,45 @@ ACT_FORWARD_COST = (1, 1, 4, 4, 1)
 #: (cast to the array's dtype, as numpy casts a Python float).
 LEAKY_SLOPE = 0.01
 
+# The formulas of the activations that are a comparison (and at most one
+# product), inlined where they are used: by the row kernels below and by
+# the row-block kernels of the forward and backward passes
+# (:func:`bias_activate_simple_rows`, fastdnn._kernels_backward).
+_element = numba.njit(inline="always", **cfg.JIT_KW)
+
+
+@_element
+def relu(v):
+    # np.maximum(0, z) of the reference: NaN stays NaN.
+    return type(v)(0) if v < 0 else v
+
+
+@_element
+def leaky_relu(v):
+    # np.where(Z > 0, Z, 0.01 * Z): a NaN z takes the second branch, and
+    # stays NaN there.
+    return v if v > 0 else type(v)(LEAKY_SLOPE) * v
+
+
+@_element
+def relu_grad(d, z):
+    # The reference zeroes dA where z <= 0 (a NaN z keeps dA).
+    return type(d)(0) if z <= 0 else d
+
+
+@_element
+def leaky_relu_grad(d, z):
+    return d if z > 0 else type(d)(LEAKY_SLOPE) * d
+
+
+@_exact_leaf
+def is_simple(act):
+    """Whether the activation ``act`` is a comparison (ReLU, leaky ReLU,
+    identity): a pass of it over a short row costs less than a call, so
+    the row-block kernels run it in loops of their own over the rows
+    rather than with a call of the row kernel per row."""
+    return act == ACT_RELU or act == ACT_LEAKY_RELU or act == ACT_IDENTITY
+
 
 # --------------------------------------------------------------- activations
 
@@ -54,10 +96,8 @@ def activate_row(z, a, k0, k1, act):
     function call would not vectorise.
     """
     if act == ACT_RELU:
-        # np.maximum(0, z) of the reference: NaN stays NaN.
         for k in range(k0, k1):
-            v = z[k]
-            a[k] = type(v)(0) if v < 0 else v
+            a[k] = relu(z[k])
     elif act == ACT_SIGMOID:
         # The reference's overflow-free formula (exp of -|z| only), within
         # 1 ulp of the exact value, 3 of the reference's.
@@ -68,11 +108,8 @@ def activate_row(z, a, k0, k1, act):
         for k in range(k0, k1):
             a[k] = tanh_fast(z[k])
     elif act == ACT_LEAKY_RELU:
-        # np.where(Z > 0, Z, 0.01 * Z): a NaN z takes the second branch,
-        # and stays NaN there.
         for k in range(k0, k1):
-            v = z[k]
-            a[k] = v if v > 0 else type(v)(LEAKY_SLOPE) * v
+            a[k] = leaky_relu(z[k])
     else:
         for k in range(k0, k1):
             a[k] = z[k]
@@ -85,10 +122,8 @@ def activation_grad_row(dA, z, out, k0, k1, act):
     roundings up to the sigmoid's and tanh's few ulps); one loop per
     activation code, as :func:`activate_row`."""
     if act == ACT_RELU:
-        # The reference zeroes dA where z <= 0 (a NaN z keeps dA).
         for k in range(k0, k1):
-            d = dA[k]
-            out[k] = type(d)(0) if z[k] <= 0 else d
+            out[k] = relu_grad(dA[k], z[k])
     elif act == ACT_SIGMOID:
         for k in range(k0, k1):
             d = dA[k]
@@ -103,8 +138,7 @@ def activation_grad_row(dA, z, out, k0, k1, act):
             out[k] = d * (type(d)(1) - t * t)
     elif act == ACT_LEAKY_RELU:
         for k in range(k0, k1):
-            d = dA[k]
-            out[k] = d if z[k] > 0 else type(d)(LEAKY_SLOPE) * d
+            out[k] = leaky_relu_grad(dA[k], z[k])
     else:
         for k in range(k0, k1):
             out[k] = dA[k]
@@ -137,6 +171,46 @@ def activation_grad_row_from_a(dA, z, a, out, k0, k1, act):
             out[k] = d * (type(d)(1) - t * t)
     else:
         activation_grad_row(dA, z, out, k0, k1, act)
+
+
+@_exact_leaf
+def bias_activate_simple_rows(Z, b, act, Aout, i0, i1):
+    """``Z[i] += b[i]`` and ``Aout[i] = g(Z[i])`` on the rows ``i0:i1``, for
+    an activation that :func:`is_simple`: Z and Aout (n_l, m) (Aout may be
+    Z), b (n_l, 1). The branch is taken once and each row runs in a loop of
+    its own: a call of :func:`activate_row` per row cost more than the
+    row's work over a mini-batch (a 256 x 32 float32 ReLU layer: 2.5-3.4 us
+    with a call per row, 1.05-1.3 us so, one Zen 3 core). The same
+    operations as ``Z[i] += b[i]`` then :func:`activate_row`, element by
+    element."""
+    m = Z.shape[1]
+    if act == ACT_RELU:
+        for i in range(i0, i1):
+            z = Z[i]
+            a = Aout[i]
+            bi = b[i, 0]
+            for k in range(m):
+                v = z[k] + bi
+                z[k] = v
+                a[k] = relu(v)
+    elif act == ACT_LEAKY_RELU:
+        for i in range(i0, i1):
+            z = Z[i]
+            a = Aout[i]
+            bi = b[i, 0]
+            for k in range(m):
+                v = z[k] + bi
+                z[k] = v
+                a[k] = leaky_relu(v)
+    else:
+        for i in range(i0, i1):
+            z = Z[i]
+            a = Aout[i]
+            bi = b[i, 0]
+            for k in range(m):
+                v = z[k] + bi
+                z[k] = v
+                a[k] = v
 
 
 @_exact_leaf

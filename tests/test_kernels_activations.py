@@ -131,6 +131,43 @@ def test_fused_layer_kernels_apply_the_code(act, dtype, transposed):
         np.testing.assert_allclose(dA_prev, W.T @ want, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("act", [K.ACT_IDENTITY, K.ACT_RELU,
+                                 K.ACT_LEAKY_RELU])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 7), (16, 32), (5, 301)])
+def test_row_block_kernels_are_the_row_kernels_bit_for_bit(
+        act, dtype, shape):
+    # The forward's bias and activation and the backward's dZ and db over
+    # a block of rows, for the activations that are a comparison: their
+    # own loops over the rows (no call per row) give the bits of Z += b,
+    # activate_row and activation_grad_row_from_a, NaN, infinities and
+    # signed zeros included.
+    from fastdnn import _kernels_backward as backward
+    from fastdnn import _kernels_blas as blas
+    from fastdnn import _kernels_elementwise as elementwise
+    assert elementwise.is_simple(act)
+    rng = np.random.default_rng(5)
+    n, m = shape
+    Z0 = (3 * rng.standard_normal(shape)).astype(dtype)
+    special = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0], dtype)
+    Z0.flat[::7] = np.resize(special, Z0.flat[::7].size)
+    b = rng.standard_normal((n, 1)).astype(dtype)
+    Z, A = Z0.copy(), np.empty(shape, dtype)
+    blas._bias_activate_rows(Z, b, act, A, 0, n)
+    Zw, Aw = Z0 + b, np.empty(shape, dtype)
+    for i in range(n):
+        K.activate_row(Zw[i], Aw[i], 0, m, act)
+    assert Z.tobytes() == Zw.tobytes() and A.tobytes() == Aw.tobytes()
+    dA = rng.standard_normal(shape).astype(dtype)
+    dZ, db = np.empty(shape, dtype), np.empty((n, 1), dtype)
+    backward._dZ_db_rows(dA, Z, A, act, dZ, db, 0, n)
+    dZw, dbw = np.empty(shape, dtype), np.empty((n, 1), dtype)
+    for i in range(n):
+        K.activation_grad_row_from_a(dA[i], Z[i], A[i], dZw[i], 0, m, act)
+        dbw[i, 0] = backward._row_mean(dZw[i])
+    assert dZ.tobytes() == dZw.tobytes() and db.tobytes() == dbw.tobytes()
+
+
 def _softmax(Z):
     E = np.exp(Z - Z.max(axis=0, keepdims=True))
     return E / E.sum(axis=0, keepdims=True)
@@ -311,6 +348,7 @@ def test_the_step_kernels_run_without_reference_counting():
     # kernel that allocates (or returns an array) cannot be one of them.
     from fastdnn import _kernels_backward as backward
     from fastdnn import _kernels_blas as blas
+    from fastdnn import _kernels_elementwise as elementwise
     from fastdnn import _kernels_output as output
     from fastdnn import _kernels_permutation as permutation
     from fastdnn import _toolbox_kernels as toolbox
@@ -323,6 +361,8 @@ def test_the_step_kernels_run_without_reference_counting():
               output._softmax_columns, output._cross_entropy_columns,
               output._softmax_blocks, backward._dW_block,
               backward._dA_prev_block, backward._dZ_db, backward._dZ_db_rows,
+              backward._dZ_db_simple_rows, backward._row_mean,
+              elementwise.bias_activate_simple_rows, elementwise.is_simple,
               backward._touch_rows, backward._nonfinite_flag,
               blas._bias_activate_rows, blas._scale, step._update_chunk,
               step._chunk, step.mask_apply, step.dropout_apply,
