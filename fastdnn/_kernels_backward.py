@@ -9,7 +9,10 @@ results are identical for any thread count.
 """
 import numpy as np
 
-from numba import prange
+from . import _numba_config as cfg
+
+import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
+from numba import prange  # noqa: E402
 
 from ._kernels_common import (_exact, _line_elements, _parallel, _prefetch,
                               _serial, _serial_leaf, _serial_sum,
@@ -20,6 +23,11 @@ from ._kernels_elementwise import (ACT_LEAKY_RELU, ACT_RELU,
 
 #: Rows of A_prev (columns of dW) per backward block.
 BACKWARD_ROWS = 64
+
+# Pieces of a kernel, inlined into it (a call per row of a short batch
+# costs about as much as the row's work).
+_inline_piece = numba.njit(inline="always",
+                           fastmath=cfg.FASTMATH_ELEMENTWISE, **cfg.JIT_KW)
 
 
 @_serial_sum_leaf
@@ -136,49 +144,92 @@ def _dA_prev_block(W, dZ, dA_prev, k0, k1):
     # Four rows of dZ per pass over a row of dA_prev, each element's
     # additions nested in the order of one row at a time (the same
     # roundings): a quarter of the loads and stores of the row, which on a
-    # short row (a mini-batch) wait on the stores of the previous pass.
+    # short row (a mini-batch) wait on the stores of the previous pass. Two
+    # rows of dA_prev per pass share the loads of dZ (the same operations
+    # per element): 10-40% faster than one row at a time over five rows of
+    # dZ or more (a 7 x 20 layer over 209 examples, float32: 1.7 -> 1.3-1.4
+    # us; 64 x 64 over 300: 66 -> 44 us; one Zen 3 core), about 15% slower
+    # over one row of dZ. An odd last row goes alone.
+    k = k0
+    while k + 2 <= k1:
+        _dA_prev_two_rows(W, dZ, dA_prev[k], dA_prev[k + 1], k)
+        k += 2
+    if k < k1:
+        _dA_prev_row(W, dZ, dA_prev[k], k)
+
+
+@_inline_piece
+def _dA_prev_two_rows(W, dZ, r0, r1, k):
+    # Rows k and k + 1 of dA_prev (r0, r1): _dA_prev_row's operations on
+    # each.
     n, m = dZ.shape
     zero = dZ.dtype.type(0)
-    for k in range(k0, k1):
-        row = dA_prev[k]
-        i = 0
-        if n >= 4:
-            # The first pass starts from zero itself (the same roundings as
-            # zeroing the row first, without that pass over it).
-            w0 = W[0, k]
-            w1 = W[1, k]
-            w2 = W[2, k]
-            w3 = W[3, k]
-            d0 = dZ[0]
-            d1 = dZ[1]
-            d2 = dZ[2]
-            d3 = dZ[3]
-            for j in range(m):
-                row[j] = (((zero + w0 * d0[j]) + w1 * d1[j])
-                          + w2 * d2[j]) + w3 * d3[j]
-            i = 4
-        else:
-            for j in range(m):
-                row[j] = zero
-        while i + 4 <= n:
-            w0 = W[i, k]
-            w1 = W[i + 1, k]
-            w2 = W[i + 2, k]
-            w3 = W[i + 3, k]
-            d0 = dZ[i]
-            d1 = dZ[i + 1]
-            d2 = dZ[i + 2]
-            d3 = dZ[i + 3]
-            for j in range(m):
-                row[j] = (((row[j] + w0 * d0[j]) + w1 * d1[j])
-                          + w2 * d2[j]) + w3 * d3[j]
-            i += 4
-        while i < n:
-            w = W[i, k]
-            d = dZ[i]
-            for j in range(m):
-                row[j] += w * d[j]
-            i += 1
+    i = 0
+    if n >= 4:
+        # The first pass starts from zero itself (the same roundings as
+        # zeroing the rows first, without that pass over them).
+        a0, a1, a2, a3 = W[0, k], W[1, k], W[2, k], W[3, k]
+        c0, c1, c2, c3 = W[0, k + 1], W[1, k + 1], W[2, k + 1], W[3, k + 1]
+        d0, d1, d2, d3 = dZ[0], dZ[1], dZ[2], dZ[3]
+        for j in range(m):
+            x0, x1, x2, x3 = d0[j], d1[j], d2[j], d3[j]
+            r0[j] = (((zero + a0 * x0) + a1 * x1) + a2 * x2) + a3 * x3
+            r1[j] = (((zero + c0 * x0) + c1 * x1) + c2 * x2) + c3 * x3
+        i = 4
+    else:
+        for j in range(m):
+            r0[j] = zero
+            r1[j] = zero
+    while i + 4 <= n:
+        a0, a1, a2, a3 = W[i, k], W[i + 1, k], W[i + 2, k], W[i + 3, k]
+        c0, c1 = W[i, k + 1], W[i + 1, k + 1]
+        c2, c3 = W[i + 2, k + 1], W[i + 3, k + 1]
+        d0, d1, d2, d3 = dZ[i], dZ[i + 1], dZ[i + 2], dZ[i + 3]
+        for j in range(m):
+            x0, x1, x2, x3 = d0[j], d1[j], d2[j], d3[j]
+            r0[j] = (((r0[j] + a0 * x0) + a1 * x1) + a2 * x2) + a3 * x3
+            r1[j] = (((r1[j] + c0 * x0) + c1 * x1) + c2 * x2) + c3 * x3
+        i += 4
+    while i < n:
+        a0 = W[i, k]
+        c0 = W[i, k + 1]
+        d0 = dZ[i]
+        for j in range(m):
+            x0 = d0[j]
+            r0[j] += a0 * x0
+            r1[j] += c0 * x0
+        i += 1
+
+
+@_inline_piece
+def _dA_prev_row(W, dZ, row, k):
+    # Row k of dA_prev (``row``).
+    n, m = dZ.shape
+    zero = dZ.dtype.type(0)
+    i = 0
+    if n >= 4:
+        w0, w1, w2, w3 = W[0, k], W[1, k], W[2, k], W[3, k]
+        d0, d1, d2, d3 = dZ[0], dZ[1], dZ[2], dZ[3]
+        for j in range(m):
+            row[j] = (((zero + w0 * d0[j]) + w1 * d1[j])
+                      + w2 * d2[j]) + w3 * d3[j]
+        i = 4
+    else:
+        for j in range(m):
+            row[j] = zero
+    while i + 4 <= n:
+        w0, w1, w2, w3 = W[i, k], W[i + 1, k], W[i + 2, k], W[i + 3, k]
+        d0, d1, d2, d3 = dZ[i], dZ[i + 1], dZ[i + 2], dZ[i + 3]
+        for j in range(m):
+            row[j] = (((row[j] + w0 * d0[j]) + w1 * d1[j])
+                      + w2 * d2[j]) + w3 * d3[j]
+        i += 4
+    while i < n:
+        w = W[i, k]
+        d = dZ[i]
+        for j in range(m):
+            row[j] += w * d[j]
+        i += 1
 
 
 @_serial_sum_leaf
