@@ -167,7 +167,11 @@ def plot_workloads(w, path):
     ax.set_xscale("log")
     ax.set_xlabel("seconds, log scale (blue fastdnn, gray peers; pale: "
                   "OpenBLAS vars unset)", fontsize=8)
-    ax.set_title("fastdnn bench --workload %s" % " ".join(w["workloads"]),
+    mach = w.get("machine") or {}
+    # The chart names the CPU as the tables do.
+    ax.set_title("fastdnn bench --workload %s\n%s, %s cores, LLVM target %s"
+                 % (" ".join(w["workloads"]), mach.get("cpu", "?"),
+                    mach.get("cores", "?"), mach.get("numba_cpu", "?")),
                  fontsize=10)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
