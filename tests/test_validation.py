@@ -534,3 +534,25 @@ def test_forward_values_are_checked_in_order_through_Z(where):
             messages.append(str(info.value))
     assert len(set(m.replace("A_prev", "A") for m in messages)) == 1
     assert messages[0].startswith(where.split()[0] + " contains")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [(3, 3), (300, 300)])
+def test_the_finite_check_finds_every_bad_value_and_no_good_one(dtype, size):
+    # Small arrays are checked by their min and max, large ones by their
+    # sum first: a large finite array whose sum overflows still passes,
+    # quietly; a NaN, an inf or both infinities are still found.
+    from fastdnn._validation_arrays import FINITE_SUM_MIN, check_finite
+    assert (np.prod(size) >= FINITE_SUM_MIN) == (size[0] == 300)
+    huge = np.finfo(dtype).max / 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for value in (huge, -huge):
+            check_finite(np.full(size, value, dtype), "X")
+    for bad in ([np.nan], [np.inf], [-np.inf], [np.inf, -np.inf]):
+        X = np.ones(size, dtype)
+        X.flat[[1, 5][:len(bad)]] = bad
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match="X contains"):
+                check_finite(X, "X")
