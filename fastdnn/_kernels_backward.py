@@ -17,9 +17,8 @@ from numba import prange  # noqa: E402
 from ._kernels_common import (_exact, _line_elements, _parallel, _prefetch,
                               _serial, _serial_leaf, _serial_sum,
                               _serial_sum_leaf)
-from ._kernels_elementwise import (ACT_LEAKY_RELU, ACT_RELU,
-                                   activation_grad_row_from_a, is_simple,
-                                   leaky_relu_grad, relu_grad)
+from ._kernels_elementwise import (activation_grad_row_from_a, is_simple,
+                                   simple_activation_grad)
 
 #: Rows of A_prev (columns of dW) per backward block.
 BACKWARD_ROWS = 64
@@ -249,34 +248,18 @@ def _dZ_db_rows(dA, Z, Aout, act, dZ, db, i0, i1):
 @_serial_sum_leaf
 def _dZ_db_simple_rows(dA, Z, act, dZ, db, i0, i1):
     # _dZ_db_rows for an activation that is a comparison (is_simple): the
-    # branch taken once, the rows in loops of their own (a call of the row
-    # kernel per row cost more than a short row's work: a 256 x 32 float32
-    # ReLU layer 7.6-7.8 us, 1.8-2.1 us so, one Zen 3 core); the same
-    # operations, element by element.
+    # rows in loops of their own (a call of the row kernel per row cost
+    # more than a short row's work: a 256 x 32 float32 ReLU layer 7.6-7.8
+    # us, 1.8-2.1 us so, one Zen 3 core); the same operations, element by
+    # element.
     m = Z.shape[1]
-    if act == ACT_RELU:
-        for i in range(i0, i1):
-            g = dA[i]
-            z = Z[i]
-            d = dZ[i]
-            for k in range(m):
-                d[k] = relu_grad(g[k], z[k])
-            db[i, 0] = _row_mean(d)
-    elif act == ACT_LEAKY_RELU:
-        for i in range(i0, i1):
-            g = dA[i]
-            z = Z[i]
-            d = dZ[i]
-            for k in range(m):
-                d[k] = leaky_relu_grad(g[k], z[k])
-            db[i, 0] = _row_mean(d)
-    else:
-        for i in range(i0, i1):
-            g = dA[i]
-            d = dZ[i]
-            for k in range(m):
-                d[k] = g[k]
-            db[i, 0] = _row_mean(d)
+    for i in range(i0, i1):
+        g = dA[i]
+        z = Z[i]
+        d = dZ[i]
+        for k in range(m):
+            d[k] = simple_activation_grad(g[k], z[k], act)
+        db[i, 0] = _row_mean(d)
 
 
 @_serial_sum_leaf
