@@ -12,7 +12,7 @@ import numpy as np
 from . import _validation as v
 from ._reference_core import (_dAL, _L_model_backward_fused, _L_model_forward,
                               _update_parameters)
-from ._reference_initializers import INITIALIZERS, random_state
+from ._reference_initializers import INITIALIZERS, draw_random_state
 from ._reference_outputs import OUTPUTS
 from ._toolbox_options import check_toolbox
 from ._validation_tables import check_training_options
@@ -53,7 +53,7 @@ def _training_dAL(AL, Y, i, learning_rate):
 
 
 def _initial_parameters(dims, seed, scale, initialization, acts, dtype):
-    rng = random_state(seed)
+    rng = draw_random_state(seed)
     parameters = INITIALIZERS[initialization](rng, dims, scale, acts)
     return {k: P.astype(dtype) for k, P in parameters.items()}
 
