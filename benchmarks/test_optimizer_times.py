@@ -6,7 +6,8 @@ loops' fused pass (``fastdnn._toolbox_step_kernels.update_params``: each
 parameter, its gradient and the optimizer's state read and written once,
 on flat vectors, in place), float32 and float64. Groups are named
 ``optimizer|dims|dtype``; each case first checks that both sides compute
-the same parameters and state."""
+the same parameters and state. A second test times momentum and Adam
+with zero gradients and normal or subnormal first moments."""
 import numba
 import numpy as np
 import pytest
@@ -105,3 +106,44 @@ def test_optimizer_step(benchmark, name, dtype, backend):
         benchmark(_numpy_step(name, params, grads, v, s))
     else:
         benchmark(_numba_step(name, params, grads, v, s)[0])
+
+
+#: First moments of a unit whose gradient has been zero for a while: each
+#: step multiplies them by beta1, and after about 800 steps from 1e-3 they
+#: are float32 subnormals (fastdnn bench's batch-32 Adam epoch ends with
+#: most of them so: the random labels leave most ReLU units dead).
+MOMENTS = {"normal": 1e-3, "subnormal": 1e-39}
+SUBNORMAL_CASES = [(name, moment) for name in ("momentum", "adam")
+                   for moment in MOMENTS]
+
+
+@pytest.mark.parametrize("name,moment", SUBNORMAL_CASES,
+                         ids=["%s-%s" % c for c in SUBNORMAL_CASES])
+def test_update_of_subnormal_moments(benchmark, name, moment):
+    # The fused float32 update with zero gradients, its first moments
+    # normal or subnormal, timed from the same state every round. numpy's
+    # results are the reference: subnormals are kept, not flushed to zero
+    # (as numpy keeps them), and the CPU may take longer on them.
+    params, grads, v, s = _problem("float32")
+    for key in grads:
+        grads[key][...] = 0
+        v[key][...] = MOMENTS[moment]
+    new, state = _numpy_step(name, params, grads, v, s)()
+    step, (P, V, S), order = _numba_step(name, params, grads, v, s)
+    P0, V0, S0 = P.copy(), V.copy(), S.copy()
+    step()
+    np.testing.assert_array_equal(P, _flat(new, [p for p, _ in order]))
+    V1 = _flat(state["v"], [g for _, g in order])
+    np.testing.assert_array_equal(V, V1)
+    tiny = np.finfo(np.float32).tiny
+    assert (np.abs(V1) < tiny).all() == (moment == "subnormal")
+    assert np.count_nonzero(V1) == V1.size
+
+    def restore():
+        P[...] = P0
+        V[...] = V0
+        S[...] = S0
+    benchmark.group = "%s|%s|float32|zero gradient" % (
+        name, "-".join(map(str, DIMS)))
+    benchmark.extra_info["first moments"] = moment
+    benchmark.pedantic(step, setup=restore, rounds=50, iterations=1)
