@@ -252,3 +252,18 @@ def test_a_short_case_is_timed_in_more_rounds(monkeypatch):
         assert calls == {"fast": rounds + 1, "slow": rounds + 1}
         assert all(len(r["times"]) == rounds for r in res["rows"])
         assert res["rounds"] == rounds
+
+
+@pytest.mark.parametrize("flushes", [True, False])
+def test_jax_version_says_when_it_flushes_subnormals(monkeypatch, flushes):
+    pytest.importorskip("jax")
+    from fastdnn.bench import peers_minibatch
+    case = bench.WORKLOADS["digits"][0]
+    X, Y, _ = workloads.load_data("digits", True)
+    # XLA's CPU code flushes subnormals: the detection sees it.
+    assert peers_minibatch.jax_flushes_subnormals("float32")
+    monkeypatch.setattr(peers_minibatch, "jax_flushes_subnormals",
+                        lambda dtype: flushes)
+    _, version = workloads.peer_trainer("jax", case, X[:, :50], Y[:, :50])
+    assert version.startswith("JAX ")
+    assert ("subnormals flushed to zero" in version) == flushes

@@ -164,6 +164,21 @@ class _JaxOps:
         self.softmax = lambda Z: jax.nn.softmax(Z, axis=1)
 
 
+def jax_flushes_subnormals(dtype):
+    """Whether JAX's compiled code flushes subnormal numbers of ``dtype``
+    to zero (XLA's CPU backend does): then a float32 run whose values
+    decay below the smallest normal number (an Adam epoch's first moments
+    of dead units) computes zeros where numpy, PyTorch and fastdnn keep
+    the subnormals, which some CPUs process more slowly."""
+    import jax
+    if dtype == "float64":
+        jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    tiny = np.finfo(dtype).tiny
+    half = jax.jit(lambda v: v * 0.5)(jnp.asarray(tiny, dtype=dtype))
+    return float(half) == 0.0
+
+
 def jax_trainer(case, X, Y, params0):
     """JAX: each pass one jit-compiled call, its batches one ``lax.scan``
     (the remainder batch a step after it); full batch: every iteration of

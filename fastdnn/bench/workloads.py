@@ -229,7 +229,10 @@ def peer_trainer(peer, case, X, Y, comparable=False):
                 "threads)" % (torch.__version__, torch.get_num_threads())
         if peer == "jax":
             import jax
-            return pm.jax_trainer(case, X, Y, p0), "JAX %s" % jax.__version__
+            flushed = (", subnormals flushed to zero"
+                       if pm.jax_flushes_subnormals(case.dtype) else "")
+            return pm.jax_trainer(case, X, Y, p0), "JAX %s%s" % (
+                jax.__version__, flushed)
         if peer == "sklearn":
             t = pm.sklearn_trainer(case, X, Y, p0, comparable=comparable)
             return t, "scikit-learn %s MLPClassifier" % t.version
