@@ -42,7 +42,7 @@ from . import _numba_config as cfg
 from . import _validation as v
 from ._kernels_permutation import pass_permutations
 from ._reference_training import _check_cost
-from ._toolbox_options import Toolbox, batch_bounds
+from ._toolbox_options import Toolbox, batch_bounds, batch_starts_stops
 from ._validation_tables import check_output_labels
 
 #: The most permutation entries (int64) handed to one compiled call.
@@ -233,9 +233,8 @@ class GramToolboxSolver:
         for q in range(1, L):
             roff[q] = roff[q - 1] + dims[q - 1]
         self._roff = roff
-        bounds = batch_bounds(m, self.toolbox.mini_batch_size)
-        self._starts = np.array([b[0] for b in bounds], dtype=np.int64)
-        self._stops = np.array([b[1] for b in bounds], dtype=np.int64)
+        self._starts, self._stops = batch_starts_stops(
+            m, self.toolbox.mini_batch_size)
         mbmax = int(np.max(self._stops - self._starts))
         rows = int(roff[-1] + dims[-1])
         self._Zb, self._Ab, self._Db, self._Mb = (

@@ -22,7 +22,7 @@ from . import _toolbox_step_kernels as SK
 from ._kernels_blas import network_uses_blas, network_uses_gemm
 from ._kernels_permutation import pass_permutations
 from ._primal import OUTPUT_FORWARD_ACT
-from ._toolbox_options import Toolbox, batch_bounds
+from ._toolbox_options import Toolbox, batch_starts_stops
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
@@ -129,9 +129,8 @@ class ToolboxSolver:
                                 for a in (self._Wf, self._bf))
         self._SWf, self._Sbf = (np.zeros(a.size if uses_s else 0, dtype)
                                 for a in (self._Wf, self._bf))
-        bounds = batch_bounds(m, toolbox.mini_batch_size)
-        self._starts = np.array([b[0] for b in bounds], dtype=np.int64)
-        self._stops = np.array([b[1] for b in bounds], dtype=np.int64)
+        self._starts, self._stops = batch_starts_stops(
+            m, toolbox.mini_batch_size)
         mbmax = int(np.max(self._stops - self._starts))
         rows = int(self._roff[-1])
         self._Zf, self._Af, self._dAf, self._dZf = (

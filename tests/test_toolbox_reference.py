@@ -11,6 +11,7 @@ from course_values_c2_toolbox import OPT
 from fastdnn import jit, reference as R
 from fastdnn._reference_optimizers import OPTIMIZERS
 from fastdnn._toolbox_options import (COURSE_OPTIMIZERS, OPTIMIZER_NAMES,
+                                      batch_bounds, batch_starts_stops,
                                       check_toolbox)
 
 # ------------------------------------------------------------ hand steps
@@ -337,6 +338,17 @@ def test_random_mini_batches_is_the_courses_global_seed_permutation():
 def test_random_mini_batches_widths(m, size, widths):
     batches = R.random_mini_batches(np.ones((2, m)), np.ones((1, m)), size)
     assert [bx.shape[1] for bx, _ in batches] == widths
+
+
+def test_batch_arrays_are_the_batch_bounds():
+    # The compiled loops' (starts, stops) against the list of pairs that
+    # the reference and random_mini_batches cut by.
+    for m in (1, 2, 5, 31, 32, 33, 64, 100, 6400, 60000):
+        for size in (None, 1, 3, 31, 32, 33, 64, 128, m, m + 1):
+            starts, stops = batch_starts_stops(m, size)
+            assert starts.dtype == stops.dtype == np.int64
+            assert list(zip(starts.tolist(), stops.tolist())) == \
+                batch_bounds(m, size), (m, size)
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
