@@ -9,24 +9,16 @@ results are identical for any thread count.
 """
 import numpy as np
 
-from . import _numba_config as cfg
+from numba import prange
 
-import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
-from numba import prange  # noqa: E402
-
-from ._kernels_common import (_exact, _line_elements, _parallel, _prefetch,
-                              _serial, _serial_leaf, _serial_sum,
-                              _serial_sum_leaf)
+from ._kernels_common import (_exact, _inline_serial, _line_elements,
+                              _parallel, _prefetch, _serial, _serial_leaf,
+                              _serial_sum, _serial_sum_leaf)
 from ._kernels_elementwise import (activation_grad_row_from_a, is_simple,
                                    simple_activation_grad)
 
 #: Rows of A_prev (columns of dW) per backward block.
 BACKWARD_ROWS = 64
-
-# Pieces of a kernel, inlined into it (a call per row of a short batch
-# costs about as much as the row's work).
-_inline_piece = numba.njit(inline="always",
-                           fastmath=cfg.FASTMATH_ELEMENTWISE, **cfg.JIT_KW)
 
 
 @_serial_sum_leaf
@@ -157,7 +149,7 @@ def _dA_prev_block(W, dZ, dA_prev, k0, k1):
         _dA_prev_row(W, dZ, dA_prev[k], k)
 
 
-@_inline_piece
+@_inline_serial
 def _dA_prev_two_rows(W, dZ, r0, r1, k):
     # Rows k and k + 1 of dA_prev (r0, r1): _dA_prev_row's operations on
     # each.
@@ -200,7 +192,7 @@ def _dA_prev_two_rows(W, dZ, r0, r1, k):
         i += 1
 
 
-@_inline_piece
+@_inline_serial
 def _dA_prev_row(W, dZ, row, k):
     # Row k of dA_prev (``row``).
     n, m = dZ.shape

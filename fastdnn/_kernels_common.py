@@ -35,6 +35,13 @@ _exact_leaf = numba.njit(**_NO_NRT)
 #: 16-unit network takes some forty). The kernels they call that allocate
 #: state ``_nrt=True`` (``cfg.JIT_KW``) and count their own references.
 _exact_loop = _exact_leaf
+#: Pieces inlined into their callers (``inline="always"``: a call costs
+#: about as much as their work): the exact kind (the element formulas of
+#: _kernels_elementwise and _kernels_math, which then take their caller's
+#: flags) and the element-wise kind (fused multiply-adds only).
+_inline = numba.njit(inline="always", **cfg.JIT_KW)
+_inline_serial = numba.njit(inline="always",
+                            fastmath=cfg.FASTMATH_ELEMENTWISE, **cfg.JIT_KW)
 #: Parallel kernels (blocks fixed by the shapes; see _kernels).
 _parallel = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.PARALLEL_JIT_KW)
 #: Parallel loops that compute nothing themselves (each kernel they call

@@ -9,11 +9,8 @@ serves every layer; numba freezes these module constants into the compiled
 code.
 """
 
-from . import _numba_config as cfg
-from ._kernels_common import _exact_leaf
+from ._kernels_common import _exact_leaf, _inline
 from ._kernels_math import sigmoid_fast, tanh_fast
-
-import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
 ACT_IDENTITY = 0
 #: The linear "activation" under its older name.
@@ -43,32 +40,31 @@ ACT_FORWARD_COST = (1, 1, 4, 4, 1)
 LEAKY_SLOPE = 0.01
 
 # The formulas of the activations that are a comparison (and at most one
-# product), inlined where they are used: by the row kernels below and by
-# the row-block kernels of the forward and backward passes
+# product), inlined where they are used (_inline): by the row kernels below
+# and by the row-block kernels of the forward and backward passes
 # (:func:`bias_activate_simple_rows`, fastdnn._kernels_backward).
-_element = numba.njit(inline="always", **cfg.JIT_KW)
 
 
-@_element
+@_inline
 def relu(v):
     # np.maximum(0, z) of the reference: NaN stays NaN.
     return type(v)(0) if v < 0 else v
 
 
-@_element
+@_inline
 def leaky_relu(v):
     # np.where(Z > 0, Z, 0.01 * Z): a NaN z takes the second branch, and
     # stays NaN there.
     return v if v > 0 else type(v)(LEAKY_SLOPE) * v
 
 
-@_element
+@_inline
 def relu_grad(d, z):
     # The reference zeroes dA where z <= 0 (a NaN z keeps dA).
     return type(d)(0) if z <= 0 else d
 
 
-@_element
+@_inline
 def leaky_relu_grad(d, z):
     return d if z > 0 else type(d)(LEAKY_SLOPE) * d
 
@@ -82,7 +78,7 @@ def is_simple(act):
     return act == ACT_RELU or act == ACT_LEAKY_RELU or act == ACT_IDENTITY
 
 
-@_element
+@_inline
 def simple_activation(v, act):
     """``g(v)`` for an activation that :func:`is_simple` (inlined: the
     branch on ``act``, the same for the whole loop, is taken out of it by
@@ -94,7 +90,7 @@ def simple_activation(v, act):
     return v
 
 
-@_element
+@_inline
 def simple_activation_grad(d, z, act):
     """``d * g'(z)`` for an activation that :func:`is_simple`."""
     if act == ACT_RELU:

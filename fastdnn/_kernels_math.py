@@ -97,7 +97,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import _numba_config as cfg
+# Before numba: _kernels_common imports _numba_config, which sets
+# NUMBA_CACHE_DIR.
+from ._kernels_common import _inline
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 from numba.core import cgutils, types  # noqa: E402
@@ -118,7 +120,6 @@ MAX_ULPS_EXACT["tanh"]["float32"] = 5
 #: Extra ulps when inlined into a kernel compiled with ``reassoc``.
 REASSOC_EXTRA_ULPS = {"exp": 0, "expm1": 1, "tanh": 1, "sigmoid": 0}
 
-_inline = numba.njit(inline="always", **cfg.JIT_KW)
 
 # ------------------------------------------------------------------ bit casts
 
