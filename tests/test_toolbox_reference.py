@@ -342,13 +342,20 @@ def test_random_mini_batches_widths(m, size, widths):
 
 def test_batch_arrays_are_the_batch_bounds():
     # The compiled loops' (starts, stops) against the list of pairs that
-    # the reference and random_mini_batches cut by.
+    # the reference and random_mini_batches cut by, and both against the
+    # course's rule: complete batches of the size, then the remainder.
     for m in (1, 2, 5, 31, 32, 33, 64, 100, 6400, 60000):
         for size in (None, 1, 3, 31, 32, 33, 64, 128, m, m + 1):
             starts, stops = batch_starts_stops(m, size)
             assert starts.dtype == stops.dtype == np.int64
             assert list(zip(starts.tolist(), stops.tolist())) == \
                 batch_bounds(m, size), (m, size)
+            k = m if size is None else min(size, m)
+            course = [(j * k, (j + 1) * k) for j in range(m // k)]
+            if m % k:
+                course.append((m - m % k, m))
+            assert batch_bounds(m, size) == course, (m, size)
+            assert all(type(x) is int for pair in course for x in pair)
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
