@@ -20,6 +20,7 @@ trains from ``params0`` and returns ``(pass costs, final parameters as
 (``X`` of shape (n_x, m), ``W`` (n_l, n_{l-1}), ``b`` (n_l, 1)); the peers
 hold the examples as rows, as their users do.
 """
+import functools
 import time
 import warnings
 
@@ -164,12 +165,14 @@ class _JaxOps:
         self.softmax = lambda Z: jax.nn.softmax(Z, axis=1)
 
 
+@functools.lru_cache(maxsize=None)
 def jax_flushes_subnormals(dtype):
     """Whether JAX's compiled code flushes subnormal numbers of ``dtype``
     to zero (XLA's CPU backend does): then a float32 run whose values
     decay below the smallest normal number (an Adam epoch's first moments
     of dead units) computes zeros where numpy, PyTorch and fastdnn keep
-    the subnormals, which some CPUs process more slowly."""
+    the subnormals, which some CPUs process more slowly. Found once per
+    dtype (each case asks twice: its check and its timing)."""
     import jax
     if dtype == "float64":
         jax.config.update("jax_enable_x64", True)
