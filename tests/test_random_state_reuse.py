@@ -18,7 +18,7 @@ def _state(rng):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 3, 2 ** 32 - 1])
-def test_reseeded_state_is_a_new_random_states(seed):
+def test_reseeded_state_is_a_new_random_state(seed):
     rng = draw_random_state(7)
     # Leave a cached normal draw and a moved position behind.
     rng.randn(3)
