@@ -169,7 +169,12 @@ _CHILD = textwrap.dedent("""
             file.flush()
             print("written", flush=True)
             try:
-                time.sleep(60)
+                # Short sleeps: Python runs a signal handler between them
+                # even when the kernel gives the signal to another thread
+                # (numpy's BLAS threads), which does not cut a long sleep
+                # short.
+                for _ in range(600):
+                    time.sleep(0.1)
             except BaseException:
                 if mode == "replaced":
                     raise ValueError("cannot close the archive")
@@ -208,7 +213,10 @@ def _terminate(child):
     finally:
         if child.poll() is None:
             child.kill()
-            child.communicate()
+            child.wait()
+        # whatever happened, no pipe is left open for a later test to find
+        child.stdout.close()
+        child.stderr.close()
 
 
 @pytest.mark.parametrize("mode", ["paused", "replaced"])
