@@ -42,7 +42,7 @@ from . import _numba_config as cfg
 from . import _validation as v
 from ._kernels_permutation import pass_permutations
 from ._reference_training import _check_cost
-from ._toolbox_options import Toolbox, batch_bounds, batch_starts_stops
+from ._toolbox_options import Toolbox, batch_starts_stops
 from ._validation_tables import check_output_labels
 
 #: The most permutation entries (int64) handed to one compiled call.
@@ -96,7 +96,7 @@ def toolbox_gram_pays(n_x, m, dims, toolbox):
                         "got %s" % type(toolbox).__name__)
     if not toolbox.exact_in_gram or m * m * 8 > _MAX_K_BYTES:
         return False
-    steps = len(batch_bounds(m, toolbox.mini_batch_size))
+    steps = batch_starts_stops(m, toolbox.mini_batch_size)[0].size
     return m * m + 8 * m * steps <= 2 * n_x * m + 3 * n_x * steps
 
 
