@@ -1,0 +1,174 @@
+"""float32 Adam's shortcut for subnormal first moments
+(:func:`fastdnn._toolbox_step_kernels.adam_loop`) gives the course's formula
+bit for bit: inf, signed zeros, subnormal moments, gradients and
+parameters, parameters the step does and does not change, and constants
+that turn the shortcut off; NaN where the formula gives NaN."""
+import numpy as np
+import pytest
+
+from fastdnn import _toolbox_step_kernels as SK
+
+F32 = np.float32
+TINY = float(np.finfo(F32).smallest_subnormal)
+SMALLEST_NORMAL = float(np.finfo(F32).tiny)
+
+
+def _formula(P, G, V, S, hp):
+    # The course's Adam step in numpy float32, operation by operation.
+    lr, c2, b1, omb1, b2, omb2, c1, cc2, eps = (
+        hp[0], hp[1], hp[4], hp[5], hp[6], hp[7], hp[8], hp[9], hp[10])
+    with np.errstate(all="ignore"):
+        g = G + c2 * P
+        v = b1 * V + omb1 * g
+        s = b2 * S + omb2 * (g * g)
+        new_p = P - lr * (v / c1) / (np.sqrt(s / cc2) + eps)
+    return new_p, v, s
+
+
+def _kernel(P, G, V, S, hp, absorb=None):
+    # One Adam step through the kernel (copies), with the absorb threshold
+    # of fill_constants or the one given.
+    P, V, S = P.copy(), V.copy(), S.copy()
+    if absorb is None:
+        partial = np.empty(SK.n_chunks(P.size))
+        SK.update_params(P, G, V, S, SK.OPT_ADAM, hp, partial, False)
+    else:
+        SK._update_chunk(P, G, V, S, SK.OPT_ADAM, *hp[:12], F32(absorb))
+    return P, V, S
+
+
+def _bits(a):
+    return a.view(np.int32)
+
+
+def _assert_same_bits(got, expected):
+    # Bit for bit, signed zeros and subnormals included; a NaN where the
+    # formula gives one (which of two NaN operands an operation passes on
+    # is left open by IEEE 754, and compilers may swap the operands).
+    for name, g, e in zip(("P", "V", "S"), got, expected):
+        diff = np.flatnonzero((_bits(g) != _bits(e))
+                              & ~(np.isnan(g) & np.isnan(e)))
+        assert diff.size == 0, "%s differs at %s: %r vs %r" % (
+            name, diff[:5], g[diff[:5]], e[diff[:5]])
+
+
+def _constants(lr=1e-3, lambd_mb=0.0, beta1=0.9, beta2=0.999, eps=1e-8,
+               t=900):
+    hp = np.empty(SK.N_CONSTANTS, F32)
+    SK.fill_constants(hp, lr, lambd_mb, 0.9, beta1, beta2, eps, t)
+    return hp
+
+
+def _edge_cases():
+    # Every combination of edge values of P, G and V (S a normal second
+    # moment or a subnormal / zero one).
+    subnormal_v = [TINY, -TINY, 3 * TINY, -5 * TINY, 2 ** -127,
+                   -(SMALLEST_NORMAL - TINY), SMALLEST_NORMAL - TINY,
+                   0.0, -0.0, 1e-39, -1e-41]
+    other_v = [SMALLEST_NORMAL, -SMALLEST_NORMAL, 1e-5, np.inf, np.nan]
+    grads = [0.0, -0.0, TINY, -TINY, 1e-7, -1e-3]
+    params = [0.05, -0.05, 1.0, -3e-8, 1e-20, 1e-26, -1e-30, 1e-38,
+              SMALLEST_NORMAL, TINY, -TINY, 0.0, -0.0, 2.0 ** -20, np.inf,
+              -np.inf, np.nan, 3e38]
+    seconds = [1e-6, 0.0, TINY]
+    grid = np.array(np.meshgrid(params, grads, subnormal_v + other_v,
+                                seconds, indexing="ij")).reshape(4, -1)
+    return [np.ascontiguousarray(row, dtype=F32) for row in grid]
+
+
+CONSTANTS = {
+    "course": dict(),
+    "first step": dict(t=1),
+    "large rate": dict(lr=10.0, t=3),
+    "huge rate": dict(lr=1e30),
+    "tiny epsilon": dict(eps=1e-30, lr=1.0),
+    "zero epsilon": dict(eps=0.0),
+    "beta1 0": dict(beta1=0.0),
+    "beta1 near 1": dict(beta1=0.999, t=2),
+    "L2": dict(lambd_mb=0.7 / 32),
+    "negative rate": dict(lr=-1e-3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONSTANTS))
+def test_edge_values_give_the_formulas_bits(name):
+    hp = _constants(**CONSTANTS[name])
+    P, G, V, S = _edge_cases()
+    _assert_same_bits(_kernel(P, G, V, S, hp), _formula(P, G, V, S, hp))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_subnormal_moments_give_the_formulas_bits(seed):
+    # Dead units' first moments at every stage of their decay, beside live
+    # ones, and parameters of every size around the threshold.
+    rng = np.random.RandomState(seed)
+    n = 50_000
+    hp = _constants(lr=10.0 ** rng.uniform(-4, 1), t=int(rng.randint(1, 3000)),
+                    eps=10.0 ** rng.uniform(-12, -6))
+    V = (rng.standard_normal(n) * 10.0 ** rng.uniform(-46, -36, n)).astype(F32)
+    live = rng.random_sample(n) < 0.3
+    G = np.where(live, rng.standard_normal(n) * 1e-3, 0.0).astype(F32)
+    G[rng.random_sample(n) < 0.05] = -0.0
+    scale = F32(hp[12]) * 10.0 ** rng.uniform(-3, 3, n)
+    P = (rng.choice([-1.0, 1.0], n) * scale).astype(F32)
+    S = (rng.random_sample(n) * 1e-6).astype(F32)
+    _assert_same_bits(_kernel(P, G, V, S, hp), _formula(P, G, V, S, hp))
+    # The shortcut is taken: most dead units' steps are absorbed.
+    dead = (G == 0) & (np.abs(V) < SMALLEST_NORMAL)
+    assert (dead & (np.abs(P) > hp[12])).sum() > n // 4
+
+
+def test_the_threshold_is_what_keeps_the_shortcut_exact():
+    # The same step with absorb = 0 would skip steps that do change a small
+    # parameter: the bits differ, so the comparisons above can fail.
+    hp = _constants(lr=1.0, eps=1e-30)
+    P = np.full(64, 1e-20, F32)
+    G = np.zeros(64, F32)
+    V = np.full(64, 1e-39, F32)
+    S = np.zeros(64, F32)
+    expected = _formula(P, G, V, S, hp)
+    assert not np.array_equal(expected[0], P)
+    _assert_same_bits(_kernel(P, G, V, S, hp), expected)
+    wrong = _kernel(P, G, V, S, hp, absorb=0.0)
+    assert not np.array_equal(_bits(wrong[0]), _bits(expected[0]))
+
+
+@pytest.mark.parametrize("kwargs, finite", [
+    (dict(lr=1e-3, eps=1e-8, corr1=0.1, beta1=0.9), True),
+    (dict(lr=1e-3, eps=0.0, corr1=0.1, beta1=0.9), False),
+    (dict(lr=np.nan, eps=1e-8, corr1=0.1, beta1=0.9), False),
+    (dict(lr=np.inf, eps=1e-8, corr1=0.1, beta1=0.9), False),
+    (dict(lr=1e-3, eps=1e-8, corr1=0.0, beta1=0.9), False),
+    (dict(lr=1e-3, eps=1e-8, corr1=0.1, beta1=1.5), False),
+    (dict(lr=1e-3, eps=1e-8, corr1=0.1, beta1=-0.1), False),
+    (dict(lr=1e30, eps=1e-38, corr1=1e-3, beta1=0.9), False),
+])
+def test_absorb_threshold(kwargs, finite):
+    bound = SK.absorb_threshold(**kwargs)
+    assert np.isfinite(bound) == finite
+    if finite:
+        # Far below a parameter's usual size, far above float32's
+        # subnormals.
+        assert 2.0 ** -149 < bound < 1e-20
+
+
+def test_float64_takes_the_formula():
+    rng = np.random.RandomState(0)
+    n = 1000
+    hp = np.empty(SK.N_CONSTANTS)
+    SK.fill_constants(hp, 1e-3, 0.0, 0.9, 0.9, 0.999, 1e-8, 5000)
+    P = rng.standard_normal(n)
+    G = np.where(rng.random_sample(n) < 0.5, 0.0, rng.standard_normal(n))
+    V = rng.standard_normal(n) * 1e-310
+    S = rng.random_sample(n)
+    got_p, got_v, got_s = P.copy(), V.copy(), S.copy()
+    SK.update_params(got_p, G, got_v, got_s, SK.OPT_ADAM, hp,
+                     np.empty(SK.n_chunks(n)), False)
+    lr, b1, omb1, b2, omb2, c1, c2, eps = (
+        hp[0], hp[4], hp[5], hp[6], hp[7], hp[8], hp[9], hp[10])
+    v = b1 * V + omb1 * G
+    s = b2 * S + omb2 * (G * G)
+    np.testing.assert_array_equal(got_v, v)
+    np.testing.assert_array_equal(got_s, s)
+    np.testing.assert_array_equal(
+        got_p, P - lr * (v / c1) / (np.sqrt(s / c2) + eps))
