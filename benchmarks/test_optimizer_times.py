@@ -123,7 +123,9 @@ def test_update_of_subnormal_moments(benchmark, name, moment):
     # The fused float32 update with zero gradients, its first moments
     # normal or subnormal, timed from the same state every round. numpy's
     # results are the reference: subnormals are kept, not flushed to zero
-    # (as numpy keeps them), and the CPU may take longer on them.
+    # (as numpy keeps them). Arithmetic on them is slow on x86 CPUs; Adam's
+    # float32 update computes their decay from their bits instead (see
+    # fastdnn._toolbox_step_kernels), momentum's takes the slow path.
     params, grads, v, s = _problem("float32")
     for key in grads:
         grads[key][...] = 0

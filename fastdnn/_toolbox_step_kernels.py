@@ -18,7 +18,8 @@ the chunks' sums of squares are added in chunk order, so results never
 depend on the thread count. No fastmath: the formulas are the course's,
 rounding for rounding.
 
-Adam in float32 (:func:`adam_loop`) takes one exact shortcut. A first
+Adam in float32 (:func:`adam_loop`, and scikit-learn's form
+:func:`adam_sklearn_loop`) takes one exact shortcut. A first
 moment that decays with a zero gradient (a dead unit's weights) spends some
 150 steps as a float32 subnormal before it reaches zero, and arithmetic on
 subnormals is several times slower on x86 CPUs (the update of the MNIST
@@ -38,7 +39,7 @@ float64, so every constant here is a ``np.uint64``).
 import numpy as np
 
 from ._kernels_common import (_exact, _exact_leaf, _exact_parallel,
-                              float32_bits, float32_from_bits)
+                              _inline, float32_bits, float32_from_bits)
 from ._toolbox_options import OPTIMIZER_NAMES
 
 from numba import prange, types  # noqa: E402
@@ -90,7 +91,7 @@ UNIT = 1.0 / 9007199254740992.0
 
 @_exact_leaf
 def _update_chunk(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1, beta2,
-                  omb2, corr1, corr2, eps, lr_t, absorb):
+                  omb2, corr1, corr2, eps, lr_t, absorb, absorb_t):
     # One optimizer step of P (constants in P's dtype); returns the sum of
     # squares of the parameters before it (float64) when c2 != 0 (L2),
     # else 0. The gradient is G + c2 * P, as the course's dW + lambd/m * W.
@@ -137,14 +138,8 @@ def _update_chunk(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1, beta2,
                 P[i] = P[i] + v
     elif opt == OPT_ADAM_SKLEARN:
         # scikit-learn's Adam: lr_t carries the bias corrections.
-        mlr = -lr_t
-        for i in range(n):
-            g = G[i] + c2 * P[i]
-            v = beta1 * V[i] + omb1 * g
-            s = beta2 * S[i] + omb2 * (g * g)
-            V[i] = v
-            S[i] = s
-            P[i] = P[i] + mlr * v / (np.sqrt(s) + eps)
+        adam_sklearn_loop(P, G, V, S, -lr_t, c2, beta1, omb1, beta2, omb2,
+                          eps, absorb_t)
     else:
         adam_loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1, corr2,
                   eps, absorb)
@@ -170,33 +165,70 @@ def _adam_formula(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1,
         P[i] = P[i] - lr * (v / corr1) / (np.sqrt(s / corr2) + eps)
 
 
+@_inline
+def _subnormal_decay(x, g, p, absorb, b1):
+    # For the first moment x of a float32 Adam element (gradient g,
+    # parameter p): whether it is "tiny" (x's exponent field is 0, g is
+    # +-0, |p| > absorb), the moment the formula is to run on (a zero of
+    # x's sign if tiny, else x) and the bits of beta1 * x when it does not
+    # round to zero (kept: False when it does, or when not tiny).
+    #
+    # Run on a signed zero, beta1 * x + omb1 * g gives the formula's own
+    # signed zero whenever beta1 * x rounds to zero, and the step P - lr *
+    # (+-0) ... leaves P, which is what the formula gives for a step |P|
+    # absorbs. Otherwise beta1 * x is +-round(k * beta1) * 2**-149 for x =
+    # +-k * 2**-149 (ties to even: the conversion's rounding), whose bits
+    # are the sign and that integer.
+    bits = float32_bits(x)
+    sign = bits & _F32_SIGN
+    tiny = ((bits & _F32_EXPONENT) == _I32_ZERO) and g == 0 and (
+        abs(p) > absorb)
+    k = np.int32(np.rint(np.float64(bits & _F32_SIGNIFICAND) * b1))
+    return (tiny and k != _I32_ZERO, float32_from_bits(sign) if tiny else x,
+            sign | k)
+
+
 def _adam_float32(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1,
                   corr2, eps, absorb):
     # _adam_formula's results, without arithmetic on the subnormal first
-    # moments of zero gradients (see the module doc). Such an element
-    # ("tiny": V's exponent field is 0, the gradient is +-0, |P| > absorb)
-    # enters the formula with V replaced by a zero of V's sign: then
-    # beta1 * V + omb1 * g gives the formula's own signed zero whenever
-    # beta1 * V rounds to zero, and P - lr * (+-0) ... = P, which is what
-    # the formula gives for a step that |P| absorbs. Where beta1 * V does
-    # not round to zero, V gets its rounded value from the integer k of V
-    # = +-k * 2**-149: +-round(k * beta1) * 2**-149 (ties to even: the
-    # conversion's rounding), whose bits are the sign and that integer.
+    # moments of zero gradients (see the module doc and _subnormal_decay).
     b1 = np.float64(beta1)
     for i in range(P.shape[0]):
         p = P[i]
         g = G[i] + c2 * p
-        x = V[i]
-        bits = float32_bits(x)
-        sign = bits & _F32_SIGN
-        tiny = ((bits & _F32_EXPONENT) == _I32_ZERO) and g == 0 and (
-            abs(p) > absorb)
-        v = beta1 * (float32_from_bits(sign) if tiny else x) + omb1 * g
+        kept, x, bits = _subnormal_decay(V[i], g, p, absorb, b1)
+        v = beta1 * x + omb1 * g
         s = beta2 * S[i] + omb2 * (g * g)
-        k = np.int32(np.rint(np.float64(bits & _F32_SIGNIFICAND) * b1))
         S[i] = s
-        V[i] = float32_from_bits(sign | k) if tiny and k != _I32_ZERO else v
+        V[i] = float32_from_bits(bits) if kept else v
         P[i] = p - lr * (v / corr1) / (np.sqrt(s / corr2) + eps)
+
+
+def _adam_sklearn_formula(P, G, V, S, mlr, c2, beta1, omb1, beta2, omb2,
+                          eps, absorb):
+    # scikit-learn's Adam step (``absorb`` unused).
+    for i in range(P.shape[0]):
+        g = G[i] + c2 * P[i]
+        v = beta1 * V[i] + omb1 * g
+        s = beta2 * S[i] + omb2 * (g * g)
+        V[i] = v
+        S[i] = s
+        P[i] = P[i] + mlr * v / (np.sqrt(s) + eps)
+
+
+def _adam_sklearn_float32(P, G, V, S, mlr, c2, beta1, omb1, beta2, omb2,
+                          eps, absorb):
+    # _adam_sklearn_formula's results, as _adam_float32.
+    b1 = np.float64(beta1)
+    for i in range(P.shape[0]):
+        p = P[i]
+        g = G[i] + c2 * p
+        kept, x, bits = _subnormal_decay(V[i], g, p, absorb, b1)
+        v = beta1 * x + omb1 * g
+        s = beta2 * S[i] + omb2 * (g * g)
+        S[i] = s
+        V[i] = float32_from_bits(bits) if kept else v
+        P[i] = p + mlr * v / (np.sqrt(s) + eps)
 
 
 def adam_loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1, corr2,
@@ -214,6 +246,22 @@ def _adam_loop_for(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1,
     if P.dtype == types.float32 and lr == types.float32:
         return _adam_float32
     return _adam_formula
+
+
+def adam_sklearn_loop(P, G, V, S, mlr, c2, beta1, omb1, beta2, omb2, eps,
+                      absorb):
+    """scikit-learn's Adam step ``P + mlr * v / (sqrt(s) + eps)`` (in
+    place), as :func:`adam_loop`."""
+    _adam_sklearn_formula(P, G, V, S, mlr, c2, beta1, omb1, beta2, omb2, eps,
+                          absorb)
+
+
+@overload(adam_sklearn_loop, jit_options=dict(error_model="numpy"))
+def _adam_sklearn_loop_for(P, G, V, S, mlr, c2, beta1, omb1, beta2, omb2,
+                           eps, absorb):
+    if P.dtype == types.float32 and mlr == types.float32:
+        return _adam_sklearn_float32
+    return _adam_sklearn_formula
 
 
 @_exact
@@ -241,7 +289,7 @@ def absorb_threshold(lr, eps, corr1, beta1):
 
 
 #: Entries of the constants vector of :func:`update_params`.
-N_CONSTANTS = 13
+N_CONSTANTS = 14
 
 
 @_exact_leaf
@@ -249,11 +297,11 @@ def fill_constants(hp, lr, c2, beta, beta1, beta2, eps, t):
     """The step's constants into ``hp`` (N_CONSTANTS, the parameters'
     dtype): lr, c2, beta, 1 - beta, beta1, 1 - beta1, beta2, 1 - beta2, the
     bias corrections 1 - beta1**t and 1 - beta2**t, eps, scikit-learn
-    Adam's rate ``lr * sqrt(1 - beta2**t) / (1 - beta1**t)`` and Adam's
-    :func:`absorb_threshold`. Each is computed in float64 (Python's float
-    arithmetic, as the course computes them) and then cast, as numpy casts a
-    Python float operand to an array's dtype; the threshold from the cast
-    values."""
+    Adam's rate ``lr * sqrt(1 - beta2**t) / (1 - beta1**t)`` and the
+    :func:`absorb_threshold` of each Adam. Each is computed in float64
+    (Python's float arithmetic, as the course computes them) and then cast,
+    as numpy casts a Python float operand to an array's dtype; the
+    thresholds from the cast values."""
     T = hp.dtype.type
     hp[0] = T(lr)
     hp[1] = T(c2)
@@ -272,6 +320,9 @@ def fill_constants(hp, lr, c2, beta, beta1, beta2, eps, t):
     hp[11] = T(lr * np.sqrt(1.0 - beta2 ** tf) / (1.0 - beta1 ** tf))
     hp[12] = T(absorb_threshold(np.float64(hp[0]), np.float64(hp[10]),
                                 np.float64(hp[8]), np.float64(hp[4])))
+    # scikit-learn's step mlr * v / (...) is the course's with corr1 = 1.
+    hp[13] = T(absorb_threshold(np.float64(hp[11]), np.float64(hp[10]), 1.0,
+                                np.float64(hp[4])))
 
 
 @_exact_leaf
@@ -281,7 +332,8 @@ def _chunk(P, G, V, S, c, opt, hp):
     # Optimizers without a state get empty V / S: their slices stay empty.
     return _update_chunk(P[lo:hi], G[lo:hi], V[lo:hi], S[lo:hi], opt,
                          hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6],
-                         hp[7], hp[8], hp[9], hp[10], hp[11], hp[12])
+                         hp[7], hp[8], hp[9], hp[10], hp[11], hp[12],
+                         hp[13])
 
 
 @_exact_parallel

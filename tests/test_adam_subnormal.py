@@ -1,6 +1,7 @@
 """float32 Adam's shortcut for subnormal first moments
-(:func:`fastdnn._toolbox_step_kernels.adam_loop`) gives the course's formula
-bit for bit: inf, signed zeros, subnormal moments, gradients and
+(:func:`fastdnn._toolbox_step_kernels.adam_loop` and
+:func:`~fastdnn._toolbox_step_kernels.adam_sklearn_loop`) gives the
+formulas bit for bit: inf, signed zeros, subnormal moments, gradients and
 parameters, parameters the step does and does not change, and constants
 that turn the shortcut off; NaN where the formula gives NaN."""
 import numpy as np
@@ -13,27 +14,37 @@ TINY = float(np.finfo(F32).smallest_subnormal)
 SMALLEST_NORMAL = float(np.finfo(F32).tiny)
 
 
-def _formula(P, G, V, S, hp):
-    # The course's Adam step in numpy float32, operation by operation.
+OPTIMIZERS = {"adam": SK.OPT_ADAM, "adam_sklearn": SK.OPT_ADAM_SKLEARN}
+
+
+def _formula(P, G, V, S, hp, optimizer):
+    # The optimizer's step in numpy float32, operation by operation: the
+    # course's Adam, or scikit-learn's (lr_t = hp[11] carries the bias
+    # corrections).
     lr, c2, b1, omb1, b2, omb2, c1, cc2, eps = (
         hp[0], hp[1], hp[4], hp[5], hp[6], hp[7], hp[8], hp[9], hp[10])
     with np.errstate(all="ignore"):
         g = G + c2 * P
         v = b1 * V + omb1 * g
         s = b2 * S + omb2 * (g * g)
-        new_p = P - lr * (v / c1) / (np.sqrt(s / cc2) + eps)
+        if optimizer == "adam":
+            new_p = P - lr * (v / c1) / (np.sqrt(s / cc2) + eps)
+        else:
+            new_p = P + (-hp[11]) * v / (np.sqrt(s) + eps)
     return new_p, v, s
 
 
-def _kernel(P, G, V, S, hp, absorb=None):
-    # One Adam step through the kernel (copies), with the absorb threshold
-    # of fill_constants or the one given.
+def _kernel(P, G, V, S, hp, optimizer, absorb=None):
+    # One step through the kernel (copies), with the absorb thresholds of
+    # fill_constants or the one given (for both forms).
     P, V, S = P.copy(), V.copy(), S.copy()
     if absorb is None:
         partial = np.empty(SK.n_chunks(P.size))
-        SK.update_params(P, G, V, S, SK.OPT_ADAM, hp, partial, False)
+        SK.update_params(P, G, V, S, OPTIMIZERS[optimizer], hp, partial,
+                         False)
     else:
-        SK._update_chunk(P, G, V, S, SK.OPT_ADAM, *hp[:12], F32(absorb))
+        SK._update_chunk(P, G, V, S, OPTIMIZERS[optimizer], *hp[:12],
+                         F32(absorb), F32(absorb))
     return P, V, S
 
 
@@ -90,15 +101,18 @@ CONSTANTS = {
 }
 
 
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("name", sorted(CONSTANTS))
-def test_edge_values_give_the_formulas_bits(name):
+def test_edge_values_give_the_formulas_bits(name, optimizer):
     hp = _constants(**CONSTANTS[name])
     P, G, V, S = _edge_cases()
-    _assert_same_bits(_kernel(P, G, V, S, hp), _formula(P, G, V, S, hp))
+    _assert_same_bits(_kernel(P, G, V, S, hp, optimizer),
+                      _formula(P, G, V, S, hp, optimizer))
 
 
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("seed", range(6))
-def test_random_subnormal_moments_give_the_formulas_bits(seed):
+def test_random_subnormal_moments_give_the_formulas_bits(seed, optimizer):
     # Dead units' first moments at every stage of their decay, beside live
     # ones, and parameters of every size around the threshold.
     rng = np.random.RandomState(seed)
@@ -109,16 +123,19 @@ def test_random_subnormal_moments_give_the_formulas_bits(seed):
     live = rng.random_sample(n) < 0.3
     G = np.where(live, rng.standard_normal(n) * 1e-3, 0.0).astype(F32)
     G[rng.random_sample(n) < 0.05] = -0.0
-    scale = F32(hp[12]) * 10.0 ** rng.uniform(-3, 3, n)
+    absorb = hp[12] if optimizer == "adam" else hp[13]
+    scale = F32(absorb) * 10.0 ** rng.uniform(-3, 3, n)
     P = (rng.choice([-1.0, 1.0], n) * scale).astype(F32)
     S = (rng.random_sample(n) * 1e-6).astype(F32)
-    _assert_same_bits(_kernel(P, G, V, S, hp), _formula(P, G, V, S, hp))
+    _assert_same_bits(_kernel(P, G, V, S, hp, optimizer),
+                      _formula(P, G, V, S, hp, optimizer))
     # The shortcut is taken: most dead units' steps are absorbed.
     dead = (G == 0) & (np.abs(V) < SMALLEST_NORMAL)
-    assert (dead & (np.abs(P) > hp[12])).sum() > n // 4
+    assert (dead & (np.abs(P) > absorb)).sum() > n // 4
 
 
-def test_the_threshold_is_what_keeps_the_shortcut_exact():
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_the_threshold_is_what_keeps_the_shortcut_exact(optimizer):
     # The same step with absorb = 0 would skip steps that do change a small
     # parameter: the bits differ, so the comparisons above can fail.
     hp = _constants(lr=1.0, eps=1e-30)
@@ -126,10 +143,10 @@ def test_the_threshold_is_what_keeps_the_shortcut_exact():
     G = np.zeros(64, F32)
     V = np.full(64, 1e-39, F32)
     S = np.zeros(64, F32)
-    expected = _formula(P, G, V, S, hp)
+    expected = _formula(P, G, V, S, hp, optimizer)
     assert not np.array_equal(expected[0], P)
-    _assert_same_bits(_kernel(P, G, V, S, hp), expected)
-    wrong = _kernel(P, G, V, S, hp, absorb=0.0)
+    _assert_same_bits(_kernel(P, G, V, S, hp, optimizer), expected)
+    wrong = _kernel(P, G, V, S, hp, optimizer, absorb=0.0)
     assert not np.array_equal(_bits(wrong[0]), _bits(expected[0]))
 
 
@@ -152,7 +169,8 @@ def test_absorb_threshold(kwargs, finite):
         assert 2.0 ** -149 < bound < 1e-20
 
 
-def test_float64_takes_the_formula():
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_float64_takes_the_formula(optimizer):
     rng = np.random.RandomState(0)
     n = 1000
     hp = np.empty(SK.N_CONSTANTS)
@@ -161,14 +179,7 @@ def test_float64_takes_the_formula():
     G = np.where(rng.random_sample(n) < 0.5, 0.0, rng.standard_normal(n))
     V = rng.standard_normal(n) * 1e-310
     S = rng.random_sample(n)
-    got_p, got_v, got_s = P.copy(), V.copy(), S.copy()
-    SK.update_params(got_p, G, got_v, got_s, SK.OPT_ADAM, hp,
-                     np.empty(SK.n_chunks(n)), False)
-    lr, b1, omb1, b2, omb2, c1, c2, eps = (
-        hp[0], hp[4], hp[5], hp[6], hp[7], hp[8], hp[9], hp[10])
-    v = b1 * V + omb1 * G
-    s = b2 * S + omb2 * (G * G)
-    np.testing.assert_array_equal(got_v, v)
-    np.testing.assert_array_equal(got_s, s)
-    np.testing.assert_array_equal(
-        got_p, P - lr * (v / c1) / (np.sqrt(s / c2) + eps))
+    for got, expected in zip(_kernel(P, G, V, S, hp, optimizer),
+                             _formula(P, G, V, S, hp, optimizer)):
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, expected)
