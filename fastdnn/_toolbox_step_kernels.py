@@ -153,16 +153,17 @@ _F32_SIGN = np.int32(-0x80000000)
 _I32_ZERO = np.int32(0)
 
 
-def _adam_formula(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1,
-                  corr2, eps, absorb):
-    # The course's Adam step, element by element (``absorb`` unused).
-    for i in range(P.shape[0]):
-        g = G[i] + c2 * P[i]
-        v = beta1 * V[i] + omb1 * g
-        s = beta2 * S[i] + omb2 * (g * g)
-        V[i] = v
-        S[i] = s
-        P[i] = P[i] - lr * (v / corr1) / (np.sqrt(s / corr2) + eps)
+@_inline
+def _moments(P, G, V, S, i, c2, beta1, omb1, beta2, omb2):
+    # Element i's gradient with the L2 term and both moments, stored;
+    # returns P[i] and the new moments.
+    p = P[i]
+    g = G[i] + c2 * p
+    v = beta1 * V[i] + omb1 * g
+    s = beta2 * S[i] + omb2 * (g * g)
+    V[i] = v
+    S[i] = s
+    return p, v, s
 
 
 @_inline
@@ -188,19 +189,37 @@ def _subnormal_decay(x, g, p, absorb, b1):
             sign | k)
 
 
+@_inline
+def _moments_float32(P, G, V, S, i, c2, beta1, omb1, beta2, omb2, absorb,
+                     b1):
+    # _moments' results and stores, a subnormal first moment of a zero
+    # gradient decayed from its bits (_subnormal_decay).
+    p = P[i]
+    g = G[i] + c2 * p
+    kept, x, bits = _subnormal_decay(V[i], g, p, absorb, b1)
+    v = beta1 * x + omb1 * g
+    s = beta2 * S[i] + omb2 * (g * g)
+    S[i] = s
+    V[i] = float32_from_bits(bits) if kept else v
+    return p, v, s
+
+
+def _adam_formula(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1,
+                  corr2, eps, absorb):
+    # The course's Adam step, element by element (``absorb`` unused).
+    for i in range(P.shape[0]):
+        p, v, s = _moments(P, G, V, S, i, c2, beta1, omb1, beta2, omb2)
+        P[i] = p - lr * (v / corr1) / (np.sqrt(s / corr2) + eps)
+
+
 def _adam_float32(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1,
                   corr2, eps, absorb):
     # _adam_formula's results, without arithmetic on the subnormal first
-    # moments of zero gradients (see the module doc and _subnormal_decay).
+    # moments of zero gradients (see the module doc).
     b1 = np.float64(beta1)
     for i in range(P.shape[0]):
-        p = P[i]
-        g = G[i] + c2 * p
-        kept, x, bits = _subnormal_decay(V[i], g, p, absorb, b1)
-        v = beta1 * x + omb1 * g
-        s = beta2 * S[i] + omb2 * (g * g)
-        S[i] = s
-        V[i] = float32_from_bits(bits) if kept else v
+        p, v, s = _moments_float32(P, G, V, S, i, c2, beta1, omb1, beta2,
+                                   omb2, absorb, b1)
         P[i] = p - lr * (v / corr1) / (np.sqrt(s / corr2) + eps)
 
 
@@ -208,12 +227,8 @@ def _adam_sklearn_formula(P, G, V, S, mlr, c2, beta1, omb1, beta2, omb2,
                           eps, absorb):
     # scikit-learn's Adam step (``absorb`` unused).
     for i in range(P.shape[0]):
-        g = G[i] + c2 * P[i]
-        v = beta1 * V[i] + omb1 * g
-        s = beta2 * S[i] + omb2 * (g * g)
-        V[i] = v
-        S[i] = s
-        P[i] = P[i] + mlr * v / (np.sqrt(s) + eps)
+        p, v, s = _moments(P, G, V, S, i, c2, beta1, omb1, beta2, omb2)
+        P[i] = p + mlr * v / (np.sqrt(s) + eps)
 
 
 def _adam_sklearn_float32(P, G, V, S, mlr, c2, beta1, omb1, beta2, omb2,
@@ -221,13 +236,8 @@ def _adam_sklearn_float32(P, G, V, S, mlr, c2, beta1, omb1, beta2, omb2,
     # _adam_sklearn_formula's results, as _adam_float32.
     b1 = np.float64(beta1)
     for i in range(P.shape[0]):
-        p = P[i]
-        g = G[i] + c2 * p
-        kept, x, bits = _subnormal_decay(V[i], g, p, absorb, b1)
-        v = beta1 * x + omb1 * g
-        s = beta2 * S[i] + omb2 * (g * g)
-        S[i] = s
-        V[i] = float32_from_bits(bits) if kept else v
+        p, v, s = _moments_float32(P, G, V, S, i, c2, beta1, omb1, beta2,
+                                   omb2, absorb, b1)
         P[i] = p + mlr * v / (np.sqrt(s) + eps)
 
 
