@@ -1,0 +1,139 @@
+"""Whether the host slows one of the two cores at times, and what that does
+to a training on two threads against one.
+
+    python benchmarks/core_probe.py [--case W3-float32] [--seconds 300]
+                                    [--iterations 100]
+
+On a shared virtual machine the hypervisor can give one of the guest's
+cores less time than the other for seconds on end without the guest
+seeing it as steal time. A parallel region then waits for the slower
+core. This script repeats, for ``--seconds``, rounds of three
+measurements in one process:
+
+- the case of ``fastdnn bench --workload`` (by key: ``W3-float32``,
+  ``W2-adam``, ...) trained for ``--iterations`` iterations (or passes) on
+  all of numba's threads, then on one thread (the same bits either way);
+- the probe: a chain of dependent multiply-adds on registers alone (no
+  memory traffic, nothing shared between threads), as a parallel region of
+  two equal chains, one per thread, against one chain on one thread, 200
+  times each. Its ratio (two chains over one) is about 1 when both cores
+  run at full speed, and grows with how much the slower one lags.
+
+Printed: each round (time per iteration in microseconds, the probe's
+ratio), then the rounds grouped by the probe's ratio, with the medians of
+the trainings' times in each group. Needs ``FASTDNN_DATA`` for the cat;
+the other cases make their data.
+"""
+import argparse
+import statistics
+import time
+
+import numba
+import numpy as np
+from numba import prange
+
+import fastdnn  # noqa: F401  (its numba settings: the threading layer)
+from fastdnn.bench import workloads
+
+#: Multiply-adds per chain: about 35 us on a 4-5 GHz core.
+CHAIN = 20000
+#: Chains per measurement of the probe.
+REPEATS = 200
+#: Probe ratios that bound the groups of the summary.
+GROUPS = ((0.0, 1.3), (1.3, 2.0), (2.0, float("inf")))
+
+
+@numba.njit(nogil=True)
+def _chain(x, n):
+    # n dependent multiply-adds: the loop cannot be vectorised, reordered
+    # or removed (no fastmath), so it takes n times an FMA's latency.
+    for _ in range(n):
+        x = x * 0.9999999 + 1e-7
+    return x
+
+
+@numba.njit(parallel=True, nogil=True)
+def _two_chains(out, n):
+    for q in prange(2):
+        out[q] = _chain(out[q], n)
+
+
+@numba.njit(nogil=True)
+def _probe_pair(out, n, repeats, parallel):
+    for _ in range(repeats):
+        if parallel:
+            _two_chains(out, n)
+        else:
+            out[0] = _chain(out[0], n)
+
+
+def probe_ratio(out):
+    """The time of two chains on two threads over one chain on one."""
+    t0 = time.perf_counter()
+    _probe_pair(out, CHAIN, REPEATS, True)
+    t1 = time.perf_counter()
+    _probe_pair(out, CHAIN, REPEATS, False)
+    t2 = time.perf_counter()
+    return (t1 - t0) / (t2 - t1)
+
+
+def _case(key):
+    for cases in workloads.WORKLOADS.values():
+        for case in cases:
+            if case.key == key:
+                return case
+    keys = [c.key for cases in workloads.WORKLOADS.values() for c in cases]
+    raise SystemExit("no case %r; the cases: %s" % (key, ", ".join(keys)))
+
+
+def _per_iteration(train, iterations):
+    t = time.perf_counter()
+    train(iterations)
+    return (time.perf_counter() - t) / iterations * 1e6
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--case", default="W3-float32")
+    p.add_argument("--seconds", type=float, default=300.0)
+    p.add_argument("--iterations", type=int, default=100)
+    args = p.parse_args(argv)
+    case = _case(args.case)
+    X, Y, _ = workloads.load_data(case.data)
+    train = workloads.fastdnn_trainer(case, X, Y, case.solvers[0])
+    threads = numba.get_num_threads()
+    out = np.ones(2)
+    # Compile everything before the first timed round.
+    train(args.iterations)
+    numba.set_num_threads(1)
+    train(args.iterations)
+    numba.set_num_threads(threads)
+    _probe_pair(out, 10, 2, True)
+    _probe_pair(out, 10, 2, False)
+    print("%s, %d iterations a round; numba %s, %d threads (%s)"
+          % (case.key, args.iterations, numba.__version__, threads,
+             numba.threading_layer()))
+    rounds = []
+    end = time.monotonic() + args.seconds
+    while time.monotonic() < end:
+        many = _per_iteration(train, args.iterations)
+        numba.set_num_threads(1)
+        one = _per_iteration(train, args.iterations)
+        numba.set_num_threads(threads)
+        ratio = probe_ratio(out)
+        rounds.append((many, one, ratio))
+        print("%d threads %6.0f us/it   1 thread %6.0f us/it   probe %.2f"
+              % (threads, many, one, ratio), flush=True)
+    print("\nprobe ratio   rounds   %d threads (median us/it)   1 thread"
+          % threads)
+    for lo, hi in GROUPS:
+        group = [r for r in rounds if lo <= r[2] < hi]
+        if group:
+            print("[%.1f, %.1f)   %6d   %14.0f   %18.0f"
+                  % (lo, hi, len(group),
+                     statistics.median(r[0] for r in group),
+                     statistics.median(r[1] for r in group)))
+
+
+if __name__ == "__main__":
+    main()
