@@ -13,11 +13,13 @@ measurements in one process:
 - the case of ``fastdnn bench --workload`` (by key: ``W3-float32``,
   ``W2-adam``, ...) trained for ``--iterations`` iterations (or passes) on
   all of numba's threads, then on one thread (the same bits either way);
-- the probe: a chain of dependent multiply-adds on registers alone (no
-  memory traffic, nothing shared between threads), as a parallel region of
-  two equal chains, one per thread, against one chain on one thread, 200
-  times each. Its ratio (two chains over one) is about 1 when both cores
-  run at full speed, and grows with how much the slower one lags.
+- the probe of ``fastdnn bench`` (:func:`fastdnn.bench.machine.core_probe`,
+  also taken after each run of ``--workload``): a chain of dependent
+  multiply-adds on registers alone (no memory traffic, nothing shared
+  between threads), as a parallel region of two equal chains, one per
+  thread, against one chain on one thread. Its ratio (two chains over one)
+  is about 1.15 when both cores run at full speed, and grows with how much
+  the slower one lags.
 
 Printed: each round (time per iteration in microseconds, the probe's
 ratio), then the rounds grouped by the probe's ratio, with the medians of
@@ -29,52 +31,13 @@ import statistics
 import time
 
 import numba
-import numpy as np
-from numba import prange
 
 import fastdnn  # noqa: F401  (its numba settings: the threading layer)
 from fastdnn.bench import workloads
+from fastdnn.bench.machine import core_probe
 
-#: Multiply-adds per chain: about 35 us on a 4-5 GHz core.
-CHAIN = 20000
-#: Chains per measurement of the probe.
-REPEATS = 200
-#: Probe ratios that bound the groups of the summary.
+#: Probe readings that bound the groups of the summary.
 GROUPS = ((0.0, 1.3), (1.3, 2.0), (2.0, float("inf")))
-
-
-@numba.njit(nogil=True)
-def _chain(x, n):
-    # n dependent multiply-adds: the loop cannot be vectorised, reordered
-    # or removed (no fastmath), so it takes n times an FMA's latency.
-    for _ in range(n):
-        x = x * 0.9999999 + 1e-7
-    return x
-
-
-@numba.njit(parallel=True, nogil=True)
-def _two_chains(out, n):
-    for q in prange(2):
-        out[q] = _chain(out[q], n)
-
-
-@numba.njit(nogil=True)
-def _probe_pair(out, n, repeats, parallel):
-    for _ in range(repeats):
-        if parallel:
-            _two_chains(out, n)
-        else:
-            out[0] = _chain(out[0], n)
-
-
-def probe_ratio(out):
-    """The time of two chains on two threads over one chain on one."""
-    t0 = time.perf_counter()
-    _probe_pair(out, CHAIN, REPEATS, True)
-    t1 = time.perf_counter()
-    _probe_pair(out, CHAIN, REPEATS, False)
-    t2 = time.perf_counter()
-    return (t1 - t0) / (t2 - t1)
 
 
 def _case(key):
@@ -102,14 +65,12 @@ def main(argv=None):
     X, Y, _ = workloads.load_data(case.data)
     train = workloads.fastdnn_trainer(case, X, Y, case.solvers[0])
     threads = numba.get_num_threads()
-    out = np.ones(2)
     # Compile everything before the first timed round.
     train(args.iterations)
     numba.set_num_threads(1)
     train(args.iterations)
     numba.set_num_threads(threads)
-    _probe_pair(out, 10, 2, True)
-    _probe_pair(out, 10, 2, False)
+    core_probe()
     print("%s, %d iterations a round; numba %s, %d threads (%s)"
           % (case.key, args.iterations, numba.__version__, threads,
              numba.threading_layer()))
@@ -120,7 +81,7 @@ def main(argv=None):
         numba.set_num_threads(1)
         one = _per_iteration(train, args.iterations)
         numba.set_num_threads(threads)
-        ratio = probe_ratio(out)
+        ratio = core_probe()
         rounds.append((many, one, ratio))
         print("%d threads %6.0f us/it   1 thread %6.0f us/it   probe %.2f"
               % (threads, many, one, ratio), flush=True)

@@ -8,11 +8,12 @@ numbers in float64 (that check is what makes it a peer)."""
 import dataclasses
 import json
 
+import numba
 import numpy as np
 import pytest
 
 from fastdnn import bench
-from fastdnn.bench import workload_run, workloads
+from fastdnn.bench import machine, workload_report, workload_run, workloads
 
 #: Examples per data set, and at most this many passes, in these runs.
 TINY_M = 200
@@ -58,6 +59,8 @@ def _check_result(w, names):
         for solver in case.solvers:
             r = rows["fastdnn %s" % solver]
             assert r["seconds"] > 0 and np.all(np.isfinite(r["costs_tail"]))
+            # One reading of the second-core probe after each timed run.
+            assert len(r["core_probe"]) == len(r["times"])
         unset = rows["fastdnn %s, FASTDNN_TEST_BLAS unset" % case.solvers[0]]
         assert unset["blas_unset"] and unset["seconds"] == 1e3
         assert ("reference, FASTDNN_TEST_BLAS unset" in rows) == (
@@ -91,6 +94,7 @@ def test_cli_runs_each_workload_once(tiny_data, tmp_path, capsys):
     _check_result(res["workloads"], names)
     md = (tmp_path / "bench.md").read_text()
     assert "LLVM target" in md and "### W3: digits" in md
+    assert "| core probe |" in md
     # The slow stand-in rows are reported, and no target reads them.
     assert "| fastdnn primal, FASTDNN_TEST_BLAS unset | 1000 |" in md
     assert (tmp_path / "bench_workloads.png").stat().st_size > 1000
@@ -251,6 +255,7 @@ def test_a_short_case_is_timed_in_more_rounds(monkeypatch):
         # One first (untimed) call each, then the rounds.
         assert calls == {"fast": rounds + 1, "slow": rounds + 1}
         assert all(len(r["times"]) == rounds for r in res["rows"])
+        assert all(len(r["core_probe"]) == rounds for r in res["rows"])
         assert res["rounds"] == rounds
 
 
@@ -267,3 +272,26 @@ def test_jax_version_says_when_it_flushes_subnormals(monkeypatch, flushes):
     _, version = workloads.peer_trainer("jax", case, X[:, :50], Y[:, :50])
     assert version.startswith("JAX ")
     assert ("subnormals flushed to zero" in version) == flushes
+
+
+def test_core_probe_reads_the_two_cores_against_one():
+    threads = numba.get_num_threads()
+    try:
+        if threads >= 2:
+            reading = machine.core_probe()
+            # Two chains on two threads take at least about as long as
+            # one on one; a ratio far below 1 would mean the chains ran
+            # in no time (optimised away).
+            assert 0.5 < reading < 100
+        numba.set_num_threads(1)
+        assert machine.core_probe() is None
+    finally:
+        numba.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("readings, cell", [
+    ([1.1234, 1.5], "1.12-1.5"), ([1.121, 1.122], "1.12"), ([None], "-"),
+    ([], "-"), (None, "-")])
+def test_probe_cell(readings, cell):
+    row = {} if readings is None else {"core_probe": readings}
+    assert workload_report._probe_cell(row) == cell

@@ -50,6 +50,41 @@ def _machine():
     return info
 
 
+#: Links of each chain of the second-core probe (about 35 us at 4-5 GHz)
+#: and chains per side of one reading.
+PROBE_LINKS = 20000
+PROBE_REPEATS = 200
+
+
+def core_probe():
+    """A reading of whether both cores run at full speed now: the time of
+    two chains of dependent multiply-adds on two threads (one parallel
+    region each time, one chain a thread) over one chain on one thread.
+
+    The chains touch no memory, so nothing but the cores' own speed and the
+    region's launch enters: about 1.15 on an idle 2-core host, more while
+    the host gives one core less time (a virtual machine's hypervisor can,
+    for seconds on end, without the guest seeing steal time). Takes about
+    15 ms. None with fewer than two numba threads.
+    """
+    import time
+
+    import numba
+
+    if numba.get_num_threads() < 2:
+        return None
+    from ._probe_kernels import chains
+    out = np.ones(2)
+    chains(out, 10, 2, True)  # compiled (or loaded) before timing
+    chains(out, 10, 2, False)
+    t0 = time.perf_counter()
+    chains(out, PROBE_LINKS, PROBE_REPEATS, True)
+    t1 = time.perf_counter()
+    chains(out, PROBE_LINKS, PROBE_REPEATS, False)
+    t2 = time.perf_counter()
+    return (t1 - t0) / (t2 - t1)
+
+
 def _loadavg():
     try:
         return list(os.getloadavg())

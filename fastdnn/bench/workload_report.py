@@ -37,23 +37,32 @@ def _check_cell(r):
     return text
 
 
+def _probe_cell(r):
+    readings = [x for x in r.get("core_probe") or [] if x is not None]
+    if not readings:
+        return "-"
+    lo, hi = min(readings), max(readings)
+    return _fmt(lo, 3) if hi - lo < 0.005 else "%s-%s" % (_fmt(lo, 3),
+                                                          _fmt(hi, 3))
+
+
 def case_table(c):
     """Markdown lines of one case."""
     best = min(r["seconds"] for r in c["rows"]
                if as_is_fastdnn(r) and r.get("seconds"))
     lines = ["| run | seconds | fastest run | us / step | fastdnn x | "
-             "x GEMM-FLOP limit | first call (s) | compile (s) | float64 "
-             "check |", "|" + "---|" * 9]
+             "x GEMM-FLOP limit | first call (s) | compile (s) | core "
+             "probe | float64 check |", "|" + "---|" * 10]
     for r in c["rows"]:
         sec = r.get("seconds")
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["version"] if r["kind"] == "peer" else r["name"],
             _fmt(sec, 4), _fmt(r.get("fastest"), 4),
             _fmt(r.get("per_step_us")),
             _fmt(sec / best) if sec else "-",
             _fmt(sec / c["limit_seconds"]) if sec else "-",
             _fmt(r.get("first_call")), _fmt(r.get("compile")),
-            _check_cell(r)))
+            _probe_cell(r), _check_cell(r)))
     return lines
 
 
@@ -75,7 +84,13 @@ def workload_markdown(w):
             "the fastest run beside), fastdnn "
             "and the peers timed in turn in one process; compile time "
             "(first call minus the median) kept out and reported on its "
-            "own. fastdnn x: the run's seconds over fastdnn's best "
+            "own. core probe: the range, over the rounds, of a reading "
+            "taken right after the run, outside its timing: two chains of "
+            "dependent multiply-adds on registers, one on each of two "
+            "threads, over one chain on one thread (about 1.15 while both "
+            "cores run at full speed, more while the host slows one; "
+            "fastdnn's parallel regions, and any peer's, then wait for "
+            "it). fastdnn x: the run's seconds over fastdnn's best "
             "solver's (above 1: fastdnn is faster). The GEMM-FLOP limit "
             "is the run's matrix-product FLOPs over the GEMM peak above. "
             "float64 check: before timing, each peer trains in float64 "

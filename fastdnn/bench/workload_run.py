@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from .machine import BLAS_ENV, _blas_info, _loadavg, _machine
+from .machine import BLAS_ENV, _blas_info, _loadavg, _machine, core_probe
 from .timing import PAIR_PAUSE, _median
 from .workers import _child_env
 from .workloads import (WORKLOAD_NAMES, WORKLOADS, fastdnn_trainer,
@@ -126,6 +126,7 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
         if train is not None:
             trains[peer] = train
     first, times, results = {}, {n: [] for n in trains}, {}
+    probes = {n: [] for n in trains}
     for name, train in trains.items():
         log("  first call: %s ..." % name)
         t0 = time.perf_counter()
@@ -138,6 +139,9 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
             time.sleep(PAIR_PAUSE)
             results[name] = train(passes)
             times[name].append(results[name][2])
+            # Right after the run, outside its timing: whether a core was
+            # slowed by the host around it (see core_probe).
+            probes[name].append(core_probe())
         if r == 0 and not quick:
             rounds = timed_rounds(repeats, min(t[0] for t in times.values()),
                                   time.perf_counter() - t_round)
@@ -174,6 +178,7 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
             first_call=first[name],
             compile=max(first[name] - sec, 0.0),
             per_step_us=1e6 * sec / steps,
+            core_probe=probes.get(name, []),
             costs_tail=results[name][0][-3:],
             cost_rel_fastdnn=max_rel(results[name][0], results[base][0])
             if case.dtype == "float64" else None)
