@@ -14,7 +14,7 @@ measurements in one process:
   ``W2-adam``, ...) trained for ``--iterations`` iterations (or passes) on
   all of numba's threads, then on one thread (the same bits either way);
 - the probe of ``fastdnn bench`` (:func:`fastdnn.bench.machine.core_probe`,
-  also taken after each run of ``--workload``): a chain of dependent
+  also taken before each run of ``--workload``): a chain of dependent
   multiply-adds on registers alone (no memory traffic, nothing shared
   between threads), as a parallel region of two equal chains, one per
   thread, against one chain on one thread. Its ratio (two chains over one)

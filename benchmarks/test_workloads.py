@@ -59,7 +59,7 @@ def _check_result(w, names):
         for solver in case.solvers:
             r = rows["fastdnn %s" % solver]
             assert r["seconds"] > 0 and np.all(np.isfinite(r["costs_tail"]))
-            # One reading of the second-core probe after each timed run.
+            # One reading of the second-core probe before each timed run.
             assert len(r["core_probe"]) == len(r["times"])
         unset = rows["fastdnn %s, FASTDNN_TEST_BLAS unset" % case.solvers[0]]
         assert unset["blas_unset"] and unset["seconds"] == 1e3

@@ -62,10 +62,12 @@ def core_probe():
     region each time, one chain a thread) over one chain on one thread.
 
     The chains touch no memory, so nothing but the cores' own speed and the
-    region's launch enters: about 1.15 on an idle 2-core host, more while
-    the host gives one core less time (a virtual machine's hypervisor can,
-    for seconds on end, without the guest seeing steal time). Takes about
-    15 ms. None with fewer than two numba threads.
+    region's launch enters: about 1.15 on an idle 2-core host; about 2
+    while another thread keeps one core busy (a library's thread pool
+    still spinning after its work, say); in between while the host gives
+    one core less time (a virtual machine's hypervisor can, for seconds on
+    end, without the guest seeing steal time). Takes about 15 ms. None
+    with fewer than two numba threads.
     """
     import time
 

@@ -137,11 +137,12 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
         t_round = time.perf_counter()
         for name, train in trains.items():
             time.sleep(PAIR_PAUSE)
+            # Outside the timing, the state the run starts in: whether a
+            # core is slowed, by the host or by threads of the previous
+            # side still spinning (see core_probe).
+            probes[name].append(core_probe())
             results[name] = train(passes)
             times[name].append(results[name][2])
-            # Right after the run, outside its timing: whether a core was
-            # slowed by the host around it (see core_probe).
-            probes[name].append(core_probe())
         if r == 0 and not quick:
             rounds = timed_rounds(repeats, min(t[0] for t in times.values()),
                                   time.perf_counter() - t_round)
