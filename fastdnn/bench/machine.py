@@ -67,14 +67,14 @@ def core_probe():
     still spinning after its work, say); in between while the host gives
     one core less time (a virtual machine's hypervisor can, for seconds on
     end, without the guest seeing steal time). Takes about 15 ms. None
-    with fewer than two numba threads.
+    with fewer than two numba threads, or with numba's compiler disabled.
     """
     import time
 
     import numba
 
-    if numba.get_num_threads() < 2:
-        return None
+    if numba.get_num_threads() < 2 or numba.config.DISABLE_JIT:
+        return None  # nothing to compare, or chains run as Python
     from ._probe_kernels import chains
     out = np.ones(2)
     chains(out, 10, 2, True)  # compiled (or loaded) before timing
