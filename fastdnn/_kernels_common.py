@@ -91,35 +91,6 @@ def _line_elements(a):
     return max(1, CACHE_LINE_BYTES // a.itemsize)
 
 
-# ------------------------------------------------------------------ bits
-
-@intrinsic
-def float32_bits(typingctx, x):
-    """The bits of a float32 as an int32 (no conversion, no arithmetic:
-    a subnormal value costs nothing extra to look at this way)."""
-    if x != types.float32:
-        return None
-    sig = types.int32(x)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(32))
-    return sig, codegen
-
-
-@intrinsic
-def float32_from_bits(typingctx, b):
-    """The float32 whose bits are the low 32 bits of the integer ``b`` (numba
-    widens int32 bit operations to int64)."""
-    if not isinstance(b, types.Integer):
-        return None
-    sig = types.float32(b)
-
-    def codegen(context, builder, signature, args):
-        low = context.cast(builder, args[0], signature.args[0], types.int32)
-        return builder.bitcast(low, ir.FloatType())
-    return sig, codegen
-
-
 # ------------------------------------------------------------- flat views
 
 def _flat_view_python(buf, start, n, m):

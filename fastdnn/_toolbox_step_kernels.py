@@ -38,8 +38,8 @@ float64, so every constant here is a ``np.uint64``).
 """
 import numpy as np
 
-from ._kernels_common import (_exact, _exact_leaf, _exact_parallel,
-                              _inline, float32_bits, float32_from_bits)
+from ._kernels_common import _exact, _exact_leaf, _exact_parallel, _inline
+from ._kernels_math import _bits, _from_bits
 from ._toolbox_options import OPTIMIZER_NAMES
 
 from numba import prange, types  # noqa: E402
@@ -180,12 +180,12 @@ def _subnormal_decay(x, g, p, absorb, b1):
     # absorbs. Otherwise beta1 * x is +-round(k * beta1) * 2**-149 for x =
     # +-k * 2**-149 (ties to even: the conversion's rounding), whose bits
     # are the sign and that integer.
-    bits = float32_bits(x)
+    bits = _bits(x)
     sign = bits & _F32_SIGN
     tiny = ((bits & _F32_EXPONENT) == _I32_ZERO) and g == 0 and (
         abs(p) > absorb)
     k = np.int32(np.rint(np.float64(bits & _F32_SIGNIFICAND) * b1))
-    return (tiny and k != _I32_ZERO, float32_from_bits(sign) if tiny else x,
+    return (tiny and k != _I32_ZERO, _from_bits(sign, x) if tiny else x,
             sign | k)
 
 
@@ -200,7 +200,7 @@ def _moments_float32(P, G, V, S, i, c2, beta1, omb1, beta2, omb2, absorb,
     v = beta1 * x + omb1 * g
     s = beta2 * S[i] + omb2 * (g * g)
     S[i] = s
-    V[i] = float32_from_bits(bits) if kept else v
+    V[i] = _from_bits(bits, v) if kept else v
     return p, v, s
 
 
