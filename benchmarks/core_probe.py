@@ -40,15 +40,6 @@ from fastdnn.bench.machine import core_probe
 GROUPS = ((0.0, 1.3), (1.3, 2.0), (2.0, float("inf")))
 
 
-def _case(key):
-    for cases in workloads.WORKLOADS.values():
-        for case in cases:
-            if case.key == key:
-                return case
-    keys = [c.key for cases in workloads.WORKLOADS.values() for c in cases]
-    raise SystemExit("no case %r; the cases: %s" % (key, ", ".join(keys)))
-
-
 def _per_iteration(train, iterations):
     t = time.perf_counter()
     train(iterations)
@@ -61,7 +52,10 @@ def main(argv=None):
     p.add_argument("--seconds", type=float, default=300.0)
     p.add_argument("--iterations", type=int, default=100)
     args = p.parse_args(argv)
-    case = _case(args.case)
+    try:
+        case = workloads.case_by_key(args.case)
+    except ValueError as exc:
+        p.error(str(exc))
     X, Y, _ = workloads.load_data(case.data)
     train = workloads.fastdnn_trainer(case, X, Y, case.solvers[0])
     threads = numba.get_num_threads()

@@ -317,3 +317,10 @@ def test_probe_chains_do_every_link(parallel):
 def test_probe_cell(readings, cell):
     row = {} if readings is None else {"core_probe": readings}
     assert workload_report._probe_cell(row) == cell
+
+
+def test_case_by_key():
+    assert workloads.case_by_key("W3-float32") is next(
+        c for c in bench.WORKLOADS["digits"] if c.key == "W3-float32")
+    with pytest.raises(ValueError, match="no workload case 'W9'.*W3-float32"):
+        workloads.case_by_key("W9")

@@ -34,8 +34,7 @@ import numpy as np
 import numba
 from fastdnn.bench import workloads as wl
 key = sys.argv[1]
-case = next(c for cases in wl.WORKLOADS.values() for c in cases
-            if c.key == key)
+case = wl.case_by_key(key)
 X, Y, _ = wl.load_data(case.data)
 train = wl.fastdnn_trainer(case, X, Y, case.solvers[0])
 train(case.passes)

@@ -19,8 +19,9 @@ import time
 from .machine import BLAS_ENV, _blas_info, _loadavg, _machine, core_probe
 from .timing import PAIR_PAUSE, _median
 from .workers import _child_env
-from .workloads import (WORKLOAD_NAMES, WORKLOADS, fastdnn_trainer,
-                        gemm_peak, load_data, max_rel, peer_trainer)
+from .workloads import (WORKLOAD_NAMES, WORKLOADS, case_by_key,
+                        fastdnn_trainer, gemm_peak, load_data, max_rel,
+                        peer_trainer)
 
 #: The check's size: at most this many examples (--quick: QUICK_CHECK_M),
 #: this many passes, float64.
@@ -363,8 +364,7 @@ def workload_worker(spec):
     """In the process of :func:`run_unset`: the first call, then the
     timed repeats; JSON-ready."""
     from .machine import _blas_info
-    case = next(c for cases in WORKLOADS.values() for c in cases
-                if c.key == spec["case"])
+    case = case_by_key(spec["case"])
     X, Y, _ = load_data(case.data, spec["quick"], spec["data"])
     train = fastdnn_trainer(case, X, Y, spec.get("solver"),
                             spec.get("backend", "reference"))

@@ -117,6 +117,18 @@ WORKLOADS = {
 }
 
 
+def case_by_key(key):
+    """The case of :data:`WORKLOADS` whose key is ``key`` (``"W3-float32"``,
+    ...); ValueError naming the keys otherwise."""
+    for cases in WORKLOADS.values():
+        for case in cases:
+            if case.key == key:
+                return case
+    raise ValueError("no workload case %r; the cases: %s" % (
+        key, ", ".join(c.key for cases in WORKLOADS.values()
+                       for c in cases)))
+
+
 def load_data(name, quick=False, data_dir=None):
     """``(X (n_x, m) float64, Y (1, m), description)`` of a workload's
     data; ``quick`` makes the synthetic sets 10x smaller."""
