@@ -2,6 +2,7 @@
 numpy uses (threadpoolctl) and the OpenBLAS variables that change it."""
 import os
 import platform
+import time
 
 import numpy as np
 
@@ -69,8 +70,6 @@ def core_probe():
     end, without the guest seeing steal time). Takes about 15 ms. None
     with fewer than two numba threads, or with numba's compiler disabled.
     """
-    import time
-
     import numba
 
     if numba.get_num_threads() < 2 or numba.config.DISABLE_JIT:
