@@ -10,6 +10,10 @@ NUMBA_CACHE_DIR
     numba's own variable. When it is unset and the package directory is not
     writable (a system-wide install), it is pointed at a per-user cache
     directory so that caching still works.
+FASTDNN_ADAPTIVE_THREADS
+    ``0`` runs the training loops on numba's thread count throughout; by
+    default they switch to one thread while it is the faster
+    (:mod:`fastdnn._threads`), with identical results.
 NUMBA_THREADING_LAYER
     numba's own. When it is unset (and numba's ``config.THREADING_LAYER``
     was not changed either), fastdnn asks numba for a fork-safe layer
@@ -54,6 +58,11 @@ def _user_cache_dir():
 
 #: Whether kernels are cached on disk (``FASTDNN_NUMBA_CACHE=0`` disables).
 CACHE = _env_flag("FASTDNN_NUMBA_CACHE", True)
+
+#: Whether the training loops choose, block by block, between all threads
+#: and one (``FASTDNN_ADAPTIVE_THREADS=0`` keeps numba's count throughout);
+#: see :mod:`fastdnn._threads`. Results are the same bits either way.
+ADAPTIVE_THREADS = _env_flag("FASTDNN_ADAPTIVE_THREADS", True)
 
 if (CACHE and not os.environ.get("NUMBA_CACHE_DIR")
         and not os.access(_PACKAGE_DIR, os.W_OK)):

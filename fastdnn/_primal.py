@@ -20,6 +20,7 @@ from . import _numba_config as cfg
 from . import _kernels as K
 from . import _primal_kernels as PK
 from ._kernels_blas import network_uses_blas, network_uses_gemm
+from ._threads import ThreadGovernor, adaptive, run_blocks
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
@@ -118,10 +119,13 @@ class PrimalSolver:
         self._wide = True if network_uses_gemm(dims, self.X.shape[1]) \
             else None
         self.iteration = 0
+        self._governor = None
 
     def run(self, n, costs_out):
-        """Advance ``n`` iterations, in one call of the compiled loop
-        :func:`fastdnn._primal_kernels.train`.
+        """Advance ``n`` iterations by calls of the compiled loop
+        :func:`fastdnn._primal_kernels.train`, in blocks whose thread
+        count :mod:`fastdnn._threads` chooses (one call when the run is
+        serial).
 
         ``costs_out[k]`` receives the cost of iteration k of this call, before
         that iteration's update. A non-finite cost stops the run at once
@@ -133,13 +137,28 @@ class PrimalSolver:
         # A network with layers on BLAS runs the rest on one thread
         # (fastdnn._kernels_blas.network_uses_blas).
         parallel = cfg.parallel_ok() and not self._blas
-        done = PK.train(self.X, self.XT, self.Y, self._dims, self._acts,
-                        self.output, self._Wf, self._woff, self._bf,
-                        self._boff, self._Zf, self._Af, self._dAf,
-                        self._dZf, self._dWf, self._dbf, self._roff,
-                        self._lr, self._eps, int(n), costs_out, parallel,
-                        cfg.PARALLEL_MIN_WORK, numba.get_num_threads(),
-                        self._wide)
+        nthreads = numba.get_num_threads()
+        n = int(n)
+
+        def iterations(k0, k1):
+            return PK.train(self.X, self.XT, self.Y, self._dims, self._acts,
+                            self.output, self._Wf, self._woff, self._bf,
+                            self._boff, self._Zf, self._Af, self._dAf,
+                            self._dZf, self._dWf, self._dbf, self._roff,
+                            self._lr, self._eps, k1 - k0, costs_out[k0:k1],
+                            parallel, cfg.PARALLEL_MIN_WORK, nthreads,
+                            self._wide)
+
+        if adaptive(parallel, nthreads, self._dims, self.X.shape[1]):
+            # One governor for the whole training (its readings carry over
+            # from one call to the next), anew if the thread count changed.
+            if self._governor is None or self._governor.threads != nthreads:
+                self._governor = ThreadGovernor(nthreads)
+            done = run_blocks(iterations, n, nthreads, self._governor)
+            if done < n:
+                costs_out[done + 1:n] = np.nan
+        else:
+            done = iterations(0, n)
         self.iteration += int(done)
 
     def parameters(self):

@@ -11,8 +11,10 @@ Solver interface (shared with :mod:`fastdnn._gram_toolbox`)::
 
 Per call of :meth:`ToolboxSolver.run`, Python computes the passes'
 permutations (:func:`fastdnn._toolbox_options.pass_permutation`) and hands
-them, with the passes' learning rates, to one compiled call; every buffer
-is allocated once, in the constructor.
+them, with the passes' learning rates, to the compiled loop, which runs
+them in one call, or in blocks of steps on the thread count
+:mod:`fastdnn._threads` chooses; every buffer is allocated once, in the
+constructor.
 """
 import numpy as np
 
@@ -22,6 +24,7 @@ from . import _toolbox_step_kernels as SK
 from ._kernels_blas import network_uses_blas, network_uses_gemm
 from ._kernels_permutation import pass_permutations
 from ._primal import OUTPUT_FORWARD_ACT
+from ._threads import ThreadGovernor, adaptive, run_blocks
 from ._toolbox_options import Toolbox, batch_starts_stops
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
@@ -167,6 +170,9 @@ class ToolboxSolver:
         self._wide = True if network_uses_gemm(dims, mbmax) else None
         # Passes per compiled call, bounded by the permutations' memory.
         self._chunk = max(1, MAX_PERM_ENTRIES // m)
+        # The running sum of a pass's batch costs (train_steps).
+        self._total = np.zeros(1, np.float64)
+        self._governor = None
         self.passes = 0
         self.steps = 0
 
@@ -192,25 +198,46 @@ class ToolboxSolver:
                                                   p0 + n - 1))
         parallel = cfg.parallel_ok() and not self._blas
         nthreads = numba.get_num_threads()
+        nb = self._starts.shape[0]
+        governed = adaptive(parallel, nthreads, self._dims,
+                            int(np.max(self._stops - self._starts)))
+        if governed and (self._governor is None
+                         or self._governor.threads != nthreads):
+            # One governor for the whole training (its readings carry over
+            # from one call to the next), anew if the thread count changed.
+            self._governor = ThreadGovernor(nthreads)
         k = 0
         while k < n:
             c = min(self._chunk, n - k)
             p = p0 + k
             out = costs_out[k:k + c]
-            done = TK.train_passes(
-                self.X, self.XT, self.Y, self.YT, self._full,
-                self._perms(p, c),
-                self._starts, self._stops, self._rates[p:p + c], self.steps,
-                self._dims, self._acts, self.output, self._Wf, self._woff,
-                self._bf, self._boff, self._Zf, self._Af, self._dAf,
-                self._dZf, self._Df, self._dWf, self._dbf, self._roff,
-                self._VWf, self._Vbf, self._SWf, self._Sbf, self._hpW,
-                self._hpb, self._partial, self._XTb, self._Yb, self._opt,
-                self._hyper, self._seed, self._eps, out, parallel,
-                cfg.PARALLEL_MIN_WORK, nthreads, self._wide)
-            self.passes += int(done)
-            self.steps += int(done) * self._starts.shape[0]
-            if done < c:
+            perms = self._perms(p, c)
+            rates = self._rates[p:p + c]
+            step0 = self.steps
+
+            def steps(s0, s1):
+                return TK.train_steps(
+                    self.X, self.XT, self.Y, self.YT, self._full, perms,
+                    self._starts, self._stops, rates, step0, self._dims,
+                    self._acts, self.output, self._Wf, self._woff, self._bf,
+                    self._boff, self._Zf, self._Af, self._dAf, self._dZf,
+                    self._Df, self._dWf, self._dbf, self._roff, self._VWf,
+                    self._Vbf, self._SWf, self._Sbf, self._hpW, self._hpb,
+                    self._partial, self._XTb, self._Yb, self._opt,
+                    self._hyper, self._seed, self._eps, s0, s1, self._total,
+                    out, parallel, cfg.PARALLEL_MIN_WORK, nthreads,
+                    self._wide)
+
+            if governed:
+                done = run_blocks(steps, c * nb, nthreads, self._governor)
+            else:
+                done = steps(0, c * nb)
+            passes = done // nb
+            self.passes += passes
+            self.steps += passes * nb
+            if done < c * nb:
+                # The compiled loop filled this call's later passes with
+                # NaN; the calls not made, here.
                 costs_out[k + c:n] = np.nan
                 return
             k += c

@@ -2,7 +2,7 @@
 :mod:`fastdnn._toolbox`): every optimizer, mini-batches, L2, dropout and a
 learning rate per pass, for every activation and output.
 
-:func:`train_passes` runs whole passes in one call: per mini-batch it
+:func:`train_steps` runs steps (batches) of passes in one call: per batch it
 gathers the batch's columns into preallocated buffers, runs every layer's
 forward kernel (dropout drawn and applied after each hidden activation),
 the output's cost and ``dZ_L = AL - Y``, every layer's backward kernel
@@ -32,7 +32,7 @@ from ._toolbox_step_kernels import (dropout_apply, fill_constants,
 from numba import prange  # noqa: E402
 
 
-#: Hyperparameters' positions in :func:`train_passes`' ``hyper`` vector.
+#: Hyperparameters' positions in :func:`train_steps`' ``hyper`` vector.
 #: ``H_COST_SCALE`` multiplies each batch's data cost (not its L2 term) as
 #: it is recorded: 1 for the course, 1 / n_outputs for scikit-learn's
 #: squared error over several targets (the gradient is unchanged).
@@ -192,12 +192,18 @@ def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
 
 
 @_exact_loop
-def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
-                 acts, output, Wf, woff, bf, boff, Zf, Af, dAf, dZf, Df,
-                 dWf, dbf, roff, VWf, Vbf, SWf, Sbf, hpW, hpb, partial, XTb,
-                 Yb, opt, hyper, seed, eps, costs, parallel, min_work,
-                 nthreads, wide):
-    """Run ``lrs.size`` passes; return how many were completed.
+def train_steps(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
+                acts, output, Wf, woff, bf, boff, Zf, Af, dAf, dZf, Df,
+                dWf, dbf, roff, VWf, Vbf, SWf, Sbf, hpW, hpb, partial, XTb,
+                Yb, opt, hyper, seed, eps, s0, s1, total, costs, parallel,
+                min_work, nthreads, wide):
+    """Run steps ``s0 .. s1 - 1`` of ``lrs.size`` passes; return how many
+    were completed.
+
+    Step ``s`` is batch ``s % nb`` of pass ``s // nb`` (``nb`` batches a
+    pass): the passes can be run in one call (``s0 = 0``, ``s1 = nb *
+    lrs.size``) or in several, in order, which give the same bits
+    (:func:`fastdnn._threads.run_blocks` runs them in blocks).
 
     Parameters
     ----------
@@ -239,11 +245,18 @@ def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
         Dropout's seed.
     eps : scalar of the training dtype
         Its machine epsilon (the cross-entropies' clip).
+    s0, s1 : int
+        The steps to run.
+    total : float64 (1,)
+        The running sum of the pass's batch costs, carried from one call
+        to the next.
     costs : float64 (passes,)
-        Receives each pass's cost: the iteration's cost in full batch, else
-        the sum over batches of batch cost * mb, over m. A batch whose
-        cost is not finite stops the run before its update: its pass gets
-        that cost, the later passes NaN, and the pass's index is returned.
+        Receives each pass's cost, at its last step: the iteration's cost
+        in full batch, else the sum over batches of batch cost * mb, over
+        m. A batch whose cost is not finite stops the run before its
+        update: its pass gets that cost, the later passes NaN, and the
+        steps done before it are returned; so is a pass whose total is not
+        finite (the steps before its last).
     parallel, min_work, nthreads, wide
         As :func:`fastdnn._primal_kernels.train`.
     """
@@ -258,65 +271,65 @@ def train_passes(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
     lambd = hyper[H_LAMBD]
     keep_prob = hyper[H_KEEP_PROB]
     cost_scale = hyper[H_COST_SCALE]
-    step = step0
     # Full batch, as in the primal loop (read only then: X may be empty
     # with mini-batches).
     gemm0, gemm0_dW = first_layer_layouts(dims[1], dims[0], X.shape[1], wide)
-    for k in range(n):
+    for s in range(s0, s1):
+        k = s // nb
+        bi = s - k * nb
+        step = step0 + s
         lr = lrs[k]
-        total = 0.0
-        for bi in range(nb):
-            s0 = starts[bi]
-            s1 = stops[bi]
-            mb = s1 - s0
-            if full:
-                # The hand-written kernels read X^T forward and X
-                # backward; fastdnn's GEMM the other way round.
-                A0f = X if gemm0 else XT
-                A0b = XT if gemm0_dW else X
-                t0f = not gemm0
-                t0b = gemm0_dW
-                Yc = Y
+        if bi == 0:
+            total[0] = 0.0
+        lo = starts[bi]
+        mb = stops[bi] - lo
+        if full:
+            # The hand-written kernels read X^T forward and X backward;
+            # fastdnn's GEMM the other way round.
+            A0f = X if gemm0 else XT
+            A0b = XT if gemm0_dW else X
+            t0f = not gemm0
+            t0b = gemm0_dW
+            Yc = Y
+        else:
+            columns = n_x <= GATHER_COLUMNS_MAX
+            if wide is not None:
+                if use_blas(dims[1], n_x, mb):
+                    columns = False
+            _gather(XT, YT, perms[k], lo, lo + mb, XTb, Yb, columns)
+            if columns:
+                A0f = flat_view(XTb, 0, n_x, mb)
             else:
-                columns = n_x <= GATHER_COLUMNS_MAX
-                if wide is not None:
-                    if use_blas(dims[1], n_x, mb):
-                        columns = False
-                _gather(XT, YT, perms[k], s0, s1, XTb, Yb, columns)
-                if columns:
-                    A0f = flat_view(XTb, 0, n_x, mb)
-                else:
-                    A0f = flat_view(XTb, 0, mb, n_x)
-                A0b = A0f
-                t0f = not columns
-                t0b = not columns
-                Yc = flat_view(Yb, 0, nL, mb)
-            cost = _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf,
-                         woff, bf, boff, Zf, Af, dAf, dZf, Df, dWf, dbf,
-                         roff, keep_prob, seed, step, eps, parallel,
-                         min_work, nthreads, wide)
-            if not np.isfinite(cost):
-                costs[k] = cost
-                costs[k + 1:n] = np.nan
-                return k
-            c2 = lambd / mb
-            t = step + 1
-            fill_constants(hpW, lr, c2, beta, beta1, beta2, epsilon, t)
-            fill_constants(hpb, lr, 0.0, beta, beta1, beta2, epsilon, t)
-            sq = update_params(Wf, dWf, VWf, SWf, opt, hpW, partial,
-                               parallel)
-            update_params(bf, dbf, Vbf, Sbf, opt, hpb, partial, parallel)
-            c = np.float64(cost) * cost_scale
-            if lambd != 0.0:
-                # The course's (1/m) * (lambd/2) * sum ||W_l||^2.
-                c = c + (1.0 / mb) * (lambd / 2.0) * sq
-            if full:
-                total = c
-            else:
-                total += c * mb
-            step += 1
-        costs[k] = total if full else total / m
-        if not np.isfinite(costs[k]):
+                A0f = flat_view(XTb, 0, mb, n_x)
+            A0b = A0f
+            t0f = not columns
+            t0b = not columns
+            Yc = flat_view(Yb, 0, nL, mb)
+        cost = _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf,
+                     woff, bf, boff, Zf, Af, dAf, dZf, Df, dWf, dbf, roff,
+                     keep_prob, seed, step, eps, parallel, min_work,
+                     nthreads, wide)
+        if not np.isfinite(cost):
+            costs[k] = cost
             costs[k + 1:n] = np.nan
-            return k
-    return n
+            return s - s0
+        c2 = lambd / mb
+        t = step + 1
+        fill_constants(hpW, lr, c2, beta, beta1, beta2, epsilon, t)
+        fill_constants(hpb, lr, 0.0, beta, beta1, beta2, epsilon, t)
+        sq = update_params(Wf, dWf, VWf, SWf, opt, hpW, partial, parallel)
+        update_params(bf, dbf, Vbf, Sbf, opt, hpb, partial, parallel)
+        c = np.float64(cost) * cost_scale
+        if lambd != 0.0:
+            # The course's (1/m) * (lambd/2) * sum ||W_l||^2.
+            c = c + (1.0 / mb) * (lambd / 2.0) * sq
+        if full:
+            total[0] = c
+        else:
+            total[0] += c * mb
+        if bi == nb - 1:
+            costs[k] = total[0] if full else total[0] / m
+            if not np.isfinite(costs[k]):
+                costs[k + 1:n] = np.nan
+                return s - s0
+    return s1 - s0

@@ -371,7 +371,7 @@ def test_the_step_kernels_run_without_reference_counting():
               permutation._permutations_into]
     from fastdnn import _primal_kernels as primal
     # The training loops too: they only take views and pass them on.
-    loops = [toolbox.train_passes, toolbox._step, toolbox._forward,
+    loops = [toolbox.train_steps, toolbox._step, toolbox._forward,
              toolbox._backward, primal.train, primal._forward,
              primal._backward]
     for kernel in leaves + loops:

@@ -557,7 +557,7 @@ def test_warmup_compiles_the_passes_for_both_dtypes():
     from fastdnn import _toolbox
     from fastdnn import _toolbox_kernels as TK
     _toolbox.warmup()
-    dtypes = {str(t.dtype) for sig in TK.train_passes.signatures
+    dtypes = {str(t.dtype) for sig in TK.train_steps.signatures
               for t in sig[:1]}
     assert dtypes == {"float32", "float64"}
 
