@@ -12,7 +12,10 @@ measurements in one process:
 
 - the case of ``fastdnn bench --workload`` (by key: ``W3-float32``,
   ``W2-adam``, ...) trained for ``--iterations`` iterations (or passes) on
-  all of numba's threads, then on one thread (the same bits either way);
+  all of numba's threads, then on one thread, then with the thread count
+  chosen block by block as the training loops do by default
+  (:mod:`fastdnn._threads`; the two fixed counts are run with that choice
+  turned off); the same bits every time;
 - the probe of ``fastdnn bench`` (:func:`fastdnn.bench.machine.core_probe`,
   also taken before each run of ``--workload``): a chain of dependent
   multiply-adds on registers alone (no memory traffic, nothing shared
@@ -23,7 +26,7 @@ measurements in one process:
 
 Printed: each round (time per iteration in microseconds, the probe's
 ratio), then the rounds grouped by the probe's ratio, with the medians of
-the trainings' times in each group. Needs ``FASTDNN_DATA`` for the cat;
+the three trainings' times in each group. Needs ``FASTDNN_DATA`` for the cat;
 the other cases make their data.
 """
 import argparse
@@ -33,6 +36,7 @@ import time
 import numba
 
 import fastdnn  # noqa: F401  (its numba settings: the threading layer)
+from fastdnn import _numba_config
 from fastdnn.bench import workloads
 from fastdnn.bench.machine import core_probe
 
@@ -61,33 +65,39 @@ def main(argv=None):
     threads = numba.get_num_threads()
     # Compile everything before the first timed round.
     train(args.iterations)
-    numba.set_num_threads(1)
-    train(args.iterations)
-    numba.set_num_threads(threads)
     core_probe()
     print("%s, %d iterations a round; numba %s, %d threads (%s)"
           % (case.key, args.iterations, numba.__version__, threads,
              numba.threading_layer()))
     rounds = []
     end = time.monotonic() + args.seconds
-    while time.monotonic() < end:
-        many = _per_iteration(train, args.iterations)
-        numba.set_num_threads(1)
-        one = _per_iteration(train, args.iterations)
+    setting = _numba_config.ADAPTIVE_THREADS
+    try:
+        while time.monotonic() < end:
+            _numba_config.ADAPTIVE_THREADS = False
+            many = _per_iteration(train, args.iterations)
+            numba.set_num_threads(1)
+            one = _per_iteration(train, args.iterations)
+            numba.set_num_threads(threads)
+            _numba_config.ADAPTIVE_THREADS = True
+            chosen = _per_iteration(train, args.iterations)
+            ratio = core_probe()
+            rounds.append((many, one, chosen, ratio))
+            print("%d threads %6.0f us/it   1 thread %6.0f   chosen %6.0f"
+                  "   probe %.2f" % (threads, many, one, chosen, ratio),
+                  flush=True)
+    finally:
         numba.set_num_threads(threads)
-        ratio = core_probe()
-        rounds.append((many, one, ratio))
-        print("%d threads %6.0f us/it   1 thread %6.0f us/it   probe %.2f"
-              % (threads, many, one, ratio), flush=True)
-    print("\nprobe ratio   rounds   %d threads (median us/it)   1 thread"
-          % threads)
+        _numba_config.ADAPTIVE_THREADS = setting
+    print("\nprobe ratio   rounds   median us/it: %d threads   1 thread"
+          "   chosen" % threads)
     for lo, hi in GROUPS:
-        group = [r for r in rounds if lo <= r[2] < hi]
+        group = [r for r in rounds if lo <= r[3] < hi]
         if group:
-            print("[%.1f, %.1f)   %6d   %14.0f   %18.0f"
-                  % (lo, hi, len(group),
-                     statistics.median(r[0] for r in group),
-                     statistics.median(r[1] for r in group)))
+            print("[%.1f, %.1f)   %6d   %21.0f   %8.0f   %6.0f"
+                  % ((lo, hi, len(group))
+                     + tuple(statistics.median(r[i] for r in group)
+                             for i in range(3))))
 
 
 if __name__ == "__main__":
