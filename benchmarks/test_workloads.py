@@ -287,6 +287,36 @@ def test_core_probe_reads_the_two_cores_against_one():
         numba.set_num_threads(threads)
 
 
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2,
+                    reason="the probe needs two threads")
+def test_core_probe_script_times_three_counts(monkeypatch, capsys):
+    # benchmarks/core_probe.py, a few rounds of a tiny case: each round's
+    # three times and probe, the summary, the settings given back.
+    import importlib.util
+    import pathlib
+
+    from fastdnn import _numba_config
+
+    path = pathlib.Path(__file__).with_name("core_probe.py")
+    spec = importlib.util.spec_from_file_location("core_probe_script", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    real = workloads.load_data
+    monkeypatch.setattr(workloads, "load_data",
+                        lambda name: real(name, True))
+    threads = numba.get_num_threads()
+    setting = _numba_config.ADAPTIVE_THREADS
+    script.main(["--case", "W3-float32", "--seconds", "0.2",
+                 "--iterations", "2"])
+    out = capsys.readouterr().out.splitlines()
+    rounds = [line for line in out
+              if line.split()[:2] == [str(threads), "threads"]]
+    assert rounds and all(len(line.split()) == 11 for line in rounds)
+    assert any(line.startswith("probe ratio") for line in out)
+    assert numba.get_num_threads() == threads
+    assert _numba_config.ADAPTIVE_THREADS == setting
+
+
 @pytest.mark.parametrize("parallel", [False, True])
 def test_probe_chains_do_every_link(parallel):
     # The chains' values are the recurrence's, link by link (not optimised
