@@ -63,6 +63,12 @@ def _check_result(w, names):
             assert r["seconds"] > 0 and np.all(np.isfinite(r["costs_tail"]))
             # One reading of the second-core probe before each timed run.
             assert len(r["core_probe"]) == len(r["times"])
+            # And the share of its steps on one thread, None where the
+            # loop did not run in blocks (a serial network or the gram
+            # solver); below 1, a run's first block being on all threads.
+            shares = r["one_thread_share"]
+            assert len(shares) == len(r["times"])
+            assert all(x is None or 0 <= x < 1 for x in shares)
         unset = rows["fastdnn %s, FASTDNN_TEST_BLAS unset" % case.solvers[0]]
         assert unset["blas_unset"] and unset["seconds"] == 1e3
         assert ("reference, FASTDNN_TEST_BLAS unset" in rows) == (
@@ -347,6 +353,27 @@ def test_probe_chains_do_every_link(parallel):
 def test_probe_cell(readings, cell):
     row = {} if readings is None else {"core_probe": readings}
     assert workload_report._probe_cell(row) == cell
+
+
+@pytest.mark.parametrize("shares, cell", [
+    ([0.0, 0.004], "0%"), ([0.02, 0.85], "2-85%"), ([None, 0.5], "50%"),
+    ([None], "-"), ([], "-"), (None, "-")])
+def test_one_thread_cell(shares, cell):
+    row = {} if shares is None else {"one_thread_share": shares}
+    assert workload_report._one_thread_cell(row) == cell
+
+
+def test_one_thread_share_counts_the_blocks_of_a_run(monkeypatch):
+    from fastdnn import _threads
+    monkeypatch.setattr(_threads, "STEPS_RUN", {"one": 10, "all": 20})
+    before = dict(_threads.STEPS_RUN)
+    assert workload_run._one_thread_share(before) is None
+    governor = _threads.ThreadGovernor(2)
+    governor.current = 1
+    _threads.run_blocks(lambda s0, s1: s1 - s0, 7, 2, governor)
+    assert _threads.STEPS_RUN["one"] > 10
+    share = workload_run._one_thread_share(before)
+    assert share == (_threads.STEPS_RUN["one"] - 10) / 7
 
 
 def test_case_by_key():

@@ -119,6 +119,13 @@ class ThreadGovernor:
         return threads
 
 
+#: Steps run in blocks since the process started, on one thread ("one")
+#: and on more ("all"): what ``fastdnn bench`` reads around a timed run.
+#: Counts only; trainings in several Python threads at once add to it
+#: together.
+STEPS_RUN = {"one": 0, "all": 0}
+
+
 def adaptive(parallel, threads, dims, batch):
     """Whether a run is made in timed blocks (:func:`run_blocks`): allowed
     parallel kernels (``parallel``) on more than one thread, with a layer
@@ -148,10 +155,12 @@ def run_blocks(call, n, threads, governor=None):
     try:
         while done < n:
             steps = governor.block_steps(n - done)
-            numba.set_num_threads(governor.current)
+            count = governor.current
+            numba.set_num_threads(count)
             start = time.perf_counter()
             got = int(call(done, done + steps))
             governor.record(got, time.perf_counter() - start)
+            STEPS_RUN["one" if count == 1 else "all"] += max(got, 0)
             done += got
             if got < steps:
                 break

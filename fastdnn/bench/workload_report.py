@@ -46,23 +46,34 @@ def _probe_cell(r):
                                                           _fmt(hi, 3))
 
 
+def _one_thread_cell(r):
+    # fastdnn's share of steps on one thread, its range over the rounds.
+    shares = [x for x in r.get("one_thread_share") or [] if x is not None]
+    if not shares:
+        return "-"
+    lo, hi = 100 * min(shares), 100 * max(shares)
+    return "%.0f%%" % lo if round(lo) == round(hi) else "%.0f-%.0f%%" % (
+        lo, hi)
+
+
 def case_table(c):
     """Markdown lines of one case."""
     best = min(r["seconds"] for r in c["rows"]
                if as_is_fastdnn(r) and r.get("seconds"))
     lines = ["| run | seconds | fastest run | us / step | fastdnn x | "
              "x GEMM-FLOP limit | first call (s) | compile (s) | core "
-             "probe | float64 check |", "|" + "---|" * 10]
+             "probe | steps on one thread | float64 check |",
+             "|" + "---|" * 11]
     for r in c["rows"]:
         sec = r.get("seconds")
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            r["version"] if r["kind"] == "peer" else r["name"],
-            _fmt(sec, 4), _fmt(r.get("fastest"), 4),
-            _fmt(r.get("per_step_us")),
-            _fmt(sec / best) if sec else "-",
-            _fmt(sec / c["limit_seconds"]) if sec else "-",
-            _fmt(r.get("first_call")), _fmt(r.get("compile")),
-            _probe_cell(r), _check_cell(r)))
+        cells = (r["version"] if r["kind"] == "peer" else r["name"],
+                 _fmt(sec, 4), _fmt(r.get("fastest"), 4),
+                 _fmt(r.get("per_step_us")),
+                 _fmt(sec / best) if sec else "-",
+                 _fmt(sec / c["limit_seconds"]) if sec else "-",
+                 _fmt(r.get("first_call")), _fmt(r.get("compile")),
+                 _probe_cell(r), _one_thread_cell(r), _check_cell(r))
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
@@ -91,7 +102,13 @@ def workload_markdown(w):
             "(about 1.15 while both cores run at full speed; about 2 while "
             "another thread keeps one core busy, such as a library's pool "
             "still spinning; between, while the host slows one; below 1 "
-            "when that falls on the single chain alone). fastdnn x: the "
+            "when that falls on the single chain alone). steps on one "
+            "thread: the range, over the rounds, of the share of "
+            "fastdnn's steps that its training loop ran on one thread, "
+            "having found one thread the faster (fastdnn._threads; - "
+            "where the loop does not choose, a serial network or the "
+            "gram solver, and for the runs in a process of their own). "
+            "fastdnn x: the "
             "run's seconds over fastdnn's best "
             "solver's (above 1: fastdnn is faster). The GEMM-FLOP limit "
             "is the run's matrix-product FLOPs over the GEMM peak above. "

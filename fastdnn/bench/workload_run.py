@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+from .. import _threads
 from .machine import BLAS_ENV, _blas_info, _loadavg, _machine, core_probe
 from .timing import PAIR_PAUSE, _median
 from .workers import _child_env
@@ -98,6 +99,15 @@ def check_peer(peer, case, X, Y, max_m=CHECK_M):
             "passes": passes, "optimizer": c64.optimizer, "note": note}
 
 
+def _one_thread_share(before):
+    # The share of the steps run in blocks since ``before`` (a copy of
+    # STEPS_RUN) that ran on one thread; None when none ran in blocks (a
+    # serial network, the gram solver, one thread, or the choice off).
+    one = _threads.STEPS_RUN["one"] - before["one"]
+    every = _threads.STEPS_RUN["all"] - before["all"]
+    return one / (one + every) if one + every else None
+
+
 def time_case(case, X, Y, repeats, quick, peers=True, log=print,
               data_dir=None):
     """Rows of one case: fastdnn's solvers and (with ``peers``) the
@@ -128,6 +138,8 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
             trains[peer] = train
     first, times, results = {}, {n: [] for n in trains}, {}
     probes = {n: [] for n in trains}
+    # fastdnn's steps on one thread, run by run (fastdnn._threads).
+    one_thread = {n: [] for n in trains if rows[n]["kind"] == "fastdnn"}
     for name, train in trains.items():
         log("  first call: %s ..." % name)
         t0 = time.perf_counter()
@@ -142,8 +154,11 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
             # core is slowed, by the host or by threads of the previous
             # side still spinning (see core_probe).
             probes[name].append(core_probe())
+            before = dict(_threads.STEPS_RUN)
             results[name] = train(passes)
             times[name].append(results[name][2])
+            if name in one_thread:
+                one_thread[name].append(_one_thread_share(before))
         if r == 0 and not quick:
             rounds = timed_rounds(repeats, min(t[0] for t in times.values()),
                                   time.perf_counter() - t_round)
@@ -181,6 +196,7 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
             compile=max(first[name] - sec, 0.0),
             per_step_us=1e6 * sec / steps,
             core_probe=probes.get(name, []),
+            one_thread_share=one_thread.get(name, []),
             costs_tail=results[name][0][-3:],
             cost_rel_fastdnn=max_rel(results[name][0], results[base][0])
             if case.dtype == "float64" else None)
