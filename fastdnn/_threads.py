@@ -25,7 +25,7 @@ import numba
 from . import _numba_config as cfg
 
 #: Seconds of work aimed at per block: long enough for a reading that is
-#: not all noise and for the call's cost (~20 us) to vanish, short enough
+#: not all noise and for the cost of a call (~2 us) to vanish, short enough
 #: to follow a core that slows down for a fraction of a second.
 BLOCK_SECONDS = 0.005
 #: On all threads, one block on one thread every EXPLORE_ONE_EVERY blocks
