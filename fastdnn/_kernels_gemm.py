@@ -19,6 +19,7 @@ dot-product tile (see :func:`matmul_into`). C's tiles are independent,
 computed by the same code whichever thread runs them, each element summed
 in one fixed order: the results do not depend on the thread count.
 """
+import numba
 import numpy as np
 from numba import prange
 
@@ -40,8 +41,10 @@ from ._kernels_common import _exact, _exact_leaf, _exact_parallel
 #: 1.1-1.6x, batch 128 and the digits' float32 about the same, the digits'
 #: float64 about 4% less. The derivation from the target's
 #: features (not an environment switch) keeps numba's on-disk cache right:
-#: its index keys on the CPU and its features.
-NATIVE_GEMM = HAS_AVX512 or HAS_AVX2_FMA
+#: its index keys on the CPU and its features. With ``NUMBA_DISABLE_JIT=1``
+#: (no cache then) BLAS keeps the products: the register tiles are LLVM
+#: IR, which plain Python cannot run.
+NATIVE_GEMM = (HAS_AVX512 or HAS_AVX2_FMA) and not numba.config.DISABLE_JIT
 
 #: Products of fewer multiply-adds run on one thread: waking the pool
 #: costs more than the second core saves.

@@ -456,6 +456,24 @@ def test_nojit_subset_passes_without_numba_jit():
 
 
 @pytest.mark.nojit
+@pytest.mark.parametrize("kw", [dict(), dict(optimizer="momentum",
+                                             mini_batch_size=64)],
+                         ids=["primal", "momentum-minibatch"])
+def test_wide_layers_train_without_compilation(kw):
+    # A first layer of 64 outputs goes to a GEMM (fastdnn's own, or BLAS's,
+    # which is what NUMBA_DISABLE_JIT=1 runs as plain Python).
+    from fastdnn._kernels_blas import network_uses_gemm
+    rng = np.random.RandomState(1)
+    X = rng.standard_normal((64, 230))
+    Y = (rng.random_sample((1, 230)) > 0.5).astype(float)
+    dims = [64, 64, 16, 1]
+    assert network_uses_gemm(dims, 64)
+    _, costs = jit.L_layer_model(X, Y, dims, 0.05, 3, **kw)
+    _, want = reference.L_layer_model(X, Y, dims, 0.05, 3, **kw)
+    np.testing.assert_allclose(np.ravel(costs), np.ravel(want), rtol=1e-9)
+
+
+@pytest.mark.nojit
 def test_seed_cases_without_compilation():
     # The course's printed values, through the kernels as plain Python
     # when NUMBA_DISABLE_JIT=1 (and compiled otherwise).
