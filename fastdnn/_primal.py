@@ -20,7 +20,7 @@ from . import _numba_config as cfg
 from . import _kernels as K
 from . import _primal_kernels as PK
 from ._kernels_blas import network_uses_blas, network_uses_gemm
-from ._threads import ThreadGovernor, adaptive, run_blocks
+from ._threads import adaptive, governor_for, run_blocks
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
@@ -150,10 +150,7 @@ class PrimalSolver:
                             self._wide)
 
         if adaptive(parallel, nthreads, self._dims, self.X.shape[1]):
-            # One governor for the whole training (its readings carry over
-            # from one call to the next), anew if the thread count changed.
-            if self._governor is None or self._governor.threads != nthreads:
-                self._governor = ThreadGovernor(nthreads)
+            self._governor = governor_for(self._governor, nthreads)
             done = run_blocks(iterations, n, nthreads, self._governor)
             if done < n:
                 costs_out[done + 1:n] = np.nan

@@ -62,8 +62,6 @@ class ThreadGovernor:
                           self.threads: collections.deque(maxlen=READINGS)}
         self._blocks_on_current = 0
         self._blocks = 0
-        #: Steps run on each count (what a benchmark reports).
-        self.steps_on = {1: 0, self.threads: 0}
 
     def seconds_per_step(self, threads):
         """The best recent reading on ``threads`` threads, or None."""
@@ -90,7 +88,6 @@ class ThreadGovernor:
         current count, then choose the count of the next block."""
         if steps <= 0:
             return
-        self.steps_on[self.current] += steps
         self._blocks += 1
         self._blocks_on_current += 1
         # The first block of a run pays for its buffers' first touch: it
@@ -117,6 +114,15 @@ class ThreadGovernor:
     def _switch(self, threads):
         self._blocks_on_current = 0
         return threads
+
+
+def governor_for(governor, threads):
+    """The governor of a training's next run on ``threads`` threads: the
+    one of its previous runs (``governor``, None for none), whose readings
+    carry over, unless that one governed another thread count."""
+    if governor is None or governor.threads != threads:
+        return ThreadGovernor(threads)
+    return governor
 
 
 #: Steps run in blocks since the process started, on one thread ("one")

@@ -24,7 +24,7 @@ from . import _toolbox_step_kernels as SK
 from ._kernels_blas import network_uses_blas, network_uses_gemm
 from ._kernels_permutation import pass_permutations
 from ._primal import OUTPUT_FORWARD_ACT
-from ._threads import ThreadGovernor, adaptive, run_blocks
+from ._threads import adaptive, governor_for, run_blocks
 from ._toolbox_options import Toolbox, batch_starts_stops
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
@@ -135,6 +135,7 @@ class ToolboxSolver:
         self._starts, self._stops = batch_starts_stops(
             m, toolbox.mini_batch_size)
         mbmax = int(np.max(self._stops - self._starts))
+        self._mbmax = mbmax
         rows = int(self._roff[-1])
         self._Zf, self._Af, self._dAf, self._dZf = (
             np.empty(rows * mbmax, dtype) for _ in range(4))
@@ -199,13 +200,9 @@ class ToolboxSolver:
         parallel = cfg.parallel_ok() and not self._blas
         nthreads = numba.get_num_threads()
         nb = self._starts.shape[0]
-        governed = adaptive(parallel, nthreads, self._dims,
-                            int(np.max(self._stops - self._starts)))
-        if governed and (self._governor is None
-                         or self._governor.threads != nthreads):
-            # One governor for the whole training (its readings carry over
-            # from one call to the next), anew if the thread count changed.
-            self._governor = ThreadGovernor(nthreads)
+        governed = adaptive(parallel, nthreads, self._dims, self._mbmax)
+        if governed:
+            self._governor = governor_for(self._governor, nthreads)
         k = 0
         while k < n:
             c = min(self._chunk, n - k)

@@ -32,7 +32,6 @@ def test_two_fast_threads_keep_all_threads_but_for_rare_checks():
     assert ran[:4] == [2, 2, 1, 2]
     ones = ran.count(1)
     assert 1 <= ones <= 1 + 400 // _threads.EXPLORE_ONE_EVERY
-    assert governor.steps_on[1] == 10 * ones
 
 
 def test_a_slow_core_moves_the_run_to_one_thread_and_back():
@@ -78,6 +77,14 @@ def test_blocks_aim_at_block_seconds():
     assert governor.block_steps(7) == 7  # never beyond what remains
     governor.record(0, 1.0)  # an empty block changes nothing
     assert governor.seconds_per_step(2) == 1e-4
+
+
+def test_a_training_keeps_its_governor_while_the_count_stays():
+    first = _threads.governor_for(None, 2)
+    assert first.threads == 2
+    assert _threads.governor_for(first, 2) is first
+    other = _threads.governor_for(first, 3)
+    assert other is not first and other.threads == 3
 
 
 def test_run_blocks_stops_at_a_short_block_and_gives_the_count_back():
@@ -131,7 +138,6 @@ class _Alternating(_threads.ThreadGovernor):
         return min(int(next(self._sizes)), remaining)
 
     def record(self, steps, seconds):
-        self.steps_on[self.current] += steps
         self.current = 1 if self.current == self.threads else self.threads
 
 
@@ -166,11 +172,11 @@ def test_blocks_on_alternating_counts_give_the_same_bits(monkeypatch, dtype,
         made.append(_Alternating(threads))
         return made[-1]
 
-    for module in ("fastdnn._primal", "fastdnn._toolbox"):
-        monkeypatch.setattr(module + ".ThreadGovernor", governor)
+    monkeypatch.setattr(_threads, "ThreadGovernor", governor)
+    monkeypatch.setattr(_threads, "STEPS_RUN", {"one": 0, "all": 0})
     got = _train(X, Y, dims, 7, dtype, **kw)
     assert len(made) == 1
-    assert made[0].steps_on[1] > 0 and made[0].steps_on[2] > 0
+    assert _threads.STEPS_RUN["one"] > 0 and _threads.STEPS_RUN["all"] > 0
     np.testing.assert_array_equal(got[1], want[1])
     for name in want[0]:
         np.testing.assert_array_equal(got[0][name], want[0][name])
@@ -188,8 +194,7 @@ def test_a_diverging_run_fails_alike_in_blocks(monkeypatch, kw):
     errors = []
     for adaptive in (False, True):
         monkeypatch.setattr(_threads.cfg, "ADAPTIVE_THREADS", adaptive)
-        monkeypatch.setattr("fastdnn._primal.ThreadGovernor", _Alternating)
-        monkeypatch.setattr("fastdnn._toolbox.ThreadGovernor", _Alternating)
+        monkeypatch.setattr(_threads, "ThreadGovernor", _Alternating)
         with pytest.raises(FloatingPointError) as info:
             jit.L_layer_model(X, Y, dims, 1e30, 50, **kw)
         errors.append(str(info.value))
