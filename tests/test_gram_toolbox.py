@@ -388,7 +388,7 @@ def test_overflowing_gram_matrix_trains_in_the_primal_form():
     tb = check_toolbox(optimizer="momentum", mini_batch_size=MB, seed=2,
                        m=M)
     rates = learning_rates(1e-311, 10, tb)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         assert not np.all(np.isfinite(X.T @ X))
     got = _gram_training(X, Y, Ws, bs, acts, "sigmoid", tb, rates)
     primal = toolbox.ToolboxSolver(X, Y, Ws, bs, (1,), 0, tb, rates)
