@@ -366,8 +366,8 @@ def test_the_step_kernels_run_without_reference_counting():
               backward._touch_rows, backward._nonfinite_flag,
               blas._bias_activate_rows, blas._scale, step._update_chunk,
               step._chunk, step.mask_apply, step.dropout_apply,
-              toolbox._gather, permutation._seed, permutation._twist,
-              permutation._permutation_into,
+              toolbox._gather, toolbox._gather_part, permutation._seed,
+              permutation._twist, permutation._permutation_into,
               permutation._permutations_into]
     from fastdnn import _primal_kernels as primal
     # The training loops too: they only take views and pass them on.

@@ -579,8 +579,11 @@ def test_row_split_forward_is_forward_serial_bit_for_bit(dtype):
             assert all(np.array_equal(g, w) for g, w in zip(got, want))
 
 
+@pytest.mark.parametrize("parts", [0, 1, 2, 3, 4])
 @pytest.mark.parametrize("columns", [False, True])
-def test_gather_gives_the_batch_in_either_layout(columns):
+def test_gather_gives_the_batch_in_either_layout(columns, parts):
+    # parts 0: on the calling thread; else split into that many ranges of
+    # examples (as many as the batch has, at most).
     from fastdnn import _toolbox_kernels as TK
     rng = np.random.RandomState(3)
     XT = rng.randn(11, 5)
@@ -588,11 +591,46 @@ def test_gather_gives_the_batch_in_either_layout(columns):
     perm = rng.permutation(11)
     Xb = np.full(4 * 5, np.nan)
     Yb = np.full(3 * 4, np.nan)
-    TK._gather(XT, YT, perm, 6, 10, Xb, Yb, columns)
+    if parts:
+        TK._gather_parallel(XT, YT, perm, 6, 10, Xb, Yb, columns, parts)
+    else:
+        TK._gather(XT, YT, perm, 6, 10, Xb, Yb, columns)
     want = XT[perm[6:10]]
     got = Xb.reshape(5, 4).T if columns else Xb.reshape(4, 5)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(Yb.reshape(3, 4), YT[perm[6:10]].T)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_batches_gathered_on_several_threads_train_as_on_one(dtype):
+    # Batches of at least GATHER_PARALLEL_MIN inputs are gathered on all
+    # of numba's threads: the reference's numbers, and the same bits as
+    # on one thread; a wide first layer (on the GEMM where the host has
+    # one) and a remainder batch.
+    import numba
+    from fastdnn._toolbox_kernels import GATHER_PARALLEL_MIN
+    dims = [120, 40, 3]
+    X, Y, _, _ = problem(dims, "softmax", dtype, m=350)
+    assert 150 * dims[0] >= GATHER_PARALLEL_MIN > 50 * dims[0]
+    kw = dict(optimizer="adam", mini_batch_size=150, seed=4,
+              activation="tanh", output="softmax")
+    pr, cr = reference.L_layer_model(X, Y, dims, 0.01, 4, **kw)
+    runs = []
+    all_threads = numba.get_num_threads()
+    for threads in (all_threads, 1):
+        numba.set_num_threads(threads)
+        try:
+            runs.append(jit.L_layer_model(X, Y, dims, 0.01, 4,
+                                          solver="primal", **kw))
+        finally:
+            numba.set_num_threads(all_threads)
+    (pj, cj), (p1, c1) = runs
+    check_close(np.array(cj, float), np.array(cr, float),
+                [pj[k] for k in sorted(pj)], [pr[k] for k in sorted(pr)],
+                dtype)
+    np.testing.assert_array_equal(cj, c1)
+    for key in pj:
+        np.testing.assert_array_equal(pj[key], p1[key])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
