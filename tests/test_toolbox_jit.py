@@ -14,6 +14,7 @@ which magnifies float32 rounding), against the same loop run in float32.
 """
 import itertools
 
+import numba
 import numpy as np
 import pytest
 
@@ -601,13 +602,14 @@ def test_gather_gives_the_batch_in_either_layout(columns, parts):
     np.testing.assert_array_equal(Yb.reshape(3, 4), YT[perm[6:10]].T)
 
 
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2,
+                    reason="numba has a single thread")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_batches_gathered_on_several_threads_train_as_on_one(dtype):
     # Batches of at least GATHER_PARALLEL_MIN inputs are gathered on all
     # of numba's threads: the reference's numbers, and the same bits as
     # on one thread; a wide first layer (on the GEMM where the host has
     # one) and a remainder batch.
-    import numba
     from fastdnn._toolbox_kernels import GATHER_PARALLEL_MIN
     dims = [120, 40, 3]
     X, Y, _, _ = problem(dims, "softmax", dtype, m=350)
