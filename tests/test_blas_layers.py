@@ -16,6 +16,7 @@ from fastdnn._kernels_blas import (BLAS_LONG_BATCH, BLAS_MIN_ROWS,
                                    NATIVE_GEMM, forward_blas,
                                    network_uses_blas, use_blas)
 from fastdnn._kernels_elementwise import ACT_FORWARD_COST
+from thread_counts import numba_threads
 
 #: Odd sizes: no dimension a multiple of a SIMD width or a GEMM block.
 N, K, M = 37, 53, 29
@@ -141,14 +142,10 @@ def test_the_bits_do_not_depend_on_the_thread_count():
     kw = dict(learning_rate=0.05, num_iterations=3, output="softmax",
               optimizer="adam", mini_batch_size=50)
     runs = []
-    all_threads = numba.get_num_threads()
     for threads in (1, None):
-        numba.set_num_threads(threads or all_threads)
-        try:
-            with threadpool_limits(limits=threads, user_api="blas"):
-                runs.append(fastdnn.L_layer_model(X, y, dims, **kw)[0])
-        finally:
-            numba.set_num_threads(all_threads)
+        with numba_threads(threads), threadpool_limits(limits=threads,
+                                                       user_api="blas"):
+            runs.append(fastdnn.L_layer_model(X, y, dims, **kw)[0])
     for key in runs[0]:
         np.testing.assert_array_equal(runs[0][key], runs[1][key])
 

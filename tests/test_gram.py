@@ -12,6 +12,7 @@ from fastdnn._gram import GramSolver, gram_pays
 from fastdnn._reference_core import _L_model_backward_fused
 
 from seed_values import COSTS_4_LAYER, TRAINING_TABLE
+from thread_counts import numba_threads
 
 # Relative tolerances per dtype, against the largest magnitude of the
 # compared quantity. The dual form evaluates Z1 as an accumulated
@@ -276,22 +277,17 @@ def test_gram_matrix_is_x_t_x_plus_one_bit_for_bit_on_any_threads(m, dtype):
     # count past one slab; the serial and parallel kernels, on one or two
     # numba threads, give the same K bit for bit, exactly symmetric, with
     # its padding untouched.
-    import numba
     dtype = np.dtype(dtype)
     rng = np.random.RandomState(m)
     X = rng.standard_normal((gk._GRAM_SLAB + 37, m)).astype(dtype)
     XT = np.ascontiguousarray(X.T)
     mp = -(-m // 3) * 3
     results = []
-    threads = numba.get_num_threads()
-    try:
-        for parallel, n in ((False, threads), (True, threads), (True, 1)):
-            numba.set_num_threads(n)
+    for parallel, n in ((False, None), (True, None), (True, 1)):
+        with numba_threads(n):
             K = np.full((mp, mp), 7, dtype=dtype)
             assert gk.gram_matrix(XT, K, parallel)
             results.append(K)
-    finally:
-        numba.set_num_threads(threads)
     for K in results[1:]:
         np.testing.assert_array_equal(K, results[0])
     K = results[0]

@@ -14,6 +14,7 @@ import fastdnn
 from fastdnn import _kernels as K
 from fastdnn import _numba_config, jit, reference
 from fastdnn.registry import OPERATIONS, REGISTRY, SMALL, Shape, make_inputs
+from thread_counts import numba_threads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAINING = ("two_layer_model", "L_layer_model")
@@ -271,17 +272,13 @@ def test_results_do_not_depend_on_the_thread_count(dtype):
     X, Y, dims, lr, _ = make_inputs("L_layer_model",
                                     Shape((643, 21, 4, 1), 203), dtype, 3)
     results = []
-    before = numba.get_num_threads()
-    try:
-        for threads in (1, 2):
-            numba.set_num_threads(threads)
+    for threads in (1, 2):
+        with numba_threads(threads):
             results.append((
                 jit.linear_activation_forward(A_prev, W, b, "relu"),
                 jit.linear_activation_backward(dA, ((A_prev, W, b), Z),
                                                "relu"),
                 jit.L_layer_model(X, Y, dims, lr, 5, solver="primal")))
-    finally:
-        numba.set_num_threads(before)
 
     def flat(x):
         if isinstance(x, dict):

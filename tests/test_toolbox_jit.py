@@ -26,6 +26,7 @@ from fastdnn._kernels_permutation import pass_permutations
 from fastdnn._reference_activations import ACTIVATIONS
 from fastdnn._reference_outputs import OUTPUTS
 from fastdnn._toolbox import ToolboxSolver
+from thread_counts import numba_threads
 
 RTOL = {np.float64: 1e-9, np.float32: 2e-4}
 PARAM_RTOL = {np.float64: 1e-8, np.float32: 1e-2}
@@ -618,14 +619,10 @@ def test_batches_gathered_on_several_threads_train_as_on_one(dtype):
               activation="tanh", output="softmax")
     pr, cr = reference.L_layer_model(X, Y, dims, 0.01, 4, **kw)
     runs = []
-    all_threads = numba.get_num_threads()
-    for threads in (all_threads, 1):
-        numba.set_num_threads(threads)
-        try:
+    for threads in (None, 1):
+        with numba_threads(threads):
             runs.append(jit.L_layer_model(X, Y, dims, 0.01, 4,
                                           solver="primal", **kw))
-        finally:
-            numba.set_num_threads(all_threads)
     (pj, cj), (p1, c1) = runs
     check_close(np.array(cj, float), np.array(cr, float),
                 [pj[k] for k in sorted(pj)], [pr[k] for k in sorted(pr)],
