@@ -175,27 +175,8 @@ class GramSolver:
 
     def __init__(self, X, Y, Ws, bs, learning_rate, acts=None,
                  output=kern.OUT_SIGMOID):
-        Ws = list(Ws)
-        bs = list(bs)
-        if len(Ws) < 1 or len(Ws) != len(bs):
-            raise ValueError("Ws and bs must be two non-empty lists of the "
-                             "same length, got %d and %d"
-                             % (len(Ws), len(bs)))
-        X = v.as_matrix(X, "X", shape_hint="(n_x, m)")
+        X, Ws, bs = v.check_layer_parameters(X, Ws, bs)
         dtype = X.dtype
-        Ws = [v.as_matrix(W, "W%d" % (l + 1), dtype=dtype)
-              for l, W in enumerate(Ws)]
-        bs = [v.as_matrix(b, "b%d" % (l + 1), dtype=dtype)
-              for l, b in enumerate(bs)]
-        for l, (W, b) in enumerate(zip(Ws, bs), start=1):
-            if b.shape != (W.shape[0], 1):
-                raise ValueError("b%d must have shape %s, got %s"
-                                 % (l, (W.shape[0], 1), b.shape))
-            if l > 1 and W.shape[1] != Ws[l - 2].shape[0]:
-                raise ValueError("W%d has %d columns but W%d has %d rows"
-                                 % (l, W.shape[1], l - 1,
-                                    Ws[l - 2].shape[0]))
-        v.check_X_for_parameters(X, Ws[0])
         acts, output = _check_codes(acts, output, len(Ws))
         n_L = Ws[-1].shape[0]
         if output == kern.OUT_SIGMOID and n_L != 1:

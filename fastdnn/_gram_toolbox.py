@@ -155,23 +155,8 @@ class GramToolboxSolver:
         if not toolbox.exact_in_gram:
             raise ValueError(_refusal(toolbox.optimizer))
         from ._gram import _check_codes
-        Ws, bs = list(Ws), list(bs)
-        if len(Ws) < 1 or len(Ws) != len(bs):
-            raise ValueError("Ws and bs must be two non-empty lists of the "
-                             "same length, got %d and %d"
-                             % (len(Ws), len(bs)))
-        X = v.as_matrix(X, "X", shape_hint="(n_x, m)")
+        X, Ws, bs = v.check_layer_parameters(X, Ws, bs)
         dtype = X.dtype
-        Ws = [v.as_matrix(W, "W%d" % (l + 1), dtype=dtype)
-              for l, W in enumerate(Ws)]
-        bs = [v.as_matrix(b, "b%d" % (l + 1), dtype=dtype).reshape(-1, 1)
-              for l, b in enumerate(bs)]
-        for l in range(1, len(Ws)):
-            if Ws[l].shape[1] != Ws[l - 1].shape[0]:
-                raise ValueError("W%d has %d columns but W%d has %d rows"
-                                 % (l + 1, Ws[l].shape[1], l,
-                                    Ws[l - 1].shape[0]))
-        v.check_X_for_parameters(X, Ws[0])
         acts, output = _check_codes(acts, output, len(Ws))
         m = X.shape[1]
         n_L = Ws[-1].shape[0]

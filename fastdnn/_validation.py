@@ -120,6 +120,31 @@ def check_X_for_parameters(X, W1):
                                                  W1.shape[1]))
 
 
+def check_layer_parameters(X, Ws, bs):
+    """The solvers' inputs ``X`` (n_x, m) and layers ``Ws``, ``bs`` (lists
+    of ``W_l`` (n_l, n_{l-1}) and ``b_l`` (n_l, 1)): ``(X, Ws, bs)`` as
+    matrices of X's dtype (lists), or ValueError naming the first that
+    does not fit its neighbours."""
+    Ws, bs = list(Ws), list(bs)
+    if len(Ws) < 1 or len(Ws) != len(bs):
+        raise ValueError("Ws and bs must be two non-empty lists of the "
+                         "same length, got %d and %d" % (len(Ws), len(bs)))
+    X = as_matrix(X, "X", shape_hint="(n_x, m)")
+    Ws = [as_matrix(W, "W%d" % l, dtype=X.dtype)
+          for l, W in enumerate(Ws, start=1)]
+    bs = [as_matrix(b, "b%d" % l, dtype=X.dtype)
+          for l, b in enumerate(bs, start=1)]
+    for l, (W, b) in enumerate(zip(Ws, bs), start=1):
+        if b.shape != (W.shape[0], 1):
+            raise ValueError("b%d must have shape %s, got %s"
+                             % (l, (W.shape[0], 1), b.shape))
+        if l > 1 and W.shape[1] != Ws[l - 2].shape[0]:
+            raise ValueError("W%d has %d columns but W%d has %d rows"
+                             % (l, W.shape[1], l - 1, Ws[l - 2].shape[0]))
+    check_X_for_parameters(X, Ws[0])
+    return X, Ws, bs
+
+
 def check_training_labels(Y, m, dtype):
     """Training labels: (1, m) of 0/1; a 1-D vector of m labels is accepted
     too."""

@@ -495,3 +495,42 @@ def test_rebuild_w1_sums_the_examples_in_order(n1, m, n_x, dtype):
     np.testing.assert_array_equal(got, want)
     exact = 0.7 * W1_0.astype(np.float64) + C @ XT.astype(np.float64)
     np.testing.assert_allclose(got, exact, rtol=1e-12, atol=1e-12 * m)
+
+
+def _broken(case, Ws, bs):
+    # A copy of the layers with one fault.
+    Ws, bs = list(Ws), list(bs)
+    if case == "b-length":
+        bs[1] = bs[1][:-1]
+    elif case == "b-row":
+        bs[0] = bs[0].T
+    elif case == "chain":
+        Ws[1] = Ws[1][:, :-1]
+    elif case == "lists":
+        bs = bs[:-1]
+    return Ws, bs
+
+
+@pytest.mark.parametrize("case,message", [
+    ("b-length", r"b2 must have shape \(5, 1\), got \(4, 1\)"),
+    ("b-row", r"b1 must have shape \(6, 1\), got \(1, 6\)"),
+    ("chain", "W2 has 5 columns but W1 has 6 rows"),
+    ("lists", "same length, got 3 and 2"),
+    ("X-rows", "X has 9 rows but W1 has 10 columns")])
+def test_both_gram_solvers_refuse_bad_layers_alike(case, message):
+    # The full-batch and the toolbox dual solvers check their layers with
+    # one rule: the same ValueError for the same bad input, before any
+    # compiled code runs.
+    X, Y, Ws, bs, acts = _network("relu", "sigmoid", 3)
+    Ws, bs = _broken(case, Ws, bs)
+    if case == "X-rows":
+        X = X[:-1]
+    tb = check_toolbox(optimizer="gd", mini_batch_size=MB, m=M)
+    codes = tuple(jit.ACT_CODES[a] for a in acts)
+    makers = [
+        lambda: _gram.GramSolver(X, Y, Ws, bs, 0.1, acts=codes),
+        lambda: GramToolboxSolver(X, Y, Ws, bs, codes, 0, tb,
+                                  learning_rates(0.1, 3, tb))]
+    for make in makers:
+        with pytest.raises(ValueError, match=message):
+            make()
