@@ -106,6 +106,8 @@ class BaseDNN:
         """``{"W1": ..., "b1": ..., ...}``: the fitted network in the
         course's layout (``W_l = coefs_[l-1].T``, ``b_l`` a column)."""
         self._check_fitted()
+        C.fitted_layer_sizes(self.coefs_, self.intercepts_,
+                             self.n_features_in_)
         out = {}
         for l, (c, i) in enumerate(zip(self.coefs_, self.intercepts_), 1):
             out["W%d" % l] = np.ascontiguousarray(np.asarray(c).T)
@@ -244,8 +246,8 @@ class BaseDNN:
             self.out_activation_ = OUT_ACTIVATION[self._output]
             self._initialize(dims, rs, dtype)
         else:
-            fitted = [self.coefs_[0].shape[0]] + [c.shape[1]
-                                                  for c in self.coefs_]
+            fitted = C.fitted_layer_sizes(self.coefs_, self.intercepts_,
+                                          self.n_features_in_)
             if fitted != dims:
                 raise ValueError(
                     "warm_start/partial_fit: the fitted network %s does not "

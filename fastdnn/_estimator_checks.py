@@ -293,3 +293,29 @@ def random_state(rs):
                         "None, got %r" % (rs,))
     return np.random.RandomState(v.check_int(rs, "random_state", 0,
                                              2 ** 32 - 1))
+
+
+def fitted_layer_sizes(coefs, intercepts, n_features):
+    """``[n_features, n_1, ..., n_outputs]`` of a fitted network's
+    ``coefs_`` (``(n_{l-1}, n_l)`` each, ``n_0 = n_features``) and
+    ``intercepts_`` (``(n_l,)`` each), or ValueError naming the first entry
+    that does not fit (they are public attributes: a user may have changed
+    them before ``predict``, ``partial_fit`` or a warm start)."""
+    fix = "; set them from a fitted estimator or refit"
+    coefs, intercepts = list(coefs), list(intercepts)
+    if not coefs or len(coefs) != len(intercepts):
+        raise ValueError("coefs_ and intercepts_ must be two non-empty "
+                         "lists of the same length, got %d and %d%s"
+                         % (len(coefs), len(intercepts), fix))
+    sizes = [n_features]
+    for l, (c, i) in enumerate(zip(coefs, intercepts)):
+        c_shape, i_shape = np.shape(c), np.shape(i)
+        if len(c_shape) != 2 or c_shape[0] != sizes[-1]:
+            raise ValueError("coefs_[%d] must have shape (%d, n_out), got "
+                             "%s%s" % (l, sizes[-1], c_shape, fix))
+        if i_shape != (c_shape[1],):
+            raise ValueError("intercepts_[%d] must have shape (%d,) to match "
+                             "coefs_[%d], got %s%s"
+                             % (l, c_shape[1], l, i_shape, fix))
+        sizes.append(c_shape[1])
+    return sizes

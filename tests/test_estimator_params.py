@@ -202,6 +202,43 @@ def test_partial_fit_keeps_the_optimizer_state(backend):
     assert reg.t_ == 120
 
 
+#: Changes to a fitted network's public attributes that break it, and the
+#: message that says which.
+_BROKEN = [
+    ("short-intercept", lambda c, i: (c, [i[0][:-1]] + i[1:]),
+     r"intercepts_\[0\] must have shape \(5,\) to match coefs_\[0\], "
+     r"got \(4,\)"),
+    ("column-intercept", lambda c, i: (c, i[:-1] + [i[-1][:, None]]),
+     r"intercepts_\[1\] must have shape \(3,\) to match coefs_\[1\], "
+     r"got \(3, 1\)"),
+    ("coef-rows", lambda c, i: ([c[0][:-1]] + c[1:], i),
+     r"coefs_\[0\] must have shape \(3, n_out\), got \(2, 5\)"),
+    ("coef-chain", lambda c, i: (c[:1] + [c[1][:-1]], i),
+     r"coefs_\[1\] must have shape \(5, n_out\), got \(4, 3\)"),
+    ("lists", lambda c, i: (c, i[:1]), "same length, got 2 and 1"),
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case,change,message", _BROKEN,
+                         ids=[b[0] for b in _BROKEN])
+def test_a_broken_fitted_network_is_refused_by_name(backend, case, change,
+                                                    message):
+    # predict, partial_fit and a warm start all refuse coefs_ or
+    # intercepts_ that no longer fit together, with one message naming
+    # the entry, on every backend (not numpy's broadcasting or reshape
+    # errors, or a training on the wrong shapes).
+    for method in ("predict", "partial_fit", "warm fit"):
+        est = _fit(y=Y_MULTI, backend=backend, warm_start=True)
+        est.coefs_, est.intercepts_ = change(list(est.coefs_),
+                                             list(est.intercepts_))
+        call = {"predict": lambda: est.predict(X),
+                "partial_fit": lambda: est.partial_fit(X, Y_MULTI),
+                "warm fit": lambda: est.fit(X, Y_MULTI)}[method]
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
 def test_verbose_prints_each_epoch(capsys):
     _fit(verbose=True, max_iter=2, early_stopping=True)
     out = capsys.readouterr().out.splitlines()
