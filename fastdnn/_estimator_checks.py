@@ -298,9 +298,10 @@ def random_state(rs):
 def fitted_layer_sizes(coefs, intercepts, n_features):
     """``[n_features, n_1, ..., n_outputs]`` of a fitted network's
     ``coefs_`` (``(n_{l-1}, n_l)`` each, ``n_0 = n_features``) and
-    ``intercepts_`` (``(n_l,)`` each), or ValueError naming the first entry
-    that does not fit (they are public attributes: a user may have changed
-    them before ``predict``, ``partial_fit`` or a warm start)."""
+    ``intercepts_`` (``(n_l,)`` each), real and finite; else TypeError or
+    ValueError naming the first entry that is not (they are public
+    attributes: a user may have changed them before ``predict``,
+    ``partial_fit`` or a warm start)."""
     fix = "; set them from a fitted estimator or refit"
     coefs, intercepts = list(coefs), list(intercepts)
     if not coefs or len(coefs) != len(intercepts):
@@ -309,13 +310,19 @@ def fitted_layer_sizes(coefs, intercepts, n_features):
                          % (len(coefs), len(intercepts), fix))
     sizes = [n_features]
     for l, (c, i) in enumerate(zip(coefs, intercepts)):
-        c_shape, i_shape = np.shape(c), np.shape(i)
-        if len(c_shape) != 2 or c_shape[0] != sizes[-1]:
+        c = v.as_array(c, "coefs_[%d]" % l)
+        i = v.as_array(i, "intercepts_[%d]" % l)
+        if c.ndim != 2 or c.shape[0] != sizes[-1]:
             raise ValueError("coefs_[%d] must have shape (%d, n_out), got "
-                             "%s%s" % (l, sizes[-1], c_shape, fix))
-        if i_shape != (c_shape[1],):
+                             "%s%s" % (l, sizes[-1], c.shape, fix))
+        if i.shape != (c.shape[1],):
             raise ValueError("intercepts_[%d] must have shape (%d,) to match "
                              "coefs_[%d], got %s%s"
-                             % (l, c_shape[1], l, i_shape, fix))
-        sizes.append(c_shape[1])
+                             % (l, c.shape[1], l, i.shape, fix))
+        for name, a in (("coefs_[%d]" % l, c), ("intercepts_[%d]" % l, i)):
+            if not np.all(np.isfinite(a)):
+                raise ValueError(
+                    "%s contains %d NaN and %d inf value(s)%s"
+                    % (name, np.isnan(a).sum(), np.isinf(a).sum(), fix))
+        sizes.append(c.shape[1])
     return sizes

@@ -216,6 +216,11 @@ _BROKEN = [
     ("coef-chain", lambda c, i: (c[:1] + [c[1][:-1]], i),
      r"coefs_\[1\] must have shape \(5, n_out\), got \(4, 3\)"),
     ("lists", lambda c, i: (c, i[:1]), "same length, got 2 and 1"),
+    ("nan-coef", lambda c, i: ([np.where(c[0] > 0, np.nan, c[0])] + c[1:],
+                               i),
+     r"coefs_\[0\] contains \d+ NaN and 0 inf"),
+    ("inf-intercept", lambda c, i: (c, i[:1] + [i[1] * np.inf]),
+     r"intercepts_\[1\] contains 0 NaN and 3 inf"),
 ]
 
 
@@ -237,6 +242,15 @@ def test_a_broken_fitted_network_is_refused_by_name(backend, case, change,
                 "warm fit": lambda: est.fit(X, Y_MULTI)}[method]
         with pytest.raises(ValueError, match=message):
             call()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_fitted_network_of_text_is_refused_by_name(backend):
+    est = _fit(y=Y_MULTI, backend=backend)
+    est.intercepts_[0] = np.array(["a"] * 5)
+    with pytest.raises(TypeError, match=r"intercepts_\[0\] must be a real "
+                       "numeric array"):
+        est.predict(X)
 
 
 def test_verbose_prints_each_epoch(capsys):
