@@ -11,6 +11,8 @@ scalars (counts, widths, rates, dtypes) in :mod:`fastdnn._validation_scalars`,
 those of names (activations, outputs, initializers) and of each output's
 labels in :mod:`fastdnn._validation_tables`; all are re-exported here.
 """
+import itertools
+
 import numpy as np
 
 from ._validation_scalars import (  # noqa: F401 (re-exported)
@@ -47,6 +49,20 @@ def check_activation(activation, table=None):
     return check_layer_activation(activation)
 
 
+#: Absent parameter names listed in an error, at most.
+_MAX_NAMED = 8
+
+
+def _layer_index(key):
+    """l for a key ``"W<l>"`` or ``"b<l>"`` (l >= 1 written plainly), else
+    None."""
+    if not (isinstance(key, str) and key[:1] in ("W", "b")
+            and key[1:].isdigit()):
+        return None
+    l = int(key[1:])
+    return l if l >= 1 and key[1:] == str(l) else None
+
+
 def check_parameters(parameters, dtype=None, finite=True):
     """Validate a parameters dict ``{"W1", "b1", ..., "WL", "bL"}``.
 
@@ -55,11 +71,21 @@ def check_parameters(parameters, dtype=None, finite=True):
     if not isinstance(parameters, dict):
         raise TypeError("parameters must be a dict {'W1': ..., 'b1': ..., "
                         "...}, got %s" % type(parameters).__name__)
-    L = len(parameters) // 2
-    expected = {"%s%d" % (k, l) for l in range(1, L + 1) for k in "Wb"}
-    if L < 1 or set(parameters) != expected:
-        missing = sorted(expected - set(parameters))
-        extra = sorted(set(parameters) - expected)
+    # L from the highest layer named (not from the count of entries), so
+    # that a missing b_l is reported as missing rather than its W_(l+1) as
+    # unexpected.
+    layers = [_layer_index(k) for k in parameters]
+    L = max([l for l in layers if l is not None] or [1])
+    # The absent names, the first few only: a key such as "W99999999"
+    # must not make a list of a hundred million.
+    missing = list(itertools.islice(
+        (name for l in range(1, L + 1) for name in ("W%d" % l, "b%d" % l)
+         if name not in parameters), _MAX_NAMED + 1))
+    extra = sorted((k for k, l in zip(parameters, layers) if l is None),
+                   key=repr)
+    if missing or extra:
+        if len(missing) > _MAX_NAMED:
+            missing[_MAX_NAMED:] = ["..."]
         raise ValueError(
             "parameters must hold exactly W1, b1, ..., WL, bL; missing %s, "
             "unexpected %s" % (missing or "none", extra or "none"))

@@ -360,7 +360,7 @@ def test_bad_directional_arguments_are_named(changes, error, match):
 @pytest.mark.parametrize("call,error,match", [
     (lambda: G.dictionary_to_vector({"W1": np.ones((2, 2)),
                                      "W2": np.ones((2, 2))}), ValueError,
-     r"missing \['b1'\], unexpected \['W2'\]"),
+     r"missing \['b1', 'b2'\], unexpected none"),
     (lambda: G.dictionary_to_vector({"W1": np.ones((2, 2)),
                                      "b1": np.ones((3, 1))}), ValueError,
      r"b1 must have shape \(2, 1\)"),

@@ -139,6 +139,17 @@ BAD = [
     ("forward-missing-b", "L_model_forward",
      lambda: (_A(), {k: v for k, v in _params().items() if k != "b2"} |
               {"W3": np.ones((1, 1))}), ValueError, "missing"),
+    ("forward-missing-last-b", "L_model_forward",
+     lambda: (_A(), {k: v for k, v in _params().items() if k != "b2"}),
+     ValueError, r"missing \['b2'\], unexpected none"),
+    ("forward-padded-key", "L_model_forward",
+     lambda: (_A(), {("W01" if k == "W1" else k): v
+                     for k, v in _params().items()}),
+     ValueError, r"missing \['W1'\], unexpected \['W01'\]"),
+    ("forward-huge-layer-key", "L_model_forward",  # no list of 2e11 names
+     lambda: (_A(), _params() | {"W99999999999": np.ones((1, 1))}),
+     ValueError, r"missing \['W3', 'b3', 'W4', .*'\.\.\.'\], unexpected "
+     "none"),
     ("forward-extra-key", "L_model_forward",
      lambda: (_A(), _params() | {"gamma": 1.0}), ValueError, "unexpected"),
     ("forward-chain", "L_model_forward",
