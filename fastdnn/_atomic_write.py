@@ -107,7 +107,13 @@ def write_atomically(path, write):
     the main thread when SIGTERM has its default action, SIGTERM), the
     temporary file is removed and ``path`` keeps its previous content; the
     exception propagates, and SIGTERM then still terminates the process.
+    A ``path`` that is a folder is refused first (IsADirectoryError naming
+    it), as the rename would fail only after the whole write.
     """
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            "%s is a folder; pass a file name in it, such as %s"
+            % (path, os.path.join(path, "model.npz")))
     state = {"busy": True, "terminated": False}
     tmp = [None]
     installed = False

@@ -225,9 +225,17 @@ def save_model(path, parameters, *, activation=DEFAULT_ACTIVATION,
     text = json.dumps(meta, sort_keys=True, allow_nan=False)
     arrays[METADATA_KEY] = np.array(text)
 
-    path = os.fspath(path)
+    path = _file_path(path)
     _atomic_write.write_atomically(path, lambda f: np.savez(f, **arrays))
     return path
+
+
+def _file_path(path):
+    # os.fspath's own message names neither the argument nor the fix.
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError("path must be a file name (str or os.PathLike), "
+                        "got %s" % type(path).__name__)
+    return os.fspath(path)
 
 
 def load_model(path):
@@ -276,7 +284,7 @@ def load_model(path):
         activation names that are unknown, not one per layer, or do not
         suit the layer sizes.
     """
-    path = os.fspath(path)
+    path = _file_path(path)
     try:
         # OSError for a missing/unreadable file
         f, size = _npz_safety.open_regular(path)

@@ -128,6 +128,25 @@ def test_sigterm_handler_is_restored_and_a_program_handler_kept(tmp_path):
     assert calls == []
 
 
+def test_a_folder_is_refused_before_anything_is_written(tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match="models is a folder; pass a "
+                       "file name in it, such as .*model.npz"):
+        fastdnn.save_model(folder, _params())
+    assert os.listdir(tmp_path) == ["models"] and not os.listdir(folder)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: fastdnn.save_model(None, _params()),
+    lambda: fastdnn.load_model(None),
+    lambda: fastdnn.load_model(3)], ids=["save-None", "load-None", "load-3"])
+def test_a_path_that_is_no_file_name_is_named(call):
+    with pytest.raises(TypeError, match=r"path must be a file name \(str "
+                       r"or os.PathLike\), got (NoneType|int)"):
+        call()
+
+
 def test_save_from_another_thread(tmp_path):
     errors = []
 
