@@ -20,6 +20,24 @@ def _command(*args):
     return [sys.executable, "-m", "fastdnn", *map(str, args)]
 
 
+@pytest.fixture(autouse=True)
+def _ctrl_c_not_ignored():
+    # A child inherits an ignored SIGINT (a parent that set SIG_IGN, such
+    # as a shell's background job) and would then never see the signal
+    # these tests send: it would train all its 100,000 iterations. While a
+    # test runs, this process catches SIGINT instead (a caught signal
+    # reverts to its default action in the child, whose Python then
+    # raises KeyboardInterrupt on it).
+    previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous == signal.SIG_IGN:
+            signal.signal(signal.SIGINT, previous)
+
+
 def _one_line(stderr, code, returncode):
     assert returncode == code, (returncode, stderr)
     assert "Traceback" not in stderr and "Exception ignored" not in stderr
