@@ -83,8 +83,12 @@ def find_data_dir(path=None):
 # ---------------------------------------------------------------- checks
 
 def _read(f, filename, key):
-    """The whole dataset ``key`` of the open HDF5 file ``f``."""
+    """The whole dataset ``key`` of the open HDF5 file ``f``, once its kind
+    and declared size are checked (a small file can declare a dataset of
+    any size: unwritten chunks read as zeros)."""
     import h5py
+
+    from .datasets.files import read_h5_dataset
 
     if key not in f:
         raise ValueError("%s has no dataset %r (it holds: %s); is it the "
@@ -94,11 +98,7 @@ def _read(f, filename, key):
     node = f[key]
     if not isinstance(node, h5py.Dataset):
         raise ValueError("%s: %r is a group, not a dataset" % (filename, key))
-    try:
-        return np.asarray(node[()])
-    except Exception as exc:  # h5py's errors of a corrupt file
-        raise OSError("cannot read %r from %s: %s"
-                      % (key, filename, exc)) from exc
+    return read_h5_dataset(node, key, filename)
 
 
 def _check_images(x, filename, key):
@@ -133,15 +133,11 @@ def _check_classes(classes, filename, key):
 
 
 def _load_file(folder, name, prefix, with_classes):
-    import h5py
+    from .datasets.files import open_h5_file
 
     filename = os.path.join(folder, name)
-    try:
-        f = h5py.File(filename, "r")
-    except OSError as exc:
-        raise OSError("cannot read %s as an HDF5 file: %s"
-                      % (filename, exc)) from exc
-    with f:
+    # A regular file only (HDF5 would wait forever on a FIFO).
+    with open_h5_file(filename) as f:
         x_key, y_key = prefix + "_x", prefix + "_y"
         x = _read(f, filename, x_key)
         _check_images(x, filename, x_key)

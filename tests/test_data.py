@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -158,6 +160,33 @@ def test_a_file_that_is_not_hdf5(tmp_path):
     (tmp_path / "test_catvnoncat.h5").write_text("not hdf5")
     with pytest.raises(OSError, match="cannot read .*test_catvnoncat.h5 as "
                                       "an HDF5 file"):
+        fastdnn.load_data(tmp_path)
+
+
+def test_a_dataset_declared_too_large_is_refused_before_it_is_read(tmp_path):
+    # A file of a few kilobytes can declare any size: its chunks unwritten,
+    # they read as zeros. It is refused from its declared size.
+    import h5py
+    from fastdnn.datasets.files import MAX_BYTES
+    _course_files(tmp_path)
+    n = MAX_BYTES // (64 * 64 * 3) + 1
+    with h5py.File(tmp_path / "train_catvnoncat.h5", "w") as f:
+        f.create_dataset("train_set_x", shape=(n, 64, 64, 3), dtype=np.uint8,
+                         chunks=(1, 64, 64, 3))
+        f["train_set_y"] = np.zeros(1, np.int64)
+    assert (tmp_path / "train_catvnoncat.h5").stat().st_size < 1 << 20
+    with pytest.raises(ValueError, match=r"'train_set_x' declares \d+ bytes, "
+                       "more than the"):
+        fastdnn.load_data(tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+def test_a_fifo_in_place_of_a_file_is_refused_without_waiting(tmp_path):
+    _course_files(tmp_path)
+    (tmp_path / "train_catvnoncat.h5").unlink()
+    os.mkfifo(tmp_path / "train_catvnoncat.h5")
+    with pytest.raises(FileNotFoundError, match="has no "
+                                                "train_catvnoncat.h5"):
         fastdnn.load_data(tmp_path)
 
 
