@@ -63,6 +63,26 @@ def _layer_index(key):
     return l if l >= 1 and key[1:] == str(l) else None
 
 
+def _refuse_parameter_names(parameters):
+    # The ValueError for a dict whose keys are not W1, b1, ..., WL, bL. L
+    # is the highest layer named (not half the count of entries), so that
+    # a missing b_l is reported as missing rather than its W_(l+1) as
+    # unexpected; the absent names are listed lazily, the first few only
+    # (a key such as "W99999999" must not make a list of 2e8 names).
+    layers = [_layer_index(k) for k in parameters]
+    L = max([l for l in layers if l is not None] or [1])
+    missing = list(itertools.islice(
+        (name for l in range(1, L + 1) for name in ("W%d" % l, "b%d" % l)
+         if name not in parameters), _MAX_NAMED + 1))
+    if len(missing) > _MAX_NAMED:
+        missing[_MAX_NAMED:] = ["..."]
+    extra = sorted((k for k, l in zip(parameters, layers) if l is None),
+                   key=repr)
+    raise ValueError(
+        "parameters must hold exactly W1, b1, ..., WL, bL; missing %s, "
+        "unexpected %s" % (missing or "none", extra or "none"))
+
+
 def check_parameters(parameters, dtype=None, finite=True):
     """Validate a parameters dict ``{"W1", "b1", ..., "WL", "bL"}``.
 
@@ -71,24 +91,11 @@ def check_parameters(parameters, dtype=None, finite=True):
     if not isinstance(parameters, dict):
         raise TypeError("parameters must be a dict {'W1': ..., 'b1': ..., "
                         "...}, got %s" % type(parameters).__name__)
-    # L from the highest layer named (not from the count of entries), so
-    # that a missing b_l is reported as missing rather than its W_(l+1) as
-    # unexpected.
-    layers = [_layer_index(k) for k in parameters]
-    L = max([l for l in layers if l is not None] or [1])
-    # The absent names, the first few only: a key such as "W99999999"
-    # must not make a list of a hundred million.
-    missing = list(itertools.islice(
-        (name for l in range(1, L + 1) for name in ("W%d" % l, "b%d" % l)
-         if name not in parameters), _MAX_NAMED + 1))
-    extra = sorted((k for k, l in zip(parameters, layers) if l is None),
-                   key=repr)
-    if missing or extra:
-        if len(missing) > _MAX_NAMED:
-            missing[_MAX_NAMED:] = ["..."]
-        raise ValueError(
-            "parameters must hold exactly W1, b1, ..., WL, bL; missing %s, "
-            "unexpected %s" % (missing or "none", extra or "none"))
+    L = len(parameters) // 2
+    if L < 1 or len(parameters) != 2 * L or not all(
+            "W%d" % l in parameters and "b%d" % l in parameters
+            for l in range(1, L + 1)):
+        _refuse_parameter_names(parameters)
     named = []
     for l in range(1, L + 1):
         named.append(("W%d" % l, parameters["W%d" % l], "(n_%d, n_%d)"
