@@ -9,7 +9,9 @@ C-contiguous in one float dtype (float32 and float64 are kept, other
 numeric dtypes become float64), allocates the outputs and calls a kernel of
 :mod:`fastdnn._kernels`.
 
-The training functions (in :mod:`fastdnn._jit_training`) take the training
+The activations and their backward passes are in
+:mod:`fastdnn._jit_activations`. The training functions (in
+:mod:`fastdnn._jit_training`) take the training
 toolbox's keywords (``optimizer``, mini-batches, L2, dropout, decay) as the
 reference's, running whole passes in compiled code, and additionally
 keyword-only ``solver=`` and ``dtype=``; see :func:`L_layer_model`. The
@@ -26,6 +28,9 @@ import numpy as np
 from . import _kernels as K
 from . import _validation as v
 from . import reference as _ref
+from ._jit_activations import (  # noqa: F401 (re-exported)
+    leaky_relu, leaky_relu_backward, relu, relu_backward, sigmoid,
+    sigmoid_backward, softmax, tanh, tanh_backward)
 from ._jit_optimizers import (  # noqa: F401 (re-exported)
     initialize_adam, initialize_rmsprop, initialize_velocity,
     update_parameters_with_adam, update_parameters_with_gd,
@@ -70,122 +75,9 @@ def _kernel_operand(A_prev):
     return _c(A_prev), False
 
 
-# ---------------------------------------------------------------- activations
-
-def _activation(Z, act):
-    Z = _c(Z)
-    A = np.empty_like(Z)
-    K.activation_into(Z, act, A)
-    return A, Z
-
-
-def sigmoid(Z):
-    """Sigmoid activation, numerically stable.
-
-    Parameters
-    ----------
-    Z : ndarray of shape (n_l, m)
-
-    Returns
-    -------
-    A : ndarray of shape (n_l, m)
-        ``1 / (1 + exp(-Z))``.
-    cache : ndarray
-        ``Z``, for the backward pass.
-    """
-    Z = v.as_matrix(Z, "Z", shape_hint="(n_l, m)")
-    return _activation(Z, K.ACT_SIGMOID)
-
-
-def relu(Z):
-    """ReLU activation ``max(0, Z)``; returns ``(A, Z)`` like
-    :func:`sigmoid`."""
-    Z = v.as_matrix(Z, "Z", shape_hint="(n_l, m)")
-    return _activation(Z, K.ACT_RELU)
-
-
-def tanh(Z):
-    """Hyperbolic tangent activation; returns ``(A, Z)`` like
-    :func:`sigmoid`."""
-    Z = v.as_matrix(Z, "Z", shape_hint="(n_l, m)")
-    return _activation(Z, K.ACT_TANH)
-
-
-def leaky_relu(Z):
-    """Leaky ReLU, ``Z`` where ``Z > 0`` else ``0.01 * Z``; returns ``(A,
-    Z)`` like :func:`sigmoid`."""
-    Z = v.as_matrix(Z, "Z", shape_hint="(n_l, m)")
-    return _activation(Z, K.ACT_LEAKY_RELU)
-
-
-def softmax(Z):
-    """Column-wise softmax, stable for any finite Z (an output activation).
-
-    Parameters
-    ----------
-    Z : ndarray of shape (n_L, m)
-
-    Returns
-    -------
-    A : ndarray of shape (n_L, m)
-        ``E / sum(E, axis=0)`` with ``E = exp(Z - max(Z, axis=0))``.
-    cache : ndarray
-        ``Z``.
-    """
-    Z = _c(v.as_matrix(Z, "Z", shape_hint="(n_l, m)"))
-    A = np.empty_like(Z)
-    K.softmax_into(Z, A)
-    return A, Z
-
-
-def _activation_backward(dA, cache, act):
-    dA, Z = v.check_activation_grad(dA, cache)
-    dA, Z = _c(dA), _c(Z)
-    dZ = np.empty_like(dA)
-    K.activation_backward_into(dA, Z, act, dZ)
-    return dZ
-
-
-def sigmoid_backward(dA, cache):
-    """Backward pass of a sigmoid unit.
-
-    Parameters
-    ----------
-    dA : ndarray of shape (n_l, m)
-    cache : ndarray of shape (n_l, m)
-        ``Z`` from the forward pass.
-
-    Returns
-    -------
-    dZ : ndarray of shape (n_l, m)
-        ``dA * s * (1 - s)`` with ``s = sigmoid(Z)``.
-    """
-    return _activation_backward(dA, cache, K.ACT_SIGMOID)
-
-
-def relu_backward(dA, cache):
-    """Backward pass of a ReLU unit: ``dA`` where ``Z > 0``, else 0.
-
-    Shapes as in :func:`sigmoid_backward`.
-    """
-    return _activation_backward(dA, cache, K.ACT_RELU)
-
-
-def tanh_backward(dA, cache):
-    """Backward pass of a tanh unit: ``dA * (1 - A**2)`` with ``A =
-    tanh(Z)``. Shapes as in :func:`sigmoid_backward`."""
-    return _activation_backward(dA, cache, K.ACT_TANH)
-
-
-def leaky_relu_backward(dA, cache):
-    """Backward pass of a leaky ReLU unit: ``dA`` where ``Z > 0``, else
-    ``0.01 * dA``. Shapes as in :func:`sigmoid_backward`."""
-    return _activation_backward(dA, cache, K.ACT_LEAKY_RELU)
-
-
 # ---------------------------------------------------------------- forward
 
-def _forward(A_prev, W, b, act, softmax=False, alias=False):
+def _forward(A_prev, W, b, act, then_softmax=False, alias=False):
     # Z and the activation in one pass over the output; a softmax runs
     # after the kernel (it is column-wise). alias: A is Z itself (the
     # linear part alone), else its own array, as the reference's.
@@ -194,7 +86,7 @@ def _forward(A_prev, W, b, act, softmax=False, alias=False):
     A = Z if alias else np.empty_like(Z)
     operand, transposed = _kernel_operand(A_prev)
     K.forward(W, operand, b, act, Z, A, transposed)
-    if softmax:
+    if then_softmax:
         K.softmax_into(Z, A)
     # The cache holds the caller's X itself, or the C copy the kernel read.
     return A, ((A_prev if transposed else operand, W, b), Z)
