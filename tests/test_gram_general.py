@@ -4,7 +4,8 @@ solver and the reference's training loop (the whole cost trajectory and
 the final parameters), on shapes where ``solver="auto"`` picks it; a
 10-class softmax problem and a regression problem train identically with
 the primal and the gram solver; diverging and overflowing softmax and
-identity networks end as the primal solver's do.
+identity networks end as the primal solver's do; both dual solvers refuse
+bad layers with one message.
 
 The tables are read from :data:`fastdnn.jit.ACT_CODES` and
 :data:`fastdnn.jit.OUTPUT_CODES`, so that a new entry is tested here too.
@@ -19,8 +20,13 @@ from fastdnn import _kernels as K
 from fastdnn._primal import PrimalSolver
 from fastdnn._reference_outputs import OUTPUTS
 
+from fastdnn._gram_toolbox import GramToolboxSolver
+from fastdnn._toolbox_options import check_toolbox, learning_rates
 from test_gram import RTOL, _assert_close, _reference_training
 from test_gram_divergence import _assert_same_outcome, _outcome
+from test_gram_toolbox import MB
+from test_gram_toolbox import M as TOOLBOX_M
+from test_gram_toolbox import _network as _toolbox_network
 
 ACT_NAMES = sorted(jit.ACT_CODES)
 OUTPUT_NAMES = sorted(jit.OUTPUT_CODES)
@@ -362,3 +368,42 @@ def test_bad_codes_and_labels():
     a.run(5, ca)
     b.run(5, cb)
     np.testing.assert_array_equal(ca, cb)
+
+
+def _broken(case, Ws, bs):
+    # A copy of the layers with one fault.
+    Ws, bs = list(Ws), list(bs)
+    if case == "b-length":
+        bs[1] = bs[1][:-1]
+    elif case == "b-row":
+        bs[0] = bs[0].T
+    elif case == "chain":
+        Ws[1] = Ws[1][:, :-1]
+    elif case == "lists":
+        bs = bs[:-1]
+    return Ws, bs
+
+
+@pytest.mark.parametrize("case,message", [
+    ("b-length", r"b2 must have shape \(5, 1\), got \(4, 1\)"),
+    ("b-row", r"b1 must have shape \(6, 1\), got \(1, 6\)"),
+    ("chain", "W2 has 5 columns but W1 has 6 rows"),
+    ("lists", "same length, got 3 and 2"),
+    ("X-rows", "X has 9 rows but W1 has 10 columns")])
+def test_both_gram_solvers_refuse_bad_layers_alike(case, message):
+    # The full-batch and the toolbox dual solvers check their layers with
+    # one rule: the same ValueError for the same bad input, before any
+    # compiled code runs.
+    X, Y, Ws, bs, acts = _toolbox_network("relu", "sigmoid", 3)
+    Ws, bs = _broken(case, Ws, bs)
+    if case == "X-rows":
+        X = X[:-1]
+    tb = check_toolbox(optimizer="gd", mini_batch_size=MB, m=TOOLBOX_M)
+    codes = tuple(jit.ACT_CODES[a] for a in acts)
+    makers = [
+        lambda: _gram.GramSolver(X, Y, Ws, bs, 0.1, acts=codes),
+        lambda: GramToolboxSolver(X, Y, Ws, bs, codes, 0, tb,
+                                  learning_rates(0.1, 3, tb))]
+    for make in makers:
+        with pytest.raises(ValueError, match=message):
+            make()
