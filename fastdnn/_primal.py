@@ -19,6 +19,7 @@ import numpy as np
 from . import _numba_config as cfg
 from . import _kernels as K
 from . import _primal_kernels as PK
+from . import _validation as v
 from ._kernels_blas import network_uses_blas, network_uses_gemm
 from ._threads import adaptive, governor_for, run_blocks
 
@@ -58,6 +59,9 @@ class PrimalSolver:
 
     def __init__(self, X, Y, Ws, bs, learning_rate, acts=None,
                  output=K.OUT_SIGMOID):
+        # The layers are copied into flat buffers by shape: a W_l or b_l of
+        # another shape would be broadcast into them, or fail in numpy.
+        v.check_layer_shapes(X, Ws, bs)
         dtype = X.dtype
         self.dtype = dtype
         self.X = np.ascontiguousarray(X)

@@ -21,6 +21,7 @@ import numpy as np
 from . import _numba_config as cfg
 from . import _toolbox_kernels as TK
 from . import _toolbox_step_kernels as SK
+from . import _validation as v
 from ._kernels_blas import network_uses_blas, network_uses_gemm
 from ._kernels_permutation import pass_permutations
 from ._primal import OUTPUT_FORWARD_ACT
@@ -79,6 +80,8 @@ class ToolboxSolver:
         if not isinstance(toolbox, Toolbox):
             raise TypeError("toolbox must be a Toolbox (from check_toolbox),"
                             " got %s" % type(toolbox).__name__)
+        # As in PrimalSolver: the layers are copied into flat buffers.
+        v.check_layer_shapes(X, Ws, bs)
         dtype = np.dtype(X.dtype)
         self.dtype = dtype
         self.toolbox = toolbox

@@ -167,15 +167,28 @@ def check_layer_parameters(X, Ws, bs):
           for l, W in enumerate(Ws, start=1)]
     bs = [as_matrix(b, "b%d" % l, dtype=X.dtype)
           for l, b in enumerate(bs, start=1)]
+    check_layer_shapes(X, Ws, bs)
+    return X, Ws, bs
+
+
+def check_layer_shapes(X, Ws, bs):
+    """The shapes of :func:`check_layer_parameters` alone (arrays already
+    checked, or the solvers' own copies): ValueError naming the first
+    ``W_l`` or ``b_l`` that does not fit."""
+    if len(Ws) < 1 or len(Ws) != len(bs):
+        raise ValueError("Ws and bs must be two non-empty lists of the "
+                         "same length, got %d and %d" % (len(Ws), len(bs)))
     for l, (W, b) in enumerate(zip(Ws, bs), start=1):
-        if b.shape != (W.shape[0], 1):
+        if np.ndim(W) != 2:
+            raise ValueError("W%d must be a 2-D array (n_%d, n_%d), got "
+                             "shape %s" % (l, l, l - 1, np.shape(W)))
+        if np.shape(b) != (W.shape[0], 1):
             raise ValueError("b%d must have shape %s, got %s"
-                             % (l, (W.shape[0], 1), b.shape))
+                             % (l, (W.shape[0], 1), np.shape(b)))
         if l > 1 and W.shape[1] != Ws[l - 2].shape[0]:
             raise ValueError("W%d has %d columns but W%d has %d rows"
                              % (l, W.shape[1], l - 1, Ws[l - 2].shape[0]))
     check_X_for_parameters(X, Ws[0])
-    return X, Ws, bs
 
 
 def check_training_labels(Y, m, dtype):

@@ -4,8 +4,8 @@ solver and the reference's training loop (the whole cost trajectory and
 the final parameters), on shapes where ``solver="auto"`` picks it; a
 10-class softmax problem and a regression problem train identically with
 the primal and the gram solver; diverging and overflowing softmax and
-identity networks end as the primal solver's do; both dual solvers refuse
-bad layers with one message.
+identity networks end as the primal solver's do; every solver, primal and
+dual, refuses bad layers with one message.
 
 The tables are read from :data:`fastdnn.jit.ACT_CODES` and
 :data:`fastdnn.jit.OUTPUT_CODES`, so that a new entry is tested here too.
@@ -21,6 +21,7 @@ from fastdnn._primal import PrimalSolver
 from fastdnn._reference_outputs import OUTPUTS
 
 from fastdnn._gram_toolbox import GramToolboxSolver
+from fastdnn._toolbox import ToolboxSolver
 from fastdnn._toolbox_options import check_toolbox, learning_rates
 from test_gram import RTOL, _assert_close, _reference_training
 from test_gram_divergence import _assert_same_outcome, _outcome
@@ -390,9 +391,10 @@ def _broken(case, Ws, bs):
     ("chain", "W2 has 5 columns but W1 has 6 rows"),
     ("lists", "same length, got 3 and 2"),
     ("X-rows", "X has 9 rows but W1 has 10 columns")])
-def test_both_gram_solvers_refuse_bad_layers_alike(case, message):
-    # The full-batch and the toolbox dual solvers check their layers with
-    # one rule: the same ValueError for the same bad input, before any
+def test_every_solver_refuses_bad_layers_alike(case, message):
+    # The primal and dual solvers, full batch and with the toolbox, check
+    # their layers with one rule (they copy them into flat buffers by
+    # shape): the same ValueError for the same bad input, before any
     # compiled code runs.
     X, Y, Ws, bs, acts = _toolbox_network("relu", "sigmoid", 3)
     Ws, bs = _broken(case, Ws, bs)
@@ -400,10 +402,12 @@ def test_both_gram_solvers_refuse_bad_layers_alike(case, message):
         X = X[:-1]
     tb = check_toolbox(optimizer="gd", mini_batch_size=MB, m=TOOLBOX_M)
     codes = tuple(jit.ACT_CODES[a] for a in acts)
+    rates = learning_rates(0.1, 3, tb)
     makers = [
         lambda: _gram.GramSolver(X, Y, Ws, bs, 0.1, acts=codes),
-        lambda: GramToolboxSolver(X, Y, Ws, bs, codes, 0, tb,
-                                  learning_rates(0.1, 3, tb))]
+        lambda: GramToolboxSolver(X, Y, Ws, bs, codes, 0, tb, rates),
+        lambda: PrimalSolver(X, Y, Ws, bs, 0.1, acts=codes),
+        lambda: ToolboxSolver(X, Y, Ws, bs, codes, 0, tb, rates)]
     for make in makers:
         with pytest.raises(ValueError, match=message):
             make()
