@@ -53,13 +53,31 @@ def plot_costs(costs, learning_rate, path=None, *, every=100,
     Returns
     -------
     matplotlib.figure.Figure
+        A run whose cost became NaN or infinite (it diverged) is drawn up
+        to its last finite cost, with a dashed line and a note where the
+        cost stopped being finite.
     """
-    c = np.asarray(costs, dtype=np.float64).ravel()
+    try:
+        if costs is None or isinstance(costs, (str, bytes)):
+            raise TypeError
+        c = np.asarray(costs, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise TypeError("costs must be a sequence of numbers (the costs a "
+                        "training recorded), got %s"
+                        % type(costs).__name__) from None
     if c.size == 0:
         raise ValueError("costs is empty: train for at least one iteration")
     every = v.check_int(every, "every", 1)
     ylabel = COST_LABELS[v.check_output(output)]
     it = np.arange(c.size) * every
+    bad = np.flatnonzero(~np.isfinite(c))
+    if bad.size and bad[0] == 0:
+        raise ValueError("costs[0] is %r: the training diverged before its "
+                         "first recorded cost; lower the learning rate"
+                         % float(c[0]))
+    diverged = int(bad[0]) if bad.size else None
+    if diverged is not None:
+        c, it_bad, it = c[:diverged], it[diverged], it[:diverged]
 
     fig = Figure(figsize=(7, 4.2), dpi=100, layout="constrained")
     ax = fig.add_subplot()
@@ -73,7 +91,13 @@ def plot_costs(costs, learning_rate, path=None, *, every=100,
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.margins(x=0.03)
-    ax.set_ylim(0, 1.08 * max(c.max(), 1e-12))
+    ax.set_ylim(min(0.0, 1.08 * c.min()), 1.08 * max(c.max(), 1e-12))
+    if diverged is not None:
+        ax.axvline(it_bad, color="0.45", linestyle="--", linewidth=1)
+        ax.annotate("cost not finite from iteration %d" % it_bad,
+                    (it_bad, 0.5), xycoords=("data", "axes fraction"),
+                    xytext=(-4, 0), textcoords="offset points", ha="right",
+                    fontsize=9, color="0.3", rotation=90, va="center")
     ax.annotate("%.4f" % c[0], (it[0], c[0]), xytext=(6, 4),
                 textcoords="offset points", fontsize=9, color="0.3")
     if c.size > 1:

@@ -43,6 +43,33 @@ def test_plot_costs_without_path_and_one_point(tmp_path):
         fastdnn.plot_costs([], 0.1)
 
 
+def test_plot_costs_of_a_diverged_run_stops_at_its_last_finite_cost():
+    costs = [0.7, 0.5, 0.4, 3.0, np.inf, np.nan]
+    fig = fastdnn.plot_costs(costs, 0.5, every=10)
+    ax = fig.axes[0]
+    x, y = ax.lines[0].get_data()
+    np.testing.assert_array_equal(x, [0, 10, 20, 30])
+    np.testing.assert_array_equal(y, costs[:4])
+    assert "cost not finite from iteration 40" in [t.get_text()
+                                                   for t in ax.texts]
+    assert ax.lines[1].get_xdata()[0] == 40  # the dashed line
+    with pytest.raises(ValueError, match=r"costs\[0\] is nan: the training "
+                       "diverged before its first recorded cost"):
+        fastdnn.plot_costs([np.nan, 1.0], 0.5)
+
+
+@pytest.mark.parametrize("costs", [["a", "b"], None, "0.5"])
+def test_plot_costs_refuses_what_is_not_numbers(costs):
+    with pytest.raises(TypeError, match="costs must be a sequence of "
+                                        "numbers"):
+        fastdnn.plot_costs(costs, 0.1)
+
+
+def test_plot_costs_shows_negative_costs():
+    ax = fastdnn.plot_costs([-1.0, -2.0], 0.1).axes[0]
+    assert ax.get_ylim()[0] <= -2.0
+
+
 def _images(m=12, px=8, seed=0):
     rng = np.random.RandomState(seed)
     return rng.rand(px * px * 3, m)
