@@ -222,8 +222,8 @@ def _parse_descr(descr, name):
     body = descr.lstrip("<>|=")
     if body[:1] == "O" and body[1:] in ("", "4", "8"):
         raise NpzError("holds pickled Python objects (member %r has an "
-                       "object dtype); fastdnn model files hold only numeric "
-                       "arrays and are never unpickled" % name)
+                       "object dtype); fastdnn reads only numeric and text "
+                       "arrays from a file and never unpickles" % name)
     ok = len(descr) - len(body) <= 1 and (
         (body[:1] in ("f",) and body[1:] in ("2", "4", "8"))
         or (body[:1] in ("i", "u") and body[1:] in ("1", "2", "4", "8"))

@@ -147,6 +147,23 @@ def test_pickled_npz_is_refused(tmp_path):
         datasets.load(path)
 
 
+def test_pickled_npz_is_refused_as_a_data_file(tmp_path):
+    path = tmp_path / "objects.npz"
+    np.savez(path, X=np.ones((3, 2)), y=np.array([None] * 3, dtype=object))
+    with pytest.raises(ValueError, match="fastdnn reads only numeric and "
+                                         "text arrays from a file and never "
+                                         "unpickles"):
+        datasets.load(path)
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (4, 0)])
+def test_an_npz_of_no_values_is_refused(tmp_path, shape):
+    path = tmp_path / "empty.npz"
+    np.savez(path, X=np.zeros(shape), y=np.zeros(shape[0]))
+    with pytest.raises(ValueError, match="X holds no values"):
+        datasets.load(path)
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_fifo_is_refused_without_blocking(tmp_path):
     path = tmp_path / "pipe.csv"

@@ -148,6 +148,10 @@ def _from_file(path, layout, x_key, y_key, label_column, file_layout):
     X, y_raw, X_test, y_test_raw, classes = read_arrays(path, x_key, y_key)
     y_raw = np.asarray(y_raw)
     X = _features(_examples_first(np.asarray(X), y_raw, file_layout, path))
+    if X.size == 0:
+        raise ValueError("%s: X holds no values (shape %s after one example "
+                         "per row); a dataset needs at least one example "
+                         "of at least one feature" % (path, X.shape))
     if y_raw.ndim == 2 and 1 not in y_raw.shape and y_raw.shape[0] != \
             X.shape[0]:
         y_raw = y_raw.T
