@@ -29,7 +29,7 @@ from . import _kernels as K
 from . import _validation as v
 from . import reference as _ref
 from ._jit_activations import (  # noqa: F401 (re-exported)
-    leaky_relu, leaky_relu_backward, relu, relu_backward, sigmoid,
+    _c, leaky_relu, leaky_relu_backward, relu, relu_backward, sigmoid,
     sigmoid_backward, softmax, tanh, tanh_backward)
 from ._jit_optimizers import (  # noqa: F401 (re-exported)
     initialize_adam, initialize_rmsprop, initialize_velocity,
@@ -53,12 +53,6 @@ ACT_CODES = K.ACT_BY_NAME
 
 #: Output names (the reference's table) -> kernel codes.
 OUTPUT_CODES = K.OUT_BY_NAME
-
-
-def _c(x):
-    # Kernels are compiled for C-contiguous arrays only: one specialisation
-    # per dtype, and Fortran-ordered or strided input gives the same result.
-    return np.ascontiguousarray(x)
 
 
 def _kernel_operand(A_prev):
