@@ -153,15 +153,19 @@ def check_X_for_parameters(X, W1):
                                                  W1.shape[1]))
 
 
+def _check_layer_count(Ws, bs):
+    if len(Ws) < 1 or len(Ws) != len(bs):
+        raise ValueError("Ws and bs must be two non-empty lists of the "
+                         "same length, got %d and %d" % (len(Ws), len(bs)))
+
+
 def check_layer_parameters(X, Ws, bs):
     """The solvers' inputs ``X`` (n_x, m) and layers ``Ws``, ``bs`` (lists
     of ``W_l`` (n_l, n_{l-1}) and ``b_l`` (n_l, 1)): ``(X, Ws, bs)`` as
     matrices of X's dtype (lists), or ValueError naming the first that
     does not fit its neighbours."""
     Ws, bs = list(Ws), list(bs)
-    if len(Ws) < 1 or len(Ws) != len(bs):
-        raise ValueError("Ws and bs must be two non-empty lists of the "
-                         "same length, got %d and %d" % (len(Ws), len(bs)))
+    _check_layer_count(Ws, bs)
     X = as_matrix(X, "X", shape_hint="(n_x, m)")
     Ws = [as_matrix(W, "W%d" % l, dtype=X.dtype)
           for l, W in enumerate(Ws, start=1)]
@@ -175,9 +179,7 @@ def check_layer_shapes(X, Ws, bs):
     """The shapes of :func:`check_layer_parameters` alone (arrays already
     checked, or the solvers' own copies): ValueError naming the first
     ``W_l`` or ``b_l`` that does not fit."""
-    if len(Ws) < 1 or len(Ws) != len(bs):
-        raise ValueError("Ws and bs must be two non-empty lists of the "
-                         "same length, got %d and %d" % (len(Ws), len(bs)))
+    _check_layer_count(Ws, bs)
     for l, (W, b) in enumerate(zip(Ws, bs), start=1):
         if np.ndim(W) != 2:
             raise ValueError("W%d must be a 2-D array (n_%d, n_%d), got "
