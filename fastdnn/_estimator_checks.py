@@ -302,11 +302,11 @@ def fitted_layer_sizes(coefs, intercepts, n_features):
     ValueError naming the first entry that is not (they are public
     attributes: a user may have changed them before ``predict``,
     ``partial_fit`` or a warm start)."""
-    fix = "; set them from a fitted estimator or refit"
+    fix = "set them from a fitted estimator or refit"
     coefs, intercepts = list(coefs), list(intercepts)
     if not coefs or len(coefs) != len(intercepts):
         raise ValueError("coefs_ and intercepts_ must be two non-empty "
-                         "lists of the same length, got %d and %d%s"
+                         "lists of the same length, got %d and %d; %s"
                          % (len(coefs), len(intercepts), fix))
     sizes = [n_features]
     for l, (c, i) in enumerate(zip(coefs, intercepts)):
@@ -314,15 +314,12 @@ def fitted_layer_sizes(coefs, intercepts, n_features):
         i = v.as_array(i, "intercepts_[%d]" % l)
         if c.ndim != 2 or c.shape[0] != sizes[-1]:
             raise ValueError("coefs_[%d] must have shape (%d, n_out), got "
-                             "%s%s" % (l, sizes[-1], c.shape, fix))
+                             "%s; %s" % (l, sizes[-1], c.shape, fix))
         if i.shape != (c.shape[1],):
             raise ValueError("intercepts_[%d] must have shape (%d,) to match "
-                             "coefs_[%d], got %s%s"
+                             "coefs_[%d], got %s; %s"
                              % (l, c.shape[1], l, i.shape, fix))
-        for name, a in (("coefs_[%d]" % l, c), ("intercepts_[%d]" % l, i)):
-            if not np.all(np.isfinite(a)):
-                raise ValueError(
-                    "%s contains %d NaN and %d inf value(s)%s"
-                    % (name, np.isnan(a).sum(), np.isinf(a).sum(), fix))
+        v.check_finite(c, "coefs_[%d]" % l, fix)
+        v.check_finite(i, "intercepts_[%d]" % l, fix)
         sizes.append(c.shape[1])
     return sizes

@@ -124,13 +124,19 @@ def _all_finite(arr):
     return bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
 
 
-def check_finite(arr, name):
+#: What :func:`check_finite` advises by default.
+CLEAN_THE_DATA = ("clean the data (or, during training, lower the learning "
+                  "rate)")
+
+
+def check_finite(arr, name, fix=CLEAN_THE_DATA):
+    """ValueError ``"<name> contains <n> NaN and <n> inf value(s); <fix>"``
+    unless every value of ``arr`` is finite."""
     if arr.size and not _all_finite(arr):
         n_nan = int(np.isnan(arr).sum())
         n_inf = int(np.isinf(arr).sum())
-        raise ValueError(
-            "%s contains %d NaN and %d inf value(s); clean the data (or, "
-            "during training, lower the learning rate)" % (name, n_nan, n_inf))
+        raise ValueError("%s contains %d NaN and %d inf value(s); %s"
+                         % (name, n_nan, n_inf, fix))
 
 
 def as_matrices(named, finite=True):
