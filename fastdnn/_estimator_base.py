@@ -106,8 +106,6 @@ class BaseDNN:
         """``{"W1": ..., "b1": ..., ...}``: the fitted network in the
         course's layout (``W_l = coefs_[l-1].T``, ``b_l`` a column)."""
         self._check_fitted()
-        C.fitted_layer_sizes(self.coefs_, self.intercepts_,
-                             self.n_features_in_)
         out = {}
         for l, (c, i) in enumerate(zip(self.coefs_, self.intercepts_), 1):
             out["W%d" % l] = np.ascontiguousarray(np.asarray(c).T)
@@ -164,6 +162,10 @@ class BaseDNN:
             raise ValueError(
                 "X has %d features, but %s is expecting %d features as input"
                 % (X.shape[1], type(self).__name__, self.n_features_in_))
+        # The public weights, as a user may have left them (training checks
+        # them in _fit, and its own updates keep them finite).
+        C.fitted_layer_sizes(self.coefs_, self.intercepts_,
+                             self.n_features_in_)
         return X
 
     def _network_output(self, X):
