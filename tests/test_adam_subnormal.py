@@ -1,9 +1,10 @@
-"""float32 Adam's shortcut for subnormal first moments
-(:func:`fastdnn._toolbox_step_kernels.adam_loop` and
-:func:`~fastdnn._toolbox_step_kernels.adam_sklearn_loop`) gives the
-formulas bit for bit: inf, signed zeros, subnormal moments, gradients and
-parameters, parameters the step does and does not change, and constants
-that turn the shortcut off; NaN where the formula gives NaN."""
+"""Adam's exact shortcuts (:func:`fastdnn._toolbox_step_kernels.adam_loop`
+and :func:`~fastdnn._toolbox_step_kernels.adam_sklearn_loop`): float32's
+for subnormal first moments, and the division by a bias correction left
+out once it has rounded to 1, give the formulas bit for bit: inf, signed
+zeros, subnormal moments, gradients and parameters, parameters the step
+does and does not change, constants that turn the shortcuts off, each
+bias correction equal to 1 or not; NaN where the formula gives NaN."""
 import numpy as np
 import pytest
 
@@ -64,8 +65,8 @@ def _assert_same_bits(got, expected):
 
 
 def _constants(lr=1e-3, lambd_mb=0.0, beta1=0.9, beta2=0.999, eps=1e-8,
-               t=900):
-    hp = np.empty(SK.N_CONSTANTS, F32)
+               t=900, dtype=F32):
+    hp = np.empty(SK.N_CONSTANTS, dtype)
     SK.fill_constants(hp, lr, lambd_mb, 0.9, beta1, beta2, eps, t)
     return hp
 
@@ -98,7 +99,22 @@ CONSTANTS = {
     "beta1 near 1": dict(beta1=0.999, t=2),
     "L2": dict(lambd_mb=0.7 / 32),
     "negative rate": dict(lr=-1e-3),
+    "both corrections 1": dict(t=20_000),
+    "second correction 1": dict(beta1=0.9999, beta2=0.9, t=400),
 }
+
+
+def _corrections_are_one(hp):
+    return bool(hp[8] == 1), bool(hp[9] == 1)
+
+
+def test_the_constants_take_every_branch_of_the_corrections():
+    # Each bias correction divided by, or left out as 1, in all four
+    # combinations (1 - beta1**t rounds to 1 in float32 from t = 165 on).
+    seen = {_corrections_are_one(_constants(**kwargs))
+            for kwargs in CONSTANTS.values()}
+    assert seen == {(False, False), (True, False), (True, True),
+                    (False, True)}
 
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
@@ -170,11 +186,14 @@ def test_absorb_threshold(kwargs, finite):
 
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
-def test_float64_takes_the_formula(optimizer):
+@pytest.mark.parametrize("t, ones", [(1, (False, False)),
+                                     (5000, (True, False)),
+                                     (100_000, (True, True))])
+def test_float64_takes_the_formula(optimizer, t, ones):
     rng = np.random.RandomState(0)
     n = 1000
-    hp = np.empty(SK.N_CONSTANTS)
-    SK.fill_constants(hp, 1e-3, 0.0, 0.9, 0.9, 0.999, 1e-8, 5000)
+    hp = _constants(t=t, dtype=np.float64)
+    assert _corrections_are_one(hp) == ones
     P = rng.standard_normal(n)
     G = np.where(rng.random_sample(n) < 0.5, 0.0, rng.standard_normal(n))
     V = rng.standard_normal(n) * 1e-310
