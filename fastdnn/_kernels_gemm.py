@@ -24,9 +24,10 @@ import numpy as np
 from numba import prange
 
 from ._kernels_gemm_tile import DOT_MR, DOT_NR, HAS_AVX2_FMA, HAS_AVX512, \
-    MR, address, dot_tile, lanes, tile_columns, tile_edge, tile_full, \
+    MR, SHORT_ROWS, address, dot_tile, lanes, tile_columns, tile_edge, \
+    tile_edge_2, tile_edge_4, tile_full, tile_full_2, tile_full_4, \
     transpose_block
-from ._kernels_common import _exact, _exact_leaf, _exact_parallel
+from ._kernels_common import _exact, _exact_leaf, _exact_parallel, _inline
 
 #: Whether the training kernels run their wide layers' products here
 #: rather than on BLAS: on hosts with AVX-512, where the tile was measured
@@ -85,6 +86,32 @@ _NR_FLOAT32 = tile_columns(4)
 _NR_FLOAT64 = tile_columns(8)
 
 
+@_inline
+def _tile(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr, nc, nr,
+          accumulate):
+    # One tile: all NR columns or masked ones, with the fewest rows that
+    # hold mr (see SHORT_ROWS).
+    if nc == nr:
+        if mr <= SHORT_ROWS[0]:
+            tile_full_2(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr,
+                        nc, accumulate)
+        elif mr <= SHORT_ROWS[1]:
+            tile_full_4(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr,
+                        nc, accumulate)
+        else:
+            tile_full(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr, nc,
+                      accumulate)
+    elif mr <= SHORT_ROWS[0]:
+        tile_edge_2(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr, nc,
+                    accumulate)
+    elif mr <= SHORT_ROWS[1]:
+        tile_edge_4(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr, nc,
+                    accumulate)
+    else:
+        tile_edge(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr, nc,
+                  accumulate)
+
+
 @_exact_leaf
 def _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K, t0,
            t1):
@@ -113,12 +140,8 @@ def _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K, t0,
             c_t = c + (i * ldc + j) * itemsize
             a_t = a_k + i * as0 * itemsize
             b_t = b_k + j * itemsize
-            if nc == nr:
-                tile_full(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr,
-                          nc, accumulate)
-            else:
-                tile_edge(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr,
-                          nc, accumulate)
+            _tile(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr, nc, nr,
+                  accumulate)
 
 
 @_exact_parallel

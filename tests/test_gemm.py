@@ -4,8 +4,9 @@ available): the product to rounding for each of its three paths (register
 tile, dot-product tile, copy of a transposed B), both dtypes, odd shapes
 and strided views; the same bits on one thread and on several; the scaled
 product the bits of the product then scaled; a long sum, taken in blocks,
-the bits of one fused multiply-add after the other; nothing written outside
-C; NaN and inf carried through; mismatched arguments refused."""
+the bits of one fused multiply-add after the other; C's last rows, in a
+short tile, the bits of a whole tile; nothing written outside C; NaN and
+inf carried through; mismatched arguments refused."""
 from fractions import Fraction
 
 import numba
@@ -86,6 +87,27 @@ def test_same_bits_on_one_thread_and_on_several(dtype, layout, M, K):
         matmul_into(A, B, several, threads)
         np.testing.assert_array_equal(several, one)
     _check(A, B, one)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("K", [7, DOT_MIN_K + 5, KC_MIN_K + 5])
+def test_short_tiles_give_the_bits_of_a_whole_tile(dtype, layout, K):
+    # C's last row block goes to a tile of SHORT_ROWS rows when it has that
+    # few: its rows must have the bits they get inside a whole tile (the
+    # same rows of a product with MR more rows), at every count of rows
+    # left over, with masked columns, blocked sums and on two threads. At
+    # least DOT_MAX_ROWS rows, so that every layout runs the register tile.
+    base = MR * ((DOT_MAX_ROWS + MR - 1) // MR)
+    N = 2 * tile_columns(4) + 5
+    A, B = _operands(base + MR, K, N, dtype, layout, seed=K)
+    whole = np.empty((base + MR, N), dtype)
+    matmul_into(A, B, whole, 1)
+    for rows in range(1, MR):
+        for threads in (1, 2):
+            part = np.full((base + rows, N), np.nan, dtype)
+            matmul_scaled_into(A[:base + rows], B, part, threads, 1.0)
+            np.testing.assert_array_equal(part, whole[:base + rows])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
