@@ -225,7 +225,8 @@ def _by_corrections(loop, P, G, V, S, lr, c2, beta1, omb1, beta2, omb2,
     # for bit, NaN, inf and signed zeros included). Divisions bound Adam's
     # step (three and a square root an element), and 1 - beta1**t rounds
     # to 1 from step 165 on in float32 (beta1 = 0.9; 356 in float64):
-    # float32, 235,146 weights, one thread, 115 -> 91 us.
+    # the update of 235,146 float32 weights on a Zen 4 host, 118 -> 103 us
+    # on one thread, 65.6 -> 58.0 on two.
     if corr1 == 1:
         if corr2 == 1:
             loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, None, None,
