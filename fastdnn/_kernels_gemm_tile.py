@@ -303,19 +303,51 @@ DOT_MR = 4 if HAS_AVX512 else 3
 DOT_NR = DOT_MR
 
 
-def _tree_sum(builder, vector, lane_count):
-    # Lanes added pairwise, halves first: a fixed order.
+def _tree_sums(builder, vectors, lane_count):
+    # The lanes of each vector summed pairwise, halves first (lane t plus
+    # lane t + w/2 of each remaining width w): a fixed order. Vectors are
+    # reduced two at a time, the halves of both packed into one vector by
+    # two shuffles and added once: 16 float64 sums (8 lanes) take 14
+    # vector additions and 28 shuffles, against 48 and 96 one vector at a
+    # time (over the cat's 209 examples that was a quarter of the tile's
+    # time). Each sum is formed by the same additions of the same lanes as
+    # when its vector is summed alone: the bits do not depend on packing.
+    # Returns the sums as scalars, in the order of ``vectors``.
+    i32 = ir.IntType(32)
+    zero = ir.Constant(vectors[0].type, [ir.Constant(
+        vectors[0].type.element, 0.0)] * lane_count)
+    # Each entry: a vector and the indices of the sums it holds, in the
+    # order of its lane blocks (None: a block of zeros).
+    groups = [(v, [n]) for n, v in enumerate(vectors)]
     width = lane_count
     while width > 1:
         half = width // 2
-        undef = ir.Constant(vector.type, ir.Undefined)
-        low = builder.shuffle_vector(vector, undef, ir.Constant(
-            ir.VectorType(ir.IntType(32), half), list(range(half))))
-        high = builder.shuffle_vector(vector, undef, ir.Constant(
-            ir.VectorType(ir.IntType(32), half), list(range(half, width))))
-        vector = builder.fadd(low, high)
+        merged = []
+        for g in range(0, len(groups), 2):
+            count = lane_count // width  # sums a vector holds
+            first, first_ids = groups[g]
+            if g + 1 < len(groups):
+                second, second_ids = groups[g + 1]
+            else:  # an odd one out: paired with zeros
+                second, second_ids = zero, [None] * count
+
+            def lanes_of(offset):
+                return [vec * lane_count + j * width + offset + t
+                        for vec in (0, 1) for j in range(count)
+                        for t in range(half)]
+            low = builder.shuffle_vector(first, second, ir.Constant(
+                ir.VectorType(i32, lane_count), lanes_of(0)))
+            high = builder.shuffle_vector(first, second, ir.Constant(
+                ir.VectorType(i32, lane_count), lanes_of(half)))
+            merged.append((builder.fadd(low, high), first_ids + second_ids))
+        groups = merged
         width = half
-    return builder.extract_element(vector, ir.Constant(ir.IntType(32), 0))
+    out = [None] * len(vectors)
+    for vector, ids in groups:
+        for lane, n in enumerate(ids):
+            if n is not None:
+                out[n] = builder.extract_element(vector, i32(lane))
+    return out
 
 
 @intrinsic
@@ -402,6 +434,8 @@ def dot_tile(typingctx, alpha, c, ldc, a, lda, bt, ldb, K, mr, nc):
         mask = _vector_mask(builder, lane_count, 0,
                             builder.sub(k_count, k_full))
         sums = step(k_full, sums, mask)
+        totals = _tree_sums(builder, [sums[s][r] for r in range(DOT_MR)
+                                      for s in range(DOT_NR)], lane_count)
         c_base = builder.inttoptr(c_addr, fptr)
         for r in range(DOT_MR):
             c_row = builder.gep(c_base, [builder.mul(i64(r), ldc_v)])
@@ -409,8 +443,7 @@ def dot_tile(typingctx, alpha, c, ldc, a, lda, bt, ldb, K, mr, nc):
             for s in range(DOT_NR):
                 ok = builder.and_(row_ok, builder.icmp_signed("<", i64(s),
                                                               nc_v))
-                total = builder.fmul(
-                    _tree_sum(builder, sums[s][r], lane_count), alpha_v)
+                total = builder.fmul(totals[r * DOT_NR + s], alpha_v)
                 with builder.if_then(ok, likely=True):
                     builder.store(total, builder.gep(c_row, [i64(s)]))
         return context.get_dummy_value()

@@ -4,8 +4,9 @@ available): the product to rounding for each of its three paths (register
 tile, dot-product tile, copy of a transposed B), both dtypes, odd shapes
 and strided views; the same bits on one thread and on several; the scaled
 product the bits of the product then scaled; a long sum, taken in blocks,
-the bits of one fused multiply-add after the other; C's last rows, in a
-short tile, the bits of a whole tile; nothing written outside C; NaN and
+the bits of one fused multiply-add after the other; the dot-product
+tile's order of sums, exactly; C's last rows, in a short tile, the bits of
+a whole tile; nothing written outside C; NaN and
 inf carried through; mismatched arguments refused."""
 from fractions import Fraction
 
@@ -16,7 +17,7 @@ import pytest
 from fastdnn._kernels_gemm import (DOT_MAX_ROWS, DOT_MIN_K,
                                    GEMM_PARALLEL_MIN_WORK, KC, KC_MIN_K,
                                    matmul_into, matmul_scaled_into)
-from fastdnn._kernels_gemm_tile import DOT_MR, MR, tile_columns
+from fastdnn._kernels_gemm_tile import DOT_MR, MR, lanes, tile_columns
 
 DTYPES = ["float32", "float64"]
 
@@ -173,6 +174,38 @@ def test_a_long_sum_in_blocks_is_one_chain_of_fused_multiply_adds(
                 want = _rounded(Fraction(float(alpha)) * Fraction(float(s)),
                                 dt)
                 assert C[i, j] == want, (threads, i, j)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_dot_tile_sums_each_lane_then_halves(dtype):
+    # The dot-product tile: lane l of an element's accumulator sums the
+    # terms k = l (mod lanes) by fused multiply-adds in order (the masked
+    # last vector adds nothing past K), then the lanes are added pairwise,
+    # halves first, and alpha multiplies the sum. Checked exactly (rational
+    # arithmetic) on every element of a product with edge tiles both ways:
+    # packing several accumulators' halves into one vector must not change
+    # a bit.
+    dt = np.dtype(dtype).type
+    n_lanes = lanes(np.dtype(dtype).itemsize)
+    M, N, K = DOT_MR + 2, DOT_MR + 3, DOT_MIN_K + 3
+    assert M < DOT_MAX_ROWS and K % n_lanes
+    A, B = _operands(M, K, N, dtype, "rows", seed=7)
+    alpha = dt(1.0 / 29)
+    C = np.full((M, N), np.nan, dtype)
+    matmul_scaled_into(A, B, C, 1, alpha)
+    for i in range(M):
+        for j in range(N):
+            acc = [dt(0)] * n_lanes
+            for k in range(K):
+                acc[k % n_lanes] = _rounded(
+                    Fraction(float(A[i, k])) * Fraction(float(B[k, j]))
+                    + Fraction(float(acc[k % n_lanes])), dt)
+            while len(acc) > 1:
+                half = len(acc) // 2
+                acc = [dt(acc[t] + acc[t + half]) for t in range(half)]
+            want = _rounded(Fraction(float(alpha)) * Fraction(float(acc[0])),
+                            dt)
+            assert C[i, j] == want, (i, j)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

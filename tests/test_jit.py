@@ -13,6 +13,8 @@ import pytest
 import fastdnn
 from fastdnn import _kernels as K
 from fastdnn import _numba_config, jit, reference
+from fastdnn._kernels_backward import DOT_MIN_EXAMPLES
+from fastdnn._kernels_gemm import NATIVE_GEMM, _dot_product
 from fastdnn.registry import OPERATIONS, REGISTRY, SMALL, Shape, make_inputs
 from thread_counts import numba_threads
 
@@ -214,13 +216,14 @@ def test_backward_kernels_report_whether_dW_is_finite(transposed, row, bad):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n, n_prev, m", [
-    (1, 1, 1), (3, 2, 9), (5, 65, 7), (20, 1000, 17), (9, 4100, 203)])
+    (1, 1, 1), (3, 2, 9), (5, 65, 7), (20, 1000, 17), (9, 4100, 203),
+    (6, 70, DOT_MIN_EXAMPLES - 1), (21, 130, DOT_MIN_EXAMPLES)])
 def test_transposed_backward_equals_the_c_ordered_one(dtype, n, n_prev, m):
     # A Fortran-ordered A_prev (the course's X) is read through its
     # transpose, packed block by block: every remainder of the 64-row blocks,
-    # the 8-row packing and the 2x4 dot blocks; serial and parallel kernels;
-    # dW, db and dA_prev equal those of a C-ordered copy bit for bit, and
-    # match numpy.
+    # the 8-row packing and the 2x4 dot blocks, on both sides of
+    # DOT_MIN_EXAMPLES; serial and parallel kernels; dW, db and dA_prev
+    # equal those of a C-ordered copy bit for bit, and match numpy.
     rng = np.random.RandomState(n * 1000 + m)
     W = rng.standard_normal((n, n_prev)).astype(dtype)
     b = rng.standard_normal((n, 1)).astype(dtype)
@@ -251,6 +254,33 @@ def test_transposed_backward_equals_the_c_ordered_one(dtype, n, n_prev, m):
     for got, want in zip(outs[1], ref):
         scale = np.max(np.abs(want)) + 1
         assert np.max(np.abs(got - want)) <= tol * scale
+
+
+@pytest.mark.skipif(not NATIVE_GEMM, reason="no native GEMM on this host")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, n_prev, m", [
+    (20, 131, DOT_MIN_EXAMPLES), (7, 70, 209), (1, 5, 300)])
+def test_backward_dW_over_many_examples_is_the_dot_tiles_product(
+        dtype, n, n_prev, m):
+    # From DOT_MIN_EXAMPLES on, the backward kernels' dW is the GEMM's
+    # dot-product tile scaled by 1/m, bit for bit, in both layouts and on
+    # any thread count.
+    rng = np.random.RandomState(m)
+    W = rng.standard_normal((n, n_prev)).astype(dtype)
+    A = rng.standard_normal((n_prev, m)).astype(dtype)
+    dA = rng.standard_normal((n, m)).astype(dtype)
+    Z = np.abs(rng.standard_normal((n, m))).astype(dtype)
+    want = np.empty((n, n_prev), dtype)
+    _dot_product(dA, A, want, 1, dtype(1.0 / m))
+    for transposed in (False, True):
+        operand = np.ascontiguousarray(A.T) if transposed else A
+        for kernel, extra in ((K.backward_serial, ()),
+                              (K.backward_parallel, (2,))):
+            dZ, dW = np.empty_like(dA), np.full_like(W, np.nan)
+            kernel(dA, Z, Z, operand, W, K.ACT_RELU, False, dZ, dW,
+                   np.empty((n, 1), dtype), np.empty((1, 1), dtype),
+                   transposed, *extra)
+            np.testing.assert_array_equal(dW, want)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
