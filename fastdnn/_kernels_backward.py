@@ -11,9 +11,9 @@ import numpy as np
 
 from numba import prange
 
-from ._kernels_common import (_exact, _inline_serial, _line_elements,
-                              _parallel, _prefetch, _serial, _serial_leaf,
-                              _serial_sum, _serial_sum_leaf)
+from ._kernels_common import (_exact, _inline, _inline_serial,
+                              _line_elements, _parallel, _prefetch, _serial,
+                              _serial_leaf, _serial_sum, _serial_sum_leaf)
 from ._kernels_elementwise import (activation_grad_row_from_a, is_simple,
                                    simple_activation_grad)
 from ._kernels_gemm import NATIVE_GEMM
@@ -27,6 +27,26 @@ BACKWARD_ROWS = 64
 #: and 93 us at m = 32, 138 and 151 at 64, 360 and 432 at 209; float32 77
 #: and 81, 96 and 104, 199 and 293.
 DOT_MIN_EXAMPLES = 64
+
+
+@_inline
+def _lines_per_slot(p0, p1, line, slots):
+    # Cache lines of flat[p0:p1] to prefetch before each of ``slots`` units
+    # of work, so that the last line is issued by the last unit.
+    if slots <= 0:
+        return 0
+    return ((p1 - p0 + line - 1) // line + slots - 1) // slots
+
+
+@_inline
+def _prefetch_lines(flat, p, p1, line, count):
+    # Up to ``count`` cache lines from flat[p] on, none at or past p1;
+    # returns where the next ones start.
+    for _ in range(count):
+        if p < p1:
+            _prefetch(flat, p)
+            p += line
+    return p
 
 
 @_serial_leaf
@@ -58,10 +78,8 @@ def _dW_block_dot(dZ, A_prev, dW, k0, k1, p0, p1):
     alpha = dZ.dtype.type(1.0 / m)
     flat = A_prev.reshape(-1)
     line = _line_elements(A_prev)
-    slots = ((k1 - k0 + DOT_NR - 1) // DOT_NR) * ((n + DOT_MR - 1) // DOT_MR)
-    per_slot = 0
-    if slots > 0:
-        per_slot = ((p1 - p0 + line - 1) // line + slots - 1) // slots
+    per_slot = _lines_per_slot(p0, p1, line, (
+        (k1 - k0 + DOT_NR - 1) // DOT_NR) * ((n + DOT_MR - 1) // DOT_MR))
     p = p0
     ldz = dZ.strides[0] // item
     lda = A_prev.strides[0] // item
@@ -71,10 +89,7 @@ def _dW_block_dot(dZ, A_prev, dW, k0, k1, p0, p1):
     w0 = address(dW)
     for k in range(k0, k1, DOT_NR):
         for i in range(0, n, DOT_MR):
-            for _ in range(per_slot):
-                if p < p1:
-                    _prefetch(flat, p)
-                    p += line
+            p = _prefetch_lines(flat, p, p1, line, per_slot)
             dot_tile(alpha, w0 + (i * ldw + k) * item, ldw,
                      z0 + i * ldz * item, ldz, a0 + k * lda * item, lda, m,
                      min(DOT_MR, n - i), min(DOT_NR, k1 - k))
@@ -98,10 +113,7 @@ def _dW_block_loop(dZ, A_prev, dW, k0, k1, p0, p1):
     zero = dZ.dtype.type(0)
     flat = A_prev.reshape(-1)
     line = _line_elements(A_prev)
-    slots = ((k1 - k0) // 4) * (n // 2)
-    per_slot = 0
-    if slots > 0:
-        per_slot = ((p1 - p0 + line - 1) // line + slots - 1) // slots
+    per_slot = _lines_per_slot(p0, p1, line, ((k1 - k0) // 4) * (n // 2))
     p = p0
     k = k0
     while k + 4 <= k1:
@@ -111,10 +123,7 @@ def _dW_block_loop(dZ, A_prev, dW, k0, k1, p0, p1):
         a3 = A_prev[k + 3]
         i = 0
         while i + 2 <= n:
-            for _ in range(per_slot):
-                if p < p1:
-                    _prefetch(flat, p)
-                    p += line
+            p = _prefetch_lines(flat, p, p1, line, per_slot)
             d0 = dZ[i]
             d1 = dZ[i + 1]
             s00 = zero

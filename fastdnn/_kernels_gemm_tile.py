@@ -322,23 +322,22 @@ def _tree_sums(builder, vectors, lane_count):
     width = lane_count
     while width > 1:
         half = width // 2
+        count = lane_count // width  # sums a vector holds
+        # The lanes of a pair (first, second) holding the low and the high
+        # half of each of their sums.
+        low_lanes, high_lanes = (ir.Constant(ir.VectorType(i32, lane_count), [
+            vec * lane_count + j * width + offset + t
+            for vec in (0, 1) for j in range(count) for t in range(half)])
+            for offset in (0, half))
         merged = []
         for g in range(0, len(groups), 2):
-            count = lane_count // width  # sums a vector holds
             first, first_ids = groups[g]
             if g + 1 < len(groups):
                 second, second_ids = groups[g + 1]
             else:  # an odd one out: paired with zeros
                 second, second_ids = zero, [None] * count
-
-            def lanes_of(offset):
-                return [vec * lane_count + j * width + offset + t
-                        for vec in (0, 1) for j in range(count)
-                        for t in range(half)]
-            low = builder.shuffle_vector(first, second, ir.Constant(
-                ir.VectorType(i32, lane_count), lanes_of(0)))
-            high = builder.shuffle_vector(first, second, ir.Constant(
-                ir.VectorType(i32, lane_count), lanes_of(half)))
+            low = builder.shuffle_vector(first, second, low_lanes)
+            high = builder.shuffle_vector(first, second, high_lanes)
             merged.append((builder.fadd(low, high), first_ids + second_ids))
         groups = merged
         width = half
