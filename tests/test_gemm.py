@@ -91,6 +91,28 @@ def test_same_bits_on_one_thread_and_on_several(dtype, layout, M, K):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", ["rows", "strided"])
+@pytest.mark.parametrize("M,K", [(MR + 3, 40), (DOT_MAX_ROWS + 1, 40),
+                                 (DOT_MAX_ROWS + 7, DOT_MIN_K + 5),
+                                 (70, KC_MIN_K + 5)])
+def test_a_copied_b_gives_the_bits_of_a_contiguous_one(dtype, layout, M, K):
+    # A B whose columns are not contiguous is copied, each task copying
+    # the column panels its tiles read (a panel may be split between two
+    # tasks, which then both copy it): the tiles must see B's values where
+    # they would read a contiguous B, whatever the tasks' split. Shapes
+    # where the register tile runs on both layouts (not the dot tile).
+    nr = tile_columns(np.dtype(dtype).itemsize)
+    N = max(5 * nr + 3, GEMM_PARALLEL_MIN_WORK // (M * K) + 5)
+    A, B = _operands(M, K, N, dtype, layout, seed=M + K)
+    want = np.empty((M, N), dtype)
+    matmul_into(A, np.ascontiguousarray(B), want, 1)
+    for threads in (1, 2, 3, 8):
+        got = np.full((M, N), np.nan, dtype)
+        matmul_scaled_into(A, B, got, threads, 1.0)
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("K", [7, DOT_MIN_K + 5, KC_MIN_K + 5])
 def test_short_tiles_give_the_bits_of_a_whole_tile(dtype, layout, K):
