@@ -16,7 +16,8 @@ import pytest
 
 from fastdnn._kernels_gemm import (DOT_MAX_ROWS, DOT_MIN_K,
                                    GEMM_PARALLEL_MIN_WORK, KC, KC_MIN_K,
-                                   matmul_into, matmul_scaled_into)
+                                   ROW_SPLIT_MIN_K, matmul_into,
+                                   matmul_scaled_into, splits_rows)
 from fastdnn._kernels_gemm_tile import DOT_MR, MR, lanes, tile_columns
 
 DTYPES = ["float32", "float64"]
@@ -77,7 +78,8 @@ def test_the_product_to_rounding_at_odd_shapes(dtype, layout,
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("M,K", [(117, 40), (DOT_MAX_ROWS - 3, 3000),
+@pytest.mark.parametrize("M,K", [(117, 40), (117, ROW_SPLIT_MIN_K + 3),
+                                 (DOT_MAX_ROWS - 3, 3000),
                                  (70, DOT_MIN_K + 5)])
 def test_same_bits_on_one_thread_and_on_several(dtype, layout, M, K):
     N = GEMM_PARALLEL_MIN_WORK // (M * K) + 5
@@ -110,6 +112,21 @@ def test_a_copied_b_gives_the_bits_of_a_contiguous_one(dtype, layout, M, K):
         got = np.full((M, N), np.nan, dtype)
         matmul_scaled_into(A, B, got, threads, 1.0)
         np.testing.assert_array_equal(got, want)
+
+
+def test_the_thread_tests_share_c_out_both_ways():
+    # The tests above and below run products whose tasks take C by rows
+    # and others whose tasks take ranges of tiles (on 2 threads 117 and 70
+    # rows over sums of 64 terms or more by rows; on 8 threads, 39 rows or
+    # shorter sums by tiles).
+    N = 5 * tile_columns(8)
+    long_sum = ROW_SPLIT_MIN_K
+    assert splits_rows(117, N, long_sum, 4, 2)
+    assert splits_rows(70, N, long_sum, 8, 2)
+    assert not splits_rows(117, N, long_sum, 4, 8)
+    assert not splits_rows(DOT_MAX_ROWS + 7, N, long_sum, 8, 2)
+    assert not splits_rows(117, tile_columns(4), long_sum, 4, 2)
+    assert not splits_rows(117, N, long_sum - 1, 4, 2)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
