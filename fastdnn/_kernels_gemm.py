@@ -68,14 +68,12 @@ DOT_MIN_K = 128
 #: A product's tasks share C out by rows (see :func:`splits_rows`) from
 #: ROW_SPLIT_MIN_BLOCKS row blocks a task on, over sums of at least
 #: ROW_SPLIT_MIN_K terms. A task then reads all of B but only its own rows
-#: of A and writes only its own rows of C, which the training loops'
-#: element-wise passes before and after the product (bias and activation,
-#: dZ and db) deal out to threads by rows too, and the optimizer's update
-#: by ranges of the flat weights; split by column panels, each task reads
-#: and writes rows that the other core's cache holds. Epochs, paired
-#: against the split by panels on two Zen 4 threads: the MNIST shape at
-#: batch 128 5% faster, the digits 4.5% (float64) and 6.5% (float32); at
-#: batch 32 (dW over 32 examples) 2% slower, hence the shortest sum.
+#: of A, and writes whole rows of C, as the training loops' element-wise
+#: passes around the product (bias and activation, dZ and db) share rows
+#: out too. Epochs, paired against the split by panels on two Zen 4
+#: threads: the MNIST shape at batch 128 5% faster, the digits 4.5%
+#: (float64) and 6.5% (float32); at batch 32 (dW over 32 examples) 2%
+#: slower, hence the shortest sum.
 ROW_SPLIT_MIN_BLOCKS = 4
 ROW_SPLIT_MIN_K = 64
 
