@@ -127,6 +127,16 @@ def _tile(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr, nc, nr,
 
 
 @_exact_leaf
+def _tasks(threads, M, N, K, tiles):
+    # Tasks a product of M x K by K x N in ``tiles`` tiles is split into:
+    # one below GEMM_PARALLEL_MIN_WORK multiply-adds, else one a thread,
+    # at most one a tile.
+    if threads > 1 and M * N * K >= GEMM_PARALLEL_MIN_WORK:
+        return min(threads, tiles)
+    return 1
+
+
+@_exact_leaf
 def _share(q, parts, row_blocks, panels, by_rows):
     """Task q's tiles among ``parts`` tasks: the row blocks rb0:rb1 and
     the tiles t0:t1 numbered within them (down rb0:rb1, then across the
@@ -211,8 +221,8 @@ def _product(A, B, C, threads, alpha):
             A.strides[1] // itemsize, address(B), B.strides[0] // itemsize)
     row_blocks = (M + MR - 1) // MR
     tiles = row_blocks * ((N + nr - 1) // nr)
-    if threads > 1 and M * N * K >= GEMM_PARALLEL_MIN_WORK:
-        parts = min(threads, tiles)
+    parts = _tasks(threads, M, N, K, tiles)
+    if parts > 1:
         _tiles_parallel(*args, M, N, K, parts,
                         splits_rows(M, N, K, itemsize, parts))
     else:
@@ -251,8 +261,9 @@ def _dot_product(A, BT, C, threads, alpha):
             address(A), A.strides[0] // itemsize, address(BT),
             BT.strides[0] // itemsize)
     tiles = ((M + DOT_MR - 1) // DOT_MR) * ((N + DOT_NR - 1) // DOT_NR)
-    if threads > 1 and M * N * K >= GEMM_PARALLEL_MIN_WORK:
-        _dot_tiles_parallel(*args, M, N, K, tiles, min(threads, tiles))
+    parts = _tasks(threads, M, N, K, tiles)
+    if parts > 1:
+        _dot_tiles_parallel(*args, M, N, K, tiles, parts)
     else:
         _dot_tiles(*args, M, N, K, 0, tiles)
 
@@ -343,9 +354,7 @@ def _packed_product(A, B, C, threads, alpha):
     nr = _NR_FLOAT32 if C.itemsize == 4 else _NR_FLOAT64
     row_blocks = (M + MR - 1) // MR
     tiles = row_blocks * ((N + nr - 1) // nr)
-    parts = 1
-    if threads > 1 and M * N * K >= GEMM_PARALLEL_MIN_WORK:
-        parts = min(threads, tiles)
+    parts = _tasks(threads, M, N, K, tiles)
     by_rows = splits_rows(M, N, K, C.itemsize, parts)
     width = 0
     for q in range(parts):
@@ -357,7 +366,7 @@ def _packed_product(A, B, C, threads, alpha):
     if parts > 1:
         _packed_tiles_parallel(alpha, A, B, C, nr, scratch, parts, by_rows)
     else:
-        _packed_tiles(alpha, A, B, C, nr, scratch, 1, False, 0)
+        _packed_tiles(alpha, A, B, C, nr, scratch, 1, by_rows, 0)
 
 
 @_exact
