@@ -28,6 +28,7 @@ from ._kernels_elementwise import (ACT_FORWARD_COST, activate_row,
                                    bias_activate_simple_rows, is_simple)
 from ._kernels_gemm import (NATIVE_GEMM, matmul_scaled_into,
                             reads_transposed_b_in_place)
+from ._kernels_gemm_pair import matmul_pair_scaled_into
 
 #: A layer's products go to BLAS when it has a product of at least
 #: BLAS_MIN_WORK multiply-adds (n_l n_{l-1} m) and either at least
@@ -202,12 +203,22 @@ def backward_blas_unchecked(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ,
     else:
         _dZ_db_rows(dA, Z, Aout, act, dZ, db, 0, Z.shape[0])
     inv_m = dW.dtype.type(1.0 / dZ.shape[1])
-    if transposed:  # one call per layout, as in forward_blas
+    one = W.dtype.type(1)
+    if NATIVE_GEMM and need_dA_prev:
+        # Both products in one parallel region (see _kernels_gemm_pair).
+        if transposed:  # one call per layout, as in forward_blas
+            matmul_pair_scaled_into(dZ, A_prev, dW, inv_m, W.T, dZ, dA_prev,
+                                    one, threads)
+        else:
+            matmul_pair_scaled_into(dZ, A_prev.T, dW, inv_m, W.T, dZ,
+                                    dA_prev, one, threads)
+        return
+    if transposed:
         _product(dZ, A_prev, dW, threads, inv_m)
     else:
         _product(dZ, A_prev.T, dW, threads, inv_m)
     if need_dA_prev:
-        _product(W.T, dZ, dA_prev, threads, W.dtype.type(1))
+        _product(W.T, dZ, dA_prev, threads, one)
 
 
 @_exact

@@ -339,6 +339,22 @@ def _packed_tiles_parallel(alpha, A, B, C, nr, scratch, parts, by_rows):
 
 
 @_exact
+def packed_scratch(M, N, K, C, parts, by_rows):
+    """The blocks of a transposed B that the ``parts`` tasks of a product
+    of M x K by K x N copy their column panels into: (parts, K * the
+    widest task's columns), C's dtype."""
+    nr = _NR_FLOAT32 if C.itemsize == 4 else _NR_FLOAT64
+    row_blocks = (M + MR - 1) // MR
+    panels = (N + nr - 1) // nr
+    width = 0
+    for q in range(parts):
+        rb0, rb1, t0, t1 = _share(q, parts, row_blocks, panels, by_rows)
+        j0, j1 = _panels(rb0, rb1, t0, t1, nr, N)
+        width = max(width, j1 - j0)
+    return np.empty((parts, K * width), C.dtype)
+
+
+@_exact
 def _packed_product(A, B, C, threads, alpha):
     # C = alpha A B for a B whose columns are not contiguous (a transposed
     # view): the tiles of _product, split among tasks as there, each task
@@ -352,17 +368,10 @@ def _packed_product(A, B, C, threads, alpha):
     M, K = A.shape
     N = C.shape[1]
     nr = _NR_FLOAT32 if C.itemsize == 4 else _NR_FLOAT64
-    row_blocks = (M + MR - 1) // MR
-    tiles = row_blocks * ((N + nr - 1) // nr)
+    tiles = ((M + MR - 1) // MR) * ((N + nr - 1) // nr)
     parts = _tasks(threads, M, N, K, tiles)
     by_rows = splits_rows(M, N, K, C.itemsize, parts)
-    width = 0
-    for q in range(parts):
-        rb0, rb1, t0, t1 = _share(q, parts, row_blocks, tiles // row_blocks,
-                                  by_rows)
-        j0, j1 = _panels(rb0, rb1, t0, t1, nr, N)
-        width = max(width, j1 - j0)
-    scratch = np.empty((parts, K * width), C.dtype)
+    scratch = packed_scratch(M, N, K, C, parts, by_rows)
     if parts > 1:
         _packed_tiles_parallel(alpha, A, B, C, nr, scratch, parts, by_rows)
     else:
@@ -379,6 +388,43 @@ def reads_transposed_b_in_place(M, K):
     kernels called with X
     (:func:`fastdnn._kernels_blas.first_layer_layouts`)."""
     return M < DOT_MAX_ROWS and K >= DOT_MIN_K
+
+
+#: How a product reads B: in place by the register tiles (B's columns
+#: contiguous), in place by the dot-product tiles, or through per-task
+#: copies of its column panels (see :func:`matmul_scaled_into`).
+KIND_TILES = 0
+KIND_DOT = 1
+KIND_PACKED = 2
+
+
+@_exact
+def product_kind(A, B):
+    """The ``KIND_*`` of the product A B."""
+    M, K = A.shape
+    item = B.itemsize
+    if B.shape[1] < 2 or B.strides[1] == item:
+        return KIND_TILES
+    if (reads_transposed_b_in_place(M, K) and B.strides[0] == item
+            and A.strides[1] == item):
+        return KIND_DOT
+    return KIND_PACKED
+
+
+@_exact
+def check_product(A, B, C):
+    """ValueError or TypeError unless A (M, K), B (K, N) and C (M, N)
+    share one dtype and C's columns are contiguous."""
+    M, K = A.shape
+    N = B.shape[1]
+    if B.shape[0] != K or C.shape[0] != M or C.shape[1] != N:
+        raise ValueError("matmul_into: shapes A (M, K), B (K, N) and "
+                         "C (M, N) do not match")
+    item = B.itemsize
+    if A.itemsize != item or C.itemsize != item:
+        raise TypeError("matmul_into: A, B and C must share one dtype")
+    if N > 1 and C.strides[1] != item:
+        raise ValueError("matmul_into: C must have contiguous columns")
 
 
 @_exact
@@ -412,21 +458,12 @@ def matmul_scaled_into(A, B, C, threads, alpha):
         either way.
     alpha : scalar of C's dtype
     """
-    M, K = A.shape
-    N = B.shape[1]
-    if B.shape[0] != K or C.shape[0] != M or C.shape[1] != N:
-        raise ValueError("matmul_into: shapes A (M, K), B (K, N) and "
-                         "C (M, N) do not match")
-    item = B.itemsize
-    if A.itemsize != item or C.itemsize != item:
-        raise TypeError("matmul_into: A, B and C must share one dtype")
-    if N > 1 and C.strides[1] != item:
-        raise ValueError("matmul_into: C must have contiguous columns")
+    check_product(A, B, C)
     alpha = C.dtype.type(alpha)  # the tiles compute in C's type
-    if B.shape[1] < 2 or B.strides[1] == item:
+    kind = product_kind(A, B)
+    if kind == KIND_TILES:
         _product(A, B, C, threads, alpha)
-    elif (reads_transposed_b_in_place(M, K) and B.strides[0] == item
-          and A.strides[1] == item):
+    elif kind == KIND_DOT:
         _dot_product(A, B.T, C, threads, alpha)
     else:
         _packed_product(A, B, C, threads, alpha)
