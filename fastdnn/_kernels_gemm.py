@@ -22,14 +22,17 @@ them, each element summed in one fixed order: the results do not depend
 on the thread count.
 """
 import numba
-import numpy as np
 from numba import prange
 
 from ._kernels_gemm_tile import DOT_MR, DOT_NR, HAS_AVX2_FMA, HAS_AVX512, \
-    MR, SHORT_ROWS, address, dot_tile, lanes, tile_columns, tile_edge, \
+    MR, SHORT_ROWS, address, dot_tile, lanes, tile_edge, \
     tile_edge_2, tile_edge_4, tile_full, tile_full_2, tile_full_4, \
     transpose_block
 from ._kernels_common import _exact, _exact_leaf, _exact_parallel, _inline
+from ._kernels_gemm_split import (KIND_DOT, KIND_PACKED, KIND_TILES,
+                                  NR_FLOAT32, NR_FLOAT64, panels_of,
+                                  plan_product, share, splits_rows,
+                                  task_count, tile_count)
 
 #: Whether the training kernels run their wide layers' products here
 #: rather than on BLAS: on hosts with AVX-512, where the tile was measured
@@ -49,10 +52,6 @@ from ._kernels_common import _exact, _exact_leaf, _exact_parallel, _inline
 #: IR, which plain Python cannot run.
 NATIVE_GEMM = (HAS_AVX512 or HAS_AVX2_FMA) and not numba.config.DISABLE_JIT
 
-#: Products of fewer multiply-adds run on one thread: waking the pool
-#: costs more than the second core saves.
-GEMM_PARALLEL_MIN_WORK = 1 << 18
-
 #: A B given as a transposed view (B^T row-contiguous) is read in place by
 #: the dot-product tile when C has fewer than DOT_MAX_ROWS rows and the
 #: summed axis at least DOT_MIN_K elements; otherwise B is copied (in
@@ -64,18 +63,6 @@ GEMM_PARALLEL_MIN_WORK = 1 << 18
 #: fast in place, the MNIST shape's first layer 1.4x as fast copied).
 DOT_MAX_ROWS = 32
 DOT_MIN_K = 128
-
-#: A product's tasks share C out by rows (see :func:`splits_rows`) from
-#: ROW_SPLIT_MIN_BLOCKS row blocks a task on, over sums of at least
-#: ROW_SPLIT_MIN_K terms. A task then reads all of B but only its own rows
-#: of A, and writes whole rows of C, as the training loops' element-wise
-#: passes around the product (bias and activation, dZ and db) share rows
-#: out too. Epochs, paired against the split by panels on two Zen 4
-#: threads: the MNIST shape at batch 128 5% faster, the digits 4.5%
-#: (float64) and 6.5% (float32); at batch 32 (dW over 32 examples) 2%
-#: slower, hence the shortest sum.
-ROW_SPLIT_MIN_BLOCKS = 4
-ROW_SPLIT_MIN_K = 64
 
 #: Elements of the summed axis per pass of the register tiles over their
 #: share of C: a tile's rows of A (MR x KC) and B's panel (KC x NR) stay
@@ -95,9 +82,6 @@ _PACK_BLOCK = 32
 #: Elements per vector for float32 and float64 (the transposed blocks).
 _LANES_FLOAT32 = lanes(4)
 _LANES_FLOAT64 = lanes(8)
-#: Columns per tile for float32 and float64 elements.
-_NR_FLOAT32 = tile_columns(4)
-_NR_FLOAT64 = tile_columns(8)
 
 
 @_inline
@@ -124,43 +108,6 @@ def _tile(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr, nc, nr,
     else:
         tile_edge(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr, nc,
                   accumulate)
-
-
-@_exact_leaf
-def _tasks(threads, M, N, K, tiles):
-    # Tasks a product of M x K by K x N in ``tiles`` tiles is split into:
-    # one below GEMM_PARALLEL_MIN_WORK multiply-adds, else one a thread,
-    # at most one a tile.
-    if threads > 1 and M * N * K >= GEMM_PARALLEL_MIN_WORK:
-        return min(threads, tiles)
-    return 1
-
-
-@_exact_leaf
-def _share(q, parts, row_blocks, panels, by_rows):
-    """Task q's tiles among ``parts`` tasks: the row blocks rb0:rb1 and
-    the tiles t0:t1 numbered within them (down rb0:rb1, then across the
-    column panels). By rows: the task's own rows, every panel; else a
-    range of the tiles numbered down all of C's row blocks."""
-    if by_rows:
-        rb0 = q * row_blocks // parts
-        rb1 = (q + 1) * row_blocks // parts
-        return rb0, rb1, 0, (rb1 - rb0) * panels
-    tiles = row_blocks * panels
-    return 0, row_blocks, q * tiles // parts, (q + 1) * tiles // parts
-
-
-@_exact_leaf
-def splits_rows(M, N, K, itemsize, parts):
-    """Whether a product's ``parts`` tasks share C out by rows (each task
-    its own row blocks, across every column panel) rather than by ranges
-    of tiles numbered down the row blocks (whole column panels, mostly).
-    By rows from ROW_SPLIT_MIN_BLOCKS row blocks a task on, for C wider
-    than a panel (one panel goes by rows either way) over a sum of at
-    least ROW_SPLIT_MIN_K terms."""
-    nr = _NR_FLOAT32 if itemsize == 4 else _NR_FLOAT64
-    return (parts > 1 and N > nr and K >= ROW_SPLIT_MIN_K
-            and (M + MR - 1) // MR >= ROW_SPLIT_MIN_BLOCKS * parts)
 
 
 @_exact_leaf
@@ -196,16 +143,25 @@ def _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K, rb0,
                   accumulate)
 
 
+@_exact_leaf
+def _tiles_task(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K,
+                parts, by_rows, q):
+    # Task q of ``parts``: its fixed share of the tiles (share).
+    rb0, rb1, t0, t1 = share(q, parts, (M + MR - 1) // MR,
+                             (N + nr - 1) // nr, by_rows)
+    _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K, rb0,
+           rb1, t0, t1)
+
+
 @_exact_parallel
 def _tiles_parallel(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N,
                     K, parts, by_rows):
-    # The tiles in ``parts`` fixed shares (_share), one per task.
-    row_blocks = (M + MR - 1) // MR
-    panels = (N + nr - 1) // nr
+    # The tiles in ``parts`` fixed shares, one per task. Addresses and
+    # strides only: no array crosses into the region (no reference counts
+    # updated by both threads).
     for q in prange(parts):
-        rb0, rb1, t0, t1 = _share(q, parts, row_blocks, panels, by_rows)
-        _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K,
-               rb0, rb1, t0, t1)
+        _tiles_task(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N,
+                    K, parts, by_rows, q)
 
 
 @_exact_leaf
@@ -215,18 +171,17 @@ def _product(A, B, C, threads, alpha):
     M, K = A.shape
     N = C.shape[1]
     itemsize = C.itemsize
-    nr = _NR_FLOAT32 if itemsize == 4 else _NR_FLOAT64
+    nr = NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
     args = (alpha, itemsize, nr, address(C),
             C.strides[0] // itemsize, address(A), A.strides[0] // itemsize,
             A.strides[1] // itemsize, address(B), B.strides[0] // itemsize)
-    row_blocks = (M + MR - 1) // MR
-    tiles = row_blocks * ((N + nr - 1) // nr)
-    parts = _tasks(threads, M, N, K, tiles)
+    tiles, _ = tile_count(M, N, KIND_TILES, itemsize)
+    parts = task_count(threads, M, N, K, tiles)
     if parts > 1:
         _tiles_parallel(*args, M, N, K, parts,
                         splits_rows(M, N, K, itemsize, parts))
     else:
-        _tiles(*args, M, N, K, 0, row_blocks, 0, tiles)
+        _tiles_task(*args, M, N, K, 1, False, 0)
 
 
 @_exact_leaf
@@ -243,12 +198,20 @@ def _dot_tiles(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, t0, t1):
                  K, min(DOT_MR, M - i), min(DOT_NR, N - j))
 
 
+@_exact_leaf
+def _dot_task(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, parts, q):
+    # Task q of ``parts``: its range of the dot-product tiles.
+    tiles, _ = tile_count(M, N, KIND_DOT, itemsize)
+    _dot_tiles(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K,
+               q * tiles // parts, (q + 1) * tiles // parts)
+
+
 @_exact_parallel
 def _dot_tiles_parallel(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K,
-                        tiles, parts):
+                        parts):
     for q in prange(parts):
-        _dot_tiles(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K,
-                   q * tiles // parts, (q + 1) * tiles // parts)
+        _dot_task(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, parts,
+                  q)
 
 
 @_exact_leaf
@@ -260,12 +223,12 @@ def _dot_product(A, BT, C, threads, alpha):
     args = (alpha, itemsize, address(C), C.strides[0] // itemsize,
             address(A), A.strides[0] // itemsize, address(BT),
             BT.strides[0] // itemsize)
-    tiles = ((M + DOT_MR - 1) // DOT_MR) * ((N + DOT_NR - 1) // DOT_NR)
-    parts = _tasks(threads, M, N, K, tiles)
+    tiles, _ = tile_count(M, N, KIND_DOT, itemsize)
+    parts = task_count(threads, M, N, K, tiles)
     if parts > 1:
-        _dot_tiles_parallel(*args, M, N, K, tiles, parts)
+        _dot_tiles_parallel(*args, M, N, K, parts)
     else:
-        _dot_tiles(*args, M, N, K, 0, tiles)
+        _dot_task(*args, M, N, K, 1, 0)
 
 
 @_exact_leaf
@@ -303,25 +266,15 @@ def _pack_columns(B, j0, j1, out):
 
 
 @_exact_leaf
-def _panels(rb0, rb1, t0, t1, nr, N):
-    # The columns j0:j1 of C (and of B) that a task's tiles (_share)
-    # cover: the column panels of its tiles.
-    if t1 <= t0:
-        return 0, 0
-    rows = rb1 - rb0
-    return (t0 // rows) * nr, min(N, ((t1 - 1) // rows + 1) * nr)
-
-
-@_exact_leaf
 def _packed_tiles(alpha, A, B, C, nr, scratch, parts, by_rows, q):
     # Task q of _packed_product: its panels of B into its own block of
     # scratch, then its tiles over that block.
     M, K = A.shape
     N = C.shape[1]
     itemsize = C.itemsize
-    rb0, rb1, t0, t1 = _share(q, parts, (M + MR - 1) // MR,
-                              (N + nr - 1) // nr, by_rows)
-    j0, j1 = _panels(rb0, rb1, t0, t1, nr, N)
+    rb0, rb1, t0, t1 = share(q, parts, (M + MR - 1) // MR,
+                             (N + nr - 1) // nr, by_rows)
+    j0, j1 = panels_of(rb0, rb1, t0, t1, nr, N)
     if j1 > j0:
         block = scratch[q]
         _pack_columns(B, j0, j1, block)
@@ -338,20 +291,29 @@ def _packed_tiles_parallel(alpha, A, B, C, nr, scratch, parts, by_rows):
         _packed_tiles(alpha, A, B, C, nr, scratch, parts, by_rows, q)
 
 
-@_exact
-def packed_scratch(M, N, K, C, parts, by_rows):
-    """The blocks of a transposed B that the ``parts`` tasks of a product
-    of M x K by K x N copy their column panels into: (parts, K * the
-    widest task's columns), C's dtype."""
-    nr = _NR_FLOAT32 if C.itemsize == 4 else _NR_FLOAT64
-    row_blocks = (M + MR - 1) // MR
-    panels = (N + nr - 1) // nr
-    width = 0
-    for q in range(parts):
-        rb0, rb1, t0, t1 = _share(q, parts, row_blocks, panels, by_rows)
-        j0, j1 = _panels(rb0, rb1, t0, t1, nr, N)
-        width = max(width, j1 - j0)
-    return np.empty((parts, K * width), C.dtype)
+@_exact_leaf
+def product_task(A, B, C, alpha, kind, parts, by_rows, scratch, q):
+    """Task q of the ``parts`` tasks of ``C = alpha A B`` of ``kind``, as
+    the product alone splits it (``parts``, ``by_rows`` and ``scratch``
+    from :func:`plan_product`): for callers that run the tasks of several
+    products in one parallel region."""
+    M, K = A.shape
+    N = C.shape[1]
+    itemsize = C.itemsize
+    nr = NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
+    if kind == KIND_PACKED:
+        _packed_tiles(alpha, A, B, C, nr, scratch, parts, by_rows, q)
+    elif kind == KIND_DOT:
+        # B^T's rows are B's columns: its row stride is B's column stride.
+        _dot_task(alpha, itemsize, address(C), C.strides[0] // itemsize,
+                  address(A), A.strides[0] // itemsize, address(B),
+                  B.strides[1] // itemsize, M, N, K, parts, q)
+    else:
+        _tiles_task(alpha, itemsize, nr, address(C),
+                    C.strides[0] // itemsize, address(A),
+                    A.strides[0] // itemsize, A.strides[1] // itemsize,
+                    address(B), B.strides[0] // itemsize, M, N, K, parts,
+                    by_rows, q)
 
 
 @_exact
@@ -365,13 +327,8 @@ def _packed_product(A, B, C, threads, alpha):
     # between the cores' caches, in a copy's whole size, within each
     # product (256 x 784 x 128 float32 on two Zen 4 threads: 310 -> 268 us
     # with a block per task).
-    M, K = A.shape
-    N = C.shape[1]
-    nr = _NR_FLOAT32 if C.itemsize == 4 else _NR_FLOAT64
-    tiles = ((M + MR - 1) // MR) * ((N + nr - 1) // nr)
-    parts = _tasks(threads, M, N, K, tiles)
-    by_rows = splits_rows(M, N, K, C.itemsize, parts)
-    scratch = packed_scratch(M, N, K, C, parts, by_rows)
+    nr = NR_FLOAT32 if C.itemsize == 4 else NR_FLOAT64
+    parts, by_rows, scratch = plan_product(A, B, C, KIND_PACKED, threads)
     if parts > 1:
         _packed_tiles_parallel(alpha, A, B, C, nr, scratch, parts, by_rows)
     else:
@@ -388,14 +345,6 @@ def reads_transposed_b_in_place(M, K):
     kernels called with X
     (:func:`fastdnn._kernels_blas.first_layer_layouts`)."""
     return M < DOT_MAX_ROWS and K >= DOT_MIN_K
-
-
-#: How a product reads B: in place by the register tiles (B's columns
-#: contiguous), in place by the dot-product tiles, or through per-task
-#: copies of its column panels (see :func:`matmul_scaled_into`).
-KIND_TILES = 0
-KIND_DOT = 1
-KIND_PACKED = 2
 
 
 @_exact

@@ -14,10 +14,10 @@ import numba
 import numpy as np
 import pytest
 
-from fastdnn._kernels_gemm import (DOT_MAX_ROWS, DOT_MIN_K,
-                                   GEMM_PARALLEL_MIN_WORK, KC, KC_MIN_K,
-                                   ROW_SPLIT_MIN_K, matmul_into,
-                                   matmul_scaled_into, splits_rows)
+from fastdnn._kernels_gemm import (DOT_MAX_ROWS, DOT_MIN_K, KC, KC_MIN_K,
+                                   matmul_into, matmul_scaled_into)
+from fastdnn._kernels_gemm_split import (GEMM_PARALLEL_MIN_WORK,
+                                         ROW_SPLIT_MIN_K, splits_rows)
 from fastdnn._kernels_gemm_tile import DOT_MR, MR, lanes, tile_columns
 
 DTYPES = ["float32", "float64"]

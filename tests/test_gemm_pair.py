@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from fastdnn._kernels_gemm import (DOT_MAX_ROWS, DOT_MIN_K,
-                                   GEMM_PARALLEL_MIN_WORK, KIND_DOT,
-                                   KIND_PACKED, KIND_TILES, matmul_scaled_into,
-                                   product_kind)
+                                   matmul_scaled_into, product_kind)
+from fastdnn._kernels_gemm_split import (GEMM_PARALLEL_MIN_WORK, KIND_DOT,
+                                         KIND_PACKED, KIND_TILES)
 from fastdnn._kernels_gemm_pair import matmul_pair_scaled_into
 from fastdnn._kernels_gemm_tile import MR
 
