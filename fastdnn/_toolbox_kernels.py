@@ -25,6 +25,8 @@ from ._kernels import (ACT_IDENTITY, _n_chunks, activation_into,
                        forward_parallel, forward_serial, _grad_reads_a,
                        output_step)
 from ._kernels_blas import first_layer_layouts, forward_blas, use_blas
+from ._kernels_backward_update import backward_update
+from ._kernels_gemm import NATIVE_GEMM
 from ._primal_kernels import _backward, _block, _param
 from ._toolbox_step_kernels import (dropout_apply, fill_constants,
                                     mask_apply, update_params)
@@ -152,11 +154,14 @@ def _gather_parallel(XT, YT, perm, s0, s1, Xb, Yb, columns, parts):
 @_exact_loop
 def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
           Zf, Af, dAf, dZf, Df, dWf, dbf, roff, keep_prob, seed, step, eps,
-          parallel, min_work, nthreads, wide):
+          parallel, min_work, nthreads, wide, fuse, VWf, SWf, opt, hpW):
     # Forward, cost and backward of one batch: returns the output's cost
     # (the data term) in the training dtype. A0f is the batch's X (n_x,
     # mb) for the forward pass (X^T, (mb, n_x), when t0f), A0b its X for
-    # the backward one (X^T when t0b).
+    # the backward one (X^T when t0b). With ``fuse`` (a first layer on
+    # fastdnn's GEMM, no L2 term) the first layer's backward pass takes
+    # the weights' optimizer step too (VWf, SWf: the state; hpW: the
+    # constants).
     L = dims.shape[0] - 1
     nL = dims[L]
     for q in range(L):
@@ -205,6 +210,11 @@ def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
             A_prev = A0b
             dA_prev = dZ
             transposed = t0b
+            if fuse:
+                _backward_first(dA, Z, Aout, A0b, t0b, act, dZ, dims, Wf,
+                                dWf, dbf, VWf, SWf, opt, hpW,
+                                nthreads if parallel else 1)
+                break
         _backward(dA, Z, Aout, A_prev,
                   _param(Wf, woff[q], nout, dims[q]), act, q > 0, dZ,
                   _param(dWf, woff[q], nout, dims[q]),
@@ -213,6 +223,22 @@ def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
         if q > 0:
             act = acts[q - 1]
     return cost
+
+
+@_exact_loop
+def _backward_first(dA, Z, Aout, A0b, t0b, act, dZ, dims, Wf, dWf, dbf, VWf,
+                    SWf, opt, hpW, threads):
+    # The first layer's backward pass with the weights' optimizer step
+    # (backward_update): B = X^T, given as it is (t0b) or as X's
+    # transposed view, one call per layout (see forward_blas).
+    dW = _param(dWf, 0, dims[1], dims[0])
+    db = _param(dbf, 0, dims[1], 1)
+    if t0b:
+        backward_update(dA, Z, Aout, A0b, act, dZ, dW, db, Wf, dWf, VWf,
+                        SWf, opt, hpW, threads)
+    else:
+        backward_update(dA, Z, Aout, A0b.T, act, dZ, dW, db, Wf, dWf, VWf,
+                        SWf, opt, hpW, threads)
 
 
 @_exact_loop
@@ -333,19 +359,30 @@ def train_steps(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
             t0f = not columns
             t0b = not columns
             Yc = flat_view(Yb, 0, nL, mb)
-        cost = _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf,
-                     woff, bf, boff, Zf, Af, dAf, dZf, Df, dWf, dbf, roff,
-                     keep_prob, seed, step, eps, parallel, min_work,
-                     nthreads, wide)
-        if not np.isfinite(cost):
-            costs[k] = cost
-            costs[k + 1:n] = np.nan
-            return s - s0
         c2 = lambd / mb
         t = step + 1
         fill_constants(hpW, lr, c2, beta, beta1, beta2, epsilon, t)
         fill_constants(hpb, lr, 0.0, beta, beta1, beta2, epsilon, t)
-        sq = update_params(Wf, dWf, VWf, SWf, opt, hpW, partial, parallel)
+        # The weights' step in the first layer's backward pass (see
+        # _step) for a first layer on fastdnn's GEMM, without L2 (its cost
+        # term wants the sum of squares of the whole vector, chunk by
+        # chunk).
+        fuse = False
+        if wide is not None:
+            fuse = (lambd == 0.0 and NATIVE_GEMM
+                    and use_blas(dims[1], n_x, mb))
+        cost = _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf,
+                     woff, bf, boff, Zf, Af, dAf, dZf, Df, dWf, dbf, roff,
+                     keep_prob, seed, step, eps, parallel, min_work,
+                     nthreads, wide, fuse, VWf, SWf, opt, hpW)
+        if not np.isfinite(cost):
+            costs[k] = cost
+            costs[k + 1:n] = np.nan
+            return s - s0
+        sq = 0.0
+        if not fuse:
+            sq = update_params(Wf, dWf, VWf, SWf, opt, hpW, partial,
+                               parallel)
         update_params(bf, dbf, Vbf, Sbf, opt, hpb, partial, parallel)
         c = np.float64(cost) * cost_scale
         if lambd != 0.0:

@@ -1,0 +1,139 @@
+"""The first layer's backward pass and its optimizer step in one parallel
+region (private), for the training toolbox's loop.
+
+The first layer holds most of a wide network's weights (the MNIST shape's
+784 x 256 layer: 200,704 of 235,146). Its backward pass writes dW1 and
+nothing after it reads W1, so its optimizer step need not wait for the
+rest of the step: each task takes a block of rows at a time, computes
+their dZ and db, their rows of dW = dZ A_prev^T / m on fastdnn's GEMM,
+and at once the optimizer step of those rows of W1, while the block of
+dW1 is still in the core's cache; then its share of the other layers'
+weights. Apart, the step read dW1 back from the shared cache after the
+product had written it, in a parallel region of its own.
+
+Every element is computed by the code of the separate passes: dZ and db
+row by row (:func:`fastdnn._kernels_backward._dZ_db_rows`), each element of
+dW by the product's chain of fused multiply-adds whatever rows a task
+takes (:mod:`fastdnn._kernels_gemm`), and the optimizer step element by
+element (:func:`fastdnn._toolbox_step_kernels._update_chunk`). The results
+are those of the separate passes, bit for bit, on any thread count. The L2
+term is left out: its cost needs the chunk-ordered sum of squares of the
+whole parameter vector (the loop then keeps the separate passes).
+"""
+import numpy as np
+from numba import prange
+
+from ._kernels_backward import _dZ_db_rows
+from ._kernels_common import _exact, _exact_leaf, _exact_parallel
+from ._kernels_gemm import check_product, product_kind, product_task
+from ._kernels_gemm_split import GEMM_PARALLEL_MIN_WORK, KIND_PACKED
+from ._kernels_gemm_tile import DOT_MR, MR
+from ._toolbox_step_kernels import _update_chunk
+
+#: Rows of dW a task computes before it takes their optimizer step: two
+#: rows of register tiles (the block's dW, 16 x 784 float32 on AVX-512, is
+#: 50 KB, in the core's L2 cache when the step reads it).
+UPDATE_BLOCK_ROWS = 2 * MR
+
+if UPDATE_BLOCK_ROWS % DOT_MR:
+    raise ImportError("UPDATE_BLOCK_ROWS must hold whole dot-product tiles")
+
+
+@_exact_leaf
+def _rows(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G, V,
+          S, opt, hp, i0, i1):
+    # Rows i0:i1: dZ and db, dW = alpha dZ B, then the optimizer step of
+    # P (flat, dW's layout) with the gradient G (dW flat).
+    _dZ_db_rows(dA, Z, Aout, act, dZ, db, i0, i1)
+    product_task(dZ[i0:i1], B, dW[i0:i1], alpha, kind, 1, False, scratch, 0)
+    N = dW.shape[1]
+    lo = i0 * N
+    hi = i1 * N
+    _update_chunk(P[lo:hi], G[lo:hi], V[lo:hi], S[lo:hi], opt, hp[0],
+                  hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7], hp[8],
+                  hp[9], hp[10], hp[11], hp[12], hp[13])
+
+
+@_exact_leaf
+def _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G, V,
+          S, opt, hp, parts, q):
+    # Task q of ``parts``: its share of the first layer's row blocks, one
+    # after the other, then its share of the other layers' parameters
+    # (their backward passes are done: nothing reads them any more).
+    M, N = dW.shape
+    blocks = (M + UPDATE_BLOCK_ROWS - 1) // UPDATE_BLOCK_ROWS
+    for k in range(q * blocks // parts, (q + 1) * blocks // parts):
+        i0 = k * UPDATE_BLOCK_ROWS
+        _rows(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G,
+              V, S, opt, hp, i0, min(M, i0 + UPDATE_BLOCK_ROWS))
+    first = M * N
+    rest = P.shape[0] - first
+    lo = first + q * rest // parts
+    hi = first + (q + 1) * rest // parts
+    _update_chunk(P[lo:hi], G[lo:hi], V[lo:hi], S[lo:hi], opt, hp[0], hp[1],
+                  hp[2], hp[3], hp[4], hp[5], hp[6], hp[7], hp[8], hp[9],
+                  hp[10], hp[11], hp[12], hp[13])
+
+
+@_exact_parallel
+def _tasks_parallel(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch,
+                    P, G, V, S, opt, hp, parts):
+    for q in prange(parts):
+        _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind,
+              scratch[q:q + 1], P, G, V, S, opt, hp, parts, q)
+
+
+@_exact
+def backward_update(dA, Z, Aout, B, act, dZ, dW, db, P, G, V, S, opt, hp,
+                    threads):
+    """The first layer's backward pass on fastdnn's GEMM and the weights'
+    optimizer step: ``dZ = dA * g'(Z)``, ``db``, ``dW = dZ B / m`` (B is
+    A_prev^T, (m, n_{l-1}): X^T, or a transposed view of X), and the step
+    of every layer's W, all in one parallel region.
+
+    Parameters
+    ----------
+    dA, Z, Aout, dZ : (n_1, m)
+        As :func:`fastdnn._kernels_blas.backward_blas_unchecked`.
+    B : (m, n_x)
+        A_prev^T, any strides the GEMM reads.
+    act : int
+        The layer's activation code.
+    dW : (n_1, n_x) C-contiguous
+        Receives dW; the 2-D view of G.
+    db : (n_1, 1)
+    P, G, V, S : 1-D (V, S may be empty)
+        Every layer's weights flat, W1 first (its n_1 * n_x elements in
+        dW's layout), their gradients (dW flat, then the other layers',
+        already computed) and the optimizer's state, as
+        :func:`fastdnn._toolbox_step_kernels.update_params` takes them:
+        all of them take their step.
+    opt : int
+        ``OPT_*``.
+    hp : (N_CONSTANTS,)
+        The step's constants; no L2 term (``hp[1]`` must be 0).
+    threads : int
+        Tasks (1: on the calling thread); the results do not depend on it.
+    """
+    if hp[1] != 0:
+        raise ValueError("backward_update: the L2 term needs the separate "
+                         "update (hp[1] must be 0)")
+    check_product(dZ, B, dW)
+    M, K = dZ.shape
+    N = dW.shape[1]
+    alpha = dW.dtype.type(1.0 / K)
+    kind = product_kind(dZ, B)
+    blocks = (M + UPDATE_BLOCK_ROWS - 1) // UPDATE_BLOCK_ROWS
+    parts = 1
+    if threads > 1 and M * N * K >= GEMM_PARALLEL_MIN_WORK:
+        parts = min(threads, blocks)
+    # A transposed B that is neither read in place nor by the dot tile is
+    # copied by each block's product into the task's own block.
+    width = K * N if kind == KIND_PACKED else 0
+    scratch = np.empty((parts, width), dW.dtype)
+    if parts > 1:
+        _tasks_parallel(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind,
+                        scratch, P, G, V, S, opt, hp, parts)
+    else:
+        _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G,
+              V, S, opt, hp, 1, 0)
