@@ -165,3 +165,29 @@ def test_the_finite_check_finds_every_bad_value_and_no_good_one(dtype, size):
             warnings.simplefilter("error")
             with pytest.raises(ValueError, match="X contains"):
                 check_finite(X, "X")
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_the_finite_check_of_a_large_array_in_two_halves(layout):
+    # From FINITE_THREADS_MIN elements an array in C or Fortran order is
+    # summed in two halves at once: a bad value in either half is found,
+    # a finite array whose halves overflow passes, and an array in neither
+    # order is summed in one pass, with the same results.
+    from fastdnn._validation_arrays import FINITE_THREADS_MIN, check_finite
+    n = int(np.sqrt(FINITE_THREADS_MIN)) + 2
+    shape = (n, 2 * n) if layout == "strided" else (n, n)
+
+    def make(value=1.0):
+        X = np.full(shape, value, np.float32,
+                    order="F" if layout == "F" else "C")
+        return X[:, ::2] if layout == "strided" else X
+    assert make().size >= FINITE_THREADS_MIN
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_finite(make(np.finfo(np.float32).max / 2), "X")
+        for where in ((0, 0), (n - 1, n - 1), (n // 2, 1), (1, n // 2)):
+            for bad in (np.nan, np.inf, -np.inf):
+                X = make()
+                X[where] = bad
+                with pytest.raises(ValueError, match="X contains"):
+                    check_finite(X, "X")
