@@ -15,7 +15,7 @@ Every element is computed by the code of the separate passes: dZ and db
 row by row (:func:`fastdnn._kernels_backward._dZ_db_rows`), each element of
 dW by the product's chain of fused multiply-adds whatever rows a task
 takes (:mod:`fastdnn._kernels_gemm`), and the optimizer step element by
-element (:func:`fastdnn._toolbox_step_kernels._update_chunk`). The results
+element (:func:`fastdnn._toolbox_step_kernels.update_range`). The results
 are those of the separate passes, bit for bit, on any thread count. The L2
 term is left out: its cost needs the chunk-ordered sum of squares of the
 whole parameter vector (the loop then keeps the separate passes).
@@ -28,7 +28,7 @@ from ._kernels_common import _exact, _exact_leaf, _exact_parallel
 from ._kernels_gemm import check_product, product_kind, product_task
 from ._kernels_gemm_split import GEMM_PARALLEL_MIN_WORK, KIND_PACKED
 from ._kernels_gemm_tile import DOT_MR, MR
-from ._toolbox_step_kernels import _update_chunk
+from ._toolbox_step_kernels import update_range
 
 #: Rows of dW a task computes before it takes their optimizer step: two
 #: rows of register tiles (the block's dW, 16 x 784 float32 on AVX-512, is
@@ -47,11 +47,7 @@ def _rows(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G, V,
     _dZ_db_rows(dA, Z, Aout, act, dZ, db, i0, i1)
     product_task(dZ[i0:i1], B, dW[i0:i1], alpha, kind, 1, False, scratch, 0)
     N = dW.shape[1]
-    lo = i0 * N
-    hi = i1 * N
-    _update_chunk(P[lo:hi], G[lo:hi], V[lo:hi], S[lo:hi], opt, hp[0],
-                  hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7], hp[8],
-                  hp[9], hp[10], hp[11], hp[12], hp[13])
+    update_range(P, G, V, S, opt, hp, i0 * N, i1 * N)
 
 
 @_exact_leaf
@@ -68,11 +64,8 @@ def _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G, V,
               V, S, opt, hp, i0, min(M, i0 + UPDATE_BLOCK_ROWS))
     first = M * N
     rest = P.shape[0] - first
-    lo = first + q * rest // parts
-    hi = first + (q + 1) * rest // parts
-    _update_chunk(P[lo:hi], G[lo:hi], V[lo:hi], S[lo:hi], opt, hp[0], hp[1],
-                  hp[2], hp[3], hp[4], hp[5], hp[6], hp[7], hp[8], hp[9],
-                  hp[10], hp[11], hp[12], hp[13])
+    update_range(P, G, V, S, opt, hp, first + q * rest // parts,
+                 first + (q + 1) * rest // parts)
 
 
 @_exact_parallel

@@ -390,14 +390,23 @@ def fill_constants(hp, lr, c2, beta, beta1, beta2, eps, t):
 
 
 @_exact_leaf
-def _chunk(P, G, V, S, c, opt, hp):
-    lo = c * UPDATE_CHUNK
-    hi = min(P.shape[0], lo + UPDATE_CHUNK)
+def update_range(P, G, V, S, opt, hp, lo, hi):
+    """One optimizer step of elements ``lo:hi`` of the flat vectors (the
+    constants ``hp`` of :func:`fill_constants`); returns their sum of
+    squares as :func:`update_params`' chunks do. Each element is computed
+    the same whatever range it is taken in."""
     # Optimizers without a state get empty V / S: their slices stay empty.
     return _update_chunk(P[lo:hi], G[lo:hi], V[lo:hi], S[lo:hi], opt,
                          hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6],
                          hp[7], hp[8], hp[9], hp[10], hp[11], hp[12],
                          hp[13])
+
+
+@_exact_leaf
+def _chunk(P, G, V, S, c, opt, hp):
+    lo = c * UPDATE_CHUNK
+    return update_range(P, G, V, S, opt, hp, lo,
+                        min(P.shape[0], lo + UPDATE_CHUNK))
 
 
 @_exact_parallel
