@@ -125,7 +125,7 @@ def test_update_of_subnormal_moments(benchmark, name, moment):
     # results are the reference: subnormals are kept, not flushed to zero
     # (as numpy keeps them). Arithmetic on them is slow on x86 CPUs; Adam's
     # float32 update computes their decay from their bits instead (see
-    # fastdnn._toolbox_step_kernels), momentum's takes the slow path.
+    # fastdnn._adam_step_kernels), momentum's takes the slow path.
     params, grads, v, s = _problem("float32")
     for key in grads:
         grads[key][...] = 0

@@ -18,18 +18,8 @@ the chunks' sums of squares are added in chunk order, so results never
 depend on the thread count. No fastmath: the formulas are the course's,
 rounding for rounding.
 
-Adam in float32 (:func:`adam_loop`, and scikit-learn's form
-:func:`adam_sklearn_loop`) takes one exact shortcut. A first
-moment that decays with a zero gradient (a dead unit's weights) spends some
-150 steps as a float32 subnormal before it reaches zero, and arithmetic on
-subnormals is several times slower on x86 CPUs (the update of the MNIST
-shape, 235,146 weights, 40 -> 109 us on Zen 5). For those elements the
-moment's decay ``beta1 * V`` is computed from V's bits with normal float64
-arithmetic (exact: a 23-bit integer times beta1's 24 bits fits float64's
-53, then one rounding to the integer, as float32 rounds a subnormal
-product), and the parameter's step is left out where it cannot change the
-parameter: ``|P| > absorb`` (:func:`absorb_threshold`). Every other element
-takes the formula as it stands; results are identical to it, bit for bit.
+Adam's loops, the course's form and scikit-learn's with their exact
+float32 shortcuts, are :mod:`fastdnn._adam_step_kernels`.
 
 :func:`dropout_uniform_into` and :func:`dropout_apply` compute
 :func:`fastdnn._toolbox_options.dropout_uniform`'s splitmix64 draws bit for
@@ -38,12 +28,11 @@ float64, so every constant here is a ``np.uint64``).
 """
 import numpy as np
 
-from ._kernels_common import _exact, _exact_leaf, _exact_parallel, _inline
-from ._kernels_math import _bits, _from_bits
+from ._adam_step_kernels import absorb_threshold, adam_loop, adam_sklearn_loop
+from ._kernels_common import _exact, _exact_leaf, _exact_parallel
 from ._toolbox_options import OPTIMIZER_NAMES
 
-from numba import prange, types  # noqa: E402
-from numba.extending import overload  # noqa: E402
+from numba import prange  # noqa: E402
 
 OPT_GD = 0
 OPT_MOMENTUM = 1
@@ -144,212 +133,6 @@ def _update_chunk(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1, beta2,
         adam_loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1, corr2,
                   eps, absorb)
     return sq
-
-
-#: Fields of a float32's bits.
-_F32_EXPONENT = np.int32(0x7F800000)
-_F32_SIGNIFICAND = np.int32(0x007FFFFF)
-_F32_SIGN = np.int32(-0x80000000)
-_I32_ZERO = np.int32(0)
-
-
-@_inline
-def _moments(P, G, V, S, i, c2, beta1, omb1, beta2, omb2):
-    # Element i's gradient with the L2 term and both moments, stored;
-    # returns P[i] and the new moments.
-    p = P[i]
-    g = G[i] + c2 * p
-    v = beta1 * V[i] + omb1 * g
-    s = beta2 * S[i] + omb2 * (g * g)
-    V[i] = v
-    S[i] = s
-    return p, v, s
-
-
-@_inline
-def _subnormal_decay(x, g, p, absorb, b1):
-    # For the first moment x of a float32 Adam element (gradient g,
-    # parameter p): whether it is "tiny" (x's exponent field is 0, g is
-    # +-0, |p| > absorb), the moment the formula is to run on (a zero of
-    # x's sign if tiny, else x) and the bits of beta1 * x when it does not
-    # round to zero (kept: False when it does, or when not tiny).
-    #
-    # Run on a signed zero, beta1 * x + omb1 * g gives the formula's own
-    # signed zero whenever beta1 * x rounds to zero, and the step P - lr *
-    # (+-0) ... leaves P, which is what the formula gives for a step |P|
-    # absorbs. Otherwise beta1 * x is +-round(k * beta1) * 2**-149 for x =
-    # +-k * 2**-149 (ties to even: the conversion's rounding), whose bits
-    # are the sign and that integer.
-    bits = _bits(x)
-    sign = bits & _F32_SIGN
-    tiny = ((bits & _F32_EXPONENT) == _I32_ZERO) and g == 0 and (
-        abs(p) > absorb)
-    k = np.int32(np.rint(np.float64(bits & _F32_SIGNIFICAND) * b1))
-    return (tiny and k != _I32_ZERO, _from_bits(sign, x) if tiny else x,
-            sign | k)
-
-
-@_inline
-def _moments_float32(P, G, V, S, i, c2, beta1, omb1, beta2, omb2, absorb,
-                     b1):
-    # _moments' results and stores, a subnormal first moment of a zero
-    # gradient decayed from its bits (_subnormal_decay).
-    p = P[i]
-    g = G[i] + c2 * p
-    kept, x, bits = _subnormal_decay(V[i], g, p, absorb, b1)
-    v = beta1 * x + omb1 * g
-    s = beta2 * S[i] + omb2 * (g * g)
-    S[i] = s
-    V[i] = _from_bits(bits, v) if kept else v
-    return p, v, s
-
-
-def _corrected(x, corr):
-    """``x / corr``, a moment divided by its bias correction; ``x`` itself
-    for a correction passed as None, one that has rounded to 1."""
-    return x / corr
-
-
-@overload(_corrected, inline="always", jit_options=dict(error_model="numpy"))
-def _corrected_for(x, corr):
-    if isinstance(corr, types.NoneType):
-        return lambda x, corr: x
-    return lambda x, corr: x / corr
-
-
-@_inline
-def _by_corrections(loop, P, G, V, S, lr, c2, beta1, omb1, beta2, omb2,
-                    corr1, corr2, eps, absorb):
-    # loop(...) with each bias correction equal to 1 passed as None, so
-    # that its division is left out of the compiled loop (x / 1 is x, bit
-    # for bit, NaN, inf and signed zeros included). Divisions bound Adam's
-    # step (three and a square root an element), and 1 - beta1**t rounds
-    # to 1 from step 165 on in float32 (beta1 = 0.9; 356 in float64):
-    # the update of 235,146 float32 weights on a Zen 4 host, 118 -> 103 us
-    # on one thread, 65.6 -> 58.0 on two.
-    if corr1 == 1:
-        if corr2 == 1:
-            loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, None, None,
-                 eps, absorb)
-        else:
-            loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, None, corr2,
-                 eps, absorb)
-    elif corr2 == 1:
-        loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1, None, eps,
-             absorb)
-    else:
-        loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1, corr2,
-             eps, absorb)
-
-
-@_exact_leaf
-def _adam_formula_loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1,
-                       corr2, eps, absorb):
-    # The course's Adam step, element by element (``absorb`` unused).
-    for i in range(P.shape[0]):
-        p, v, s = _moments(P, G, V, S, i, c2, beta1, omb1, beta2, omb2)
-        P[i] = p - lr * _corrected(v, corr1) / (
-            np.sqrt(_corrected(s, corr2)) + eps)
-
-
-@_exact_leaf
-def _adam_float32_loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1,
-                       corr2, eps, absorb):
-    # _adam_formula_loop's results, without arithmetic on the subnormal
-    # first moments of zero gradients (see the module doc).
-    b1 = np.float64(beta1)
-    for i in range(P.shape[0]):
-        p, v, s = _moments_float32(P, G, V, S, i, c2, beta1, omb1, beta2,
-                                   omb2, absorb, b1)
-        P[i] = p - lr * _corrected(v, corr1) / (
-            np.sqrt(_corrected(s, corr2)) + eps)
-
-
-def _adam_formula(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1,
-                  corr2, eps, absorb):
-    _by_corrections(_adam_formula_loop, P, G, V, S, lr, c2, beta1, omb1,
-                    beta2, omb2, corr1, corr2, eps, absorb)
-
-
-def _adam_float32(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1,
-                  corr2, eps, absorb):
-    _by_corrections(_adam_float32_loop, P, G, V, S, lr, c2, beta1, omb1,
-                    beta2, omb2, corr1, corr2, eps, absorb)
-
-
-def _adam_sklearn_formula(P, G, V, S, mlr, c2, beta1, omb1, beta2, omb2,
-                          eps, absorb):
-    # scikit-learn's Adam step (``absorb`` unused).
-    for i in range(P.shape[0]):
-        p, v, s = _moments(P, G, V, S, i, c2, beta1, omb1, beta2, omb2)
-        P[i] = p + mlr * v / (np.sqrt(s) + eps)
-
-
-def _adam_sklearn_float32(P, G, V, S, mlr, c2, beta1, omb1, beta2, omb2,
-                          eps, absorb):
-    # _adam_sklearn_formula's results, as _adam_float32.
-    b1 = np.float64(beta1)
-    for i in range(P.shape[0]):
-        p, v, s = _moments_float32(P, G, V, S, i, c2, beta1, omb1, beta2,
-                                   omb2, absorb, b1)
-        P[i] = p + mlr * v / (np.sqrt(s) + eps)
-
-
-def adam_loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1, corr2,
-              eps, absorb):
-    """The course's Adam step of the slices P, G, V, S (in place), with the
-    constants of :func:`fill_constants`; compiled as :func:`_adam_float32`
-    for float32 and as the formula itself otherwise."""
-    _adam_formula(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1, corr2,
-                  eps, absorb)
-
-
-@overload(adam_loop, jit_options=dict(error_model="numpy"))
-def _adam_loop_for(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1,
-                   corr2, eps, absorb):
-    if P.dtype == types.float32 and lr == types.float32:
-        return _adam_float32
-    return _adam_formula
-
-
-def adam_sklearn_loop(P, G, V, S, mlr, c2, beta1, omb1, beta2, omb2, eps,
-                      absorb):
-    """scikit-learn's Adam step ``P + mlr * v / (sqrt(s) + eps)`` (in
-    place), as :func:`adam_loop`."""
-    _adam_sklearn_formula(P, G, V, S, mlr, c2, beta1, omb1, beta2, omb2, eps,
-                          absorb)
-
-
-@overload(adam_sklearn_loop, jit_options=dict(error_model="numpy"))
-def _adam_sklearn_loop_for(P, G, V, S, mlr, c2, beta1, omb1, beta2, omb2,
-                           eps, absorb):
-    if P.dtype == types.float32 and mlr == types.float32:
-        return _adam_sklearn_float32
-    return _adam_sklearn_formula
-
-
-@_exact
-def absorb_threshold(lr, eps, corr1, beta1):
-    """A bound on ``|P|`` above which float32 Adam's step from a subnormal
-    first moment cannot change P (float64; inf where no bound is given).
-
-    With ``|v| <= 2**-126`` (beta1 in [0, 1]), bias correction ``corr1 >
-    0`` and ``eps > 0`` (the denominator ``sqrt(.) + eps`` is then at least
-    eps), each float32 operation of the step ``lr * (v / corr1) / (...)``
-    is bounded with twice its rounding error (relative 2**-23, and 2**-149
-    where the result is subnormal); P - x rounds to P when ``|x| < |P| *
-    2**-26``. The bound is that of x times 2**27: twice what is needed.
-    """
-    u = 2.0 ** -23
-    quantum = 2.0 ** -149
-    if not (0.0 <= beta1 <= 1.0 and corr1 > 0.0 and eps > 0.0
-            and abs(lr) < np.inf):
-        return np.inf
-    step = 2.0 ** -126 / corr1 * (1.0 + u) + quantum
-    step = abs(lr) * step * (1.0 + u) + quantum
-    step = step / (eps * (1.0 - u)) * (1.0 + u) + quantum
-    bound = step * 2.0 ** 27
-    return bound if bound < 1e38 else np.inf
 
 
 #: Entries of the constants vector of :func:`update_params`.

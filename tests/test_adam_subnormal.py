@@ -1,5 +1,5 @@
-"""Adam's exact shortcuts (:func:`fastdnn._toolbox_step_kernels.adam_loop`
-and :func:`~fastdnn._toolbox_step_kernels.adam_sklearn_loop`): float32's
+"""Adam's exact shortcuts (:func:`fastdnn._adam_step_kernels.adam_loop`
+and :func:`~fastdnn._adam_step_kernels.adam_sklearn_loop`): float32's
 for subnormal first moments, and the division by a bias correction left
 out once it has rounded to 1, give the formulas bit for bit: inf, signed
 zeros, subnormal moments, gradients and parameters, parameters the step
@@ -8,6 +8,7 @@ bias correction equal to 1 or not; NaN where the formula gives NaN."""
 import numpy as np
 import pytest
 
+from fastdnn import _adam_step_kernels as AK
 from fastdnn import _toolbox_step_kernels as SK
 
 F32 = np.float32
@@ -202,3 +203,91 @@ def test_float64_takes_the_formula(optimizer, t, ones):
                              _formula(P, G, V, S, hp, optimizer)):
         assert got.dtype == np.float64
         np.testing.assert_array_equal(got, expected)
+
+
+# Float32 Adam runs the formula's loop block by block until a block's first
+# moments hold a nonzero subnormal, and the careful loop from there on.
+BLOCK = AK.SUBNORMAL_BLOCK
+
+
+@pytest.mark.parametrize("value, subnormal", [
+    (TINY, True), (-TINY, True), (3 * TINY, True), (1e-39, True),
+    (SMALLEST_NORMAL - TINY, True), (-(SMALLEST_NORMAL - TINY), True),
+    (0.0, False), (-0.0, False), (SMALLEST_NORMAL, False),
+    (-SMALLEST_NORMAL, False), (1e-5, False), (np.inf, False),
+    (-np.inf, False), (np.nan, False), (3e38, False)])
+@pytest.mark.parametrize("where", [0, 6, 16, 2 * BLOCK - 1])
+def test_the_scan_finds_nonzero_subnormals(value, subnormal, where):
+    V = np.full(2 * BLOCK, 1e-3, F32)
+    V[where] = value
+    assert AK._any_subnormal(V) == subnormal
+    assert not AK._any_subnormal(np.delete(V, where))
+
+
+def _mixed_blocks(n, rng, first_dirty):
+    # Normal moments with every non-subnormal edge value (signed zeros,
+    # inf, NaN, the smallest normal) in every block; from block
+    # first_dirty on (None: nowhere), dead units' subnormal moments too.
+    P = (rng.standard_normal(n) * 0.05).astype(F32)
+    G = (rng.standard_normal(n) * 1e-3).astype(F32)
+    V = (rng.standard_normal(n) * 1e-3).astype(F32)
+    S = (rng.random_sample(n) * 1e-6).astype(F32)
+    edges = [0.0, -0.0, np.inf, -np.inf, np.nan, SMALLEST_NORMAL,
+             -SMALLEST_NORMAL]
+    spots = rng.random_sample(n) < 0.02
+    V[spots] = rng.choice(edges, spots.sum())
+    G[rng.random_sample(n) < 0.1] = rng.choice([0.0, -0.0])
+    P[rng.random_sample(n) < 0.01] = rng.choice([0.0, -0.0, 1e-30, np.inf])
+    if first_dirty is not None:
+        dead = rng.random_sample(n) < 0.3
+        dead[:first_dirty * BLOCK] = False
+        G[dead] = 0.0
+        V[dead] = (rng.standard_normal(dead.sum()) * 1e-40).astype(F32)
+    return P, G, V, S
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("n, first_dirty", [
+    (1, None), (7, 0), (BLOCK - 1, None), (BLOCK, 0), (BLOCK + 1, None),
+    (BLOCK + 1, 1), (3 * BLOCK + 100, None), (3 * BLOCK + 100, 2),
+    (3 * BLOCK + 100, 3), (5 * BLOCK, 1)])
+@pytest.mark.parametrize("name", ["course", "first step",
+                                  "both corrections 1", "L2"])
+def test_blocks_with_and_without_subnormal_moments_give_the_formulas_bits(
+        optimizer, n, first_dirty, name):
+    rng = np.random.RandomState(n + 7 * (first_dirty or 0))
+    hp = _constants(**CONSTANTS[name])
+    P, G, V, S = _mixed_blocks(n, rng, first_dirty)
+    _assert_same_bits(_kernel(P, G, V, S, hp, optimizer),
+                      _formula(P, G, V, S, hp, optimizer))
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("where", [0, BLOCK - 1, BLOCK, 2 * BLOCK + 99,
+                                   2 * BLOCK + 100, 3 * BLOCK - 1,
+                                   3 * BLOCK, 3 * BLOCK + 99])
+def test_a_subnormal_moment_anywhere_sends_its_block_to_the_careful_loop(
+        optimizer, where):
+    # With a threshold of 0 (wrong: see above) the careful loop leaves a
+    # dead unit's parameter where the formula moves it, which shows the
+    # loop an element took. One subnormal moment, at each place the scan
+    # covers: the first block's own scan, the scan riding on the previous
+    # block, on its first k elements before a shorter last block (k =
+    # 100 here) and the last element of each.
+    n = 3 * BLOCK + 100
+    hp = _constants(lr=1.0, eps=1e-30)
+    P = np.full(n, 0.05, F32)
+    P[where] = 1e-20
+    G = np.full(n, 1e-3, F32)
+    G[where] = 0.0
+    V = np.full(n, 1e-3, F32)
+    V[where] = 1e-39
+    S = np.full(n, 1e-6, F32)
+    S[where] = 0.0
+    got = _kernel(P, G, V, S, hp, optimizer, absorb=0.0)
+    expected = _formula(P, G, V, S, hp, optimizer)
+    assert expected[0][where] != P[where]
+    assert got[0][where] == P[where]
+    others = np.arange(n) != where
+    _assert_same_bits([a[others] for a in got],
+                      [a[others] for a in expected])
