@@ -237,8 +237,13 @@ def test_a_case_keeps_to_its_round_budget(fastest, round_seconds, expected):
 
 def test_a_short_case_is_timed_in_more_rounds(monkeypatch):
     # time_case itself: a 20 ms fastest side gets MAX_ROUNDS rounds, every
-    # side as many (timed in turn), and --quick keeps --repeats.
+    # side as many (timed in turn), and --quick keeps --repeats. Each run
+    # "waits" 10 s for both cores (within the budget, none under --quick),
+    # which the round budget leaves out.
     monkeypatch.setattr(workload_run, "PAIR_PAUSE", 0.0)
+    monkeypatch.setattr(workload_run, "settled_probe",
+                        lambda max_wait: (1.5, min(10.0, max_wait)))
+    monkeypatch.setattr(workload_run, "SETTLE_BUDGET_SECONDS", 100.0)
     calls = {"fast": 0, "slow": 0}
 
     def trainer(name, seconds):
@@ -264,7 +269,38 @@ def test_a_short_case_is_timed_in_more_rounds(monkeypatch):
         assert calls == {"fast": rounds + 1, "slow": rounds + 1}
         assert all(len(r["times"]) == rounds for r in res["rows"])
         assert all(len(r["core_probe"]) == rounds for r in res["rows"])
+        assert all(len(r["settle_wait"]) == rounds for r in res["rows"])
+        waits = [w for r in res["rows"] for w in r["settle_wait"]]
+        if quick:
+            assert waits == [0.0] * (2 * rounds)
+        else:
+            # 100 s of budget: 10 runs wait 10 s, the other 32 none.
+            assert waits.count(10.0) == 10 and sum(waits) == 100.0
         assert res["rounds"] == rounds
+
+
+@pytest.mark.parametrize("readings, max_wait, expected, waits", [
+    ([1.6, 1.4, 1.1, 1.1], 10.0, 1.1, 2),
+    ([1.6, 1.4, 1.1], 0.7, 1.4, 1),
+    ([1.6, 1.4], 0.0, 1.6, 0),
+    ([1.12, 2.0], 10.0, 1.12, 0),
+    ([None, 2.0], 10.0, None, 0),
+    ([2.0] * 30, 3.0, 2.0, 6),
+])
+def test_settled_probe_waits_a_bounded_while_for_both_cores(
+        readings, max_wait, expected, waits):
+    now = [0.0]
+    left = list(readings)
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    reading, waited = machine.settled_probe(
+        max_wait, probe=lambda: left.pop(0), clock=lambda: now[0],
+        sleep=sleep)
+    assert reading == expected
+    assert waited == pytest.approx(waits * machine.SETTLE_INTERVAL)
+    assert waited <= max_wait
 
 
 @pytest.mark.parametrize("flushes", [True, False])

@@ -1,8 +1,8 @@
 """The reports of ``fastdnn bench --workload``: the Markdown section of
 ``bench.md``, the printed tables and ``bench_workloads.png``."""
-from .machine import BLAS_ENV
+from .machine import BLAS_ENV, SETTLED_PROBE
 from .report import _fmt
-from .workload_run import as_is_fastdnn
+from .workload_run import SETTLE_BUDGET_SECONDS, as_is_fastdnn
 
 
 def _machine_line(w):
@@ -42,8 +42,10 @@ def _probe_cell(r):
     if not readings:
         return "-"
     lo, hi = min(readings), max(readings)
-    return _fmt(lo, 3) if hi - lo < 0.005 else "%s-%s" % (_fmt(lo, 3),
+    cell = _fmt(lo, 3) if hi - lo < 0.005 else "%s-%s" % (_fmt(lo, 3),
                                                           _fmt(hi, 3))
+    waited = sum(r.get("settle_wait") or [])
+    return cell + (", waited %.0f s" % waited if waited >= 0.5 else "")
 
 
 def _one_thread_cell(r):
@@ -102,7 +104,11 @@ def workload_markdown(w):
             "(about 1.15 while both cores run at full speed; about 2 while "
             "another thread keeps one core busy, such as a library's pool "
             "still spinning; between, while the host slows one; below 1 "
-            "when that falls on the single chain alone). steps on one "
+            "when that falls on the single chain alone). Before each run "
+            "the bench waits, up to %.0f s a case in all (none under "
+            "--quick), for a reading of at most %.2f (both cores at full "
+            "speed), whichever side runs next; the cell says how long it "
+            "waited. steps on one "
             "thread: the range, over the rounds, of the share of "
             "fastdnn's steps that its training loop ran on one thread, "
             "having found one thread the faster (fastdnn._threads; - "
@@ -123,7 +129,8 @@ def workload_markdown(w):
             "reads, made before timing: the peers an (m, n_x) array, "
             "fastdnn's mini-batch runs the same layout seen as (n_x, m) "
             "(Fortran order); the row \"X in C order\" times the copy a "
-            "C-ordered X costs a mini-batch fit." % w["repeats"]]
+            "C-ordered X costs a mini-batch fit." % (
+                w["repeats"], SETTLE_BUDGET_SECONDS, SETTLED_PROBE)]
     if w["blas_env_set"]:
         out += ["", "Rows ending \"%s unset\": the same run in a process "
                 "of its own without these variables (neither JAX nor "

@@ -17,7 +17,7 @@ import sys
 import time
 
 from .. import _threads
-from .machine import BLAS_ENV, _blas_info, _loadavg, _machine, core_probe
+from .machine import BLAS_ENV, _blas_info, _loadavg, _machine, settled_probe
 from .timing import PAIR_PAUSE, _median
 from .workers import _child_env
 from .workloads import (WORKLOAD_NAMES, WORKLOADS, case_by_key,
@@ -45,6 +45,11 @@ PARAM_TOL = 1e-7
 MIN_SAMPLE_SECONDS = 1.5
 MAX_ROUNDS = 21
 ROUND_BUDGET_SECONDS = 60.0
+#: Seconds a case may spend, over all its timed runs, waiting for both
+#: cores before a run (:func:`fastdnn.bench.machine.settled_probe`):
+#: enough to sit out most of a host's slowed-core spells, bounded where
+#: one lasts. None under ``--quick``.
+SETTLE_BUDGET_SECONDS = 120.0
 
 
 def timed_rounds(repeats, fastest, round_seconds=0.0):
@@ -138,6 +143,8 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
             trains[peer] = train
     first, times, results = {}, {n: [] for n in trains}, {}
     probes = {n: [] for n in trains}
+    waits = {n: [] for n in trains}
+    settle_budget = 0.0 if quick else SETTLE_BUDGET_SECONDS
     # fastdnn's steps on one thread, run by run (fastdnn._threads).
     one_thread = {n: [] for n in trains if rows[n]["kind"] == "fastdnn"}
     for name, train in trains.items():
@@ -147,21 +154,27 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
         first[name] = time.perf_counter() - t0
     rounds, r = repeats, 0
     while r < rounds:
-        t_round = time.perf_counter()
+        t_round, round_waits = time.perf_counter(), 0.0
         for name, train in trains.items():
             time.sleep(PAIR_PAUSE)
             # Outside the timing, the state the run starts in: whether a
             # core is slowed, by the host or by threads of the previous
-            # side still spinning (see core_probe).
-            probes[name].append(core_probe())
+            # side still spinning (see core_probe); waited out within the
+            # case's budget.
+            reading, waited = settled_probe(settle_budget)
+            settle_budget = max(0.0, settle_budget - waited)
+            round_waits += waited
+            probes[name].append(reading)
+            waits[name].append(waited)
             before = dict(_threads.STEPS_RUN)
             results[name] = train(passes)
             times[name].append(results[name][2])
             if name in one_thread:
                 one_thread[name].append(_one_thread_share(before))
         if r == 0 and not quick:
+            # The budget is for the runs and pauses, not the waits.
             rounds = timed_rounds(repeats, min(t[0] for t in times.values()),
-                                  time.perf_counter() - t_round)
+                                  time.perf_counter() - t_round - round_waits)
         r += 1
     if any(os.environ.get(k) is not None for k in BLAS_ENV):
         # The host's OpenBLAS variables (OPENBLAS_CORETYPE=Haswell keeps
@@ -196,6 +209,7 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
             compile=max(first[name] - sec, 0.0),
             per_step_us=1e6 * sec / steps,
             core_probe=probes.get(name, []),
+            settle_wait=waits.get(name, []),
             one_thread_share=one_thread.get(name, []),
             costs_tail=results[name][0][-3:],
             cost_rel_fastdnn=max_rel(results[name][0], results[base][0])
