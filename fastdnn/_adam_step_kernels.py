@@ -106,6 +106,14 @@ def _corrected(x, corr):
 
 @overload(_corrected, inline="always", jit_options=dict(error_model="numpy"))
 def _corrected_for(x, corr):
+    # A correction below 1 stays a division. In float32 it could be a
+    # multiplication: float32(float64(x) * (1 / float64(corr))) rounds to
+    # x / corr's bits for every x (the product is within 2**-52 of the
+    # quotient, relative, which is never nearer than 2**-49 to a point
+    # halfway between two float32s), but on a Zen 4 core the careful loop
+    # took 134 us for the MNIST shape's 235,146 weights with it against
+    # 102 with the division (the formula's loop 93 against 97, two
+    # threads within 1 us), and a batch-32 Adam epoch 4% longer.
     if isinstance(corr, types.NoneType):
         return lambda x, corr: x
     return lambda x, corr: x / corr
