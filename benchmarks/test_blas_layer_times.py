@@ -5,8 +5,9 @@ side in one group per layer and direction; each case first checks that
 both compute the same numbers to rounding.
 
 ``fastdnn._kernels_blas.use_blas`` sends a layer to BLAS from 32 outputs
-(8 over a batch of 1536 examples) and 2**16 multiply-adds; these timings
-are what that rule rests on.
+(8 over a batch of 1536 examples) and 2**16 multiply-adds, and to
+fastdnn's own GEMM from 10 outputs over at most 1024 inputs and 2**15
+multiply-adds; these timings are what that rule rests on.
 
 Then the element-wise passes of a GEMM layer (bias and activation forward,
 their gradients backward) on one thread against dealt out to all of them
@@ -31,6 +32,8 @@ LAYERS = [
     ("mnist-shape-l2", 128, 256, 128, False),
     ("mnist-shape-l3", 10, 128, 128, False),
     ("mnist-shape-32-l1", 256, 784, 32, True),
+    ("mnist-shape-32-l2", 128, 256, 32, False),
+    ("mnist-shape-32-l3", 10, 128, 32, False),
     ("digits-l1", 64, 64, 1797, False),
     ("digits-l2", 10, 64, 1797, False),
     ("long-batch-8-rows", 8, 64, 2048, False),

@@ -35,19 +35,33 @@ from ._kernels_gemm_pair import matmul_pair_scaled_into
 #: BLAS_MIN_ROWS outputs, or at least BLAS_MIN_ROWS_LONG outputs over a
 #: batch of at least BLAS_LONG_BATCH examples. Below the work, a call's
 #: fixed cost wins; below the rows (the cat's 20 x 12288 first layer over
-#: 64 or 209 examples, a 10-class output layer over 128), the hand-written
-#: kernels, which fuse the bias, the activation and the sums into the
-#: products' passes, are faster than GEMM plus a pass of their own. Over a
-#: long batch GEMM's blocking pays off from fewer rows (the 10-class output
-#: layer over the 1797 digits: backward 97 us on BLAS against 166 by hand
-#: in float64, forward 57 against 75; a tie in float32), but not below 8
-#: (4 rows: 45 us forward on BLAS against 20 by hand). Measured on the
-#: layers of ``fastdnn bench``'s workloads and around them
-#: (benchmarks/test_blas_layer_times.py times both sides).
+#: 64 or 209 examples), the hand-written kernels, which fuse the bias, the
+#: activation and the sums into the products' passes, are faster than GEMM
+#: plus a pass of their own. Over a long batch GEMM's blocking pays off
+#: from fewer rows (the 10-class output layer over the 1797 digits:
+#: backward 97 us on BLAS against 166 by hand in float64, forward 57
+#: against 75; a tie in float32), but not below 8 (4 rows: 45 us forward
+#: on BLAS against 20 by hand). Measured on the layers of ``fastdnn
+#: bench``'s workloads and around them (benchmarks/test_blas_layer_times.py
+#: times both sides).
 BLAS_MIN_WORK = 1 << 16
 BLAS_MIN_ROWS = 32
 BLAS_MIN_ROWS_LONG = 8
 BLAS_LONG_BATCH = 1536
+#: On fastdnn's own GEMM (NATIVE_GEMM), a layer of at least
+#: GEMM_MIN_ROWS_NARROW outputs over at most GEMM_MAX_INPUTS_NARROW inputs
+#: (a 10-class output layer over 128 hidden units) goes to it too, from
+#: GEMM_MIN_WORK_NARROW multiply-adds, at any batch: forward and backward
+#: together took 1.09-1.6x less time there than by hand on a Zen 4 host,
+#: both in its AVX-512 build and in its AVX2 one (10 to 24 outputs, 32 to
+#: 1024 inputs, batches of 16 to 128, float32 and float64; the 10 x 128
+#: layer over 32 examples in float32: forward 1.65 against 3.42 us,
+#: backward 4.08 against 6.45). At 8 outputs AVX2's 6-row tiles leave a
+#: 2-row remainder, and float64 lost by up to 16%; over more inputs (the
+#: cat's 12288) the fused, prefetching kernels are kept.
+GEMM_MIN_ROWS_NARROW = 10
+GEMM_MIN_WORK_NARROW = 1 << 15
+GEMM_MAX_INPUTS_NARROW = 1024
 #: The element-wise passes of a GEMM layer (bias and activation forward,
 #: activation gradient and bias gradient backward) are dealt out to the
 #: GEMM's threads, by blocks of rows, from this much work on: elements of Z
@@ -66,10 +80,12 @@ ELEMENTWISE_PARALLEL_MIN = 1 << 16
 def use_blas(n, K, m):
     """Whether a layer of ``n`` outputs, ``K`` inputs and ``m`` examples
     runs its products on BLAS."""
-    if n * K * m < BLAS_MIN_WORK:
-        return False
-    return n >= BLAS_MIN_ROWS or (n >= BLAS_MIN_ROWS_LONG
-                                  and m >= BLAS_LONG_BATCH)
+    work = n * K * m
+    if work >= BLAS_MIN_WORK and (n >= BLAS_MIN_ROWS or (
+            n >= BLAS_MIN_ROWS_LONG and m >= BLAS_LONG_BATCH)):
+        return True
+    return (NATIVE_GEMM and work >= GEMM_MIN_WORK_NARROW
+            and n >= GEMM_MIN_ROWS_NARROW and K <= GEMM_MAX_INPUTS_NARROW)
 
 
 @_exact

@@ -11,10 +11,14 @@ import fastdnn
 from fastdnn._kernels import (ACT_ALL, backward_serial, forward_serial)
 from fastdnn._kernels_blas import (BLAS_LONG_BATCH, BLAS_MIN_ROWS,
                                    BLAS_MIN_ROWS_LONG,
-                                   ELEMENTWISE_PARALLEL_MIN, backward_blas,
+                                   ELEMENTWISE_PARALLEL_MIN,
+                                   GEMM_MAX_INPUTS_NARROW,
+                                   GEMM_MIN_ROWS_NARROW,
+                                   GEMM_MIN_WORK_NARROW, backward_blas,
                                    backward_blas_unchecked,
                                    NATIVE_GEMM, forward_blas,
-                                   network_uses_blas, use_blas)
+                                   network_uses_blas, network_uses_gemm,
+                                   use_blas)
 from fastdnn._kernels_elementwise import ACT_FORWARD_COST
 from thread_counts import numba_threads
 
@@ -153,18 +157,33 @@ def test_the_bits_do_not_depend_on_the_thread_count():
 def test_which_layers_go_to_blas():
     # The MNIST shape's hidden layers do, and so do both digits layers
     # (the 10-class output over 1797 examples); the cat's 20-row first
-    # layer, the 10-class output layer over a batch of 128, a 4-row layer
-    # and the tiny network keep the hand-written kernels.
+    # layer, a 4-row layer and the tiny network keep the hand-written
+    # kernels.
     assert use_blas(256, 784, 128) and use_blas(128, 256, 32)
     assert use_blas(64, 64, 1797) and use_blas(10, 64, 1797)
     assert use_blas(BLAS_MIN_ROWS_LONG, 64, BLAS_LONG_BATCH)
     assert not use_blas(BLAS_MIN_ROWS_LONG - 1, 64, BLAS_LONG_BATCH)
-    assert not use_blas(BLAS_MIN_ROWS_LONG, 64, BLAS_LONG_BATCH - 1)
     assert not use_blas(4, 64, 1797)
     assert not use_blas(20, 12288, 209)
-    assert not use_blas(10, 128, 128)
     assert not use_blas(16, 16, 32)
     assert not use_blas(BLAS_MIN_ROWS, 4, 4)
     assert not network_uses_blas([12288, 20, 7, 5, 1], 209)
+    assert not network_uses_gemm([12288, 20, 7, 5, 1], 209)
+    # Narrow layers over few inputs (the MNIST shape's 10-class output
+    # layer over 128 hidden units, at batches of 32 and 128) go to
+    # fastdnn's own GEMM only, from GEMM_MIN_ROWS_NARROW outputs and
+    # GEMM_MIN_WORK_NARROW multiply-adds, up to GEMM_MAX_INPUTS_NARROW
+    # inputs; BLAS proper keeps the hand-written kernels' rule.
+    narrow = GEMM_MIN_ROWS_NARROW
+    for m in (32, 128):
+        assert use_blas(narrow, 128, m) == NATIVE_GEMM
+    assert not use_blas(narrow - 1, 128, 32)
+    assert use_blas(narrow, GEMM_MAX_INPUTS_NARROW, 32) == NATIVE_GEMM
+    assert not use_blas(narrow, GEMM_MAX_INPUTS_NARROW + 1, 4)
+    k = -(-GEMM_MIN_WORK_NARROW // (narrow * 32))  # the fewest inputs
+    assert use_blas(narrow, k, 32) == NATIVE_GEMM
+    assert not use_blas(narrow, k - 1, 32)
+    assert use_blas(BLAS_MIN_ROWS_LONG, 64, BLAS_LONG_BATCH - 1) == (
+        NATIVE_GEMM and BLAS_MIN_ROWS_LONG >= narrow)
     # On BLAS proper only where fastdnn's GEMM does not take the layers.
     assert network_uses_blas([784, 256, 10], 128) == (not NATIVE_GEMM)
