@@ -163,6 +163,7 @@ def test_which_layers_go_to_blas():
     assert use_blas(64, 64, 1797) and use_blas(10, 64, 1797)
     assert use_blas(BLAS_MIN_ROWS_LONG, 64, BLAS_LONG_BATCH)
     assert not use_blas(BLAS_MIN_ROWS_LONG - 1, 64, BLAS_LONG_BATCH)
+    assert not use_blas(BLAS_MIN_ROWS_LONG, 64, BLAS_LONG_BATCH - 1)
     assert not use_blas(4, 64, 1797)
     assert not use_blas(20, 12288, 209)
     assert not use_blas(16, 16, 32)
@@ -183,7 +184,5 @@ def test_which_layers_go_to_blas():
     k = -(-GEMM_MIN_WORK_NARROW // (narrow * 32))  # the fewest inputs
     assert use_blas(narrow, k, 32) == NATIVE_GEMM
     assert not use_blas(narrow, k - 1, 32)
-    assert use_blas(BLAS_MIN_ROWS_LONG, 64, BLAS_LONG_BATCH - 1) == (
-        NATIVE_GEMM and BLAS_MIN_ROWS_LONG >= narrow)
     # On BLAS proper only where fastdnn's GEMM does not take the layers.
     assert network_uses_blas([784, 256, 10], 128) == (not NATIVE_GEMM)

@@ -247,13 +247,17 @@ def test_transposed_backward_equals_the_c_ordered_one(dtype, n, n_prev, m):
             kernel(dA, Z, Z, A, W, K.ACT_RELU, True, dZ, dW, db, dAp,
                    transposed, *extra)
             outs.append((dAp, dW, db))
-    # The public function equals the hand-written kernels where it takes
-    # them; a narrow layer over few inputs goes to fastdnn's GEMM instead
-    # (use_blas), whose sums run in another order: both layouts of
-    # A_prev still give it the same bits.
-    hand = not use_blas(n, n_prev, m)
-    for i, out in enumerate(outs[1:], start=1):
-        want = outs[0] if hand or i == 1 else outs[2]
+    # Both layouts give the public function the same bits, and every
+    # kernel call the same bits; the public function equals the kernels
+    # where it takes them (a narrow layer over few inputs goes to
+    # fastdnn's GEMM instead, see use_blas, whose sums run in another
+    # order).
+    public, kernels = outs[:2], outs[2:]
+    pairs = [(public[1], public[0])]
+    pairs += [(out, kernels[0]) for out in kernels[1:]]
+    if not use_blas(n, n_prev, m):
+        pairs.append((kernels[0], public[0]))
+    for out, want in pairs:
         for got, expected in zip(out, want):
             np.testing.assert_array_equal(got, expected)
     assert outs[1][0].flags.c_contiguous
