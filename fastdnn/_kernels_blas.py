@@ -90,18 +90,24 @@ def use_blas(n, K, m):
 
 @_exact
 def first_layer_layouts(n_1, n_x, m, wide):
-    """``(on_gemm, dW_from_XT)`` for the first layer (``n_1`` outputs,
-    ``n_x`` inputs) of a full-batch training loop over ``m`` examples,
-    which holds both X and X^T: whether the layer runs on fastdnn's GEMM
-    (which then reads X forward, and the hand-written kernels X^T), and
-    whether its dW then reads X^T rather than X. It reads X where the
-    product would read X in place by the dot-product tile
-    (:func:`fastdnn._kernels_gemm.reads_transposed_b_in_place`), as the
-    layer kernels called with X do, so that the bits are theirs. ``wide``:
-    None for a network without GEMM layers (see :func:`network_uses_gemm`).
-    The one rule of the primal and toolbox loops."""
+    """``(forward_from_X, dW_from_XT)`` for the first layer (``n_1``
+    outputs, ``n_x`` inputs) of a full-batch training loop over ``m``
+    examples, which holds both X and X^T and must give the bits of the
+    layer kernels called with X^T forward and X backward: whether the
+    forward product reads X rather than X^T, and whether dW reads X^T
+    rather than X. The hand-written kernels read X^T forward and X
+    backward. On fastdnn's GEMM, a product whose B is given transposed is
+    either read in place by the dot-product tile
+    (:func:`fastdnn._kernels_gemm.reads_transposed_b_in_place`), whose sums
+    are its own, or copied and summed by the register tiles, whose bits
+    are those of the other layout read directly: so the GEMM reads X
+    forward and X^T for dW, except where the kernels' layout would take
+    the dot-product tile. ``wide``: None for a network without GEMM layers
+    (see :func:`network_uses_gemm`). The one rule of the primal and
+    toolbox loops."""
     on_gemm = NATIVE_GEMM and wide is not None and use_blas(n_1, n_x, m)
-    return on_gemm, on_gemm and not reads_transposed_b_in_place(n_1, m)
+    return (on_gemm and not reads_transposed_b_in_place(n_1, n_x),
+            on_gemm and not reads_transposed_b_in_place(n_1, m))
 
 
 def network_uses_gemm(dims, m):

@@ -120,21 +120,22 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
     m = X.shape[1]
     nL = dims[L]
     # The hand-written kernels read X^T forward and X backward; fastdnn's
-    # GEMM the other way round (both without a copy).
-    gemm0, gemm0_dW = first_layer_layouts(dims[1], dims[0], m, wide)
+    # GEMM mostly the other way round (both without a copy; see
+    # first_layer_layouts).
+    x_forward, xt_dW = first_layer_layouts(dims[1], dims[0], m, wide)
     for k in range(n):
         for q in range(L):
             # One call site per kernel (each call site is a copy of the
             # kernel in the compiled loop).
             if q == 0:
-                A_prev = X if gemm0 else XT
+                A_prev = X if x_forward else XT
             else:
                 A_prev = _block(Af, roff[q - 1], dims[q], m)
             _forward(_param(Wf, woff[q], dims[q + 1], dims[q]), A_prev,
                      _param(bf, boff[q], dims[q + 1], 1), acts[q],
                      _block(Zf, roff[q], dims[q + 1], m),
                      _block(Af, roff[q], dims[q + 1], m),
-                     q == 0 and not gemm0, parallel, min_work, nthreads,
+                     q == 0 and not x_forward, parallel, min_work, nthreads,
                      wide)
         # The cost and dZ_L = AL - Y for every output (the last layer is
         # then linear in the backward pass); softmax's AL too, in the same
@@ -161,11 +162,11 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
                 dA_prev = _block(dAf, roff[q - 1], dims[q], m)
             else:
                 # X itself; no dA_0 (dZ stands in, unwritten).
-                A_prev = XT if gemm0_dW else X
+                A_prev = XT if xt_dW else X
                 dA_prev = dZ
             # The layer's activations, as the forward pass left them.
             _backward(dA, Z, _block(Af, roff[q], nout, m), A_prev, W, act,
-                      q > 0, dZ, dW, db, dA_prev, q == 0 and gemm0_dW,
+                      q > 0, dZ, dW, db, dA_prev, q == 0 and xt_dW,
                       parallel, min_work, nthreads, wide)
             if q > 0:
                 act = acts[q - 1]

@@ -323,7 +323,7 @@ def train_steps(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
     cost_scale = hyper[H_COST_SCALE]
     # Full batch, as in the primal loop (read only then: X may be empty
     # with mini-batches).
-    gemm0, gemm0_dW = first_layer_layouts(dims[1], dims[0], X.shape[1], wide)
+    x_forward, xt_dW = first_layer_layouts(dims[1], dims[0], X.shape[1], wide)
     for s in range(s0, s1):
         k = s // nb
         bi = s - k * nb
@@ -335,11 +335,11 @@ def train_steps(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
         mb = stops[bi] - lo
         if full:
             # The hand-written kernels read X^T forward and X backward;
-            # fastdnn's GEMM the other way round.
-            A0f = X if gemm0 else XT
-            A0b = XT if gemm0_dW else X
-            t0f = not gemm0
-            t0b = gemm0_dW
+            # fastdnn's GEMM mostly the other way round (first_layer_layouts).
+            A0f = X if x_forward else XT
+            A0b = XT if xt_dW else X
+            t0f = not x_forward
+            t0b = xt_dW
             Yc = Y
         else:
             columns = n_x <= GATHER_COLUMNS_MAX

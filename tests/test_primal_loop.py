@@ -122,6 +122,32 @@ def test_wide_layers_over_a_long_batch_bit_for_bit(dtype, n_1):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_x", [200, 300])
+def test_narrow_first_layer_over_many_inputs_bit_for_bit(dtype, n_x):
+    # A first layer of 12 units over a few hundred inputs goes to fastdnn's
+    # GEMM (the narrow-layer rule); called with X^T, as the loop's
+    # reference calls it, its forward product reads X^T in place by the
+    # dot-product tile, whose sums differ from the register tiles' over X.
+    # The loop must read X^T there too.
+    from fastdnn import _kernels_blas as blas
+    from fastdnn._kernels_gemm import NATIVE_GEMM, reads_transposed_b_in_place
+    if not NATIVE_GEMM:
+        pytest.skip("fastdnn's GEMM does not run on this host")
+    dims, m = [n_x, 12, 3], 64
+    assert blas.use_blas(12, n_x, m) and reads_transposed_b_in_place(12, n_x)
+    X, Y, Ws, bs = _problem(dtype, K.OUT_SOFTMAX, dims, m, 1.0)
+    acts = (K.ACT_TANH,)
+    want = _python_loop(X, Y, Ws, bs, 0.5, acts, K.OUT_SOFTMAX, 4)
+    solver = PrimalSolver(X, Y, Ws, bs, 0.5, acts, K.OUT_SOFTMAX)
+    costs = np.full(4, -1.0)
+    solver.run(4, costs)
+    np.testing.assert_array_equal(costs, want[2])
+    got_Ws, got_bs = solver.parameters()
+    for a, b in zip(got_Ws + got_bs, want[0] + want[1]):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("output", sorted(K.OUT_BY_NAME.values()))
 def test_compiled_loop_stops_at_first_nonfinite_cost(output):
     nL = {K.OUT_SIGMOID: 1, K.OUT_SOFTMAX: 3, K.OUT_IDENTITY: 2}[output]
