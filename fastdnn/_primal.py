@@ -21,6 +21,7 @@ from . import _kernels as K
 from . import _primal_kernels as PK
 from . import _validation as v
 from ._kernels_blas import network_uses_blas, network_uses_gemm
+from ._primal_fused_kernels import parts_buffer
 from ._threads import adaptive, governor_for, run_blocks
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
@@ -122,6 +123,14 @@ class PrimalSolver:
         # True or None: the compiled loop without GEMM layers has no GEMM.
         self._wide = True if network_uses_gemm(dims, self.X.shape[1]) \
             else None
+        # The first layer's chunk sums when it runs in one pass over X
+        # (fastdnn._primal_fused_kernels); True or None as ``wide``.
+        # _fresh[0]: whether _parts holds the product of the current
+        # weights (the loop's last iteration computed it; the weights
+        # change in no other place).
+        self._parts = parts_buffer(dims[1], dims[0], m, dtype)
+        self._fused = True if self._parts.size else None
+        self._fresh = np.zeros(1, np.int64)
         self.iteration = 0
         self._governor = None
 
@@ -151,7 +160,8 @@ class PrimalSolver:
                             self._dZf, self._dWf, self._dbf, self._roff,
                             self._lr, self._eps, k1 - k0, costs_out[k0:k1],
                             parallel, cfg.PARALLEL_MIN_WORK, nthreads,
-                            self._wide)
+                            self._wide, self._parts, self._fused,
+                            self._fresh)
 
         if adaptive(parallel, nthreads, self._dims, self.X.shape[1]):
             self._governor = governor_for(self._governor, nthreads)

@@ -29,8 +29,11 @@ from . import _numba_config as cfg
 from ._kernels import (ACT_IDENTITY, backward_parallel, backward_serial,
                        forward_parallel, forward_serial, output_step,
                        update_into)
+from ._kernels import _forward_finish
+from ._kernels_backward import _dZ_db
 from ._kernels_blas import (backward_blas_unchecked, first_layer_layouts,
                             forward_blas, use_blas)
+from ._primal_fused_kernels import backward_update_forward, forward_parts
 # No fastmath for the loop: it computes nothing itself; every kernel it
 # calls keeps its own flags.
 from ._kernels_common import _exact_loop, flat_view
@@ -100,7 +103,7 @@ def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
 @_exact_loop
 def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
           dZf, dWf, dbf, roff, lr, eps, n, costs, parallel, min_work,
-          nthreads, wide):
+          nthreads, wide, parts, fused, fresh):
     """Run ``n`` iterations; return how many were completed.
 
     ``dims`` holds n_x, n_1, ..., n_L; ``acts`` the forward activation code
@@ -115,6 +118,12 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
     ``nthreads`` being the number of threads of the backward kernel's runs.
     ``wide``: True when some layer goes to a GEMM, else None (the loop is
     then compiled without the GEMM; see ``network_uses_gemm``).
+    ``fused``: True when the first layer runs by
+    :mod:`fastdnn._primal_fused_kernels` (its chunk sums in ``parts``),
+    else None (the loop is then compiled without it): each iteration
+    computes the next one's first-layer product in its backward pass over
+    X. ``fresh[0]``: 1 when ``parts`` holds the product of the current
+    first-layer weights (left by the last call), else 0; set on return.
     """
     L = dims.shape[0] - 1
     m = X.shape[1]
@@ -123,10 +132,24 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
     # GEMM mostly the other way round (both without a copy; see
     # first_layer_layouts).
     x_forward, xt_dW = first_layer_layouts(dims[1], dims[0], m, wide)
+    parallel0 = parallel and dims[1] * dims[0] * m >= min_work
+    # Whether the first layer's chunk sums for this iteration were computed
+    # by the last one's backward pass (of this call or the last one).
+    have_parts = fused is not None and fresh[0] == 1
     for k in range(n):
         for q in range(L):
             # One call site per kernel (each call site is a copy of the
             # kernel in the compiled loop).
+            if q == 0 and fused is not None:
+                W0 = _param(Wf, woff[0], dims[1], dims[0])
+                if not have_parts:
+                    forward_parts(W0, X, parts, parallel0)
+                    have_parts = True
+                    fresh[0] = 1
+                _forward_finish(parts, _param(bf, boff[0], dims[1], 1),
+                                acts[0], _block(Zf, roff[0], dims[1], m),
+                                _block(Af, roff[0], dims[1], m))
+                continue
             if q == 0:
                 A_prev = X if x_forward else XT
             else:
@@ -164,6 +187,12 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
                 # X itself; no dA_0 (dZ stands in, unwritten).
                 A_prev = XT if xt_dW else X
                 dA_prev = dZ
+            if q == 0 and have_parts:
+                # What the backward kernel does for dZ and db, then dW, the
+                # update of W and the next product.
+                _dZ_db(dA, Z, _block(Af, roff[q], nout, m), act, dZ, db)
+                backward_update_forward(dZ, X, W, dW, lr, parts, parallel0)
+                continue
             # The layer's activations, as the forward pass left them.
             _backward(dA, Z, _block(Af, roff[q], nout, m), A_prev, W, act,
                       q > 0, dZ, dW, db, dA_prev, q == 0 and xt_dW,
@@ -172,8 +201,9 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
                 act = acts[q - 1]
         for q in range(L):
             W = _param(Wf, woff[q], dims[q + 1], dims[q])
-            update_into(W, _param(dWf, woff[q], dims[q + 1], dims[q]), lr,
-                        W)
+            if not (q == 0 and have_parts):
+                update_into(W, _param(dWf, woff[q], dims[q + 1], dims[q]),
+                            lr, W)
             b = _param(bf, boff[q], dims[q + 1], 1)
             update_into(b, _param(dbf, boff[q], dims[q + 1], 1), lr, b)
     return n
@@ -185,9 +215,10 @@ def warmup(dtypes=(np.float32, np.float64)):
     from ._primal import PrimalSolver
     for dtype in dtypes:
         dt = np.dtype(dtype)
-        # A tiny network, and one whose first layer is wide enough for a
-        # GEMM (use_blas): the loop's two compiled variants.
-        for n_x, n_1, m in ((2, 2, 3), (64, 32, 64)):
+        # A tiny network, one whose first layer is wide enough for a GEMM
+        # (use_blas) and one whose first layer runs in one pass over X
+        # (fuses_first_layer): the loop's three compiled variants.
+        for n_x, n_1, m in ((2, 2, 3), (64, 32, 64), (2048, 2, 3)):
             X = np.ones((n_x, m), dt)
             Y = np.full((1, m), 0.5, dt)
             Ws = [np.full((n_1, n_x), 0.1, dt), np.full((1, n_1), 0.1, dt)]

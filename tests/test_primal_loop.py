@@ -9,6 +9,22 @@ import pytest
 from fastdnn import _kernels as K
 from fastdnn import _primal
 from fastdnn._primal import OUTPUT_FORWARD_ACT, PrimalSolver
+from fastdnn._primal_fused_kernels import (chunk_count, chunk_rows,
+                                           forward_parts, fuses_first_layer)
+from thread_counts import numba_threads
+
+
+def _first_forward(W, X, XT, b, act, Z, A):
+    """The first layer's forward pass as the compiled loop computes it:
+    the layer kernel on X^T, or, for a first layer the loop runs in one
+    pass over X, its chunk sums computed on their own."""
+    n_1, (n_x, m) = W.shape[0], X.shape
+    if fuses_first_layer(n_1, n_x, m):
+        parts = np.empty((chunk_count(n_x), n_1, m), X.dtype)
+        forward_parts(W, X, parts, False)
+        K._forward_finish(parts, b, act, Z, A)
+    else:
+        K.forward(W, XT, b, act, Z, A, True)
 
 
 def _python_loop(X, Y, Ws, bs, lr, acts, output, n):
@@ -33,7 +49,7 @@ def _python_loop(X, Y, Ws, bs, lr, acts, output, n):
     eps = dtype.type(np.finfo(dtype).eps)
     costs = np.full(n, np.nan)
     for k in range(n):
-        K.forward(Ws[0], XT, bs[0], fwd[0], Zs[0], As[0], True)
+        _first_forward(Ws[0], X, XT, bs[0], fwd[0], Zs[0], As[0])
         for q in range(1, L):
             K.forward(Ws[q], As[q - 1], bs[q], fwd[q], Zs[q], As[q])
         costs[k] = K.output_step(Zs[L - 1], As[L - 1], Y, dAs[L - 1],
@@ -148,6 +164,114 @@ def test_narrow_first_layer_over_many_inputs_bit_for_bit(dtype, n_x):
         np.testing.assert_array_equal(a, b)
 
 
+FUSED_CASES = [
+    # (dims, hidden activations, output, m): 1, 2 and 3 layers, inputs not a
+    # whole number of blocks, an odd batch, a first layer of 1, 2, 7 and 9
+    # units (the register tiles' short and masked rows).
+    ([2113, 1], (), K.OUT_SIGMOID, 37),
+    ([2113, 7, 1], (K.ACT_RELU,), K.OUT_SIGMOID, 37),
+    ([4101, 9, 4, 3], (K.ACT_TANH, K.ACT_RELU), K.OUT_SOFTMAX, 21),
+    ([3000, 2, 2], (K.ACT_SIGMOID,), K.OUT_IDENTITY, 66),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", range(len(FUSED_CASES)))
+def test_first_layer_in_one_pass_bit_for_bit(dtype, case):
+    # A first layer over some thousand inputs runs in one pass over X
+    # (fastdnn._primal_fused_kernels): dW, the update and the next
+    # iteration's product together, except in a call's last iteration. Two
+    # calls, so that both the fused and the plain iterations and a call's
+    # fresh start are compared with the per-layer kernels (the first
+    # layer's forward product by the chunk sums on their own).
+    from fastdnn._kernels_gemm import NATIVE_GEMM
+    if not NATIVE_GEMM:
+        pytest.skip("fastdnn's GEMM does not run on this host")
+    dims, acts, output, m = FUSED_CASES[case]
+    assert fuses_first_layer(dims[1], dims[0], m)
+    X, Y, Ws, bs = _problem(dtype, output, dims, m, 1.0, seed=case)
+    want = _python_loop(X, Y, Ws, bs, 0.1, acts, output, 7)
+    solver = PrimalSolver(X, Y, Ws, bs, 0.1, acts, output)
+    assert solver._fused
+    costs = np.full(7, -1.0)
+    solver.run(4, costs[:4])
+    solver.run(3, costs[4:])
+    np.testing.assert_array_equal(costs, want[2])
+    got_Ws, got_bs = solver.parameters()
+    for a, b in zip(got_Ws + got_bs, want[0] + want[1]):
+        np.testing.assert_array_equal(a, b)
+    # Against numpy in float64: the same training to rounding.
+    X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
+    np_costs = _numpy_costs(X64, Y64, [W.astype(np.float64) for W in Ws],
+                            [b.astype(np.float64) for b in bs], 0.1, acts,
+                            output, 7)
+    rtol = 1e-10 if dtype == np.float64 else 1e-3
+    np.testing.assert_allclose(costs, np_costs, rtol=rtol)
+
+
+def _numpy_costs(X, Y, Ws, bs, lr, acts, output, n):
+    # Plain numpy gradient descent with the reference's tables, for the
+    # fused loop's costs.
+    from fastdnn._reference_activations import ACTIVATIONS
+    from fastdnn._reference_outputs import OUTPUTS, fused_dZ
+    names = {code: name for name, code in K.ACT_BY_NAME.items()}
+    out = OUTPUTS[{code: name for name, code in K.OUT_BY_NAME.items()}[
+        output]]
+    L = len(Ws)
+    m = X.shape[1]
+    costs = []
+    for _ in range(n):
+        As, Zs = [X], []
+        for q in range(L):
+            Zs.append(Ws[q] @ As[-1] + bs[q])
+            if q < L - 1:
+                As.append(ACTIVATIONS[names[acts[q]]][0](Zs[-1]))
+        AL = out.forward(Zs[-1])
+        costs.append(float(out.cost(AL, Y)))
+        dZ = fused_dZ(AL, Y)
+        for q in range(L - 1, -1, -1):
+            dW = dZ @ As[q].T / m
+            db = dZ.sum(axis=1, keepdims=True) / m
+            if q:
+                dZ = ACTIVATIONS[names[acts[q - 1]]][1](Ws[q].T @ dZ,
+                                                        Zs[q - 1])
+            Ws[q] = Ws[q] - lr * dW
+            bs[q] = bs[q] - lr * db
+    return np.array(costs)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_first_layer_in_one_pass_on_any_thread_count(dtype):
+    from fastdnn._kernels_gemm import NATIVE_GEMM
+    if not NATIVE_GEMM:
+        pytest.skip("fastdnn's GEMM does not run on this host")
+    X, Y, Ws, bs = _problem(dtype, K.OUT_SIGMOID, [5000, 20, 1], 100, 1.0)
+    runs = []
+    for threads in (1, 2, None):
+        with numba_threads(threads):
+            solver = PrimalSolver(X, Y, Ws, bs, 0.05)
+            costs = np.empty(5)
+            solver.run(5, costs)
+        runs.append((costs,) + solver.parameters())
+    for other in runs[1:]:
+        np.testing.assert_array_equal(runs[0][0], other[0])
+        for a, b in zip(runs[0][1] + runs[0][2], other[1] + other[2]):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_chunks_of_the_one_pass_are_whole_blocks():
+    from fastdnn._kernels_backward import BACKWARD_ROWS
+    for n_x in (2048, 2049, 2113, 3000, 4100, 4101, 12288, 50000):
+        chunks = chunk_count(n_x)
+        rows = chunk_rows(n_x, chunks)
+        assert rows % BACKWARD_ROWS == 0
+        # Every chunk holds at least one input, and they cover n_x.
+        assert (chunks - 1) * rows < n_x <= chunks * rows
+    from fastdnn._kernels_gemm import NATIVE_GEMM
+    assert fuses_first_layer(20, 12288, 209) == NATIVE_GEMM
+    assert not fuses_first_layer(20, 2047, 209)
+
+
 @pytest.mark.parametrize("output", sorted(K.OUT_BY_NAME.values()))
 def test_compiled_loop_stops_at_first_nonfinite_cost(output):
     nL = {K.OUT_SIGMOID: 1, K.OUT_SOFTMAX: 3, K.OUT_IDENTITY: 2}[output]
@@ -164,6 +288,27 @@ def test_compiled_loop_stops_at_first_nonfinite_cost(output):
     assert np.isnan(costs[stop + 1:]).all()
     np.testing.assert_array_equal(costs, want)
     # The failed iteration's update is not applied.
+    got_Ws, got_bs = solver.parameters()
+    for a, b in zip(got_Ws + got_bs, Wp + bp):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_first_layer_in_one_pass_stops_at_first_nonfinite_cost():
+    from fastdnn._kernels_gemm import NATIVE_GEMM
+    if not NATIVE_GEMM:
+        pytest.skip("fastdnn's GEMM does not run on this host")
+    X, Y, Ws, bs = _problem(np.float64, K.OUT_SIGMOID, [2113, 8, 1], 7,
+                            30.0)
+    acts = (K.ACT_RELU,)
+    Wp, bp, want, stop = _python_loop(X, Y, Ws, bs, 1e100, acts,
+                                      K.OUT_SIGMOID, 40)
+    assert 1 < stop < 40, "the problem must diverge after a fused step"
+    solver = PrimalSolver(X, Y, Ws, bs, 1e100, acts, K.OUT_SIGMOID)
+    assert solver._fused
+    costs = np.full(40, -1.0)
+    solver.run(40, costs)
+    assert solver.iteration == stop
+    np.testing.assert_array_equal(costs, want)
     got_Ws, got_bs = solver.parameters()
     for a, b in zip(got_Ws + got_bs, Wp + bp):
         np.testing.assert_array_equal(a, b)
