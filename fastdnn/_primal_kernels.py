@@ -6,7 +6,10 @@ layer's forward kernel, the output and its cost, ``dZ_L = AL - Y``, every
 layer's backward kernel and the update. It calls the very kernels of
 :mod:`fastdnn._kernels` that the per-layer building blocks use, with the
 same arguments in the same order, so a run gives the same numbers bit for
-bit as those kernels called one at a time from Python.
+bit as those kernels called one at a time from Python; a first layer over
+many inputs is the exception: its backward pass, update and next forward
+product go in one pass over X (:mod:`fastdnn._primal_fused_kernels`),
+whose forward product sums in an order of its own.
 
 Layers of different widths share flat buffers: the parameters ``Wf`` and
 ``bf`` (layer l's W from ``woff[l]``, its b from ``boff[l]``) and the
