@@ -41,7 +41,7 @@ from ._kernels_gemm_tile import MR, address
 #: threads: 1024 inputs 1.18x and 1.34x the two kernels' time in float64
 #: and float32; 2048 inputs 0.92x and 0.86x, 4096 0.85x and 0.87x, 12288
 #: 0.76x and 0.84x; over 64 examples 0.87-0.98x from 2048 inputs; one
-#: thread 0.80-0.98x).
+#: thread 0.80-0.98x; benchmarks/test_primal_pass_times.py times both).
 FUSED_MIN_CHUNKS = 2
 
 
