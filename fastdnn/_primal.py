@@ -66,10 +66,20 @@ class PrimalSolver:
         dtype = X.dtype
         self.dtype = dtype
         self.X = np.ascontiguousarray(X)
-        # X^T, C-contiguous, for the first layer's forward pass: the
-        # transposed kernel sums along its contiguous axis (faster than row
-        # updates over X). Made once; X itself serves the backward pass.
-        self.XT = np.ascontiguousarray(X.T)
+        n_x, m = self.X.shape
+        # The first layer's chunk sums when it runs in one pass over X
+        # (fastdnn._primal_fused_kernels), which reads X alone; True or None
+        # as ``wide``. _fresh[0]: whether _parts holds the product of the
+        # current weights (the loop's last iteration computed it; the
+        # weights change in no other place).
+        self._parts = parts_buffer(Ws[0].shape[0], n_x, m, dtype)
+        self._fused = True if self._parts.size else None
+        self._fresh = np.zeros(1, np.int64)
+        # Otherwise X^T, C-contiguous, for the first layer's forward pass:
+        # the transposed kernel sums along its contiguous axis (faster than
+        # row updates over X). Made once; X itself serves the backward pass.
+        self.XT = (np.empty((0, n_x), dtype) if self._fused
+                   else np.ascontiguousarray(X.T))
         self.Y = np.ascontiguousarray(Y, dtype=dtype)
         L = len(Ws)
         if acts is None:
@@ -125,12 +135,6 @@ class PrimalSolver:
             else None
         # The first layer's chunk sums when it runs in one pass over X
         # (fastdnn._primal_fused_kernels); True or None as ``wide``.
-        # _fresh[0]: whether _parts holds the product of the current
-        # weights (the loop's last iteration computed it; the weights
-        # change in no other place).
-        self._parts = parts_buffer(dims[1], dims[0], m, dtype)
-        self._fused = True if self._parts.size else None
-        self._fresh = np.zeros(1, np.int64)
         self.iteration = 0
         self._governor = None
 
