@@ -328,12 +328,14 @@ def test_run_calls_no_python_kernel_dispatch_per_iteration(monkeypatch):
     assert np.isfinite(costs).all()
 
 
-def test_parallel_and_serial_loops_agree(monkeypatch):
-    # A layer above the parallel threshold: the run with the parallel
+@pytest.mark.parametrize("dims,m", [([700, 200, 1], 300),
+                                    ([5000, 20, 1], 100)])
+def test_parallel_and_serial_loops_agree(monkeypatch, dims, m):
+    # A layer above the parallel threshold (the second's first layer in one
+    # pass over X, where fastdnn's GEMM runs): the run with the parallel
     # kernels allowed and the one without give the same numbers.
-    X, Y, Ws, bs = _problem(np.float32, K.OUT_SIGMOID, [700, 200, 1], 300,
-                            1.0)
-    assert 700 * 200 * 300 >= _primal.cfg.PARALLEL_MIN_WORK
+    X, Y, Ws, bs = _problem(np.float32, K.OUT_SIGMOID, dims, m, 1.0)
+    assert dims[0] * dims[1] * m >= _primal.cfg.PARALLEL_MIN_WORK
     runs = []
     for allowed in (True, False):
         monkeypatch.setattr(_primal.cfg, "parallel_ok",
