@@ -133,8 +133,6 @@ class PrimalSolver:
         # True or None: the compiled loop without GEMM layers has no GEMM.
         self._wide = True if network_uses_gemm(dims, self.X.shape[1]) \
             else None
-        # The first layer's chunk sums when it runs in one pass over X
-        # (fastdnn._primal_fused_kernels); True or None as ``wide``.
         self.iteration = 0
         self._governor = None
 

@@ -29,10 +29,9 @@ files in ``NUMBA_CACHE_DIR``).
 import numpy as np
 
 from . import _numba_config as cfg
-from ._kernels import (ACT_IDENTITY, backward_parallel, backward_serial,
-                       forward_parallel, forward_serial, output_step,
-                       update_into)
-from ._kernels import _forward_finish
+from ._kernels import (ACT_IDENTITY, _forward_finish, backward_parallel,
+                       backward_serial, forward_parallel, forward_serial,
+                       output_step, update_into)
 from ._kernels_backward import _dZ_db
 from ._kernels_blas import (backward_blas_unchecked, first_layer_layouts,
                             forward_blas, use_blas)
