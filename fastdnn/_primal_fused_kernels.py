@@ -102,24 +102,25 @@ def _chunk(dZ, X, W, dW, lr, part, k0, k1, grad):
                       min(MR, n - i), nc, nr, accumulate)
 
 
+@_exact_leaf
+def _chunk_task(dZ, X, W, dW, lr, parts, grad, c):
+    # Chunk c of the input axis (the same bounds on any thread).
+    n_x = X.shape[0]
+    rows = chunk_rows(n_x, parts.shape[0])
+    _chunk(dZ, X, W, dW, lr, parts[c], c * rows, min(n_x, (c + 1) * rows),
+           grad)
+
+
 @_exact_parallel
 def _chunks_parallel(dZ, X, W, dW, lr, parts, grad):
-    n_x = X.shape[0]
-    chunks = parts.shape[0]
-    rows = chunk_rows(n_x, chunks)
-    for c in prange(chunks):
-        _chunk(dZ, X, W, dW, lr, parts[c], c * rows,
-               min(n_x, (c + 1) * rows), grad)
+    for c in prange(parts.shape[0]):
+        _chunk_task(dZ, X, W, dW, lr, parts, grad, c)
 
 
 @_exact_leaf
 def _chunks_serial(dZ, X, W, dW, lr, parts, grad):
-    n_x = X.shape[0]
-    chunks = parts.shape[0]
-    rows = chunk_rows(n_x, chunks)
-    for c in range(chunks):
-        _chunk(dZ, X, W, dW, lr, parts[c], c * rows,
-               min(n_x, (c + 1) * rows), grad)
+    for c in range(parts.shape[0]):
+        _chunk_task(dZ, X, W, dW, lr, parts, grad, c)
 
 
 @_exact_leaf

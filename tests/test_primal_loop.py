@@ -112,6 +112,19 @@ def test_compiled_loop_matches_per_layer_kernels_bit_for_bit(
         np.testing.assert_array_equal(a, b)
 
 
+def _assert_four_iterations_bit_for_bit(X, Y, Ws, bs, acts):
+    # Four iterations of a softmax network (learning rate 0.5): the
+    # compiled loop against the per-layer kernels, bit for bit.
+    want = _python_loop(X, Y, Ws, bs, 0.5, acts, K.OUT_SOFTMAX, 4)
+    solver = PrimalSolver(X, Y, Ws, bs, 0.5, acts, K.OUT_SOFTMAX)
+    costs = np.full(4, -1.0)
+    solver.run(4, costs)
+    np.testing.assert_array_equal(costs, want[2])
+    got_Ws, got_bs = solver.parameters()
+    for a, b in zip(got_Ws + got_bs, want[0] + want[1]):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_1", [16, 40])
 def test_wide_layers_over_a_long_batch_bit_for_bit(dtype, n_1):
@@ -128,14 +141,7 @@ def test_wide_layers_over_a_long_batch_bit_for_bit(dtype, n_1):
     assert (n_1 < DOT_MAX_ROWS) == (n_1 == 16)
     X, Y, Ws, bs = _problem(dtype, K.OUT_SOFTMAX, dims, m, 1.0)
     acts = (K.ACT_TANH,)
-    want = _python_loop(X, Y, Ws, bs, 0.5, acts, K.OUT_SOFTMAX, 4)
-    solver = PrimalSolver(X, Y, Ws, bs, 0.5, acts, K.OUT_SOFTMAX)
-    costs = np.full(4, -1.0)
-    solver.run(4, costs)
-    np.testing.assert_array_equal(costs, want[2])
-    got_Ws, got_bs = solver.parameters()
-    for a, b in zip(got_Ws + got_bs, want[0] + want[1]):
-        np.testing.assert_array_equal(a, b)
+    _assert_four_iterations_bit_for_bit(X, Y, Ws, bs, acts)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -154,14 +160,7 @@ def test_narrow_first_layer_over_many_inputs_bit_for_bit(dtype, n_x):
     assert blas.use_blas(12, n_x, m) and reads_transposed_b_in_place(12, n_x)
     X, Y, Ws, bs = _problem(dtype, K.OUT_SOFTMAX, dims, m, 1.0)
     acts = (K.ACT_TANH,)
-    want = _python_loop(X, Y, Ws, bs, 0.5, acts, K.OUT_SOFTMAX, 4)
-    solver = PrimalSolver(X, Y, Ws, bs, 0.5, acts, K.OUT_SOFTMAX)
-    costs = np.full(4, -1.0)
-    solver.run(4, costs)
-    np.testing.assert_array_equal(costs, want[2])
-    got_Ws, got_bs = solver.parameters()
-    for a, b in zip(got_Ws + got_bs, want[0] + want[1]):
-        np.testing.assert_array_equal(a, b)
+    _assert_four_iterations_bit_for_bit(X, Y, Ws, bs, acts)
 
 
 FUSED_CASES = [
