@@ -14,12 +14,11 @@ import numpy as np
 import pytest
 
 from fastdnn import _numba_config as cfg
-from fastdnn._kernels import (ACT_BY_NAME, _forward_finish,
+from fastdnn._kernels import (ACT_BY_NAME, _forward_finish, _n_chunks,
                               backward_parallel, backward_serial,
                               forward_parallel, forward_serial, update_into)
 from fastdnn._kernels_gemm import NATIVE_GEMM
-from fastdnn._primal_fused_kernels import (backward_update_forward,
-                                           chunk_count)
+from fastdnn._primal_fused_kernels import backward_update_forward
 
 #: (name, n_1, n_x, m): the cat's first layer, and the edges of the rule.
 SHAPES = [
@@ -48,7 +47,7 @@ def _arrays(n, K, m, dtype):
         Znext=np.empty((n, m), dtype), Anext=np.empty((n, m), dtype),
         dZ=np.empty((n, m), dtype), dW=np.empty((n, K), dtype),
         db=np.empty((n, 1), dtype),
-        parts=np.empty((chunk_count(K), n, m), dtype),
+        parts=np.empty((_n_chunks(K), n, m), dtype),
         lr=np.dtype(dtype).type(0.01))
 
 

@@ -13,7 +13,8 @@ terms added to the next iteration's ``W1 X`` by fastdnn's register tiles
 
 Bits. dW1 is the backward kernel's (the same blocks and sums) and the
 update :func:`fastdnn._kernels.update_into`'s formula. The forward product
-``W1 X`` is summed in :func:`chunk_count` fixed chunks of the input axis,
+``W1 X`` is summed in the forward kernels' fixed chunks of the input axis
+(:func:`fastdnn._kernels._n_chunks`),
 each chunk a whole number of blocks, by the register tiles (one fused
 multiply-add per term, in input order), the chunks' sums added in chunk
 order with the bias by :func:`fastdnn._kernels._forward_finish`:
@@ -53,13 +54,6 @@ def fuses_first_layer(n_1, n_x, m):
     :data:`FUSED_MIN_CHUNKS` chunks of inputs."""
     return bool(NATIVE_GEMM and not use_blas(n_1, n_x, m)
                 and _n_chunks(n_x) >= FUSED_MIN_CHUNKS)
-
-
-@_exact
-def chunk_count(n_x):
-    """The number of chunks of the input axis (that of the forward kernels,
-    :func:`fastdnn._kernels._n_chunks`)."""
-    return _n_chunks(n_x)
 
 
 @_exact
@@ -126,7 +120,7 @@ def _chunks_serial(dZ, X, W, dW, lr, parts, grad):
 @_exact_leaf
 def forward_parts(W, X, parts, parallel):
     """``parts[c] = W[:, chunk c] X[chunk c]``: W (n_1, n_x), X (n_x, m)
-    and parts (chunk_count(n_x), n_1, m), all C-contiguous; the chunks on
+    and parts (_n_chunks(n_x), n_1, m), all C-contiguous; the chunks on
     numba's threads when ``parallel``. The same sums whichever."""
     if parallel:
         _chunks_parallel(W, X, W, W, X.dtype.type(0), parts, False)
@@ -152,4 +146,4 @@ def parts_buffer(n_1, n_x, m, dtype):
     :func:`fuses_first_layer`, else an empty one of the same type."""
     if not fuses_first_layer(n_1, n_x, m):
         return np.empty((0, 0, 0), dtype)
-    return np.empty((chunk_count(n_x), n_1, m), dtype)
+    return np.empty((_n_chunks(n_x), n_1, m), dtype)

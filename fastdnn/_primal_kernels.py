@@ -125,7 +125,8 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
     else None (the loop is then compiled without it): each iteration
     computes the next one's first-layer product in its backward pass over
     X. ``fresh[0]``: 1 when ``parts`` holds the product of the current
-    first-layer weights (left by the last call), else 0; set on return.
+    first-layer weights (left by the last call), else 0; the loop sets it
+    when it computes them.
     """
     L = dims.shape[0] - 1
     m = X.shape[1]
@@ -135,18 +136,16 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
     # first_layer_layouts).
     x_forward, xt_dW = first_layer_layouts(dims[1], dims[0], m, wide)
     parallel0 = parallel and dims[1] * dims[0] * m >= min_work
-    # Whether the first layer's chunk sums for this iteration were computed
-    # by the last one's backward pass (of this call or the last one).
-    have_parts = fused is not None and fresh[0] == 1
     for k in range(n):
         for q in range(L):
             # One call site per kernel (each call site is a copy of the
             # kernel in the compiled loop).
             if q == 0 and fused is not None:
-                W0 = _param(Wf, woff[0], dims[1], dims[0])
-                if not have_parts:
-                    forward_parts(W0, X, parts, parallel0)
-                    have_parts = True
+                # The chunk sums, unless the last iteration's backward
+                # pass (of this call or the last one) left them.
+                if fresh[0] == 0:
+                    forward_parts(_param(Wf, woff[0], dims[1], dims[0]), X,
+                                  parts, parallel0)
                     fresh[0] = 1
                 _forward_finish(parts, _param(bf, boff[0], dims[1], 1),
                                 acts[0], _block(Zf, roff[0], dims[1], m),
@@ -189,7 +188,7 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
                 # X itself; no dA_0 (dZ stands in, unwritten).
                 A_prev = XT if xt_dW else X
                 dA_prev = dZ
-            if q == 0 and have_parts:
+            if q == 0 and fused is not None:
                 # What the backward kernel does for dZ and db, then dW, the
                 # update of W and the next product.
                 _dZ_db(dA, Z, _block(Af, roff[q], nout, m), act, dZ, db)
@@ -203,7 +202,7 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
                 act = acts[q - 1]
         for q in range(L):
             W = _param(Wf, woff[q], dims[q + 1], dims[q])
-            if not (q == 0 and have_parts):
+            if not (q == 0 and fused is not None):
                 update_into(W, _param(dWf, woff[q], dims[q + 1], dims[q]),
                             lr, W)
             b = _param(bf, boff[q], dims[q + 1], 1)

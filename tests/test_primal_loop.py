@@ -9,8 +9,8 @@ import pytest
 from fastdnn import _kernels as K
 from fastdnn import _primal
 from fastdnn._primal import OUTPUT_FORWARD_ACT, PrimalSolver
-from fastdnn._primal_fused_kernels import (chunk_count, chunk_rows,
-                                           forward_parts, fuses_first_layer)
+from fastdnn._primal_fused_kernels import (chunk_rows, forward_parts,
+                                           fuses_first_layer, parts_buffer)
 from thread_counts import numba_threads
 
 
@@ -18,9 +18,8 @@ def _first_forward(W, X, XT, b, act, Z, A):
     """The first layer's forward pass as the compiled loop computes it:
     the layer kernel on X^T, or, for a first layer the loop runs in one
     pass over X, its chunk sums computed on their own."""
-    n_1, (n_x, m) = W.shape[0], X.shape
-    if fuses_first_layer(n_1, n_x, m):
-        parts = np.empty((chunk_count(n_x), n_1, m), X.dtype)
+    parts = parts_buffer(W.shape[0], X.shape[0], X.shape[1], X.dtype)
+    if parts.size:
         forward_parts(W, X, parts, False)
         K._forward_finish(parts, b, act, Z, A)
     else:
@@ -112,6 +111,14 @@ def test_compiled_loop_matches_per_layer_kernels_bit_for_bit(
         np.testing.assert_array_equal(a, b)
 
 
+def _assert_run_equals(solver, costs, want_Ws, want_bs, want_costs):
+    # The solver's costs and parameters, bit for bit.
+    np.testing.assert_array_equal(costs, want_costs)
+    got_Ws, got_bs = solver.parameters()
+    for a, b in zip(got_Ws + got_bs, want_Ws + want_bs):
+        np.testing.assert_array_equal(a, b)
+
+
 def _assert_four_iterations_bit_for_bit(X, Y, Ws, bs, acts):
     # Four iterations of a softmax network (learning rate 0.5): the
     # compiled loop against the per-layer kernels, bit for bit.
@@ -119,10 +126,7 @@ def _assert_four_iterations_bit_for_bit(X, Y, Ws, bs, acts):
     solver = PrimalSolver(X, Y, Ws, bs, 0.5, acts, K.OUT_SOFTMAX)
     costs = np.full(4, -1.0)
     solver.run(4, costs)
-    np.testing.assert_array_equal(costs, want[2])
-    got_Ws, got_bs = solver.parameters()
-    for a, b in zip(got_Ws + got_bs, want[0] + want[1]):
-        np.testing.assert_array_equal(a, b)
+    _assert_run_equals(solver, costs, *want[:3])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -179,10 +183,9 @@ FUSED_CASES = [
 def test_first_layer_in_one_pass_bit_for_bit(dtype, case):
     # A first layer over some thousand inputs runs in one pass over X
     # (fastdnn._primal_fused_kernels): dW, the update and the next
-    # iteration's product together, except in a call's last iteration. Two
-    # calls, so that both the fused and the plain iterations and a call's
-    # fresh start are compared with the per-layer kernels (the first
-    # layer's forward product by the chunk sums on their own).
+    # iteration's product together, the chunk sums carried over from one
+    # call to the next. Two calls, compared with the per-layer kernels (the
+    # first layer's forward product by the chunk sums on their own).
     from fastdnn._kernels_gemm import NATIVE_GEMM
     if not NATIVE_GEMM:
         pytest.skip("fastdnn's GEMM does not run on this host")
@@ -195,10 +198,7 @@ def test_first_layer_in_one_pass_bit_for_bit(dtype, case):
     costs = np.full(7, -1.0)
     solver.run(4, costs[:4])
     solver.run(3, costs[4:])
-    np.testing.assert_array_equal(costs, want[2])
-    got_Ws, got_bs = solver.parameters()
-    for a, b in zip(got_Ws + got_bs, want[0] + want[1]):
-        np.testing.assert_array_equal(a, b)
+    _assert_run_equals(solver, costs, *want[:3])
     # Against numpy in float64: the same training to rounding.
     X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
     np_costs = _numpy_costs(X64, Y64, [W.astype(np.float64) for W in Ws],
@@ -209,33 +209,20 @@ def test_first_layer_in_one_pass_bit_for_bit(dtype, case):
 
 
 def _numpy_costs(X, Y, Ws, bs, lr, acts, output, n):
-    # Plain numpy gradient descent with the reference's tables, for the
-    # fused loop's costs.
-    from fastdnn._reference_activations import ACTIVATIONS
-    from fastdnn._reference_outputs import OUTPUTS, fused_dZ
+    # The reference's training loop, one iteration a call (it records the
+    # cost of every hundredth), for the fused loop's costs.
+    from fastdnn._reference_training import _train
     names = {code: name for name, code in K.ACT_BY_NAME.items()}
-    out = OUTPUTS[{code: name for name, code in K.OUT_BY_NAME.items()}[
-        output]]
-    L = len(Ws)
-    m = X.shape[1]
+    out = {code: name for name, code in K.OUT_BY_NAME.items()}[output]
+    parameters = {}
+    for q, (W, b) in enumerate(zip(Ws, bs), start=1):
+        parameters["W%d" % q], parameters["b%d" % q] = W, b
+    dims = [X.shape[0]] + [W.shape[0] for W in Ws]
     costs = []
     for _ in range(n):
-        As, Zs = [X], []
-        for q in range(L):
-            Zs.append(Ws[q] @ As[-1] + bs[q])
-            if q < L - 1:
-                As.append(ACTIVATIONS[names[acts[q]]][0](Zs[-1]))
-        AL = out.forward(Zs[-1])
-        costs.append(float(out.cost(AL, Y)))
-        dZ = fused_dZ(AL, Y)
-        for q in range(L - 1, -1, -1):
-            dW = dZ @ As[q].T / m
-            db = dZ.sum(axis=1, keepdims=True) / m
-            if q:
-                dZ = ACTIVATIONS[names[acts[q - 1]]][1](Ws[q].T @ dZ,
-                                                        Zs[q - 1])
-            Ws[q] = Ws[q] - lr * dW
-            bs[q] = bs[q] - lr * db
+        parameters, cost = _train(X, Y, dims, lr, 1, False, None, parameters,
+                                  tuple(names[a] for a in acts), out)
+        costs.append(float(cost[0]))
     return np.array(costs)
 
 
@@ -261,7 +248,7 @@ def test_first_layer_in_one_pass_on_any_thread_count(dtype):
 def test_chunks_of_the_one_pass_are_whole_blocks():
     from fastdnn._kernels_backward import BACKWARD_ROWS
     for n_x in (2048, 2049, 2113, 3000, 4100, 4101, 12288, 50000):
-        chunks = chunk_count(n_x)
+        chunks = K._n_chunks(n_x)
         rows = chunk_rows(n_x, chunks)
         assert rows % BACKWARD_ROWS == 0
         # Every chunk holds at least one input, and they cover n_x.
@@ -285,11 +272,8 @@ def test_compiled_loop_stops_at_first_nonfinite_cost(output):
     assert solver.iteration == stop
     assert not np.isfinite(costs[stop])
     assert np.isnan(costs[stop + 1:]).all()
-    np.testing.assert_array_equal(costs, want)
     # The failed iteration's update is not applied.
-    got_Ws, got_bs = solver.parameters()
-    for a, b in zip(got_Ws + got_bs, Wp + bp):
-        np.testing.assert_array_equal(a, b)
+    _assert_run_equals(solver, costs, Wp, bp, want)
 
 
 def test_first_layer_in_one_pass_stops_at_first_nonfinite_cost():
@@ -307,10 +291,7 @@ def test_first_layer_in_one_pass_stops_at_first_nonfinite_cost():
     costs = np.full(40, -1.0)
     solver.run(40, costs)
     assert solver.iteration == stop
-    np.testing.assert_array_equal(costs, want)
-    got_Ws, got_bs = solver.parameters()
-    for a, b in zip(got_Ws + got_bs, Wp + bp):
-        np.testing.assert_array_equal(a, b)
+    _assert_run_equals(solver, costs, Wp, bp, want)
 
 
 def test_run_calls_no_python_kernel_dispatch_per_iteration(monkeypatch):
