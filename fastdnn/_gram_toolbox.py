@@ -226,6 +226,9 @@ class GramToolboxSolver:
             np.zeros((rows, mbmax), dtype) for _ in range(4))
         self._Yb = np.zeros((dims[-1], mbmax), dtype)
         self._idx = np.zeros(mbmax, dtype=np.int64)
+        # The batch's rows of K (tk.k_product); unused by a full batch.
+        full = self.toolbox.mini_batch_size is None
+        self._Kb = np.zeros((0 if full else mbmax, m), dtype)
         self._eps = dtype.type(np.finfo(dtype).eps)
         # Full batch: the columns in order, the same row for every pass.
         self._order = np.arange(m, dtype=np.int64).reshape(1, m)
@@ -302,7 +305,7 @@ class GramToolboxSolver:
             self._G, self._b1, self._vb1, self._co, self._Wf, self._woff,
             self._bf, self._boff, self._vWf, self._vbf, self._dims,
             self._acts, self.output, self._Zb, self._Ab, self._Db, self._Mb,
-            self._Yb, self._idx, self._roff, self._Y,
+            self._Yb, self._idx, self._Kb, self._roff, self._Y,
             self._permutations(p0, n), self._starts, self._stops,
             self._rates[p0:p0 + n], out, tb.mini_batch_size is None,
             0.0 if tb.optimizer == "gd" else tb.beta,

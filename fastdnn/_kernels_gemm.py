@@ -185,6 +185,29 @@ def _product(A, B, C, threads, alpha):
 
 
 @_exact_leaf
+def matmul_serial_into(A, B, C):
+    """``C = A B`` on the calling thread, B and C of unit column stride
+    (A any strides): the register tiles alone, with neither a parallel
+    region nor B's copy to compile (a kernel that runs a small product
+    inside its own loop, such as the dual-form toolbox's step). The bits
+    of :func:`matmul_into` on such a B, whatever its thread count."""
+    check_product(A, B, C)
+    # An empty B (K = 0) has no layout to read (numpy may give it zero
+    # strides).
+    if B.shape[0] > 0 and B.shape[1] > 1 and B.strides[1] != B.itemsize:
+        raise ValueError("matmul_serial_into: B must have contiguous "
+                         "columns")
+    M, K = A.shape
+    itemsize = C.itemsize
+    _tiles_task(C.dtype.type(1), itemsize,
+                NR_FLOAT32 if itemsize == 4 else NR_FLOAT64, address(C),
+                C.strides[0] // itemsize, address(A),
+                A.strides[0] // itemsize, A.strides[1] // itemsize,
+                address(B), B.strides[0] // itemsize, M, C.shape[1], K, 1,
+                False, 0)
+
+
+@_exact_leaf
 def _dot_tiles(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, t0, t1):
     # Dot-product tiles t0 .. t1 - 1, numbered down C's row blocks, then
     # across its column blocks.

@@ -7,7 +7,8 @@ product the bits of the product then scaled; a long sum, taken in blocks,
 the bits of one fused multiply-add after the other; the dot-product
 tile's order of sums, exactly; C's last rows, in a short tile, the bits of
 a whole tile; nothing written outside C; NaN and
-inf carried through; mismatched arguments refused."""
+inf carried through; mismatched arguments refused; the serial entry point
+(register tiles only) the bits of the threaded one."""
 from fractions import Fraction
 
 import numba
@@ -15,7 +16,8 @@ import numpy as np
 import pytest
 
 from fastdnn._kernels_gemm import (DOT_MAX_ROWS, DOT_MIN_K, KC, KC_MIN_K,
-                                   matmul_into, matmul_scaled_into)
+                                   matmul_into, matmul_scaled_into,
+                                   matmul_serial_into)
 from fastdnn._kernels_gemm_split import (GEMM_PARALLEL_MIN_WORK,
                                          ROW_SPLIT_MIN_K, splits_rows)
 from fastdnn._kernels_gemm_tile import DOT_MR, MR, lanes, tile_columns
@@ -289,3 +291,28 @@ def test_mismatched_arguments_are_refused():
         matmul_into(A, B, np.empty((7, 5)).T, 1)
     with pytest.raises(TypeError, match="dtype"):
         matmul_into(A.astype(np.float32), B, np.empty((5, 7)), 1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("a_transposed", [False, True])
+def test_the_serial_product_gives_the_bits_of_the_threaded_one(
+        dtype, a_transposed):
+    for M, K, N in list(_shapes()) + [(20, 64, 209), (20, KC_MIN_K + 9, 45)]:
+        A, B = _operands(M, K, N, dtype, "columns", a_transposed)
+        want, got = np.empty((M, N), dtype), np.full((M, N), np.nan, dtype)
+        matmul_into(A, B, want, 2)
+        matmul_serial_into(A, B, got)
+        np.testing.assert_array_equal(got, want)
+        _check(A, B, got)
+
+
+def test_the_serial_product_refuses_what_it_cannot_read():
+    A, B = _operands(5, 6, 7, "float64", "columns")
+    for layout in ("rows", "strided"):
+        _, B2 = _operands(5, 6, 7, "float64", layout)
+        with pytest.raises(ValueError, match="B must have contiguous"):
+            matmul_serial_into(A, B2, np.empty((5, 7)))
+    with pytest.raises(ValueError, match="shapes"):
+        matmul_serial_into(A, B, np.empty((5, 8)))
+    with pytest.raises(TypeError, match="dtype"):
+        matmul_serial_into(A, B.astype(np.float32), np.empty((5, 7)))
