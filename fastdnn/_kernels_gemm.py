@@ -22,6 +22,7 @@ them, each element summed in one fixed order: the results do not depend
 on the thread count.
 """
 import numba
+import numpy as np
 from numba import prange
 
 from ._kernels_gemm_tile import DOT_MR, DOT_NR, HAS_AVX2_FMA, HAS_AVX512, \
@@ -78,6 +79,14 @@ KC_MIN_K = 1024
 #: of its columns stay in L1 while they are swapped).
 _PACK_BLOCK = 32
 
+
+#: The task arguments of a product run as one task (task 0 of 1, split by
+#: column panels), typed as the parallel paths' computed ones (int64,
+#: bool): numba types a bare constant as its own literal and would compile
+#: the task functions, and all they call, once more for it.
+_ONE = np.int64(1)
+_ZERO = np.int64(0)
+_NO = np.bool_(False)
 
 #: Elements per vector for float32 and float64 (the transposed blocks).
 _LANES_FLOAT32 = lanes(4)
@@ -181,7 +190,7 @@ def _product(A, B, C, threads, alpha):
         _tiles_parallel(*args, M, N, K, parts,
                         splits_rows(M, N, K, itemsize, parts))
     else:
-        _tiles_task(*args, M, N, K, 1, False, 0)
+        _tiles_task(*args, M, N, K, _ONE, _NO, _ZERO)
 
 
 @_exact_leaf
@@ -251,7 +260,7 @@ def _dot_product(A, BT, C, threads, alpha):
     if parts > 1:
         _dot_tiles_parallel(*args, M, N, K, parts)
     else:
-        _dot_task(*args, M, N, K, 1, 0)
+        _dot_task(*args, M, N, K, _ONE, _ZERO)
 
 
 @_exact_leaf
@@ -355,7 +364,7 @@ def _packed_product(A, B, C, threads, alpha):
     if parts > 1:
         _packed_tiles_parallel(alpha, A, B, C, nr, scratch, parts, by_rows)
     else:
-        _packed_tiles(alpha, A, B, C, nr, scratch, 1, by_rows, 0)
+        _packed_tiles(alpha, A, B, C, nr, scratch, _ONE, by_rows, _ZERO)
 
 
 @_exact

@@ -172,7 +172,10 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
         if not np.isfinite(cost):
             costs[k + 1:n] = np.nan
             return k
-        act = ACT_IDENTITY
+        # np.int64: typed as the codes of acts are, so the kernels called
+        # with it compile once (a bare module constant is typed as its
+        # literal).
+        act = np.int64(ACT_IDENTITY)
         for q in range(L - 1, -1, -1):
             nout = dims[q + 1]
             W = _param(Wf, woff[q], nout, dims[q])

@@ -185,7 +185,9 @@ def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
                        nthreads if parallel else 1)
     if not np.isfinite(cost):
         return cost
-    act = ACT_IDENTITY
+    # np.int64: typed as the codes of acts are, so the kernels called with
+    # it compile once (a bare module constant is typed as its literal).
+    act = np.int64(ACT_IDENTITY)
     for q in range(L - 1, -1, -1):
         nout = dims[q + 1]
         dA = _block(dAf, roff[q], nout, mb)
