@@ -41,7 +41,8 @@ from ._kernels_backward import (  # noqa: E402,F401  (re-exported)
     weight_gradients_t_serial)
 from . import _kernels_blas as blas  # noqa: E402
 from ._kernels_common import (  # noqa: E402,F401  (re-exported)
-    _exact, _parallel, _serial, _serial_leaf, _serial_sum, _serial_sum_leaf)
+    ZERO_INT, _exact, _parallel, _serial, _serial_leaf, _serial_sum,
+    _serial_sum_leaf)
 from ._kernels_elementwise import (  # noqa: E402,F401  (re-exported)
     ACT_ALL, ACT_BY_NAME, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_NONE, ACT_RELU,
     ACT_SIGMOID, ACT_TANH, LEAKY_SLOPE, activate_row, activation_grad_row,
@@ -274,8 +275,8 @@ def forward_serial(W, A, b, act, Z, Aout, transposed):
         # One chunk that needs no padding: its sums go into Z itself (the
         # same additions, in place; no scratch to allocate and read back,
         # which is much of a small layer's time).
-        _forward_chunk(W, A, Z, 0, K, transposed)
-        blas._bias_activate_rows(Z, b, act, Aout, 0, n)
+        _forward_chunk(W, A, Z, ZERO_INT, K, transposed)
+        blas._bias_activate_rows(Z, b, act, Aout, ZERO_INT, n)
         return
     step = (K + nck - 1) // nck
     parts = np.empty((nck, n, _padded_width(m)), dtype=Z.dtype)

@@ -11,7 +11,7 @@ import numpy as np
 
 from numba import prange
 
-from ._kernels_common import (_exact, _inline, _inline_serial,
+from ._kernels_common import (ZERO_INT, _exact, _inline, _inline_serial,
                               _line_elements, _parallel, _prefetch, _serial,
                               _serial_leaf, _serial_sum, _serial_sum_leaf)
 from ._kernels_elementwise import (activation_grad_row_from_a, is_simple,
@@ -334,7 +334,7 @@ def _row_mean(d):
 
 @_serial_leaf
 def _dZ_db(dA, Z, Aout, act, dZ, db):
-    _dZ_db_rows(dA, Z, Aout, act, dZ, db, 0, Z.shape[0])
+    _dZ_db_rows(dA, Z, Aout, act, dZ, db, ZERO_INT, Z.shape[0])
 
 
 #: Rows of A_prev^T ahead whose segments _pack_rows prefetches.
@@ -399,8 +399,8 @@ def _backward_blocks(dZ, A_prev, W, need_dA_prev, dW, dA_prev, b0, b1,
         k0 = blk * BACKWARD_ROWS
         k1 = min(K, k0 + BACKWARD_ROWS)
         if transposed:
-            _dW_block(dZ, _pack_rows(A_prev, k0, k1), dW[:, k0:k1], 0,
-                      k1 - k0, 0, 0)
+            _dW_block(dZ, _pack_rows(A_prev, k0, k1), dW[:, k0:k1],
+                      ZERO_INT, k1 - k0, ZERO_INT, ZERO_INT)
         else:
             if blk == b0:
                 touched += _touch_rows(A_prev, k0, k1)
@@ -432,8 +432,8 @@ def weight_gradients_t_serial(dZ, AT, dW, db):
     for blk in range(_n_backward_blocks(K)):
         k0 = blk * BACKWARD_ROWS
         k1 = min(K, k0 + BACKWARD_ROWS)
-        _dW_block(dZ, _pack_rows(AT, k0, k1), dW[:, k0:k1], 0, k1 - k0, 0,
-                  0)
+        _dW_block(dZ, _pack_rows(AT, k0, k1), dW[:, k0:k1], ZERO_INT,
+                  k1 - k0, ZERO_INT, ZERO_INT)
 
 
 @_serial

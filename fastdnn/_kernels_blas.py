@@ -23,7 +23,7 @@ import numpy as np
 from numba import prange
 
 from ._kernels_backward import _dZ_db_rows, _nonfinite_flag
-from ._kernels_common import _exact, _exact_parallel, _serial_leaf
+from ._kernels_common import ZERO_INT, _exact, _exact_parallel, _serial_leaf
 from ._kernels_elementwise import (ACT_FORWARD_COST, activate_row,
                                    bias_activate_simple_rows, is_simple)
 from ._kernels_gemm import (NATIVE_GEMM, matmul_scaled_into,
@@ -210,7 +210,7 @@ def forward_blas(W, A, b, act, Z, Aout, transposed, threads):
             >= ELEMENTWISE_PARALLEL_MIN):
         _bias_activate_parallel(Z, b, act, Aout, threads)
     else:
-        _bias_activate_rows(Z, b, act, Aout, 0, Z.shape[0])
+        _bias_activate_rows(Z, b, act, Aout, ZERO_INT, Z.shape[0])
 
 
 @_exact
@@ -223,7 +223,7 @@ def backward_blas_unchecked(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ,
     if threads > 1 and Z.size >= ELEMENTWISE_PARALLEL_MIN:
         _dZ_db_parallel(dA, Z, Aout, act, dZ, db, threads)
     else:
-        _dZ_db_rows(dA, Z, Aout, act, dZ, db, 0, Z.shape[0])
+        _dZ_db_rows(dA, Z, Aout, act, dZ, db, ZERO_INT, Z.shape[0])
     inv_m = dW.dtype.type(1.0 / dZ.shape[1])
     one = W.dtype.type(1)
     if NATIVE_GEMM and need_dA_prev:

@@ -3,6 +3,8 @@ of each kind of kernel, the cache-line helpers (a prefetch hint, the
 elements per line), and the 2-D views of flat buffers the training loops
 hand to the kernels.
 """
+import numpy as np
+
 from . import _numba_config as cfg
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
@@ -11,6 +13,11 @@ from numba.core.imputils import impl_ret_borrowed  # noqa: E402
 from numba.extending import intrinsic  # noqa: E402
 from numba.np.arrayobj import make_array, populate_array  # noqa: E402
 from llvmlite import ir  # noqa: E402
+
+#: A start index of 0 passed to a kernel, typed int64 as the computed
+#: starts are: numba types a bare ``0`` as its own literal and compiles
+#: the callee once more for it.
+ZERO_INT = np.int64(0)
 
 #: Element-wise kernels and sums whose order is spelled out: fused
 #: multiply-adds only.

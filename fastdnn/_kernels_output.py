@@ -21,8 +21,8 @@ batch.
 import numpy as np
 from numba import prange
 
-from ._kernels_common import (_exact, _exact_leaf, _exact_parallel,
-                              _serial_sum_leaf)
+from ._kernels_common import (ZERO_INT, _exact, _exact_leaf,
+                              _exact_parallel, _serial_sum_leaf)
 # The softmax's exp without a libm call, so that its loops vectorise (within
 # 1 ulp of the exact value; _kernels_math).
 from ._kernels_math import exp_fast
@@ -261,7 +261,8 @@ def softmax_cross_entropy(Z, Y, AL, dZ, lo, threads):
     if runs > 1 and n * m >= SOFTMAX_PARALLEL_MIN:
         _softmax_blocks_parallel(Z, Y, AL, dZ, lo, top, total, partial, runs)
     else:
-        _softmax_blocks(Z, Y, AL, dZ, lo, top, total, partial, 0, blocks)
+        _softmax_blocks(Z, Y, AL, dZ, lo, top, total, partial, ZERO_INT,
+                        blocks)
     s = partial[0]
     for b in range(1, blocks):
         s += partial[b]

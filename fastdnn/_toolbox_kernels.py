@@ -19,8 +19,8 @@ of the activations, pre-activations, gradients and masks from row
 """
 import numpy as np
 
-from ._kernels_common import (_exact_leaf, _exact_loop, _exact_parallel,
-                              flat_view)
+from ._kernels_common import (ZERO_INT, _exact_leaf, _exact_loop,
+                              _exact_parallel, flat_view)
 from ._kernels import (ACT_IDENTITY, _n_chunks, activation_into,
                        forward_parallel, forward_serial, _grad_reads_a,
                        output_step)
@@ -138,7 +138,8 @@ def _gather_part(XT, YT, perm, lo, mb, j0, j1, Xb, Yb, columns):
 @_exact_leaf
 def _gather(XT, YT, perm, s0, s1, Xb, Yb, columns):
     # The batch perm[s0:s1], on the calling thread (see _gather_part).
-    _gather_part(XT, YT, perm, s0, s1 - s0, 0, s1 - s0, Xb, Yb, columns)
+    _gather_part(XT, YT, perm, s0, s1 - s0, ZERO_INT, s1 - s0, Xb, Yb,
+                 columns)
 
 
 @_exact_parallel
