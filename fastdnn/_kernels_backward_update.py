@@ -24,9 +24,9 @@ import numpy as np
 from numba import prange
 
 from ._kernels_backward import _dZ_db_rows
-from ._kernels_common import _exact, _exact_leaf, _exact_parallel
-from ._kernels_gemm import (_NO, _ONE, _ZERO, check_product, product_kind,
-                            product_task)
+from ._kernels_common import (FALSE_FLAG, ONE_INT, ZERO_INT, _exact,
+                              _exact_leaf, _exact_parallel)
+from ._kernels_gemm import check_product, product_kind, product_task
 from ._kernels_gemm_split import GEMM_PARALLEL_MIN_WORK, KIND_PACKED
 from ._kernels_gemm_tile import DOT_MR, MR
 from ._toolbox_step_kernels import update_range
@@ -46,8 +46,8 @@ def _rows(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G, V,
     # Rows i0:i1: dZ and db, dW = alpha dZ B, then the optimizer step of
     # P (flat, dW's layout) with the gradient G (dW flat).
     _dZ_db_rows(dA, Z, Aout, act, dZ, db, i0, i1)
-    product_task(dZ[i0:i1], B, dW[i0:i1], alpha, kind, _ONE, _NO, scratch,
-                 _ZERO)
+    product_task(dZ[i0:i1], B, dW[i0:i1], alpha, kind, ONE_INT, FALSE_FLAG,
+                 scratch, ZERO_INT)
     N = dW.shape[1]
     update_range(P, G, V, S, opt, hp, i0 * N, i1 * N)
 
@@ -131,4 +131,4 @@ def backward_update(dA, Z, Aout, B, act, dZ, dW, db, P, G, V, S, opt, hp,
                         scratch, P, G, V, S, opt, hp, parts)
     else:
         _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G,
-              V, S, opt, hp, _ONE, _ZERO)
+              V, S, opt, hp, ONE_INT, ZERO_INT)

@@ -14,10 +14,13 @@ from numba.extending import intrinsic  # noqa: E402
 from numba.np.arrayobj import make_array, populate_array  # noqa: E402
 from llvmlite import ir  # noqa: E402
 
-#: A start index of 0 passed to a kernel, typed int64 as the computed
-#: starts are: numba types a bare ``0`` as its own literal and compiles
-#: the callee once more for it.
+#: Constants passed to kernels where other calls pass computed values (a
+#: start index of 0; task 0 of 1; a false flag), typed as those are (int64,
+#: bool): numba types a bare ``0``, ``1`` or ``False`` as its own literal
+#: and compiles the callee, and all it calls, once more for it.
 ZERO_INT = np.int64(0)
+ONE_INT = np.int64(1)
+FALSE_FLAG = np.bool_(False)
 
 #: Element-wise kernels and sums whose order is spelled out: fused
 #: multiply-adds only.

@@ -22,14 +22,14 @@ them, each element summed in one fixed order: the results do not depend
 on the thread count.
 """
 import numba
-import numpy as np
 from numba import prange
 
 from ._kernels_gemm_tile import DOT_MR, DOT_NR, HAS_AVX2_FMA, HAS_AVX512, \
     MR, SHORT_ROWS, address, dot_tile, lanes, tile_edge, \
     tile_edge_2, tile_edge_4, tile_full, tile_full_2, tile_full_4, \
     transpose_block
-from ._kernels_common import _exact, _exact_leaf, _exact_parallel, _inline
+from ._kernels_common import (FALSE_FLAG, ONE_INT, ZERO_INT, _exact,
+                              _exact_leaf, _exact_parallel, _inline)
 from ._kernels_gemm_split import (KIND_DOT, KIND_PACKED, KIND_TILES,
                                   NR_FLOAT32, NR_FLOAT64, panels_of,
                                   plan_product, share, splits_rows,
@@ -79,14 +79,6 @@ KC_MIN_K = 1024
 #: of its columns stay in L1 while they are swapped).
 _PACK_BLOCK = 32
 
-
-#: The task arguments of a product run as one task (task 0 of 1, split by
-#: column panels), typed as the parallel paths' computed ones (int64,
-#: bool): numba types a bare constant as its own literal and would compile
-#: the task functions, and all they call, once more for it.
-_ONE = np.int64(1)
-_ZERO = np.int64(0)
-_NO = np.bool_(False)
 
 #: Elements per vector for float32 and float64 (the transposed blocks).
 _LANES_FLOAT32 = lanes(4)
@@ -190,7 +182,7 @@ def _product(A, B, C, threads, alpha):
         _tiles_parallel(*args, M, N, K, parts,
                         splits_rows(M, N, K, itemsize, parts))
     else:
-        _tiles_task(*args, M, N, K, _ONE, _NO, _ZERO)
+        _tiles_task(*args, M, N, K, ONE_INT, FALSE_FLAG, ZERO_INT)
 
 
 @_exact_leaf
@@ -260,7 +252,7 @@ def _dot_product(A, BT, C, threads, alpha):
     if parts > 1:
         _dot_tiles_parallel(*args, M, N, K, parts)
     else:
-        _dot_task(*args, M, N, K, _ONE, _ZERO)
+        _dot_task(*args, M, N, K, ONE_INT, ZERO_INT)
 
 
 @_exact_leaf
@@ -364,7 +356,7 @@ def _packed_product(A, B, C, threads, alpha):
     if parts > 1:
         _packed_tiles_parallel(alpha, A, B, C, nr, scratch, parts, by_rows)
     else:
-        _packed_tiles(alpha, A, B, C, nr, scratch, _ONE, by_rows, _ZERO)
+        _packed_tiles(alpha, A, B, C, nr, scratch, ONE_INT, by_rows, ZERO_INT)
 
 
 @_exact

@@ -18,10 +18,9 @@ per-task copies of one), and a product's bits do not depend on how many
 tasks it is split into: the results are those of two calls of
 ``matmul_scaled_into``, whatever the thread count.
 """
-import numpy as np
 from numba import prange
 
-from ._kernels_common import _exact, _exact_parallel
+from ._kernels_common import ONE_INT, _exact, _exact_parallel
 from ._kernels_gemm import (check_product, matmul_scaled_into,
                             product_kind, product_task)
 from ._kernels_gemm_split import GEMM_PARALLEL_MIN_WORK, plan_product
@@ -57,11 +56,10 @@ def matmul_pair_scaled_into(A1, B1, C1, alpha1, A2, B2, C2, alpha2,
     work = (A1.shape[0] * A1.shape[1] * B1.shape[1]
             + A2.shape[0] * A2.shape[1] * B2.shape[1])
     if threads < 2 or work < GEMM_PARALLEL_MIN_WORK:
-        # np.int64(1): the threads argument's type at every other call, so
-        # that these calls reuse that compilation.
-        one = np.int64(1)
-        matmul_scaled_into(A1, B1, C1, one, alpha1)
-        matmul_scaled_into(A2, B2, C2, one, alpha2)
+        # ONE_INT: the threads argument's type at every other call, so that
+        # these calls reuse that compilation.
+        matmul_scaled_into(A1, B1, C1, ONE_INT, alpha1)
+        matmul_scaled_into(A2, B2, C2, ONE_INT, alpha2)
         return
     first = threads // 2
     kind1 = product_kind(A1, B1)
