@@ -166,16 +166,24 @@ def _tiles_parallel(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N,
 
 
 @_exact_leaf
+def _tile_args(A, B, C, alpha):
+    # The leading arguments of _tiles_task / _tiles_parallel for C = alpha
+    # A B: alpha, the item size, the panel width, addresses and strides.
+    itemsize = C.itemsize
+    nr = NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
+    return (alpha, itemsize, nr, address(C),
+            C.strides[0] // itemsize, address(A), A.strides[0] // itemsize,
+            A.strides[1] // itemsize, address(B), B.strides[0] // itemsize)
+
+
+@_exact_leaf
 def _product(A, B, C, threads, alpha):
     # C = alpha A B with B and C of unit column stride (checked by the
     # caller).
     M, K = A.shape
     N = C.shape[1]
     itemsize = C.itemsize
-    nr = NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
-    args = (alpha, itemsize, nr, address(C),
-            C.strides[0] // itemsize, address(A), A.strides[0] // itemsize,
-            A.strides[1] // itemsize, address(B), B.strides[0] // itemsize)
+    args = _tile_args(A, B, C, alpha)
     tiles, _ = tile_count(M, N, KIND_TILES, itemsize)
     parts = task_count(threads, M, N, K, tiles)
     if parts > 1:
@@ -195,17 +203,12 @@ def matmul_serial_into(A, B, C):
     check_product(A, B, C)
     # An empty B (K = 0) has no layout to read (numpy may give it zero
     # strides).
-    if B.shape[0] > 0 and B.shape[1] > 1 and B.strides[1] != B.itemsize:
+    if B.shape[0] > 0 and product_kind(A, B) != KIND_TILES:
         raise ValueError("matmul_serial_into: B must have contiguous "
                          "columns")
     M, K = A.shape
-    itemsize = C.itemsize
-    _tiles_task(C.dtype.type(1), itemsize,
-                NR_FLOAT32 if itemsize == 4 else NR_FLOAT64, address(C),
-                C.strides[0] // itemsize, address(A),
-                A.strides[0] // itemsize, A.strides[1] // itemsize,
-                address(B), B.strides[0] // itemsize, M, C.shape[1], K, 1,
-                False, 0)
+    _tiles_task(*_tile_args(A, B, C, C.dtype.type(1)), M, C.shape[1], K,
+                ONE_INT, FALSE_FLAG, ZERO_INT)
 
 
 @_exact_leaf
