@@ -16,7 +16,7 @@ from ._kernels_common import (ZERO_INT, _exact, _inline, _inline_serial,
                               _serial_leaf, _serial_sum, _serial_sum_leaf)
 from ._kernels_elementwise import (activation_grad_row_from_a, is_simple,
                                    simple_activation_grad)
-from ._kernels_gemm import NATIVE_GEMM
+from ._kernels_gemm import NATIVE_GEMM, line_aligned_rows
 from ._kernels_gemm_tile import DOT_MR, DOT_NR, address, dot_tile
 
 #: Rows of A_prev (columns of dW) per backward block.
@@ -52,7 +52,8 @@ def _prefetch_lines(flat, p, p1, line, count):
 @_serial_leaf
 def _dW_block(dZ, A_prev, dW, k0, k1, p0, p1):
     # dW[:, k0:k1] = dZ A_prev[k0:k1].T / m, prefetching the cache lines of
-    # A_prev.flat[p0:p1] meanwhile (the caller's next block). From
+    # A_prev.flat[p0:p1] meanwhile (the caller's next block). m is A_prev's
+    # row length: dZ's rows may be longer (see _dW_operand). From
     # DOT_MIN_EXAMPLES on, on a host with the native GEMM, by its
     # dot-product tile (the cat's first-layer backward kernel, relu mask,
     # dW and db at 20 x 209 by 209 x 12288 on two Zen 4 threads: float64
@@ -60,7 +61,7 @@ def _dW_block(dZ, A_prev, dW, k0, k1, p0, p1):
     # else by a loop that LLVM vectorises. Which one depends on the host
     # and m only, never on the thread count.
     item = dZ.itemsize
-    if (NATIVE_GEMM and dZ.shape[1] >= DOT_MIN_EXAMPLES
+    if (NATIVE_GEMM and A_prev.shape[1] >= DOT_MIN_EXAMPLES
             and dZ.strides[1] == item and A_prev.strides[1] == item
             and dW.strides[1] == item):
         _dW_block_dot(dZ, A_prev, dW, k0, k1, p0, p1)
@@ -73,7 +74,8 @@ def _dW_block_dot(dZ, A_prev, dW, k0, k1, p0, p1):
     # Tiles of DOT_MR rows of dZ by DOT_NR rows of A_prev, k outer so that
     # those rows of A_prev are read from memory once; the prefetches spread
     # over the tiles, as in _dW_block_loop.
-    n, m = dZ.shape
+    n = dZ.shape[0]
+    m = A_prev.shape[1]
     item = dZ.itemsize
     alpha = dZ.dtype.type(1.0 / m)
     flat = A_prev.reshape(-1)
@@ -108,7 +110,8 @@ def _dW_block_loop(dZ, A_prev, dW, k0, k1, p0, p1):
     # delivers them while this block computes instead of after it. Spread
     # out rather than issued in one burst, they never fill the core's queue
     # of outstanding misses (a burst was slower than no prefetch at all).
-    n, m = dZ.shape
+    n = dZ.shape[0]
+    m = A_prev.shape[1]
     inv_m = dZ.dtype.type(1.0 / m)
     zero = dZ.dtype.type(0)
     flat = A_prev.reshape(-1)
@@ -180,6 +183,17 @@ def _dW_block_loop(dZ, A_prev, dW, k0, k1, p0, p1):
                 s00 += d0[j] * a0[j]
             dW[i, k] = inv_m * s00
         k += 1
+
+
+@_exact
+def _dW_operand(dZ):
+    # dZ as _dW_block reads it: for the dot-product tile, rows that start
+    # on cache lines (fastdnn._kernels_gemm.line_aligned_rows: a copy of
+    # n_l x m values against n_l x m x n_{l-1} multiply-adds, the same
+    # values); dZ itself for the loop.
+    if NATIVE_GEMM and dZ.shape[1] >= DOT_MIN_EXAMPLES:
+        return line_aligned_rows(dZ)
+    return dZ
 
 
 @_serial_sum_leaf
@@ -382,15 +396,16 @@ def _nonfinite_flag(dW, k0, k1):
 
 
 @_serial_sum
-def _backward_blocks(dZ, A_prev, W, need_dA_prev, dW, dA_prev, b0, b1,
-                     transposed, check):
+def _backward_blocks(dZ, dZt, A_prev, W, need_dA_prev, dW, dA_prev, b0,
+                     b1, transposed, check):
     # Row blocks b0:b1 of A_prev (columns of dW, rows of dA_prev), in order,
     # on one thread. A C-ordered A_prev: the first block is touched (see
     # _touch_rows), and each block's dW prefetches the next one. A_prev^T is
     # packed block by block instead, which reads it from memory just as
     # well. Returns the sum of the touched values (which keeps the touch
     # loads alive) and a flag that is NaN if some dW value is not finite
-    # (0 without ``check``: the training loops never read it).
+    # (0 without ``check``: the training loops never read it). dZt is dZ
+    # as the dW blocks read it (_dW_operand).
     K = W.shape[1]
     m = dZ.shape[1]
     touched = A_prev.dtype.type(0)
@@ -399,13 +414,13 @@ def _backward_blocks(dZ, A_prev, W, need_dA_prev, dW, dA_prev, b0, b1,
         k0 = blk * BACKWARD_ROWS
         k1 = min(K, k0 + BACKWARD_ROWS)
         if transposed:
-            _dW_block(dZ, _pack_rows(A_prev, k0, k1), dW[:, k0:k1],
+            _dW_block(dZt, _pack_rows(A_prev, k0, k1), dW[:, k0:k1],
                       ZERO_INT, k1 - k0, ZERO_INT, ZERO_INT)
         else:
             if blk == b0:
                 touched += _touch_rows(A_prev, k0, k1)
             k2 = min(K, k1 + BACKWARD_ROWS) if blk + 1 < b1 else k1
-            _dW_block(dZ, A_prev, dW, k0, k1, k1 * m, k2 * m)
+            _dW_block(dZt, A_prev, dW, k0, k1, k1 * m, k2 * m)
         if check:
             flag += _nonfinite_flag(dW, k0, k1)
         if need_dA_prev:
@@ -429,10 +444,11 @@ def weight_gradients_t_serial(dZ, AT, dW, db):
     K = dW.shape[1]
     for i in range(dZ.shape[0]):
         db[i, 0] = _row_mean(dZ[i])
+    dZt = _dW_operand(dZ)
     for blk in range(_n_backward_blocks(K)):
         k0 = blk * BACKWARD_ROWS
         k1 = min(K, k0 + BACKWARD_ROWS)
-        _dW_block(dZ, _pack_rows(AT, k0, k1), dW[:, k0:k1], ZERO_INT,
+        _dW_block(dZt, _pack_rows(AT, k0, k1), dW[:, k0:k1], ZERO_INT,
                   k1 - k0, ZERO_INT, ZERO_INT)
 
 
@@ -456,8 +472,8 @@ def backward_serial(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
     ``check``, which the training loops skip), and a value to ignore.
     """
     _dZ_db(dA, Z, Aout, act, dZ, db)
-    touched, flag = _backward_blocks(dZ, A_prev, W, need_dA_prev, dW,
-                                     dA_prev, 0,
+    touched, flag = _backward_blocks(dZ, _dW_operand(dZ), A_prev, W,
+                                     need_dA_prev, dW, dA_prev, 0,
                                      _n_backward_blocks(W.shape[1]),
                                      transposed, check)
     return flag == 0, touched
@@ -471,12 +487,14 @@ def backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
     prefetches the one its thread computes next). Each block is computed the
     same way whichever run it falls in."""
     _dZ_db(dA, Z, Aout, act, dZ, db)
+    dZt = _dW_operand(dZ)
     nblocks = _n_backward_blocks(W.shape[1])
     nruns = max(1, min(nblocks, nthreads))
     touched = np.empty(nruns, dtype=W.dtype)
     flags = np.empty(nruns, dtype=W.dtype)
     for r in prange(nruns):
         touched[r], flags[r] = _backward_blocks(
-            dZ, A_prev, W, need_dA_prev, dW, dA_prev, r * nblocks // nruns,
+            dZ, dZt, A_prev, W, need_dA_prev, dW, dA_prev,
+            r * nblocks // nruns,
             (r + 1) * nblocks // nruns, transposed, check)
     return flags.sum() == 0, touched.sum()

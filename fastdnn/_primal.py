@@ -21,7 +21,7 @@ from . import _kernels as K
 from . import _primal_kernels as PK
 from . import _validation as v
 from ._kernels_blas import network_uses_blas, network_uses_gemm
-from ._primal_fused_kernels import parts_buffer
+from ._primal_fused_kernels import dZ_buffer, parts_buffer
 from ._threads import adaptive, governor_for, run_blocks
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
@@ -74,6 +74,7 @@ class PrimalSolver:
         # weights change in no other place).
         self._parts = parts_buffer(Ws[0].shape[0], n_x, m, dtype)
         self._fused = True if self._parts.size else None
+        self._dZ1 = dZ_buffer(self._parts)
         self._fresh = np.zeros(1, np.int64)
         # Otherwise X^T, C-contiguous, for the first layer's forward pass:
         # the transposed kernel sums along its contiguous axis (faster than
@@ -163,7 +164,7 @@ class PrimalSolver:
                             self._lr, self._eps, k1 - k0, costs_out[k0:k1],
                             parallel, cfg.PARALLEL_MIN_WORK, nthreads,
                             self._wide, self._parts, self._fused,
-                            self._fresh)
+                            self._fresh, self._dZ1)
 
         if adaptive(parallel, nthreads, self._dims, self.X.shape[1]):
             self._governor = governor_for(self._governor, nthreads)

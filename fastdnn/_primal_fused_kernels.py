@@ -30,7 +30,8 @@ from numba import prange
 from ._kernels import _n_chunks, update_into
 from ._kernels_backward import BACKWARD_ROWS, _dW_block
 from ._kernels_blas import use_blas
-from ._kernels_common import _exact, _exact_leaf, _exact_parallel
+from ._kernels_common import (CACHE_LINE_BYTES, _exact, _exact_leaf,
+                              _exact_parallel)
 from ._kernels_gemm import NATIVE_GEMM, _tile
 from ._kernels_gemm_split import NR_FLOAT32, NR_FLOAT64
 from ._kernels_gemm_tile import MR, address
@@ -132,9 +133,10 @@ def forward_parts(W, X, parts, parallel):
 def backward_update_forward(dZ, X, W, dW, lr, parts, parallel):
     """``dW = dZ X^T / m`` (the backward kernel's), ``W = W - lr dW``
     (:func:`fastdnn._kernels.update_into`'s formula), then
-    :func:`forward_parts` of the new W, in one pass over X. dZ (n_1, m),
-    X (n_x, m), W and dW (n_1, n_x), parts as in forward_parts; ``lr`` a
-    scalar of their dtype."""
+    :func:`forward_parts` of the new W, in one pass over X. dZ (n_1, >= m)
+    (its first m columns; :func:`dZ_buffer` gives rows that the dW tiles
+    read fastest), X (n_x, m), W and dW (n_1, n_x), parts as in
+    forward_parts; ``lr`` a scalar of their dtype."""
     if parallel:
         _chunks_parallel(dZ, X, W, dW, lr, parts, True)
     else:
@@ -147,3 +149,28 @@ def parts_buffer(n_1, n_x, m, dtype):
     if not fuses_first_layer(n_1, n_x, m):
         return np.empty((0, 0, 0), dtype)
     return np.empty((_n_chunks(n_x), n_1, m), dtype)
+
+
+def dZ_buffer(parts):
+    """dZ1 as the fused pass's dW tiles read it: (n_1, m) rounded up to
+    whole cache lines per row, each row starting on a line (see
+    :func:`fastdnn._kernels_gemm.line_aligned_rows`), for the ``parts`` of
+    :func:`parts_buffer`; empty when those are."""
+    _, n_1, m = parts.shape
+    dtype = parts.dtype
+    if not parts.size:
+        return np.empty((0, 0), dtype)
+    line = CACHE_LINE_BYTES // dtype.itemsize
+    ld = -(-m // line) * line
+    flat = np.empty(n_1 * ld + line, dtype)
+    start = (-flat.ctypes.data % CACHE_LINE_BYTES) // dtype.itemsize
+    return flat[start:start + n_1 * ld].reshape(n_1, ld)
+
+
+@_exact_leaf
+def copy_rows(src, dst):
+    """``dst[:, :m] = src`` for src (n, m) and dst (n, >= m)."""
+    n, m = src.shape
+    for i in range(n):
+        for j in range(m):
+            dst[i, j] = src[i, j]

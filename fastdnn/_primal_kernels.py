@@ -35,7 +35,8 @@ from ._kernels import (ACT_IDENTITY, _forward_finish, backward_parallel,
 from ._kernels_backward import _dZ_db
 from ._kernels_blas import (backward_blas_unchecked, first_layer_layouts,
                             forward_blas, use_blas)
-from ._primal_fused_kernels import backward_update_forward, forward_parts
+from ._primal_fused_kernels import (backward_update_forward, copy_rows,
+                                    forward_parts)
 # No fastmath for the loop: it computes nothing itself; every kernel it
 # calls keeps its own flags.
 from ._kernels_common import _exact_loop, flat_view
@@ -105,7 +106,7 @@ def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
 @_exact_loop
 def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
           dZf, dWf, dbf, roff, lr, eps, n, costs, parallel, min_work,
-          nthreads, wide, parts, fused, fresh):
+          nthreads, wide, parts, fused, fresh, dZ1):
     """Run ``n`` iterations; return how many were completed.
 
     ``dims`` holds n_x, n_1, ..., n_L; ``acts`` the forward activation code
@@ -126,7 +127,8 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
     computes the next one's first-layer product in its backward pass over
     X. ``fresh[0]``: 1 when ``parts`` holds the product of the current
     first-layer weights (left by the last call), else 0; the loop sets it
-    when it computes them.
+    when it computes them. ``dZ1``: the fused pass's copy of the first
+    layer's dZ (:func:`fastdnn._primal_fused_kernels.dZ_buffer`).
     """
     L = dims.shape[0] - 1
     m = X.shape[1]
@@ -195,7 +197,8 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
                 # What the backward kernel does for dZ and db, then dW, the
                 # update of W and the next product.
                 _dZ_db(dA, Z, _block(Af, roff[q], nout, m), act, dZ, db)
-                backward_update_forward(dZ, X, W, dW, lr, parts, parallel0)
+                copy_rows(dZ, dZ1)
+                backward_update_forward(dZ1, X, W, dW, lr, parts, parallel0)
                 continue
             # The layer's activations, as the forward pass left them.
             _backward(dA, Z, _block(Af, roff[q], nout, m), A_prev, W, act,
