@@ -224,8 +224,8 @@ def line_aligned_rows(A):
     a vector that straddles two cache lines costs two loads. Over the cat's
     first layer (dZ 20 x 209 by A_prev 12288 x 209, rows 1672 bytes apart,
     so all but one row in eight straddle) copying dZ so took the float64
-    backward kernel from 0.61-0.64 to 0.54-0.57 ms on two Zen 5 threads
-    (one thread: 1.48-1.53 -> 1.09-1.12 ms); aligning A_prev's rows
+    backward kernel from 0.61-0.64 to 0.54-0.58 ms on two Zen 5 threads
+    (one thread: 1.48-1.53 -> 1.09-1.14 ms); aligning A_prev's rows
     instead (a copy of 20 MB, not made) gave nothing. The values, and so
     every sum, are the same.
     """
@@ -459,8 +459,9 @@ def matmul_scaled_into(A, B, C, threads, alpha):
     B : ndarray, shape (K, N)
         Read in place when its columns are contiguous, or when its rows
         are, M < DOT_MAX_ROWS and K >= DOT_MIN_K (the dot-product tile,
-        with A's rows contiguous too); else copied first, each task
-        copying the columns its tiles read.
+        with A's rows contiguous too, read from a copy whose rows start on
+        cache lines when A's do not: :func:`line_aligned_rows`); else
+        copied first, each task copying the columns its tiles read.
     C : ndarray, shape (M, N)
         Unit column stride; overwritten.
     threads : int
