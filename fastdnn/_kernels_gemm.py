@@ -31,7 +31,7 @@ from ._kernels_gemm_tile import DOT_MR, DOT_NR, HAS_AVX2_FMA, HAS_AVX512, \
     transpose_block
 from ._kernels_common import (CACHE_LINE_BYTES, FALSE_FLAG, ONE_INT,
                               ZERO_INT, _exact, _exact_leaf, _exact_parallel,
-                              _inline)
+                              _inline, flat_view)
 from ._kernels_gemm_split import (KIND_DOT, KIND_PACKED, KIND_TILES,
                                   NR_FLOAT32, NR_FLOAT64, panels_of,
                                   plan_product, share, splits_rows,
@@ -240,9 +240,13 @@ def line_aligned_rows(A):
     flat = np.empty(M * ld + line, A.dtype)
     start = ((CACHE_LINE_BYTES - address(flat) % CACHE_LINE_BYTES)
              % CACHE_LINE_BYTES) // item
-    out = flat[start:start + M * ld].reshape((M, ld))
+    # flat_view and element loops rather than reshape and slice
+    # assignment, whose error paths compile numba's string formatting (40
+    # more compilations in a mini-batch fit's cold start).
+    out = flat_view(flat, start, M, ld)
     for i in range(M):
-        out[i, :K] = A[i]
+        for k in range(K):
+            out[i, k] = A[i, k]
     return out
 
 
