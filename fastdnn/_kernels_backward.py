@@ -30,6 +30,14 @@ DOT_MIN_EXAMPLES = 64
 
 
 @_inline
+def _takes_dot_tile(m):
+    # Whether dW's sums over m examples run on the dot-product tile (given
+    # unit column strides): the rule of _dW_block, which _dW_operand's copy
+    # follows.
+    return NATIVE_GEMM and m >= DOT_MIN_EXAMPLES
+
+
+@_inline
 def _lines_per_slot(p0, p1, line, slots):
     # Cache lines of flat[p0:p1] to prefetch before each of ``slots`` units
     # of work, so that the last line is issued by the last unit.
@@ -61,7 +69,7 @@ def _dW_block(dZ, A_prev, dW, k0, k1, p0, p1):
     # else by a loop that LLVM vectorises. Which one depends on the host
     # and m only, never on the thread count.
     item = dZ.itemsize
-    if (NATIVE_GEMM and A_prev.shape[1] >= DOT_MIN_EXAMPLES
+    if (_takes_dot_tile(A_prev.shape[1])
             and dZ.strides[1] == item and A_prev.strides[1] == item
             and dW.strides[1] == item):
         _dW_block_dot(dZ, A_prev, dW, k0, k1, p0, p1)
@@ -191,7 +199,7 @@ def _dW_operand(dZ):
     # on cache lines (fastdnn._kernels_gemm.line_aligned_rows: a copy of
     # n_l x m values against n_l x m x n_{l-1} multiply-adds, the same
     # values); dZ itself for the loop.
-    if NATIVE_GEMM and dZ.shape[1] >= DOT_MIN_EXAMPLES:
+    if _takes_dot_tile(dZ.shape[1]):
         return line_aligned_rows(dZ)
     return dZ
 

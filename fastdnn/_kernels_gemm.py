@@ -240,14 +240,22 @@ def line_aligned_rows(A):
     flat = np.empty(M * ld + line, A.dtype)
     start = ((CACHE_LINE_BYTES - address(flat) % CACHE_LINE_BYTES)
              % CACHE_LINE_BYTES) // item
-    # flat_view and element loops rather than reshape and slice
+    # flat_view and copy_rows' element loops rather than reshape and slice
     # assignment, whose error paths compile numba's string formatting (40
     # more compilations in a mini-batch fit's cold start).
     out = flat_view(flat, start, M, ld)
-    for i in range(M):
-        for k in range(K):
-            out[i, k] = A[i, k]
+    copy_rows(A, out)
     return out
+
+
+@_exact_leaf
+def copy_rows(src, dst):
+    """``dst[:, :m] = src`` for src (n, m) and dst (n, >= m): into a copy
+    made by :func:`line_aligned_rows`, or a buffer of its layout."""
+    n, m = src.shape
+    for i in range(n):
+        for j in range(m):
+            dst[i, j] = src[i, j]
 
 
 @_exact_leaf

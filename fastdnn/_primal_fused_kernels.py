@@ -30,9 +30,8 @@ from numba import prange
 from ._kernels import _n_chunks, update_into
 from ._kernels_backward import BACKWARD_ROWS, _dW_block
 from ._kernels_blas import use_blas
-from ._kernels_common import (CACHE_LINE_BYTES, _exact, _exact_leaf,
-                              _exact_parallel)
-from ._kernels_gemm import NATIVE_GEMM, _tile
+from ._kernels_common import _exact, _exact_leaf, _exact_parallel
+from ._kernels_gemm import NATIVE_GEMM, _tile, line_aligned_rows
 from ._kernels_gemm_split import NR_FLOAT32, NR_FLOAT64
 from ._kernels_gemm_tile import MR, address
 
@@ -152,25 +151,11 @@ def parts_buffer(n_1, n_x, m, dtype):
 
 
 def dZ_buffer(parts):
-    """dZ1 as the fused pass's dW tiles read it: (n_1, m) rounded up to
-    whole cache lines per row, each row starting on a line (see
-    :func:`fastdnn._kernels_gemm.line_aligned_rows`), for the ``parts`` of
-    :func:`parts_buffer`; empty when those are."""
+    """dZ1 as the fused pass's dW tiles read it: (n_1, >= m), each row
+    starting on a cache line (the layout of
+    :func:`fastdnn._kernels_gemm.line_aligned_rows`, which makes it), for
+    the ``parts`` of :func:`parts_buffer`; empty when those are."""
     _, n_1, m = parts.shape
-    dtype = parts.dtype
     if not parts.size:
-        return np.empty((0, 0), dtype)
-    line = CACHE_LINE_BYTES // dtype.itemsize
-    ld = -(-m // line) * line
-    flat = np.empty(n_1 * ld + line, dtype)
-    start = (-flat.ctypes.data % CACHE_LINE_BYTES) // dtype.itemsize
-    return flat[start:start + n_1 * ld].reshape(n_1, ld)
-
-
-@_exact_leaf
-def copy_rows(src, dst):
-    """``dst[:, :m] = src`` for src (n, m) and dst (n, >= m)."""
-    n, m = src.shape
-    for i in range(n):
-        for j in range(m):
-            dst[i, j] = src[i, j]
+        return np.empty((0, 0), parts.dtype)
+    return line_aligned_rows(np.empty((n_1, m), parts.dtype))
