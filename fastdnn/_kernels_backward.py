@@ -481,7 +481,7 @@ def backward_serial(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
     """
     _dZ_db(dA, Z, Aout, act, dZ, db)
     touched, flag = _backward_blocks(dZ, _dW_operand(dZ), A_prev, W,
-                                     need_dA_prev, dW, dA_prev, 0,
+                                     need_dA_prev, dW, dA_prev, ZERO_INT,
                                      _n_backward_blocks(W.shape[1]),
                                      transposed, check)
     return flag == 0, touched

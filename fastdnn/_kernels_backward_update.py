@@ -74,8 +74,10 @@ def _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G, V,
 def _tasks_parallel(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch,
                     P, G, V, S, opt, hp, parts):
     for q in prange(parts):
+        # prange's index is unsigned: as int64, the one-task call's _task.
+        task = np.int64(q)
         _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind,
-              scratch[q:q + 1], P, G, V, S, opt, hp, parts, q)
+              scratch[task:task + 1], P, G, V, S, opt, hp, parts, task)
 
 
 @_exact

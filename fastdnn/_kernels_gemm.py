@@ -163,8 +163,10 @@ def _tiles_parallel(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N,
     # strides only: no array crosses into the region (no reference counts
     # updated by both threads).
     for q in prange(parts):
+        # prange's index is unsigned: as int64, the task is the one the
+        # one-task calls compile (as for every region below).
         _tiles_task(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N,
-                    K, parts, by_rows, q)
+                    K, parts, by_rows, np.int64(q))
 
 
 @_exact_leaf
@@ -285,7 +287,7 @@ def _dot_tiles_parallel(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K,
                         parts):
     for q in prange(parts):
         _dot_task(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, parts,
-                  q)
+                  np.int64(q))
 
 
 @_exact_leaf
@@ -364,7 +366,8 @@ def _packed_tiles(alpha, A, B, C, nr, scratch, parts, by_rows, q):
 @_exact_parallel
 def _packed_tiles_parallel(alpha, A, B, C, nr, scratch, parts, by_rows):
     for q in prange(parts):
-        _packed_tiles(alpha, A, B, C, nr, scratch, parts, by_rows, q)
+        _packed_tiles(alpha, A, B, C, nr, scratch, parts, by_rows,
+                      np.int64(q))
 
 
 @_exact_leaf

@@ -18,6 +18,7 @@ per-task copies of one), and a product's bits do not depend on how many
 tasks it is split into: the results are those of two calls of
 ``matmul_scaled_into``, whatever the thread count.
 """
+import numpy as np
 from numba import prange
 
 from ._kernels_common import ONE_INT, _exact, _exact_parallel
@@ -31,12 +32,15 @@ def _pair_parallel(A1, B1, C1, alpha1, kind1, parts1, rows1, scratch1, A2,
                    B2, C2, alpha2, kind2, parts2, rows2, scratch2):
     # The first product's tasks, then the second's, in one region.
     for q in prange(parts1 + parts2):
-        if q < parts1:
+        # prange's index is unsigned: as int64, product_task is the one
+        # the one-task calls compile.
+        task = np.int64(q)
+        if task < parts1:
             product_task(A1, B1, C1, alpha1, kind1, parts1, rows1, scratch1,
-                         q)
+                         task)
         else:
             product_task(A2, B2, C2, alpha2, kind2, parts2, rows2, scratch2,
-                         q - parts1)
+                         task - parts1)
 
 
 @_exact

@@ -31,10 +31,11 @@ ROW_SPLIT_MIN_K = 64
 #: How a product reads B: in place by the register tiles (B's columns
 #: contiguous), in place by the dot-product tiles, or through per-task
 #: copies of its column panels (see
-#: :func:`fastdnn._kernels_gemm.matmul_scaled_into`).
-KIND_TILES = 0
-KIND_DOT = 1
-KIND_PACKED = 2
+#: :func:`fastdnn._kernels_gemm.matmul_scaled_into`). Typed int64, as the
+#: kinds the kernels compute, so that a callee given one compiles once.
+KIND_TILES = np.int64(0)
+KIND_DOT = np.int64(1)
+KIND_PACKED = np.int64(2)
 
 
 #: Columns per tile for float32 and float64 elements.

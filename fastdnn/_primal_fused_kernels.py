@@ -108,7 +108,8 @@ def _chunk_task(dZ, X, W, dW, lr, parts, grad, c):
 @_exact_parallel
 def _chunks_parallel(dZ, X, W, dW, lr, parts, grad):
     for c in prange(parts.shape[0]):
-        _chunk_task(dZ, X, W, dW, lr, parts, grad, c)
+        # prange's index is unsigned: as int64, the serial loop's task.
+        _chunk_task(dZ, X, W, dW, lr, parts, grad, np.int64(c))
 
 
 @_exact_leaf

@@ -195,7 +195,8 @@ def _chunk(P, G, V, S, c, opt, hp):
 @_exact_parallel
 def _update_chunks_parallel(P, G, V, S, opt, hp, partial, nch):
     for c in prange(nch):
-        partial[c] = _chunk(P, G, V, S, c, opt, hp)
+        # prange's index is unsigned: as int64, the serial loop's chunk.
+        partial[c] = _chunk(P, G, V, S, np.int64(c), opt, hp)
 
 
 @_exact
