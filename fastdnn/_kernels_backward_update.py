@@ -41,20 +41,25 @@ if UPDATE_BLOCK_ROWS % DOT_MR:
 
 
 @_exact_leaf
-def _rows(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G, V,
-          S, opt, hp, i0, i1):
-    # Rows i0:i1: dZ and db, dW = alpha dZ B, then the optimizer step of
-    # P (flat, dW's layout) with the gradient G (dW flat).
+def _rows(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind, scratch, P,
+          G, V, S, opt, hp, i0, i1):
+    # Rows i0:i1: dZ and db, dW = alpha dZ B (B = R, or R^T when r_is_x),
+    # then the optimizer step of P (flat, dW's layout) with the gradient G
+    # (dW flat).
     _dZ_db_rows(dA, Z, Aout, act, dZ, db, i0, i1)
-    product_task(dZ[i0:i1], B, dW[i0:i1], alpha, kind, ONE_INT, FALSE_FLAG,
-                 scratch, ZERO_INT)
+    if r_is_x:
+        product_task(dZ[i0:i1], R.T, dW[i0:i1], alpha, kind, ONE_INT,
+                     FALSE_FLAG, scratch, ZERO_INT)
+    else:
+        product_task(dZ[i0:i1], R, dW[i0:i1], alpha, kind, ONE_INT,
+                     FALSE_FLAG, scratch, ZERO_INT)
     N = dW.shape[1]
     update_range(P, G, V, S, opt, hp, i0 * N, i1 * N)
 
 
 @_exact_leaf
-def _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G, V,
-          S, opt, hp, parts, q):
+def _task(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind, scratch, P,
+          G, V, S, opt, hp, parts, q):
     # Task q of ``parts``: its share of the first layer's row blocks, one
     # after the other, then its share of the other layers' parameters
     # (their backward passes are done: nothing reads them any more).
@@ -62,8 +67,8 @@ def _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G, V,
     blocks = (M + UPDATE_BLOCK_ROWS - 1) // UPDATE_BLOCK_ROWS
     for k in range(q * blocks // parts, (q + 1) * blocks // parts):
         i0 = k * UPDATE_BLOCK_ROWS
-        _rows(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G,
-              V, S, opt, hp, i0, min(M, i0 + UPDATE_BLOCK_ROWS))
+        _rows(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind, scratch,
+              P, G, V, S, opt, hp, i0, min(M, i0 + UPDATE_BLOCK_ROWS))
     first = M * N
     rest = P.shape[0] - first
     update_range(P, G, V, S, opt, hp, first + q * rest // parts,
@@ -71,29 +76,34 @@ def _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G, V,
 
 
 @_exact_parallel
-def _tasks_parallel(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch,
-                    P, G, V, S, opt, hp, parts):
+def _tasks_parallel(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind,
+                    scratch, P, G, V, S, opt, hp, parts):
     for q in prange(parts):
         # prange's index is unsigned: as int64, the one-task call's _task.
         task = np.int64(q)
-        _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind,
+        _task(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind,
               scratch[task:task + 1], P, G, V, S, opt, hp, parts, task)
 
 
 @_exact
-def backward_update(dA, Z, Aout, B, act, dZ, dW, db, P, G, V, S, opt, hp,
-                    threads):
+def backward_update(dA, Z, Aout, R, r_is_x, act, dZ, dW, db, P, G, V, S,
+                    opt, hp, threads):
     """The first layer's backward pass on fastdnn's GEMM and the weights'
     optimizer step: ``dZ = dA * g'(Z)``, ``db``, ``dW = dZ B / m`` (B is
-    A_prev^T, (m, n_{l-1}): X^T, or a transposed view of X), and the step
-    of every layer's W, all in one parallel region.
+    A_prev^T, (m, n_{l-1})), and the step of every layer's W, all in one
+    parallel region.
+
+    B is given as the C-contiguous R: X^T itself, or X, whose transposed
+    view B then is (``r_is_x``). One array type for both compiles the
+    region and its tasks once; the branch is in each block's product.
 
     Parameters
     ----------
     dA, Z, Aout, dZ : (n_1, m)
         As :func:`fastdnn._kernels_blas.backward_blas_unchecked`.
-    B : (m, n_x)
-        A_prev^T, any strides the GEMM reads.
+    R : (m, n_x) or (n_x, m), C-contiguous
+        B, or B^T (X) when ``r_is_x``.
+    r_is_x : bool
     act : int
         The layer's activation code.
     dW : (n_1, n_x) C-contiguous
@@ -115,11 +125,15 @@ def backward_update(dA, Z, Aout, B, act, dZ, dW, db, P, G, V, S, opt, hp,
     if hp[1] != 0:
         raise ValueError("backward_update: the L2 term needs the separate "
                          "update (hp[1] must be 0)")
-    check_product(dZ, B, dW)
+    if r_is_x:
+        check_product(dZ, R.T, dW)
+        kind = product_kind(dZ, R.T)
+    else:
+        check_product(dZ, R, dW)
+        kind = product_kind(dZ, R)
     M, K = dZ.shape
     N = dW.shape[1]
     alpha = dW.dtype.type(1.0 / K)
-    kind = product_kind(dZ, B)
     blocks = (M + UPDATE_BLOCK_ROWS - 1) // UPDATE_BLOCK_ROWS
     parts = 1
     if threads > 1 and M * N * K >= GEMM_PARALLEL_MIN_WORK:
@@ -129,8 +143,8 @@ def backward_update(dA, Z, Aout, B, act, dZ, dW, db, P, G, V, S, opt, hp,
     width = K * N if kind == KIND_PACKED else 0
     scratch = np.empty((parts, width), dW.dtype)
     if parts > 1:
-        _tasks_parallel(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind,
-                        scratch, P, G, V, S, opt, hp, parts)
+        _tasks_parallel(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha,
+                        kind, scratch, P, G, V, S, opt, hp, parts)
     else:
-        _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G,
-              V, S, opt, hp, ONE_INT, ZERO_INT)
+        _task(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind, scratch,
+              P, G, V, S, opt, hp, ONE_INT, ZERO_INT)

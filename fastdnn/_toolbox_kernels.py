@@ -232,16 +232,12 @@ def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
 def _backward_first(dA, Z, Aout, A0b, t0b, act, dZ, dims, Wf, dWf, dbf, VWf,
                     SWf, opt, hpW, threads):
     # The first layer's backward pass with the weights' optimizer step
-    # (backward_update): B = X^T, given as it is (t0b) or as X's
-    # transposed view, one call per layout (see forward_blas).
+    # (backward_update): B = X^T, given as it is (t0b) or as X, whose
+    # transposed view it reads.
     dW = _param(dWf, 0, dims[1], dims[0])
     db = _param(dbf, 0, dims[1], 1)
-    if t0b:
-        backward_update(dA, Z, Aout, A0b, act, dZ, dW, db, Wf, dWf, VWf,
-                        SWf, opt, hpW, threads)
-    else:
-        backward_update(dA, Z, Aout, A0b.T, act, dZ, dW, db, Wf, dWf, VWf,
-                        SWf, opt, hpW, threads)
+    backward_update(dA, Z, Aout, A0b, not t0b, act, dZ, dW, db, Wf, dWf, VWf,
+                    SWf, opt, hpW, threads)
 
 
 @_exact_loop

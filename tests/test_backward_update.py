@@ -81,8 +81,11 @@ def _fused(c, act, opt, hp, threads):
     dZ = np.zeros((n_1, m), dtype)
     db = np.zeros((n_1, 1), dtype)
     dW = G[:n_1 * n_x].reshape(n_1, n_x)
-    backward_update(c["dA"], c["Z"], Aout, c["B"], act, dZ, dW, db, P, G, V,
-                    S, opt, hp, threads)
+    # B given as the array X^T, or as X, whose transposed view B is.
+    r_is_x = not c["B"].flags.c_contiguous
+    R = c["X"] if r_is_x else c["B"]
+    backward_update(c["dA"], c["Z"], Aout, R, r_is_x, act, dZ, dW, db, P, G,
+                    V, S, opt, hp, threads)
     return dZ, db, P, G, V, S
 
 

@@ -62,7 +62,7 @@ _SCRIPT = textwrap.dedent("""
     dW = G[:n_1 * n_x].reshape(n_1, n_x)
     _kernels_backward_update.backward_update(
         normal(n_1, m), normal(n_1, m), normal(n_1, m),
-        np.ascontiguousarray(X.T), ACT_RELU, np.empty((n_1, m)), dW,
+        np.ascontiguousarray(X.T), False, ACT_RELU, np.empty((n_1, m)), dW,
         np.empty((n_1, 1)), P, G, V, S, OPT_BY_NAME["momentum"], hp, 2)
     # The optimizer step alone, in chunks.
     _toolbox_step_kernels.update_params(
