@@ -26,7 +26,8 @@ from numba import prange
 from ._kernels_backward import _dZ_db_rows
 from ._kernels_common import (FALSE_FLAG, ONE_INT, ZERO_INT, _exact,
                               _exact_leaf, _exact_parallel)
-from ._kernels_gemm import check_product, product_kind, product_task
+from ._kernels_gemm import (any_layout, check_product, product_kind,
+                            product_task)
 from ._kernels_gemm_split import GEMM_PARALLEL_MIN_WORK, KIND_PACKED
 from ._kernels_gemm_tile import DOT_MR, MR
 from ._toolbox_step_kernels import update_range
@@ -47,12 +48,11 @@ def _rows(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind, scratch, P,
     # then the optimizer step of P (flat, dW's layout) with the gradient G
     # (dW flat).
     _dZ_db_rows(dA, Z, Aout, act, dZ, db, i0, i1)
-    if r_is_x:
-        product_task(dZ[i0:i1], R.T, dW[i0:i1], alpha, kind, ONE_INT,
-                     FALSE_FLAG, scratch, ZERO_INT)
-    else:
-        product_task(dZ[i0:i1], R, dW[i0:i1], alpha, kind, ONE_INT,
-                     FALSE_FLAG, scratch, ZERO_INT)
+    # The operands as matmul_scaled_into gives them to product_task (views
+    # of any layout): one compilation of it.
+    B = any_layout(R.T) if r_is_x else any_layout(R)
+    product_task(any_layout(dZ[i0:i1]), B, any_layout(dW[i0:i1]), alpha,
+                 kind, ONE_INT, FALSE_FLAG, scratch, ZERO_INT)
     N = dW.shape[1]
     update_range(P, G, V, S, opt, hp, i0 * N, i1 * N)
 

@@ -197,6 +197,14 @@ def _product(A, B, C, threads, alpha):
         _tiles_task(*args, M, N, K, ONE_INT, FALSE_FLAG, ZERO_INT)
 
 
+@_exact
+def any_layout(X):
+    """A view of the 2-D ``X`` that numba types as an array of any layout
+    ('A'), whatever X's: the GEMM's inner functions take their operands so
+    and compile once for all layouts."""
+    return X[:, :]
+
+
 @_exact_leaf
 def matmul_serial_into(A, B, C):
     """``C = A B`` on the calling thread, B and C of unit column stride
@@ -490,12 +498,17 @@ def matmul_scaled_into(A, B, C, threads, alpha):
     check_product(A, B, C)
     alpha = C.dtype.type(alpha)  # the tiles compute in C's type
     kind = product_kind(A, B)
+    # Views typed as arrays of any layout (numba's 'A'): the products read
+    # their operands through addresses and strides, so one compilation of
+    # each serves every layout the callers give (C or Fortran order).
+    A_any, B_any, C_any = any_layout(A), any_layout(B), any_layout(C)
     if kind == KIND_TILES:
-        _product(A, B, C, threads, alpha)
+        _product(A_any, B_any, C_any, threads, alpha)
     elif kind == KIND_DOT:
-        _dot_product(line_aligned_rows(A), B.T, C, threads, alpha)
+        _dot_product(line_aligned_rows(A_any), B_any.T, C_any, threads,
+                     alpha)
     else:
-        _packed_product(A, B, C, threads, alpha)
+        _packed_product(A_any, B_any, C_any, threads, alpha)
 
 
 @_exact

@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from ._kernels_common import ONE_INT, _exact, _exact_parallel
-from ._kernels_gemm import (check_product, matmul_scaled_into,
+from ._kernels_gemm import (any_layout, check_product, matmul_scaled_into,
                             product_kind, product_task)
 from ._kernels_gemm_split import GEMM_PARALLEL_MIN_WORK, plan_product
 
@@ -68,6 +68,10 @@ def matmul_pair_scaled_into(A1, B1, C1, alpha1, A2, B2, C2, alpha2,
     first = threads // 2
     kind1 = product_kind(A1, B1)
     kind2 = product_kind(A2, B2)
+    # Views of any layout, as matmul_scaled_into takes them: one
+    # compilation of the region and its tasks for every layout.
+    A1, B1, C1 = any_layout(A1), any_layout(B1), any_layout(C1)
+    A2, B2, C2 = any_layout(A2), any_layout(B2), any_layout(C2)
     parts1, rows1, scratch1 = plan_product(A1, B1, C1, kind1, first)
     parts2, rows2, scratch2 = plan_product(A2, B2, C2, kind2,
                                            threads - first)

@@ -1,15 +1,22 @@
-"""The parallel regions' callees compile once per type of their data.
+"""The GEMM's and the parallel regions' inner functions compile once per
+dtype, whatever the layouts and the thread counts their callers give.
 
-numba types the index of a ``prange`` loop as unsigned, while the one-task
-calls of the same callees pass an int64: a region that handed its index on
-as it is made numba compile a second copy of the callee, and of all it
-calls, in every process with an empty cache (18 compilations more in the
-MNIST shape's first mini-batch fit). The regions pass ``np.int64(q)``.
+Two ways a callee compiled again and again, each measured in the MNIST
+shape's first mini-batch fit with an empty cache:
 
-The signatures a dispatcher lists are those compiled in its process; a
-caller loaded from the cache compiles none of its callees. So the regions
-run in a new process with an empty cache of its own, on two threads, and
-the test reads what their callees were compiled for.
+- numba types the index of a ``prange`` loop as unsigned, while the
+  one-task calls of the same callees pass an int64: a region that handed
+  its index on as it is compiled a second copy of the callee and of all it
+  calls (18 compilations). The regions pass ``np.int64(q)``.
+- A product over a C-ordered operand and one over a transposed view are
+  two array types to numba: each layout compiled the whole product again,
+  its parallel region included (15 compilations, 10 s). The products take
+  their operands as views of any layout (``any_layout``).
+
+The signatures a dispatcher lists are those compiled in its own process,
+and a caller loaded from the cache compiles none of its callees: so the
+products run in a new process with an empty cache of its own, on two
+threads, and the tests read what their inner functions were compiled for.
 """
 import json
 import os
@@ -29,13 +36,27 @@ TASK_CALLEES = [
     ("_primal_fused_kernels", "_chunk_task", "_chunks_parallel"),
 ]
 
+#: (module, function) compiled once in float64 however the script's
+#: products lay their operands out.
+ONE_COMPILATION = [
+    ("_kernels_gemm", "_product"),
+    ("_kernels_gemm", "_packed_product"),
+    ("_kernels_gemm", "_packed_tiles_parallel"),
+    ("_kernels_gemm", "product_task"),
+    ("_kernels_gemm_pair", "_pair_parallel"),
+    ("_kernels_backward_update", "_tasks_parallel"),
+]
+
 _SCRIPT = textwrap.dedent("""
     import json
-    import numba
+    import sys
+
     import numpy as np
+
     import fastdnn
     from fastdnn import (_kernels_backward_update, _kernels_gemm,
-                         _primal_fused_kernels, _toolbox_step_kernels)
+                         _kernels_gemm_pair, _primal_fused_kernels,
+                         _toolbox_step_kernels)
     from fastdnn._kernels_elementwise import ACT_RELU
     from fastdnn._toolbox_step_kernels import (N_CONSTANTS, OPT_BY_NAME,
                                                fill_constants, n_chunks)
@@ -45,14 +66,25 @@ _SCRIPT = textwrap.dedent("""
     def normal(*shape):
         return rng.standard_normal(shape)
 
-    # The GEMM's three kinds of product: B read in place by the register
-    # tiles, read in place transposed by the dot tile, copied.
-    for A, B in ((normal(64, 96), normal(96, 80)),
-                 (normal(8, 300), normal(200, 300).T),
-                 (normal(96, 64), normal(80, 64).T)):
-        C = np.empty((A.shape[0], B.shape[1]))
-        _kernels_gemm.matmul_scaled_into(A, B, C, 2, 1.0)
-    # The first layer's backward pass with the optimizer step.
+    # The GEMM's three kinds of product (B read in place by the register
+    # tiles, read in place transposed by the dot tile, copied), over
+    # C-ordered operands and transposed views.
+    products = [(normal(64, 96), normal(96, 80)),
+                (normal(96, 64).T, normal(96, 80)),
+                (normal(8, 300), normal(200, 300).T),
+                (normal(96, 64), normal(80, 64).T),
+                (normal(64, 96).T, normal(80, 64).T)]
+    for A, B in products:
+        _kernels_gemm.matmul_scaled_into(
+            A, B, np.empty((A.shape[0], B.shape[1])), 2, 1.0)
+    # Two products in one region, in two layouts.
+    for (A1, B1), (A2, B2) in ((products[0], products[3]),
+                               (products[1], products[4])):
+        _kernels_gemm_pair.matmul_pair_scaled_into(
+            A1, B1, np.empty((A1.shape[0], B1.shape[1])), 1.0,
+            A2, B2, np.empty((A2.shape[0], B2.shape[1])), 1.0, 2)
+    # The first layer's backward pass with the optimizer step, B given as
+    # X^T and as X.
     n_1, n_x, m = 256, 784, 32
     X = normal(n_x, m)
     n = n_1 * n_x + 100
@@ -60,10 +92,11 @@ _SCRIPT = textwrap.dedent("""
     hp = np.zeros(N_CONSTANTS)
     fill_constants(hp, 0.01, 0.0, 0.9, 0.9, 0.999, 1e-8, 3)
     dW = G[:n_1 * n_x].reshape(n_1, n_x)
-    _kernels_backward_update.backward_update(
-        normal(n_1, m), normal(n_1, m), normal(n_1, m),
-        np.ascontiguousarray(X.T), False, ACT_RELU, np.empty((n_1, m)), dW,
-        np.empty((n_1, 1)), P, G, V, S, OPT_BY_NAME["momentum"], hp, 2)
+    for R, r_is_x in ((np.ascontiguousarray(X.T), False), (X, True)):
+        _kernels_backward_update.backward_update(
+            normal(n_1, m), normal(n_1, m), normal(n_1, m), R, r_is_x,
+            ACT_RELU, np.empty((n_1, m)), dW, np.empty((n_1, 1)), P, G, V,
+            S, OPT_BY_NAME["momentum"], hp, 2)
     # The optimizer step alone, in chunks.
     _toolbox_step_kernels.update_params(
         P, G, V, S, OPT_BY_NAME["momentum"], hp, np.zeros(n_chunks(n)),
@@ -77,21 +110,22 @@ _SCRIPT = textwrap.dedent("""
         parts, True)
 
     out = {}
-    for module, callee, region in %r:
-        mod = getattr(fastdnn, module)
-        out[callee] = ([[str(t) for t in sig]
-                        for sig in getattr(mod, callee).signatures],
-                       len(getattr(mod, region).signatures))
+    for module, name in json.loads(sys.argv[1]):
+        out[name] = [[str(t) for t in sig] for sig in
+                     getattr(getattr(fastdnn, module), name).signatures]
     print(json.dumps(out))
-""") % TASK_CALLEES
+""")
 
 
 @pytest.fixture(scope="module")
 def signatures(tmp_path_factory):
+    names = sorted({(module, name) for module, *names in
+                    TASK_CALLEES + ONE_COMPILATION for name in names})
     env = dict(os.environ, NUMBA_CACHE_DIR=str(
         tmp_path_factory.mktemp("numba_cache")), NUMBA_NUM_THREADS="2")
-    done = subprocess.run([sys.executable, "-c", _SCRIPT], env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, "-c", _SCRIPT, json.dumps(names)],
+                          env=env, capture_output=True, text=True,
+                          timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -100,10 +134,16 @@ def signatures(tmp_path_factory):
                          ids=[callee for _, callee, _ in TASK_CALLEES])
 def test_task_index_reaches_the_callee_as_int64(signatures, module, callee,
                                                 region):
-    sigs, region_compiled = signatures[callee]
     # Else the script did not run the region, and there is nothing to read.
-    assert region_compiled, "%s did not run" % region
-    assert sigs
-    unsigned = [sig for sig in sigs if any(t.startswith("uint") for t in sig)]
+    assert signatures[region], "%s did not run" % region
+    assert signatures[callee]
+    unsigned = [sig for sig in signatures[callee]
+                if any(t.startswith("uint") for t in sig)]
     assert not unsigned, ("%s was compiled for an unsigned task index: %s"
                           % (callee, unsigned))
+
+
+@pytest.mark.parametrize("module, name", ONE_COMPILATION,
+                         ids=[name for _, name in ONE_COMPILATION])
+def test_compiled_once_for_every_layout(signatures, module, name):
+    assert len(signatures[name]) == 1, signatures[name]
