@@ -42,15 +42,13 @@ if UPDATE_BLOCK_ROWS % DOT_MR:
 
 
 @_exact_leaf
-def _rows(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind, scratch, P,
-          G, V, S, opt, hp, i0, i1):
-    # Rows i0:i1: dZ and db, dW = alpha dZ B (B = R, or R^T when r_is_x),
-    # then the optimizer step of P (flat, dW's layout) with the gradient G
-    # (dW flat).
+def _rows(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G, V,
+          S, opt, hp, i0, i1):
+    # Rows i0:i1: dZ and db, dW = alpha dZ B, then the optimizer step of
+    # P (flat, dW's layout) with the gradient G (dW flat). The product's
+    # operands are views of any layout, as matmul_scaled_into gives them
+    # to product_task: one compilation of it.
     _dZ_db_rows(dA, Z, Aout, act, dZ, db, i0, i1)
-    # The operands as matmul_scaled_into gives them to product_task (views
-    # of any layout): one compilation of it.
-    B = any_layout(R.T) if r_is_x else any_layout(R)
     product_task(any_layout(dZ[i0:i1]), B, any_layout(dW[i0:i1]), alpha,
                  kind, ONE_INT, FALSE_FLAG, scratch, ZERO_INT)
     N = dW.shape[1]
@@ -58,8 +56,8 @@ def _rows(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind, scratch, P,
 
 
 @_exact_leaf
-def _task(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind, scratch, P,
-          G, V, S, opt, hp, parts, q):
+def _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G, V,
+          S, opt, hp, parts, q):
     # Task q of ``parts``: its share of the first layer's row blocks, one
     # after the other, then its share of the other layers' parameters
     # (their backward passes are done: nothing reads them any more).
@@ -67,8 +65,8 @@ def _task(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind, scratch, P,
     blocks = (M + UPDATE_BLOCK_ROWS - 1) // UPDATE_BLOCK_ROWS
     for k in range(q * blocks // parts, (q + 1) * blocks // parts):
         i0 = k * UPDATE_BLOCK_ROWS
-        _rows(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind, scratch,
-              P, G, V, S, opt, hp, i0, min(M, i0 + UPDATE_BLOCK_ROWS))
+        _rows(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G,
+              V, S, opt, hp, i0, min(M, i0 + UPDATE_BLOCK_ROWS))
     first = M * N
     rest = P.shape[0] - first
     update_range(P, G, V, S, opt, hp, first + q * rest // parts,
@@ -76,12 +74,12 @@ def _task(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind, scratch, P,
 
 
 @_exact_parallel
-def _tasks_parallel(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind,
-                    scratch, P, G, V, S, opt, hp, parts):
+def _tasks_parallel(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch,
+                    P, G, V, S, opt, hp, parts):
     for q in prange(parts):
         # prange's index is unsigned: as int64, the one-task call's _task.
         task = np.int64(q)
-        _task(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind,
+        _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind,
               scratch[task:task + 1], P, G, V, S, opt, hp, parts, task)
 
 
@@ -94,8 +92,9 @@ def backward_update(dA, Z, Aout, R, r_is_x, act, dZ, dW, db, P, G, V, S,
     parallel region.
 
     B is given as the C-contiguous R: X^T itself, or X, whose transposed
-    view B then is (``r_is_x``). One array type for both compiles the
-    region and its tasks once; the branch is in each block's product.
+    view B then is (``r_is_x``). Either way B becomes a view of any layout
+    (``any_layout``): one array type for both, so that the function, its
+    region and its tasks compile once.
 
     Parameters
     ----------
@@ -125,12 +124,9 @@ def backward_update(dA, Z, Aout, R, r_is_x, act, dZ, dW, db, P, G, V, S,
     if hp[1] != 0:
         raise ValueError("backward_update: the L2 term needs the separate "
                          "update (hp[1] must be 0)")
-    if r_is_x:
-        check_product(dZ, R.T, dW)
-        kind = product_kind(dZ, R.T)
-    else:
-        check_product(dZ, R, dW)
-        kind = product_kind(dZ, R)
+    B = any_layout(R.T) if r_is_x else any_layout(R)
+    check_product(dZ, B, dW)
+    kind = product_kind(dZ, B)
     M, K = dZ.shape
     N = dW.shape[1]
     alpha = dW.dtype.type(1.0 / K)
@@ -143,8 +139,8 @@ def backward_update(dA, Z, Aout, R, r_is_x, act, dZ, dW, db, P, G, V, S,
     width = K * N if kind == KIND_PACKED else 0
     scratch = np.empty((parts, width), dW.dtype)
     if parts > 1:
-        _tasks_parallel(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha,
-                        kind, scratch, P, G, V, S, opt, hp, parts)
+        _tasks_parallel(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind,
+                        scratch, P, G, V, S, opt, hp, parts)
     else:
-        _task(dA, Z, Aout, act, dZ, db, R, r_is_x, dW, alpha, kind, scratch,
-              P, G, V, S, opt, hp, ONE_INT, ZERO_INT)
+        _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G,
+              V, S, opt, hp, ONE_INT, ZERO_INT)
