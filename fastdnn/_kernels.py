@@ -358,7 +358,7 @@ def backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
     layers, else the serial kernel (identical results to the parallel
     one). ``Aout``: g(Z) (see :func:`backward_serial`); ``transposed``:
     A_prev is passed as A_prev^T; ``threads``: as in :func:`forward`.
-    Returns whether every value of dW is finite."""
+    Returns whether every value of W and dW is finite."""
     args = (dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db, dA_prev,
             transposed)
     if blas.use_blas(W.shape[0], W.shape[1], dZ.shape[1]):

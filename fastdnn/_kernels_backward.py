@@ -411,13 +411,22 @@ def _backward_blocks(dZ, dZt, A_prev, W, need_dA_prev, dW, dA_prev, b0,
     # _touch_rows), and each block's dW prefetches the next one. A_prev^T is
     # packed block by block instead, which reads it from memory just as
     # well. Returns the sum of the touched values (which keeps the touch
-    # loads alive) and a flag that is NaN if some dW value is not finite
-    # (0 without ``check``: the training loops never read it). dZt is dZ
+    # loads alive) and a flag that is NaN if some value of dW or of W's
+    # columns k0:k1 is not finite (0 without ``check``: the training loops
+    # never read it). dZt is dZ
     # as the dW blocks read it (_dW_operand).
     K = W.shape[1]
     m = dZ.shape[1]
     touched = A_prev.dtype.type(0)
     flag = dW.dtype.type(0)
+    if check:
+        # W's columns of these blocks in one sweep of long rows (which the
+        # hardware prefetcher follows; block by block, W's short segments
+        # missed the cache and cost as much as a pass of the caller's own):
+        # the caller's proof that W is finite, which a first layer's
+        # kernel does not otherwise read.
+        flag += _nonfinite_flag(W, b0 * BACKWARD_ROWS,
+                                min(K, b1 * BACKWARD_ROWS))
     for blk in range(b0, b1):
         k0 = blk * BACKWARD_ROWS
         k1 = min(K, k0 + BACKWARD_ROWS)
@@ -476,7 +485,7 @@ def backward_serial(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
     C-contiguous side of a Fortran-ordered A_prev such as the course's X;
     dA_prev is (n_{l-1}, m) C-ordered either way.
 
-    Returns whether every value of dW is finite (always True without
+    Returns whether every value of W and dW is finite (always True without
     ``check``, which the training loops skip), and a value to ignore.
     """
     _dZ_db(dA, Z, Aout, act, dZ, db)

@@ -249,9 +249,10 @@ def backward_blas(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
     """``dZ = dA * g'(Z)``, ``db``, ``dW = dZ A_prev^T / m`` and, when
     ``need_dA_prev``, ``dA_prev = W^T dZ`` (see
     :func:`fastdnn._kernels.backward_serial`, whose returns it shares:
-    whether dW is finite, and a value to ignore). ``threads``: as in
+    whether W and dW are finite, and a value to ignore). ``threads``: as in
     :func:`forward_blas`."""
     backward_blas_unchecked(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ,
                             dW, db, dA_prev, transposed, threads)
-    flag = _nonfinite_flag(dW, 0, dW.shape[1])
+    flag = (_nonfinite_flag(dW, 0, dW.shape[1])
+            + _nonfinite_flag(W, 0, W.shape[1]))
     return flag == 0, dW.dtype.type(0)

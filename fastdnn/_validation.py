@@ -431,26 +431,40 @@ def check_linear_forward_values(Z, A, W, b, a_name="A"):
     check_finite_after(Z, (W, "W"), (b, "b"), (A, a_name))
 
 
-def check_linear_backward(dZ, cache):
-    """``linear_backward``'s ``(dZ, (A_prev, W, b))``."""
+def check_linear_backward(dZ, cache, finite=True):
+    """``linear_backward``'s ``(dZ, (A_prev, W, b))``: structure, then
+    values (``finite=False`` leaves those to the caller, who checks them
+    with :func:`check_linear_backward_values` after its kernel)."""
     A_prev, W, b = unpack_linear_cache(cache)
     dZ, A_prev, W, b = as_matrices([("dZ", dZ, "(n_l, m)"),
                                     ("A_prev", A_prev, "(n_{l-1}, m)"),
                                     ("W", W, "(n_l, n_{l-1})"),
-                                    ("b", b, "(n_l, 1)")])
+                                    ("b", b, "(n_l, 1)")], finite=False)
     check_linear_shapes(A_prev, W, b, "A_prev")
     if dZ.shape != (W.shape[0], A_prev.shape[1]):
         raise ValueError("dZ must have shape (n_l, m) = %s to match the "
                          "cache, got %s" % ((W.shape[0], A_prev.shape[1]),
                                             dZ.shape))
+    if finite:
+        check_linear_backward_values(dZ, A_prev, W, b)
     return dZ, A_prev, W, b
 
 
-def check_activation_backward(dA, cache, activation, table,
-                              finite_A_prev=True):
+def check_linear_backward_values(dZ, A_prev, W, b, kernel_ok=False):
+    """The values of ``linear_backward``'s inputs in the order dZ, A_prev,
+    W, b; ``kernel_ok`` as in :func:`check_activation_backward_values`."""
+    check_finite(dZ, "dZ")
+    if not kernel_ok:
+        check_finite(A_prev, "A_prev")
+        check_finite(W, "W")
+    check_finite(b, "b")
+
+
+def check_activation_backward(dA, cache, activation, table, finite=True):
     """``linear_activation_backward``'s ``(dA, ((A_prev, W, b), Z),
     activation)`` (``table`` is not used: the names are the reference's
-    tables')."""
+    tables'). ``finite=False`` leaves the values to the caller, who checks
+    them with :func:`check_activation_backward_values` after its kernel."""
     check_layer_activation(activation, backward=True)
     A_prev, W, b, Z = unpack_activation_cache(cache)
     dA, A_prev, W, b, Z = as_matrices([
@@ -462,10 +476,25 @@ def check_activation_backward(dA, cache, activation, table,
         raise ValueError("the cache's Z must have shape (n_l, m) = %s, got %s"
                          % ((W.shape[0], A_prev.shape[1]), Z.shape))
     check_same_shape(dA, "dA", Z, "the cache's Z")
-    # Values after structure, A_prev last (see check_linear_forward): dW
-    # carries any NaN or inf of A_prev, whatever the mask did to dZ.
-    for arr, name in ((dA, "dA"), (W, "W"), (b, "b"), (Z, "Z")):
-        check_finite(arr, name)
-    if finite_A_prev:
-        check_finite(A_prev, "A_prev")
+    if finite:
+        check_activation_backward_values(dA, A_prev, W, b, Z)
     return dA, A_prev, W, b, Z
+
+
+def check_activation_backward_values(dA, A_prev, W, b, Z, kernel_ok=False):
+    """The values of a layer's backward inputs after structure, in the order
+    dA, W, b, Z, A_prev (A_prev last: see check_linear_forward).
+
+    ``kernel_ok`` is the backward kernel's flag that W and dW are finite:
+    it spares the scans of W and A_prev (a NaN or inf of A_prev reaches
+    dW, whatever the mask did to dZ, ``0 * inf`` being NaN). When it is
+    False they are scanned, in their turn; finite, they mean dW overflowed,
+    which is returned as numpy would.
+    """
+    check_finite(dA, "dA")
+    if not kernel_ok:
+        check_finite(W, "W")
+    check_finite(b, "b")
+    check_finite(Z, "Z")
+    if not kernel_ok:
+        check_finite(A_prev, "A_prev")

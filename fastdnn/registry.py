@@ -138,7 +138,7 @@ def _first_layer_backward_numpy(dA, cache):
 def _first_layer_backward_numba(dA, cache):
     # The fused kernel as the training loop runs it on the first layer.
     dA, A_prev, W, b, Z = _validation.check_activation_backward(
-        dA, cache, "relu", reference.ACTIVATIONS, finite_A_prev=False)
+        dA, cache, "relu", reference.ACTIVATIONS, finite=False)
     _, dW, db = jit._backward_checked(dA, ((A_prev, W, b), Z),
                                       jit.K.ACT_RELU, need_dA_prev=False)
     return dW, db

@@ -14,7 +14,7 @@ import fastdnn
 from fastdnn import _kernels as K
 from fastdnn import _numba_config, jit, reference
 from fastdnn._kernels_backward import DOT_MIN_EXAMPLES
-from fastdnn._kernels_blas import use_blas
+from fastdnn._kernels_blas import backward_blas, use_blas
 from fastdnn._kernels_gemm import NATIVE_GEMM, _dot_product
 from fastdnn.registry import OPERATIONS, REGISTRY, SMALL, Shape, make_inputs
 from thread_counts import numba_threads
@@ -191,29 +191,40 @@ def test_transposed_forward_kernel_against_numpy(dtype, n, n_prev, m):
 
 
 @pytest.mark.parametrize("transposed", [False, True])
-@pytest.mark.parametrize("row, bad", [(0, np.nan), (130, np.inf),
-                                      (299, -np.inf), (None, None)])
-def test_backward_kernels_report_whether_dW_is_finite(transposed, row, bad):
-    # The flag the layer functions check instead of a pass over dW: a NaN
-    # or inf anywhere in A_prev (first, middle or last row block) reaches
-    # dW; serial and parallel kernels, both layouts. Without one, finite.
+@pytest.mark.parametrize("where", ["A_prev", "W"])
+@pytest.mark.parametrize("column, bad", [(0, np.nan), (130, np.inf),
+                                         (299, -np.inf), (None, None)])
+def test_backward_kernels_report_whether_W_and_dW_are_finite(
+        transposed, where, column, bad):
+    # The flag the layer functions check instead of passes over W and dW: a
+    # NaN or inf anywhere in A_prev (first, middle or last row block)
+    # reaches dW, one in W (first, middle or last column block) is found by
+    # the kernel's sweep of W, with or without dA_prev; serial, parallel
+    # and BLAS kernels, both layouts. Without one, finite.
     rng = np.random.RandomState(5)
     n, n_prev, m = 5, 300, 7
     W = rng.standard_normal((n, n_prev))
     A = rng.standard_normal((n_prev, m))
-    if row is not None:
-        A[row, 3] = bad
+    if column is not None:
+        if where == "A_prev":
+            A[column, 3] = bad
+        else:
+            W[n - 1, column] = bad
     dA = rng.standard_normal((n, m))
     Z = np.abs(rng.standard_normal((n, m)))  # relu mask keeps all of dA
     operand = np.ascontiguousarray(A.T) if transposed else A
     for kernel, extra in ((K.backward_serial, ()),
-                          (K.backward_parallel, (2,))):
-        dZ, dW = np.empty_like(dA), np.empty_like(W)
-        finite, _ = kernel(dA, Z, Z, operand, W, K.ACT_RELU, False, dZ, dW,
-                           np.empty((n, 1)), np.empty((1, 1)), transposed,
-                           *extra)
-        assert finite == (row is None)
-        assert finite == np.isfinite(dW).all()
+                          (K.backward_parallel, (2,)),
+                          (backward_blas, (2,))):
+        for need_dA_prev in (False, True):
+            dZ, dW = np.empty_like(dA), np.empty_like(W)
+            dA_prev = np.empty((n_prev, m) if need_dA_prev else (1, 1))
+            finite, _ = kernel(dA, Z, Z, operand, W, K.ACT_RELU,
+                               need_dA_prev, dZ, dW, np.empty((n, 1)),
+                               dA_prev, transposed, *extra)
+            assert finite == (column is None)
+            assert finite == (np.isfinite(dW).all()
+                              and np.isfinite(W).all())
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -145,6 +145,76 @@ def test_forward_values_are_checked_in_order_through_Z(where):
     assert messages[0].startswith(where.split()[0] + " contains")
 
 
+BACKWARD_INPUTS = ("dA", "W", "b", "Z", "A_prev")
+
+
+@pytest.mark.parametrize("shape", [(5, 300, 7), (20, 3000, 60),
+                                   (64, 256, 128)])
+@pytest.mark.parametrize("where", [
+    ("W",), ("W", "A_prev"), ("W", "b"), ("W", "Z"), ("dA", "W"),
+    ("b", "A_prev"), ("Z", "A_prev")])
+def test_backward_values_are_checked_in_order_after_the_kernel(shape, where):
+    # The jit backend checks W and A_prev through its kernel's flag (a
+    # sweep of W, and dW), after the kernel has run: its error must still
+    # be the reference's, for the first bad input in the order dA, W, b, Z,
+    # A_prev, on the serial, parallel and BLAS kernels (by shape), with
+    # dA_prev (the public function) and without it (the first layer's
+    # backward op).
+    from fastdnn import jit, reference
+    from fastdnn.registry import REGISTRY
+    n, n_prev, m = shape
+    rng = np.random.RandomState(2)
+    arrays = {"dA": rng.standard_normal((n, m)),
+              "W": rng.standard_normal((n, n_prev)),
+              "b": np.zeros((n, 1)), "Z": rng.standard_normal((n, m)),
+              "A_prev": rng.random_sample((n_prev, m))}
+    for name in where:
+        arr = arrays[name]
+        arr.flat[arr.size // 2 if name == "W" else 0] = np.nan
+    cache = ((arrays["A_prev"], arrays["W"], arrays["b"]), arrays["Z"])
+    op = REGISTRY["first_layer_backward[relu]"]
+    calls = [lambda: module.linear_activation_backward(arrays["dA"], cache,
+                                                       "relu")
+             for module in (reference, jit)]
+    calls += [lambda: op[backend](arrays["dA"], cache)
+              for backend in ("numpy", "numba")]
+    messages = []
+    for call in calls:
+        with pytest.raises(ValueError) as info:
+            call()
+        messages.append(str(info.value))
+    first = min(where, key=BACKWARD_INPUTS.index)
+    assert len(set(messages)) == 1
+    assert messages[0].startswith(first + " contains 1 NaN")
+
+
+@pytest.mark.parametrize("shape", [(5, 300, 7), (20, 3000, 60),
+                                   (64, 256, 128)])
+@pytest.mark.parametrize("where", [
+    ("A_prev",), ("W",), ("A_prev", "W"), ("W", "b"), ("dZ", "W"),
+    ("A_prev", "b")])
+def test_linear_backward_values_are_checked_in_order_after_the_kernel(
+        shape, where):
+    # linear_backward's values, dZ, A_prev, W, b, found through the
+    # kernel's flag in the jit backend: the reference's error.
+    from fastdnn import jit, reference
+    n, n_prev, m = shape
+    rng = np.random.RandomState(3)
+    arrays = {"dZ": rng.standard_normal((n, m)),
+              "A_prev": rng.random_sample((n_prev, m)),
+              "W": rng.standard_normal((n, n_prev)), "b": np.zeros((n, 1))}
+    for name in where:
+        arrays[name].flat[-1] = np.inf
+    cache = (arrays["A_prev"], arrays["W"], arrays["b"])
+    messages = []
+    for module in (reference, jit):
+        with pytest.raises(ValueError) as info:
+            module.linear_backward(arrays["dZ"], cache)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+    assert messages[0].startswith(where[0] + " contains 0 NaN and 1 inf")
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("size", [(3, 3), (300, 300)])
 def test_the_finite_check_finds_every_bad_value_and_no_good_one(dtype, size):
