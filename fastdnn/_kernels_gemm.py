@@ -27,8 +27,8 @@ from numba import prange
 
 from ._kernels_gemm_tile import DOT_MR, DOT_NR, HAS_AVX2_FMA, HAS_AVX512, \
     MR, SHORT_ROWS, address, dot_tile, lanes, tile_edge, \
-    tile_edge_2, tile_edge_4, tile_full, tile_full_2, tile_full_4, \
-    transpose_block
+    tile_edge_2, tile_edge_4, tile_full, tile_full_2, tile_full_4
+from ._kernels_gemm_transpose import transpose_block
 from ._kernels_common import (CACHE_LINE_BYTES, FALSE_FLAG, ONE_INT,
                               ZERO_INT, _exact, _exact_leaf, _exact_parallel,
                               _inline, flat_view)

@@ -312,7 +312,8 @@ def _tree_sums(builder, vectors, lane_count):
     # time (over the cat's 209 examples that was a quarter of the tile's
     # time). Each sum is formed by the same additions of the same lanes as
     # when its vector is summed alone: the bits do not depend on packing.
-    # Returns the sums as scalars, in the order of ``vectors``.
+    # Returns (vector, ids) pairs: lane l of a vector holds the sum of
+    # vectors[ids[l]] (None: a lane of zeros).
     i32 = ir.IntType(32)
     zero = ir.Constant(vectors[0].type, [ir.Constant(
         vectors[0].type.element, 0.0)] * lane_count)
@@ -341,12 +342,34 @@ def _tree_sums(builder, vectors, lane_count):
             merged.append((builder.fadd(low, high), first_ids + second_ids))
         groups = merged
         width = half
-    out = [None] * len(vectors)
+    return groups
+
+
+def _store_dot_rows(builder, groups, alpha_v, c_base, ldc_v, row_length,
+                    itemsize):
+    # The sums of a whole dot tile times alpha, stored a row at a time from
+    # the vectors _tree_sums left them in: with the tile's rows an exact
+    # part of a vector, each row is a run of lanes (one multiply per vector
+    # and one store per row, where extracting each sum cost a shuffle, a
+    # multiply, a compare and a store). The same multiplies: the same bits.
+    i32 = ir.IntType(32)
+    i64 = ir.IntType(64)
+    vector_type = groups[0][0].type
+    alpha_vec = _broadcast(builder, alpha_v, vector_type, vector_type.count)
+    row_type = ir.VectorType(vector_type.element, row_length)
     for vector, ids in groups:
-        for lane, n in enumerate(ids):
-            if n is not None:
-                out[n] = builder.extract_element(vector, i32(lane))
-    return out
+        scaled = builder.fmul(vector, alpha_vec)
+        for lane in range(0, len(ids), row_length):
+            r = ids[lane] // row_length
+            assert ids[lane:lane + row_length] == list(
+                range(r * row_length, (r + 1) * row_length))
+            row = builder.shuffle_vector(scaled, scaled, ir.Constant(
+                ir.VectorType(i32, row_length),
+                list(range(lane, lane + row_length))))
+            ptr = builder.bitcast(builder.gep(c_base, [builder.mul(
+                i64(r), ldc_v)]), row_type.as_pointer())
+            st = builder.store(row, ptr)
+            st.align = itemsize
 
 
 @intrinsic
@@ -433,72 +456,39 @@ def dot_tile(typingctx, alpha, c, ldc, a, lda, bt, ldb, K, mr, nc):
         mask = _vector_mask(builder, lane_count, 0,
                             builder.sub(k_count, k_full))
         sums = step(k_full, sums, mask)
-        totals = _tree_sums(builder, [sums[s][r] for r in range(DOT_MR)
+        groups = _tree_sums(builder, [sums[s][r] for r in range(DOT_MR)
                                       for s in range(DOT_NR)], lane_count)
         c_base = builder.inttoptr(c_addr, fptr)
-        for r in range(DOT_MR):
-            c_row = builder.gep(c_base, [builder.mul(i64(r), ldc_v)])
-            row_ok = builder.icmp_signed("<", i64(r), mr_v)
-            for s in range(DOT_NR):
-                ok = builder.and_(row_ok, builder.icmp_signed("<", i64(s),
-                                                              nc_v))
-                total = builder.fmul(totals[r * DOT_NR + s], alpha_v)
-                with builder.if_then(ok, likely=True):
-                    builder.store(total, builder.gep(c_row, [i64(s)]))
-        return context.get_dummy_value()
-    return sig, codegen
 
+        def store_each():
+            # Sum by sum, the tile's edge included.
+            totals = [None] * (DOT_MR * DOT_NR)
+            for vector, ids in groups:
+                for lane, n in enumerate(ids):
+                    if n is not None:
+                        totals[n] = builder.extract_element(vector,
+                                                            i32(lane))
+            for r in range(DOT_MR):
+                c_row = builder.gep(c_base, [builder.mul(i64(r), ldc_v)])
+                row_ok = builder.icmp_signed("<", i64(r), mr_v)
+                for s in range(DOT_NR):
+                    ok = builder.and_(row_ok, builder.icmp_signed(
+                        "<", i64(s), nc_v))
+                    total = builder.fmul(totals[r * DOT_NR + s], alpha_v)
+                    with builder.if_then(ok, likely=True):
+                        builder.store(total, builder.gep(c_row, [i64(s)]))
 
-@intrinsic
-def transpose_block(typingctx, zero, src, lds, dst, ldd):
-    """dst[c, r] = src[r, c] for a square block of ``lanes`` rows and
-    columns (16 in float32 with AVX-512).
-
-    ``zero`` gives the type; ``src`` and ``dst`` are addresses, ``lds`` and
-    ``ldd`` their row strides in elements (unit column strides). The rows
-    are loaded as vectors and transposed in registers: log2(lanes) rounds,
-    each swapping the off-diagonal b x b blocks of every 2b x 2b block (b =
-    lanes / 2, ..., 1) with one shuffle per row, then stored as vectors.
-    """
-    if not isinstance(zero, types.Float):
-        return None
-    sig = types.void(zero, types.intp, types.intp, types.intp, types.intp)
-
-    def codegen(context, builder, signature, args):
-        _, src_addr, lds_v, dst_addr, ldd_v = args
-        (_, itemsize, n, _, vector_type, vector_ptr, fptr,
-         _) = _vector_types(context, builder, signature.args[0])
-        i64 = ir.IntType(64)
-        src_ptr = builder.inttoptr(src_addr, fptr)
-        dst_ptr = builder.inttoptr(dst_addr, fptr)
-        rows = []
-        for r in range(n):
-            p = builder.bitcast(builder.gep(src_ptr, [builder.mul(
-                i64(r), lds_v)]), vector_ptr)
-            ld = builder.load(p)
-            ld.align = itemsize
-            rows.append(ld)
-        b = n // 2
-        while b >= 1:
-            new = list(rows)
-            for i in range(n):
-                if (i // b) % 2:
-                    continue
-                # Lanes 0..2n-1 index the pair (rows[i], rows[i + b]).
-                first = [lane if (lane // b) % 2 == 0 else n + lane - b
-                         for lane in range(n)]
-                second = [lane + b if (lane // b) % 2 == 0 else n + lane
-                          for lane in range(n)]
-                for out, mask in ((i, first), (i + b, second)):
-                    new[out] = builder.shuffle_vector(
-                        rows[i], rows[i + b],
-                        ir.Constant(ir.VectorType(ir.IntType(32), n), mask))
-            rows = new
-            b //= 2
-        for r in range(n):
-            p = builder.bitcast(builder.gep(dst_ptr, [builder.mul(
-                i64(r), ldd_v)]), vector_ptr)
-            st = builder.store(rows[r], p)
-            st.align = itemsize
+        if lane_count % DOT_NR or (DOT_MR * DOT_NR) % lane_count:
+            store_each()  # rows that straddle vectors (AVX2's 3 x 3)
+        else:
+            whole = builder.and_(
+                builder.icmp_signed("==", mr_v, i64(DOT_MR)),
+                builder.icmp_signed("==", nc_v, i64(DOT_NR)))
+            with builder.if_else(whole, likely=True) as (rows, edge):
+                with rows:
+                    _store_dot_rows(builder, groups, alpha_v, c_base, ldc_v,
+                                    DOT_NR, itemsize)
+                with edge:
+                    store_each()
         return context.get_dummy_value()
     return sig, codegen
