@@ -16,6 +16,7 @@ from ._kernels_common import (ZERO_INT, _exact, _inline, _inline_serial,
                               _serial_leaf, _serial_sum, _serial_sum_leaf)
 from ._kernels_elementwise import (activation_grad_row_from_a, is_simple,
                                    simple_activation_grad)
+from ._kernels_backward_pack import _pack_rows
 from ._kernels_gemm import NATIVE_GEMM, line_aligned_rows
 from ._kernels_gemm_tile import DOT_MR, DOT_NR, address, dot_tile
 
@@ -357,36 +358,6 @@ def _row_mean(d):
 @_serial_leaf
 def _dZ_db(dA, Z, Aout, act, dZ, db):
     _dZ_db_rows(dA, Z, Aout, act, dZ, db, ZERO_INT, Z.shape[0])
-
-
-#: Rows of A_prev^T ahead whose segments _pack_rows prefetches.
-PACK_PREFETCH_ROWS = 4
-
-
-@_serial
-def _pack_rows(AT, k0, k1):
-    # A_prev[k0:k1] as a C-ordered block, read from A_prev^T (m, n_{l-1})
-    # one row segment AT[j, k0:k1] at a time (a contiguous read; about 25%
-    # faster than gathering columns of a few rows at once). Each row of
-    # A_prev^T lies n_{l-1} elements from the last, in another page, where
-    # no hardware prefetcher follows: the segment PACK_PREFETCH_ROWS rows
-    # ahead is prefetched (farther ahead, the segments of the same columns
-    # of different rows fall into the same cache sets and evict each other).
-    # The dW block then runs on exactly the values, in exactly the order, of
-    # a C-ordered A_prev: both layouts give the same dW.
-    m, K = AT.shape
-    flat = AT.reshape(-1)
-    line = _line_elements(AT)
-    buf = np.empty((k1 - k0, m), dtype=AT.dtype)
-    for j in range(m):
-        ahead = j + PACK_PREFETCH_ROWS
-        if ahead < m:
-            for c in range(k0, k1, line):
-                _prefetch(flat, ahead * K + c)
-        src = AT[j, k0:k1]
-        for k in range(k1 - k0):
-            buf[k, j] = src[k]
-    return buf
 
 
 @_serial_sum_leaf

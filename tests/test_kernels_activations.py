@@ -347,6 +347,7 @@ def test_the_step_kernels_run_without_reference_counting():
     # reference counting, which was half of a small network's step. A
     # kernel that allocates (or returns an array) cannot be one of them.
     from fastdnn import _kernels_backward as backward
+    from fastdnn import _kernels_backward_pack as backward_pack
     from fastdnn import _kernels_blas as blas
     from fastdnn import _kernels_elementwise as elementwise
     from fastdnn import _kernels_output as output
@@ -377,5 +378,5 @@ def test_the_step_kernels_run_without_reference_counting():
     for kernel in leaves + loops:
         assert kernel.targetoptions.get("_nrt") is False, kernel.__name__
     for kernel in (K.forward_serial, K.softmax_into,
-                   K.softmax_cross_entropy, backward._pack_rows):
+                   K.softmax_cross_entropy, backward_pack._pack_rows):
         assert kernel.targetoptions.get("_nrt", True), kernel.__name__
