@@ -4,7 +4,7 @@ array on which a dW block computes exactly what it computes on a
 C-ordered ``A_prev``."""
 import numpy as np
 
-from ._kernels_common import _line_elements, _prefetch, _serial
+from ._kernels_common import _inline, _line_elements, _prefetch, _serial
 from ._kernels_gemm import _LANES_FLOAT32, _LANES_FLOAT64, NATIVE_GEMM
 from ._kernels_gemm_tile import address
 from ._kernels_gemm_transpose import transpose_block
@@ -43,24 +43,32 @@ def _pack_rows(AT, k0, k1):
     ld = AT.strides[0] // item
     zero = AT.dtype.type(0)
     for j0 in range(0, j_full, size):
-        for r in range(size):
-            ahead = j0 + r + PACK_PREFETCH_ROWS
-            if ahead < m:
-                for c in range(k0, k1, line):
-                    _prefetch(flat, ahead * K + c)
+        for j in range(j0, j0 + size):
+            _prefetch_segment(flat, j + PACK_PREFETCH_ROWS, m, K, k0, k1,
+                              line)
         for c0 in range(0, w_full, size):
             transpose_block(zero, address(AT) + (j0 * ld + k0 + c0) * item,
                             ld, address(buf) + (c0 * m + j0) * item, m)
         for j in range(j0, j0 + size):
-            src = AT[j, k0:k1]
-            for k in range(w_full, w):
-                buf[k, j] = src[k]
+            _copy_segment(AT, buf, j, k0, w_full, w)
     for j in range(j_full, m):
-        ahead = j + PACK_PREFETCH_ROWS
-        if ahead < m:
-            for c in range(k0, k1, line):
-                _prefetch(flat, ahead * K + c)
-        src = AT[j, k0:k1]
-        for k in range(w):
-            buf[k, j] = src[k]
+        _prefetch_segment(flat, j + PACK_PREFETCH_ROWS, m, K, k0, k1, line)
+        _copy_segment(AT, buf, j, k0, 0, w)
     return buf
+
+
+@_inline
+def _prefetch_segment(flat, row, m, K, k0, k1, line):
+    # The cache lines of AT[row, k0:k1] (AT = flat as (m, K)), if AT has
+    # that row.
+    if row < m:
+        for c in range(k0, k1, line):
+            _prefetch(flat, row * K + c)
+
+
+@_inline
+def _copy_segment(AT, buf, j, k0, c0, c1):
+    # buf[c0:c1, j] = AT[j, k0 + c0:k0 + c1], element by element.
+    src = AT[j, k0:]
+    for k in range(c0, c1):
+        buf[k, j] = src[k]
