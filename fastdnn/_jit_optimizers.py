@@ -40,15 +40,17 @@ def _fused(optimizer, parameters, grads, v, s, learning_rate, beta=0.9,
         P = _copy(parameters[p])
         dtype = P.dtype
         Vg = _copy(v[g]) if v is not None else _EMPTY[dtype]
-        Sg = _copy(s[g]) if s is not None else _EMPTY[dtype]
+        # None: the update compiled for an optimizer without a second
+        # moment holds none of RMSprop's and Adam's code.
+        Sg = _copy(s[g]) if s is not None else None
         hp = np.empty(SK.N_CONSTANTS, dtype)
         SK.fill_constants(hp, learning_rate, 0.0, beta, beta1, beta2,
                           epsilon, t)
         partial = np.empty(SK.n_chunks(P.size), np.float64)
+        Sflat = Sg.reshape(-1) if Sg is not None else None
         SK.update_params(P.reshape(-1),
                          np.ascontiguousarray(grads[g]).reshape(-1),
-                         Vg.reshape(-1), Sg.reshape(-1), opt, hp, partial,
-                         parallel)
+                         Vg.reshape(-1), Sflat, opt, hp, partial, parallel)
         new[p] = P
         if v is not None:
             new_v[g] = Vg

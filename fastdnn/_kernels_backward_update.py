@@ -30,7 +30,7 @@ from ._kernels_gemm import (any_layout, check_product, product_kind,
                             product_task)
 from ._kernels_gemm_split import GEMM_PARALLEL_MIN_WORK, KIND_PACKED
 from ._kernels_gemm_tile import DOT_MR, MR
-from ._toolbox_step_kernels import update_range
+from ._toolbox_step_kernels import check_second_moment, update_range
 
 #: Rows of dW a task computes before it takes their optimizer step: two
 #: rows of register tiles (the block's dW, 16 x 784 float32 on AVX-512, is
@@ -108,7 +108,7 @@ def backward_update(dA, Z, Aout, R, r_is_x, act, dZ, dW, db, P, G, V, S,
     dW : (n_1, n_x) C-contiguous
         Receives dW; the 2-D view of G.
     db : (n_1, 1)
-    P, G, V, S : 1-D (V, S may be empty)
+    P, G, V, S : 1-D (V, S may be empty; S None as update_params takes it)
         Every layer's weights flat, W1 first (its n_1 * n_x elements in
         dW's layout), their gradients (dW flat, then the other layers',
         already computed) and the optimizer's state, as
@@ -124,6 +124,7 @@ def backward_update(dA, Z, Aout, R, r_is_x, act, dZ, dW, db, P, G, V, S,
     if hp[1] != 0:
         raise ValueError("backward_update: the L2 term needs the separate "
                          "update (hp[1] must be 0)")
+    check_second_moment(S, opt)
     B = any_layout(R.T) if r_is_x else any_layout(R)
     check_product(dZ, B, dW)
     kind = product_kind(dZ, B)

@@ -26,7 +26,7 @@ from ._kernels_backward import _dZ_db_rows, _nonfinite_flag
 from ._kernels_common import ZERO_INT, _exact, _exact_parallel, _serial_leaf
 from ._kernels_elementwise import (ACT_FORWARD_COST, activate_row,
                                    bias_activate_simple_rows, is_simple)
-from ._kernels_gemm import (NATIVE_GEMM, matmul_scaled_into,
+from ._kernels_gemm import (NATIVE_GEMM, any_layout, matmul_scaled_into,
                             reads_transposed_b_in_place)
 from ._kernels_gemm_pair import matmul_pair_scaled_into
 
@@ -123,6 +123,34 @@ def network_uses_gemm(dims, m):
                for q in range(len(dims) - 1))
 
 
+def network_uses_hand_kernels(dims, batch_sizes, first=0, min_work=0):
+    """Whether some layer of ``dims``, from layer ``first`` (0-based) on,
+    runs on the hand-written kernels (not :func:`use_blas`) for a batch of
+    one of ``batch_sizes``, with at least ``min_work`` multiply-adds.
+
+    The training loops take ``True`` or ``None`` for this, as for
+    :func:`network_uses_gemm`: a loop compiled for ``None`` sends every
+    layer to the GEMM and holds none of the hand-written kernels (or,
+    asked with the parallel kernels' ``min_work``, holds only their serial
+    versions), so that a run compiles only the code it runs. The sizes
+    must be every batch size of the run (a last, smaller batch may fall
+    below the GEMM's threshold).
+    """
+    return any(not use_blas(n, k, mb) and n * k * mb >= min_work
+               for n, k, mb in ((int(dims[q + 1]), int(dims[q]), int(m))
+                                for q in range(first, len(dims) - 1)
+                                for m in batch_sizes))
+
+
+#: The training loops' compiled variants by their flags ``(wide, hand,
+#: hand_threads)`` (see :func:`network_uses_gemm` and
+#: :func:`network_uses_hand_kernels`): without the GEMM, with the
+#: hand-written kernels serial only or also parallel; with both, likewise;
+#: with the GEMM alone.
+LOOP_VARIANTS = ((None, True, None), (None, True, True), (True, True, None),
+                 (True, True, True), (True, None, None))
+
+
 def network_uses_blas(dims, m):
     """Whether some layer of ``dims`` runs its products on BLAS (not on
     :mod:`fastdnn._kernels_gemm`) for batches of ``m``.
@@ -183,7 +211,11 @@ def _scale(C, alpha):
 def _product(A, B, C, threads, alpha):
     # C = alpha A B on the GEMM of this host (see the module's docstring):
     # fastdnn's applies alpha as it stores each sum; after BLAS's, a pass
-    # does (the same bits), unless alpha is 1.
+    # does (the same bits), unless alpha is 1. fastdnn's takes views of
+    # any layout (one compilation for every layout: the callers pass
+    # them so); numba's np.dot wants the arrays' own layouts
+    # (it copies one of unknown layout), so BLAS's callers make one call
+    # per layout.
     if NATIVE_GEMM:
         matmul_scaled_into(A, B, C, threads, alpha)
     else:
@@ -199,10 +231,15 @@ def forward_blas(W, A, b, act, Z, Aout, transposed, threads):
     when ``transposed``, A_prev^T (m, n_{l-1}). ``threads``: tasks for
     fastdnn's GEMM (1 on a thread that may not launch numba's pool; BLAS
     keeps its own)."""
-    # One call per layout: a conditional expression would give numba's
-    # np.dot an array of unknown layout ('A'), which it copies.
     one = Z.dtype.type(1)
-    if transposed:
+    if NATIVE_GEMM:
+        # One product, compiled once, for both layouts of A (views of any
+        # layout: numba drops the BLAS branch for a NATIVE_GEMM host).
+        B = any_layout(A.T) if transposed else any_layout(A)
+        _product(any_layout(W), B, any_layout(Z), threads, one)
+    elif transposed:
+        # One call per layout: a conditional expression would give numba's
+        # np.dot an array of unknown layout ('A'), which it copies.
         _product(W, A.T, Z, threads, one)
     else:
         _product(W, A, Z, threads, one)
@@ -226,16 +263,19 @@ def backward_blas_unchecked(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ,
         _dZ_db_rows(dA, Z, Aout, act, dZ, db, ZERO_INT, Z.shape[0])
     inv_m = dW.dtype.type(1.0 / dZ.shape[1])
     one = W.dtype.type(1)
-    if NATIVE_GEMM and need_dA_prev:
-        # Both products in one parallel region (see _kernels_gemm_pair).
-        if transposed:  # one call per layout, as in forward_blas
-            matmul_pair_scaled_into(dZ, A_prev, dW, inv_m, W.T, dZ, dA_prev,
-                                    one, threads)
+    if NATIVE_GEMM:
+        # Views of any layout, as in forward_blas.
+        B = any_layout(A_prev) if transposed else any_layout(A_prev.T)
+        dZ_any, dW_any = any_layout(dZ), any_layout(dW)
+        if need_dA_prev:
+            # Both products in one parallel region (see _kernels_gemm_pair).
+            matmul_pair_scaled_into(dZ_any, B, dW_any, inv_m,
+                                    any_layout(W.T), dZ_any,
+                                    any_layout(dA_prev), one, threads)
         else:
-            matmul_pair_scaled_into(dZ, A_prev.T, dW, inv_m, W.T, dZ,
-                                    dA_prev, one, threads)
+            _product(dZ_any, B, dW_any, threads, inv_m)
         return
-    if transposed:
+    if transposed:  # one call per layout, as in forward_blas
         _product(dZ, A_prev, dW, threads, inv_m)
     else:
         _product(dZ, A_prev.T, dW, threads, inv_m)

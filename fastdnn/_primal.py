@@ -20,7 +20,8 @@ from . import _numba_config as cfg
 from . import _kernels as K
 from . import _primal_kernels as PK
 from . import _validation as v
-from ._kernels_blas import network_uses_blas, network_uses_gemm
+from ._kernels_blas import (network_uses_blas, network_uses_gemm,
+                            network_uses_hand_kernels)
 from ._primal_fused_kernels import dZ_buffer, parts_buffer
 from ._threads import adaptive, governor_for, run_blocks
 
@@ -134,6 +135,16 @@ class PrimalSolver:
         # True or None: the compiled loop without GEMM layers has no GEMM.
         self._wide = True if network_uses_gemm(dims, self.X.shape[1]) \
             else None
+        # True or None: the loop with every layer on the GEMM (but a first
+        # one fused below) has none of the hand-written kernels.
+        first = 1 if self._fused else 0
+        hand = self._wide is None or network_uses_hand_kernels(
+            dims, (m,), first)
+        self._hand = True if hand else None
+        # And the loop without a layer on them long enough for their
+        # parallel versions, none of these.
+        self._hand_threads = True if network_uses_hand_kernels(
+            dims, (m,), first, cfg.PARALLEL_MIN_WORK) else None
         self.iteration = 0
         self._governor = None
 
@@ -163,7 +174,8 @@ class PrimalSolver:
                             self._dZf, self._dWf, self._dbf, self._roff,
                             self._lr, self._eps, k1 - k0, costs_out[k0:k1],
                             parallel, cfg.PARALLEL_MIN_WORK, nthreads,
-                            self._wide, self._parts, self._fused,
+                            self._wide, self._hand, self._hand_threads,
+                            self._parts, self._fused,
                             self._fresh, self._dZ1)
 
         if adaptive(parallel, nthreads, self._dims, self.X.shape[1]):

@@ -65,48 +65,57 @@ def _param(buf, off, n, k):
 
 @_exact_loop
 def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
-             nthreads, wide):
+             nthreads, wide, hand, hand_threads):
     # The choice of fastdnn._kernels.forward, by shape and work size
-    # (``wide``: None when no layer goes to a GEMM, see network_uses_gemm).
+    # (``wide``: None when no layer goes to a GEMM, see network_uses_gemm;
+    # ``hand``: None when every layer does, see network_uses_hand_kernels:
+    # numba then drops the hand-written kernels below, ``hand`` None
+    # coming with ``wide`` True; ``hand_threads``: None when no layer on
+    # them has ``min_work``, and numba drops their parallel versions).
     m = A.shape[0] if transposed else A.shape[1]
     if wide is not None:
-        if use_blas(W.shape[0], W.shape[1], m):
+        if hand is None or use_blas(W.shape[0], W.shape[1], m):
             forward_blas(W, A, b, act, Z, Aout, transposed,
                          nthreads if parallel else 1)
             return
-    if parallel and W.size * m >= min_work:
-        forward_parallel(W, A, b, act, Z, Aout, transposed)
-    else:
-        forward_serial(W, A, b, act, Z, Aout, transposed)
+    if hand is not None:
+        if hand_threads is not None and parallel and W.size * m >= min_work:
+            forward_parallel(W, A, b, act, Z, Aout, transposed)
+        else:
+            forward_serial(W, A, b, act, Z, Aout, transposed)
 
 
 @_exact_loop
 def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
-              dA_prev, transposed, parallel, min_work, nthreads, wide):
+              dA_prev, transposed, parallel, min_work, nthreads, wide, hand,
+              hand_threads):
     # The choice of fastdnn._kernels.backward, by shape and work size
-    # (``wide`` as in _forward; the toolbox's loop shares it). The primal
-    # loop passes A_prev transposed only to a layer on fastdnn's GEMM: the
-    # hand-written kernels read X itself.
+    # (``wide``, ``hand`` and ``hand_threads`` as in _forward; the
+    # toolbox's loop shares it).
+    # The primal loop passes A_prev transposed only to a layer on
+    # fastdnn's GEMM: the hand-written kernels read X itself.
     if wide is not None:
-        if use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
+        if hand is None or use_blas(W.shape[0], W.shape[1], dZ.shape[1]):
             backward_blas_unchecked(dA, Z, Aout, A_prev, W, act,
                                     need_dA_prev, dZ, dW, db, dA_prev,
                                     transposed,
                                     nthreads if parallel else 1)
             return
     # No finite check of dW (the kernels' flag): the loops check the cost.
-    if parallel and W.size * dZ.shape[1] >= min_work:
-        backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
-                          db, dA_prev, transposed, nthreads, False)
-    else:
-        backward_serial(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW,
-                        db, dA_prev, transposed, False)
+    if hand is not None:
+        if (hand_threads is not None and parallel
+                and W.size * dZ.shape[1] >= min_work):
+            backward_parallel(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ,
+                              dW, db, dA_prev, transposed, nthreads, False)
+        else:
+            backward_serial(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ,
+                            dW, db, dA_prev, transposed, False)
 
 
 @_exact_loop
 def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
           dZf, dWf, dbf, roff, lr, eps, n, costs, parallel, min_work,
-          nthreads, wide, parts, fused, fresh, dZ1):
+          nthreads, wide, hand, hand_threads, parts, fused, fresh, dZ1):
     """Run ``n`` iterations; return how many were completed.
 
     ``dims`` holds n_x, n_1, ..., n_L; ``acts`` the forward activation code
@@ -121,6 +130,11 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
     ``nthreads`` being the number of threads of the backward kernel's runs.
     ``wide``: True when some layer goes to a GEMM, else None (the loop is
     then compiled without the GEMM; see ``network_uses_gemm``).
+    ``hand``: None when every layer but a fused first one goes to a GEMM
+    (the loop is then compiled without the hand-written kernels; see
+    ``network_uses_hand_kernels``), else True. ``hand_threads``: True
+    when some layer on the hand-written kernels has at least ``min_work``
+    multiply-adds, else None (compiled without their parallel versions).
     ``fused``: True when the first layer runs by
     :mod:`fastdnn._primal_fused_kernels` (its chunk sums in ``parts``),
     else None (the loop is then compiled without it): each iteration
@@ -162,7 +176,7 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
                      _block(Zf, roff[q], dims[q + 1], m),
                      _block(Af, roff[q], dims[q + 1], m),
                      q == 0 and not x_forward, parallel, min_work, nthreads,
-                     wide)
+                     wide, hand, hand_threads)
         # The cost and dZ_L = AL - Y for every output (the last layer is
         # then linear in the backward pass); softmax's AL too, in the same
         # fused kernel.
@@ -203,7 +217,8 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
             # The layer's activations, as the forward pass left them.
             _backward(dA, Z, _block(Af, roff[q], nout, m), A_prev, W, act,
                       q > 0, dZ, dW, db, dA_prev, q == 0 and xt_dW,
-                      parallel, min_work, nthreads, wide)
+                      parallel, min_work, nthreads, wide, hand,
+                      hand_threads)
             if q > 0:
                 act = acts[q - 1]
         for q in range(L):
@@ -217,17 +232,25 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
 
 
 def warmup(dtypes=(np.float32, np.float64)):
-    """Compile :func:`train` for ``dtypes`` (one tiny run through the
-    solver, which builds the exact argument types)."""
+    """Compile :func:`train` for ``dtypes``: every variant of the loop
+    (:data:`fastdnn._kernels_blas.LOOP_VARIANTS`, with and without a first
+    layer run in one pass over X), each by one tiny run through the
+    solver, which builds the exact argument types, its flags set to the
+    variant's (each variant computes any network; only the kernels it
+    picks differ)."""
+    from ._kernels_blas import LOOP_VARIANTS
     from ._primal import PrimalSolver
     for dtype in dtypes:
         dt = np.dtype(dtype)
-        # A tiny network, one whose first layer is wide enough for a GEMM
-        # (use_blas) and one whose first layer runs in one pass over X
-        # (fuses_first_layer): the loop's three compiled variants.
-        for n_x, n_1, m in ((2, 2, 3), (64, 32, 64), (2048, 2, 3)):
-            X = np.ones((n_x, m), dt)
-            Y = np.full((1, m), 0.5, dt)
-            Ws = [np.full((n_1, n_x), 0.1, dt), np.full((1, n_1), 0.1, dt)]
-            bs = [np.zeros((n_1, 1), dt), np.zeros((1, 1), dt)]
-            PrimalSolver(X, Y, Ws, bs, 0.1).run(1, np.empty(1))
+        # A tiny network and one whose first layer runs in one pass over X
+        # (fuses_first_layer, on hosts with fastdnn's GEMM).
+        for n_x in (2, 2048):
+            X = np.ones((n_x, 3), dt)
+            Y = np.full((1, 3), 0.5, dt)
+            Ws = [np.full((2, n_x), 0.1, dt), np.full((1, 2), 0.1, dt)]
+            bs = [np.zeros((2, 1), dt), np.zeros((1, 1), dt)]
+            for wide, hand, hand_threads in LOOP_VARIANTS:
+                solver = PrimalSolver(X, Y, Ws, bs, 0.1)
+                solver._wide, solver._hand = wide, hand
+                solver._hand_threads = hand_threads
+                solver.run(1, np.empty(1))

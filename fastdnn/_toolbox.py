@@ -22,11 +22,13 @@ from . import _numba_config as cfg
 from . import _toolbox_kernels as TK
 from . import _toolbox_step_kernels as SK
 from . import _validation as v
-from ._kernels_blas import network_uses_blas, network_uses_gemm
+from ._kernels_blas import (network_uses_blas, network_uses_gemm,
+                            network_uses_hand_kernels)
 from ._kernels_permutation import pass_permutations
 from ._primal import OUTPUT_FORWARD_ACT
 from ._threads import adaptive, governor_for, run_blocks
-from ._toolbox_options import Toolbox, batch_starts_stops
+from ._toolbox_options import (WITH_SECOND_MOMENT, WITH_VELOCITY, Toolbox,
+                               batch_starts_stops)
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 
@@ -128,13 +130,14 @@ class ToolboxSolver:
         # zero as the course's initialize_velocity / initialize_adam.
         opt = toolbox.optimizer
         self._opt = SK.OPT_BY_NAME[opt]
-        uses_v = opt in ("momentum", "nesterov", "adam", "sgd_sklearn",
-                         "nesterov_sklearn", "adam_sklearn")
-        uses_s = opt in ("rmsprop", "adam", "adam_sklearn")
+        uses_v = opt in WITH_VELOCITY
         self._VWf, self._Vbf = (np.zeros(a.size if uses_v else 0, dtype)
                                 for a in (self._Wf, self._bf))
-        self._SWf, self._Sbf = (np.zeros(a.size if uses_s else 0, dtype)
-                                for a in (self._Wf, self._bf))
+        # None without a second moment: the loop compiled for it has no
+        # code of the optimizers that keep one.
+        self._SWf, self._Sbf = ((np.zeros(a.size, dtype)
+                                 for a in (self._Wf, self._bf))
+                                if opt in WITH_SECOND_MOMENT else (None, None))
         self._starts, self._stops = batch_starts_stops(
             m, toolbox.mini_batch_size)
         mbmax = int(np.max(self._stops - self._starts))
@@ -172,6 +175,15 @@ class ToolboxSolver:
         self._blas = network_uses_blas(dims, mbmax)
         # True or None: the compiled passes without GEMM layers have no GEMM.
         self._wide = True if network_uses_gemm(dims, mbmax) else None
+        # True or None: those with every layer on the GEMM, for every batch
+        # size of a pass, have none of the hand-written kernels.
+        sizes = set((self._stops - self._starts).tolist())
+        hand = self._wide is None or network_uses_hand_kernels(dims, sizes)
+        self._hand = True if hand else None
+        # And those without a layer on them long enough for their parallel
+        # versions, none of these.
+        self._hand_threads = True if network_uses_hand_kernels(
+            dims, sizes, 0, cfg.PARALLEL_MIN_WORK) else None
         # Passes per compiled call, bounded by the permutations' memory.
         self._chunk = max(1, MAX_PERM_ENTRIES // m)
         # The running sum of a pass's batch costs (train_steps).
@@ -226,7 +238,7 @@ class ToolboxSolver:
                     self._partial, self._XTb, self._Yb, self._opt,
                     self._hyper, self._seed, self._eps, s0, s1, self._total,
                     out, parallel, cfg.PARALLEL_MIN_WORK, nthreads,
-                    self._wide)
+                    self._wide, self._hand, self._hand_threads)
 
             if governed:
                 done = run_blocks(steps, c * nb, nthreads, self._governor)
@@ -248,20 +260,25 @@ class ToolboxSolver:
 
 
 def warmup(dtypes=(np.float32, np.float64)):
-    """Compile the toolbox's compiled passes for ``dtypes`` (one tiny run
-    each: every optimizer, batch layout and option shares the one
-    signature per dtype)."""
+    """Compile the toolbox's compiled passes for ``dtypes``: every variant
+    of the loop (:data:`fastdnn._kernels_blas.LOOP_VARIANTS`, for the
+    optimizers with a second moment and for those without), each by one
+    tiny run, its flags set to the variant's (every batch layout and
+    option shares a variant's signature)."""
+    from ._kernels_blas import LOOP_VARIANTS
     from ._toolbox_options import check_toolbox
     for dtype in dtypes:
         dt = np.dtype(dtype)
-        # A tiny network, and one whose first layer is wide enough for a
-        # GEMM (use_blas): the loop's two compiled variants.
-        for n_x, n_1, m, batch in ((2, 2, 3, 2), (64, 32, 64, 64)):
-            X = np.ones((n_x, m), dt)
-            Y = np.full((1, m), 0.5, dt)
-            Ws = [np.full((n_1, n_x), 0.1, dt), np.full((1, n_1), 0.1, dt)]
-            bs = [np.zeros((n_1, 1), dt), np.zeros((1, 1), dt)]
-            toolbox = check_toolbox(optimizer="adam", mini_batch_size=batch,
-                                    lambd=0.1, keep_prob=0.9, m=m)
-            ToolboxSolver(X, Y, Ws, bs, (0,), 0, toolbox,
-                          np.full(1, 0.1)).run(0, 1, np.empty(1))
+        X = np.ones((2, 3), dt)
+        Y = np.full((1, 3), 0.5, dt)
+        Ws = [np.full((2, 2), 0.1, dt), np.full((1, 2), 0.1, dt)]
+        bs = [np.zeros((2, 1), dt), np.zeros((1, 1), dt)]
+        for optimizer in ("adam", "momentum"):
+            toolbox = check_toolbox(optimizer=optimizer, mini_batch_size=2,
+                                    lambd=0.1, keep_prob=0.9, m=3)
+            for wide, hand, hand_threads in LOOP_VARIANTS:
+                solver = ToolboxSolver(X, Y, Ws, bs, (0,), 0, toolbox,
+                                       np.full(1, 0.1))
+                solver._wide, solver._hand = wide, hand
+                solver._hand_threads = hand_threads
+                solver.run(0, 1, np.empty(1))

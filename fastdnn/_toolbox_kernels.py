@@ -69,26 +69,30 @@ def _forward_rows(W, A, b, act, Z, Aout, transposed, nparts):
 
 @_exact_loop
 def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
-             nthreads, wide):
+             nthreads, wide, hand, hand_threads):
     # By work size (one call site): a GEMM for a big product (never
-    # compiled when ``wide`` is None, see network_uses_gemm); serial;
-    # for a summed axis too short for forward_parallel's chunks (it then
-    # runs on one thread), row blocks on threads; else forward_parallel.
+    # compiled when ``wide`` is None, see network_uses_gemm; every product
+    # when ``hand`` is None, see network_uses_hand_kernels: numba then
+    # drops the rest, as ``hand`` None comes with ``wide`` True); serial
+    # (alone when ``hand_threads`` is None); for a summed axis too short
+    # for forward_parallel's chunks (it then runs on one thread), row
+    # blocks on threads; else forward_parallel.
     m = A.shape[0] if transposed else A.shape[1]
     n, K = W.shape
     if wide is not None:
-        if use_blas(n, K, m):
+        if hand is None or use_blas(n, K, m):
             forward_blas(W, A, b, act, Z, Aout, transposed,
                          nthreads if parallel else 1)
             return
-    if parallel and W.size * m >= min_work:
-        if _n_chunks(K) == 1 and nthreads > 1 and n >= 8:
-            _forward_rows(W, A, b, act, Z, Aout, transposed,
-                          min(nthreads, n // 4))
+    if hand is not None:
+        if hand_threads is not None and parallel and W.size * m >= min_work:
+            if _n_chunks(K) == 1 and nthreads > 1 and n >= 8:
+                _forward_rows(W, A, b, act, Z, Aout, transposed,
+                              min(nthreads, n // 4))
+            else:
+                forward_parallel(W, A, b, act, Z, Aout, transposed)
         else:
-            forward_parallel(W, A, b, act, Z, Aout, transposed)
-    else:
-        forward_serial(W, A, b, act, Z, Aout, transposed)
+            forward_serial(W, A, b, act, Z, Aout, transposed)
 
 
 #: A mini-batch of at most this many inputs is gathered as X (n_x, mb)
@@ -155,7 +159,8 @@ def _gather_parallel(XT, YT, perm, s0, s1, Xb, Yb, columns, parts):
 @_exact_loop
 def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
           Zf, Af, dAf, dZf, Df, dWf, dbf, roff, keep_prob, seed, step, eps,
-          parallel, min_work, nthreads, wide, fuse, VWf, SWf, opt, hpW):
+          parallel, min_work, nthreads, wide, hand, hand_threads, fuse, VWf,
+          SWf, opt, hpW):
     # Forward, cost and backward of one batch: returns the output's cost
     # (the data term) in the training dtype. A0f is the batch's X (n_x,
     # mb) for the forward pass (X^T, (mb, n_x), when t0f), A0b its X for
@@ -174,7 +179,7 @@ def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
         _forward(_param(Wf, woff[q], dims[q + 1], dims[q]), A_prev,
                  _param(bf, boff[q], dims[q + 1], 1), acts[q],
                  _block(Zf, roff[q], dims[q + 1], mb), A, q == 0 and t0f,
-                 parallel, min_work, nthreads, wide)
+                 parallel, min_work, nthreads, wide, hand, hand_threads)
         if q < L - 1 and keep_prob < 1.0:
             dropout_apply(A, _block(Df, roff[q], dims[q + 1], mb), seed,
                           q + 1, step, keep_prob)
@@ -222,7 +227,7 @@ def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
                   _param(Wf, woff[q], nout, dims[q]), act, q > 0, dZ,
                   _param(dWf, woff[q], nout, dims[q]),
                   _param(dbf, boff[q], nout, 1), dA_prev, transposed,
-                  parallel, min_work, nthreads, wide)
+                  parallel, min_work, nthreads, wide, hand, hand_threads)
         if q > 0:
             act = acts[q - 1]
     return cost
@@ -245,7 +250,7 @@ def train_steps(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
                 acts, output, Wf, woff, bf, boff, Zf, Af, dAf, dZf, Df,
                 dWf, dbf, roff, VWf, Vbf, SWf, Sbf, hpW, hpb, partial, XTb,
                 Yb, opt, hyper, seed, eps, s0, s1, total, costs, parallel,
-                min_work, nthreads, wide):
+                min_work, nthreads, wide, hand, hand_threads):
     """Run steps ``s0 .. s1 - 1`` of ``lrs.size`` passes; return how many
     were completed.
 
@@ -276,7 +281,9 @@ def train_steps(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
         As :func:`fastdnn._primal_kernels.train` (blocks as wide as the
         largest batch); ``Df`` like ``Af``: the dropout masks.
     VWf, Vbf, SWf, Sbf : 1-D like Wf, bf
-        The optimizer's state.
+        The optimizer's state (empty for a part it does not keep; SWf and
+        Sbf None without a second moment, see
+        :func:`fastdnn._toolbox_step_kernels.update_params`).
     hpW, hpb : (N_CONSTANTS,) of the training dtype
         Scratch for the update's constants.
     partial : float64
@@ -306,8 +313,9 @@ def train_steps(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
         update: its pass gets that cost, the later passes NaN, and the
         steps done before it are returned; so is a pass whose total is not
         finite (the steps before its last).
-    parallel, min_work, nthreads, wide
-        As :func:`fastdnn._primal_kernels.train`.
+    parallel, min_work, nthreads, wide, hand, hand_threads
+        As :func:`fastdnn._primal_kernels.train` (``hand`` and
+        ``hand_threads`` over every batch size of the run).
     """
     n = lrs.shape[0]
     m, n_x = XT.shape
@@ -373,7 +381,8 @@ def train_steps(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
         cost = _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf,
                      woff, bf, boff, Zf, Af, dAf, dZf, Df, dWf, dbf, roff,
                      keep_prob, seed, step, eps, parallel, min_work,
-                     nthreads, wide, fuse, VWf, SWf, opt, hpW)
+                     nthreads, wide, hand, hand_threads, fuse, VWf, SWf, opt,
+                     hpW)
         if not np.isfinite(cost):
             costs[k] = cost
             costs[k + 1:n] = np.nan

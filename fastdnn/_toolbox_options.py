@@ -33,6 +33,14 @@ OPTIMIZER_NAMES = ("gd", "momentum", "nesterov", "rmsprop", "adam",
 #: The course's optimizers (its notebooks' update functions).
 COURSE_OPTIMIZERS = OPTIMIZER_NAMES[:5]
 
+#: Optimizers that keep a velocity ``v`` (the first moment).
+WITH_VELOCITY = ("momentum", "nesterov", "adam", "sgd_sklearn",
+                 "nesterov_sklearn", "adam_sklearn")
+
+#: Optimizers that keep a second moment ``s``. The others' compiled
+#: updates are given ``None`` for it and hold none of its code.
+WITH_SECOND_MOMENT = ("rmsprop", "adam", "adam_sklearn")
+
 #: Optimizers whose update is linear in the gradient, which keeps W1 in
 #: span(W1_0, rows of X^T): the ones the dual form trains exactly.
 EXACT_IN_GRAM = ("gd", "momentum", "nesterov")

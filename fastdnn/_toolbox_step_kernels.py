@@ -30,7 +30,7 @@ import numpy as np
 
 from ._adam_step_kernels import absorb_threshold, adam_loop, adam_sklearn_loop
 from ._kernels_common import _exact, _exact_leaf, _exact_parallel
-from ._toolbox_options import OPTIMIZER_NAMES
+from ._toolbox_options import OPTIMIZER_NAMES, WITH_SECOND_MOMENT
 
 from numba import prange  # noqa: E402
 
@@ -55,6 +55,13 @@ OPT_BY_NAME = {"gd": OPT_GD, "momentum": OPT_MOMENTUM,
 if any(OPT_BY_NAME.get(name) != code
        for code, name in enumerate(OPTIMIZER_NAMES)):
     raise ImportError("optimizer codes out of step with OPTIMIZER_NAMES")
+
+#: The codes of the optimizers that keep a second moment S.
+_SECOND_MOMENT_CODES = (OPT_RMSPROP, OPT_ADAM, OPT_ADAM_SKLEARN)
+if sorted(_SECOND_MOMENT_CODES) != sorted(OPT_BY_NAME[name]
+                                          for name in WITH_SECOND_MOMENT):
+    raise ImportError("second-moment codes out of step with "
+                      "WITH_SECOND_MOMENT")
 
 #: Elements per chunk of the update (a fixed split: see the module doc).
 UPDATE_CHUNK = 8192
@@ -108,12 +115,6 @@ def _update_chunk(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1, beta2,
             v = beta * V[i] + omb * g
             V[i] = v
             P[i] = P[i] - lr * (beta * v + omb * g)
-    elif opt == OPT_RMSPROP:
-        for i in range(n):
-            g = G[i] + c2 * P[i]
-            s = beta2 * S[i] + omb2 * (g * g)
-            S[i] = s
-            P[i] = P[i] - lr * g / (np.sqrt(s) + eps)
     elif opt == OPT_SGD_SKLEARN or opt == OPT_NESTEROV_SKLEARN:
         # scikit-learn's SGD: the velocity is the step, lr included.
         nesterov = opt == OPT_NESTEROV_SKLEARN
@@ -125,6 +126,18 @@ def _update_chunk(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1, beta2,
                 P[i] = P[i] + (beta * v - lr * g)
             else:
                 P[i] = P[i] + v
+    elif S is None:
+        # No second moment: update_params and backward_update refuse a
+        # second-moment optimizer before they get here. numba drops the
+        # branches below from a kernel compiled for S None, so that an
+        # optimizer without S compiles none of RMSprop's and Adam's code.
+        pass
+    elif opt == OPT_RMSPROP:
+        for i in range(n):
+            g = G[i] + c2 * P[i]
+            s = beta2 * S[i] + omb2 * (g * g)
+            S[i] = s
+            P[i] = P[i] - lr * g / (np.sqrt(s) + eps)
     elif opt == OPT_ADAM_SKLEARN:
         # scikit-learn's Adam: lr_t carries the bias corrections.
         adam_sklearn_loop(P, G, V, S, -lr_t, c2, beta1, omb1, beta2, omb2,
@@ -178,7 +191,13 @@ def update_range(P, G, V, S, opt, hp, lo, hi):
     constants ``hp`` of :func:`fill_constants`); returns their sum of
     squares as :func:`update_params`' chunks do. Each element is computed
     the same whatever range it is taken in."""
-    # Optimizers without a state get empty V / S: their slices stay empty.
+    # Optimizers without a velocity get an empty V: its slice stays empty.
+    # Those without a second moment get S None (see _update_chunk).
+    if S is None:
+        return _update_chunk(P[lo:hi], G[lo:hi], V[lo:hi], S, opt, hp[0],
+                             hp[1], hp[2], hp[3], hp[4], hp[5], hp[6],
+                             hp[7], hp[8], hp[9], hp[10], hp[11], hp[12],
+                             hp[13])
     return _update_chunk(P[lo:hi], G[lo:hi], V[lo:hi], S[lo:hi], opt,
                          hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6],
                          hp[7], hp[8], hp[9], hp[10], hp[11], hp[12],
@@ -199,6 +218,17 @@ def _update_chunks_parallel(P, G, V, S, opt, hp, partial, nch):
         partial[c] = _chunk(P, G, V, S, np.int64(c), opt, hp)
 
 
+@_exact_leaf
+def check_second_moment(S, opt):
+    """Raise ValueError for an optimizer that keeps a second moment given
+    ``S = None``; nothing to do (and nothing compiled) for an array."""
+    if S is None:
+        if (opt == OPT_RMSPROP or opt == OPT_ADAM
+                or opt == OPT_ADAM_SKLEARN):
+            raise ValueError("RMSprop and Adam need their second moment S; "
+                             "pass an array like P, not None")
+
+
 @_exact
 def n_chunks(n):
     """Chunks of an update of n elements (the size of its scratch)."""
@@ -213,9 +243,11 @@ def update_params(P, G, V, S, opt, hp, partial, parallel):
     ----------
     P, G : 1-D arrays of one float dtype
         Parameters and their gradient (without the L2 term).
-    V, S : 1-D arrays like P
+    V, S : 1-D arrays like P, or empty; S may be None
         Velocity (first moment) and second moment, as the optimizer uses
-        them (others are not touched).
+        them (others are not touched). S None: compiled without the code
+        of the optimizers that keep a second moment (RMSprop, Adam), which
+        then raise ValueError.
     opt : int
         ``OPT_*``.
     hp : array of N_CONSTANTS, P's dtype
@@ -232,6 +264,7 @@ def update_params(P, G, V, S, opt, hp, partial, parallel):
         ``sum(P**2)`` before the step when ``hp[1] != 0`` (float64), else
         0.
     """
+    check_second_moment(S, opt)
     n = P.shape[0]
     nch = n_chunks(n)
     if parallel and n >= UPDATE_PARALLEL_MIN:

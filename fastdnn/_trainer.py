@@ -221,9 +221,13 @@ class Trainer:
 
     def _flat_state(self):
         # The numba solver's state vectors by part, as (W vector, b
-        # vector) pairs.
+        # vector) pairs: the parts the optimizer keeps (an optimizer
+        # without a velocity has empty ones, one without a second moment
+        # None).
         s = self._solver
-        return {"v": (s._VWf, s._Vbf), "s": (s._SWf, s._Sbf)}
+        return {part: (VW, Vb) for part, (VW, Vb) in
+                (("v", (s._VWf, s._Vbf)), ("s", (s._SWf, s._Sbf)))
+                if VW is not None and VW.size}
 
     def state(self):
         """``(steps, {"v": {"dW1": ...}, "s": {...}})``: the updates made
@@ -237,8 +241,6 @@ class Trainer:
         s = self._solver
         out = {}
         for part, (VW, Vb) in self._flat_state().items():
-            if VW.size == 0:
-                continue
             d = {}
             for q in range(self.L):
                 n_out, n_in = int(s._dims[q + 1]), int(s._dims[q])
@@ -261,8 +263,6 @@ class Trainer:
         s = self._solver
         s.steps = self.steps
         for part, (VW, Vb) in self._flat_state().items():
-            if VW.size == 0:
-                continue
             for q in range(self.L):
                 w0, b0 = int(s._woff[q]), int(s._boff[q])
                 W = np.asarray(state[part]["dW%d" % (q + 1)]).ravel()
