@@ -1,6 +1,7 @@
 """Compile cost of the numba backend, measured in fresh processes.
 
-    python benchmarks/compile_time.py [--repeat N]
+    python benchmarks/compile_time.py [--repeat N] [--fit KEY ...]
+                                      [--no-warmup]
 
 Each measurement starts a new Python process with its own empty (cold) or
 filled (cached) ``NUMBA_CACHE_DIR`` and times, inside it:
@@ -9,7 +10,12 @@ filled (cached) ``NUMBA_CACHE_DIR`` and times, inside it:
 - ``warmup``: :func:`fastdnn.warmup`, every kernel for float32 and float64;
 - ``first call``: in a separate process, one
   ``fastdnn.L_model_forward`` + ``L_model_backward`` on a tiny float64
-  network, which compiles (or loads) only what that call needs.
+  network, which compiles (or loads) only what that call needs;
+- ``fit KEY`` (``--fit KEY``, repeatable): in a separate process, the
+  first training of ``fastdnn bench``'s workload case KEY (``W1-momentum``,
+  ``W1-adam``, ``W3-float32``, ``W4-full``, ...): its network, dtype,
+  optimizer and batch size over 512 random examples, one pass, which
+  compiles (or loads) what that run uses.
 
 Cold = nothing cached; cached = the same directory again, as a user's next
 process would find it. Medians over ``--repeat`` fresh cache directories.
@@ -47,24 +53,45 @@ print(json.dumps({"first call": time.perf_counter() - t0}))
 """
 
 
-def _run(code, cache_dir):
+_FIRST_FIT = """
+import json, sys, time
+import numpy as np
+from fastdnn.bench.workloads import case_by_key, fastdnn_trainer
+case = case_by_key(sys.argv[1])
+rng = np.random.RandomState(0)
+m = 512
+X = rng.rand(case.dims[0], m)
+labels = rng.randint(0, case.dims[-1], m)
+Y = (np.eye(case.dims[-1])[:, labels] if case.output == "softmax"
+     else (rng.rand(1, m) > 0.5).astype(float))
+train = fastdnn_trainer(case, X, Y, "primal")
+t0 = time.perf_counter()
+train(1)
+print(json.dumps({"fit " + case.key: time.perf_counter() - t0}))
+"""
+
+
+def _run(code, cache_dir, args=()):
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir,
                PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH",
                                                              ""))
     env.pop("FASTDNN_NUMBA_CACHE", None)
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code] + list(args), env=env,
+                         cwd=ROOT, capture_output=True, text=True,
+                         check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(repeat=3):
+def measure(repeat=3, fits=(), warmup=True):
     """``{(state, what): [seconds, ...]}`` over ``repeat`` cache dirs."""
+    runs = ([(_WARMUP, ())] if warmup else []) + [(_FIRST_CALL, ())] + [
+        (_FIRST_FIT, (key,)) for key in fits]
     results = {}
     for _ in range(repeat):
-        for code in (_WARMUP, _FIRST_CALL):
+        for code, args in runs:
             with tempfile.TemporaryDirectory() as cache_dir:
                 for state in ("cold", "cached"):
-                    for what, t in _run(code, cache_dir).items():
+                    for what, t in _run(code, cache_dir, args).items():
                         results.setdefault((state, what), []).append(t)
     return results
 
@@ -72,12 +99,17 @@ def measure(repeat=3):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--fit", action="append", default=[],
+                        metavar="KEY", help="time the first training of "
+                        "this workload case too (repeatable)")
+    parser.add_argument("--no-warmup", action="store_true",
+                        help="leave out fastdnn.warmup() (minutes cold)")
     args = parser.parse_args(argv)
-    results = measure(args.repeat)
-    print("%-8s %-12s %10s   (median of %d fresh processes)"
+    results = measure(args.repeat, args.fit, not args.no_warmup)
+    print("%-8s %-16s %10s   (median of %d fresh processes)"
           % ("state", "step", "seconds", args.repeat))
     for (state, what), ts in sorted(results.items()):
-        print("%-8s %-12s %10.3f" % (state, what, statistics.median(ts)))
+        print("%-8s %-16s %10.3f" % (state, what, statistics.median(ts)))
 
 
 if __name__ == "__main__":
