@@ -128,7 +128,9 @@ def _by_corrections(loop, P, G, V, S, lr, c2, beta1, omb1, beta2, omb2,
     # step (three and a square root an element), and 1 - beta1**t rounds
     # to 1 from step 165 on in float32 (beta1 = 0.9; 356 in float64):
     # the update of 235,146 float32 weights on a Zen 4 host, 118 -> 103 us
-    # on one thread, 65.6 -> 58.0 on two.
+    # on one thread, 65.6 -> 58.0 on two. The second correction rounds to
+    # 1 first only when beta2 < beta1: that case keeps its division (one
+    # compiled copy of the loop fewer).
     if corr1 == 1:
         if corr2 == 1:
             loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, None, None,
@@ -136,9 +138,6 @@ def _by_corrections(loop, P, G, V, S, lr, c2, beta1, omb1, beta2, omb2,
         else:
             loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, None, corr2,
                  eps, absorb)
-    elif corr2 == 1:
-        loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1, None, eps,
-             absorb)
     else:
         loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1, corr2,
              eps, absorb)

@@ -223,10 +223,11 @@ def check_second_moment(S, opt):
     """Raise ValueError for an optimizer that keeps a second moment given
     ``S = None``; nothing to do (and nothing compiled) for an array."""
     if S is None:
-        if (opt == OPT_RMSPROP or opt == OPT_ADAM
-                or opt == OPT_ADAM_SKLEARN):
-            raise ValueError("RMSprop and Adam need their second moment S; "
-                             "pass an array like P, not None")
+        for code in _SECOND_MOMENT_CODES:
+            if opt == code:
+                raise ValueError("RMSprop and Adam need their second "
+                                 "moment S; pass an array like P, not "
+                                 "None")
 
 
 @_exact

@@ -110,8 +110,10 @@ def _corrections_are_one(hp):
 
 
 def test_the_constants_take_every_branch_of_the_corrections():
-    # Each bias correction divided by, or left out as 1, in all four
-    # combinations (1 - beta1**t rounds to 1 in float32 from t = 165 on).
+    # Each bias correction 1 or not, in all four combinations (1 -
+    # beta1**t rounds to 1 in float32 from t = 165 on): the update's
+    # branches, which leave out the division by a first correction of 1,
+    # and by both once both are.
     seen = {_corrections_are_one(_constants(**kwargs))
             for kwargs in CONSTANTS.values()}
     assert seen == {(False, False), (True, False), (True, True),

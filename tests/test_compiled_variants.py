@@ -216,3 +216,20 @@ def test_every_solver_takes_a_variant_that_warmup_compiles(dims, m, batch):
                    ToolboxSolver(X, Y, Ws, bs, acts, 0, tb, rates)):
         flags = (solver._wide, solver._hand, solver._hand_threads)
         assert flags in LOOP_VARIANTS, flags
+
+
+def test_a_second_moment_optimizer_refuses_S_None():
+    from fastdnn import _toolbox_step_kernels as SK
+    P, G, V = np.ones(5), np.ones(5), np.zeros(5)
+    hp = np.zeros(SK.N_CONSTANTS)
+    SK.fill_constants(hp, 0.1, 0.0, 0.9, 0.9, 0.999, 1e-8, 1)
+    partial = np.zeros(1)
+    for name, code in SK.OPT_BY_NAME.items():
+        if name in O.WITH_SECOND_MOMENT:
+            with pytest.raises(ValueError, match="second moment S"):
+                SK.update_params(P.copy(), G, V.copy(), None, code, hp,
+                                 partial, False)
+        else:
+            Q = P.copy()
+            SK.update_params(Q, G, V.copy(), None, code, hp, partial, False)
+            assert not np.array_equal(Q, P), name
