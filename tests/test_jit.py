@@ -490,6 +490,30 @@ def test_warmup_compiles_every_kernel_for_both_dtypes():
         dtypes = {str(t.dtype) for sig in f.signatures for t in sig
                   if isinstance(t, numba.types.Array)}
         assert {"float32", "float64"} <= dtypes, f.__name__
+    # Every variant of the training loops: the fits of networks of every
+    # kind compile no loop afterwards.
+    from fastdnn import _primal_kernels, _toolbox_kernels
+    loops = (_primal_kernels.train, _toolbox_kernels.train_steps)
+    before = [len(f.signatures) for f in loops]
+    rng = np.random.RandomState(0)
+    for dims, m, batch in (((2, 3, 1), 5, None), ((64, 64, 64, 32), 96, 32),
+                           ((64, 64, 64, 32), 104, 32),
+                           ((512, 8, 1), 64, None), ((64, 64, 8), 512, 128),
+                           ((2048, 2, 1), 3, None)):
+        for dtype in (np.float32, np.float64):
+            X = rng.rand(dims[0], m)
+            if dims[-1] == 1:
+                Y, output = (rng.rand(1, m) > 0.5).astype(float), "sigmoid"
+            else:
+                Y = np.eye(dims[-1])[:, rng.randint(0, dims[-1], m)]
+                output = "softmax"
+            kw = dict(dtype=dtype, solver="primal", output=output)
+            for optimizer in ("gd", "adam"):
+                jit.L_layer_model(X, Y, list(dims), 0.01, 1,
+                                  optimizer=optimizer, mini_batch_size=batch,
+                                  **kw)
+            jit.L_layer_model(X, Y, list(dims), 0.01, 1, **kw)
+    assert [len(f.signatures) for f in loops] == before
 
 
 @pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1",
