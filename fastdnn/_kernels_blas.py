@@ -24,6 +24,7 @@ from numba import prange
 
 from ._kernels_backward import _dZ_db_rows, _nonfinite_flag
 from ._kernels_common import ZERO_INT, _exact, _exact_parallel, _serial_leaf
+from ._numba_config import PARALLEL_MIN_WORK
 from ._kernels_elementwise import (ACT_FORWARD_COST, activate_row,
                                    bias_activate_simple_rows, is_simple)
 from ._kernels_gemm import (NATIVE_GEMM, any_layout, matmul_scaled_into,
@@ -112,13 +113,8 @@ def first_layer_layouts(n_1, n_x, m, wide):
 
 def network_uses_gemm(dims, m):
     """Whether some layer of ``dims`` runs its products on a GEMM
-    (:func:`use_blas`) for batches of ``m``.
-
-    The training loops take ``True`` or ``None`` for this: numba drops the
-    GEMM branch of a loop compiled for ``None`` (an argument of type None
-    makes ``if wide is None`` a constant), so a network without wide
-    layers, such as the cat's, never compiles the GEMM.
-    """
+    (:func:`use_blas`) for batches of ``m`` (the loops' ``wide``, see
+    :func:`loop_flags`)."""
     return any(use_blas(int(dims[q + 1]), int(dims[q]), int(m))
                for q in range(len(dims) - 1))
 
@@ -127,28 +123,44 @@ def network_uses_hand_kernels(dims, batch_sizes, first=0, min_work=0):
     """Whether some layer of ``dims``, from layer ``first`` (0-based) on,
     runs on the hand-written kernels (not :func:`use_blas`) for a batch of
     one of ``batch_sizes``, with at least ``min_work`` multiply-adds.
-
-    The training loops take ``True`` or ``None`` for this, as for
-    :func:`network_uses_gemm`: a loop compiled for ``None`` sends every
-    layer to the GEMM and holds none of the hand-written kernels (or,
-    asked with the parallel kernels' ``min_work``, holds only their serial
-    versions), so that a run compiles only the code it runs. The sizes
-    must be every batch size of the run (a last, smaller batch may fall
-    below the GEMM's threshold).
-    """
-    return any(not use_blas(n, k, mb) and n * k * mb >= min_work
-               for n, k, mb in ((int(dims[q + 1]), int(dims[q]), int(m))
-                                for q in range(first, len(dims) - 1)
-                                for m in batch_sizes))
+    The sizes must be every batch size of the run (a last, smaller batch
+    may fall below the GEMM's threshold)."""
+    for q in range(first, len(dims) - 1):
+        n, k = int(dims[q + 1]), int(dims[q])
+        for m in batch_sizes:
+            m = int(m)
+            if n * k * m >= min_work and not use_blas(n, k, m):
+                return True
+    return False
 
 
 #: The training loops' compiled variants by their flags ``(wide, hand,
-#: hand_threads)`` (see :func:`network_uses_gemm` and
-#: :func:`network_uses_hand_kernels`): without the GEMM, with the
+#: hand_threads)`` (see :func:`loop_flags`): without the GEMM, with the
 #: hand-written kernels serial only or also parallel; with both, likewise;
 #: with the GEMM alone.
 LOOP_VARIANTS = ((None, True, None), (None, True, True), (True, True, None),
                  (True, True, True), (True, None, None))
+
+
+def loop_flags(dims, batch_sizes, first=0):
+    """``(wide, hand, hand_threads)``, each True or None, for a training
+    loop over ``dims`` and batches of every size in ``batch_sizes``, whose
+    layers from ``first`` on run on the layer kernels (the primal loop
+    runs a first layer of its own, see fuses_first_layer).
+
+    ``wide``: some layer runs on a GEMM (:func:`network_uses_gemm`);
+    ``hand``: some layer on the hand-written kernels; ``hand_threads``:
+    one of those with :data:`PARALLEL_MIN_WORK` multiply-adds, the work of
+    their parallel versions. numba drops the branch of a loop compiled for
+    an argument of type None (``if wide is None`` is then a constant), so
+    a run compiles only the kernels it can reach: the cat's network never
+    compiles the GEMM, a wide network's none of the hand-written kernels.
+    """
+    wide = any(network_uses_gemm(dims, m) for m in batch_sizes)
+    hand = not wide or network_uses_hand_kernels(dims, batch_sizes, first)
+    threads = network_uses_hand_kernels(dims, batch_sizes, first,
+                                        PARALLEL_MIN_WORK)
+    return tuple(True if flag else None for flag in (wide, hand, threads))
 
 
 def network_uses_blas(dims, m):

@@ -20,8 +20,7 @@ from . import _numba_config as cfg
 from . import _kernels as K
 from . import _primal_kernels as PK
 from . import _validation as v
-from ._kernels_blas import (network_uses_blas, network_uses_gemm,
-                            network_uses_hand_kernels)
+from ._kernels_blas import loop_flags, network_uses_blas
 from ._primal_fused_kernels import dZ_buffer, parts_buffer
 from ._threads import adaptive, governor_for, run_blocks
 
@@ -132,19 +131,10 @@ class PrimalSolver:
         self._acts = np.array(list(acts) + [OUTPUT_FORWARD_ACT[self.output]],
                               dtype=np.int64)
         self._blas = network_uses_blas(dims, self.X.shape[1])
-        # True or None: the compiled loop without GEMM layers has no GEMM.
-        self._wide = True if network_uses_gemm(dims, self.X.shape[1]) \
-            else None
-        # True or None: the loop with every layer on the GEMM (but a first
-        # one fused below) has none of the hand-written kernels.
-        first = 1 if self._fused else 0
-        hand = self._wide is None or network_uses_hand_kernels(
-            dims, (m,), first)
-        self._hand = True if hand else None
-        # And the loop without a layer on them long enough for their
-        # parallel versions, none of these.
-        self._hand_threads = True if network_uses_hand_kernels(
-            dims, (m,), first, cfg.PARALLEL_MIN_WORK) else None
+        # True or None each: the loop compiled for them holds only the
+        # kernels this network can reach (loop_flags).
+        self._wide, self._hand, self._hand_threads = loop_flags(
+            dims, (m,), 1 if self._fused else 0)
         self.iteration = 0
         self._governor = None
 

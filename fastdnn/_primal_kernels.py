@@ -128,13 +128,9 @@ def train(X, XT, Y, dims, acts, output, Wf, woff, bf, boff, Zf, Af, dAf,
     returned, that iteration's update not applied. ``parallel`` allows the
     parallel kernels on layers of at least ``min_work`` multiply-adds,
     ``nthreads`` being the number of threads of the backward kernel's runs.
-    ``wide``: True when some layer goes to a GEMM, else None (the loop is
-    then compiled without the GEMM; see ``network_uses_gemm``).
-    ``hand``: None when every layer but a fused first one goes to a GEMM
-    (the loop is then compiled without the hand-written kernels; see
-    ``network_uses_hand_kernels``), else True. ``hand_threads``: True
-    when some layer on the hand-written kernels has at least ``min_work``
-    multiply-adds, else None (compiled without their parallel versions).
+    ``wide``, ``hand``, ``hand_threads``: True or None each, from
+    :func:`fastdnn._kernels_blas.loop_flags` (the loop compiled for None
+    has no GEMM, no hand-written kernels, or only their serial versions).
     ``fused``: True when the first layer runs by
     :mod:`fastdnn._primal_fused_kernels` (its chunk sums in ``parts``),
     else None (the loop is then compiled without it): each iteration
@@ -249,8 +245,7 @@ def warmup(dtypes=(np.float32, np.float64)):
             Y = np.full((1, 3), 0.5, dt)
             Ws = [np.full((2, n_x), 0.1, dt), np.full((1, 2), 0.1, dt)]
             bs = [np.zeros((2, 1), dt), np.zeros((1, 1), dt)]
-            for wide, hand, hand_threads in LOOP_VARIANTS:
+            for variant in LOOP_VARIANTS:
                 solver = PrimalSolver(X, Y, Ws, bs, 0.1)
-                solver._wide, solver._hand = wide, hand
-                solver._hand_threads = hand_threads
+                solver._wide, solver._hand, solver._hand_threads = variant
                 solver.run(1, np.empty(1))

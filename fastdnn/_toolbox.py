@@ -22,8 +22,7 @@ from . import _numba_config as cfg
 from . import _toolbox_kernels as TK
 from . import _toolbox_step_kernels as SK
 from . import _validation as v
-from ._kernels_blas import (network_uses_blas, network_uses_gemm,
-                            network_uses_hand_kernels)
+from ._kernels_blas import loop_flags, network_uses_blas
 from ._kernels_permutation import pass_permutations
 from ._primal import OUTPUT_FORWARD_ACT
 from ._threads import adaptive, governor_for, run_blocks
@@ -173,17 +172,10 @@ class ToolboxSolver:
         self._no_perm = np.zeros((1, 1), np.int64)
         # A network with layers on BLAS runs the rest on one thread.
         self._blas = network_uses_blas(dims, mbmax)
-        # True or None: the compiled passes without GEMM layers have no GEMM.
-        self._wide = True if network_uses_gemm(dims, mbmax) else None
-        # True or None: those with every layer on the GEMM, for every batch
-        # size of a pass, have none of the hand-written kernels.
-        sizes = set((self._stops - self._starts).tolist())
-        hand = self._wide is None or network_uses_hand_kernels(dims, sizes)
-        self._hand = True if hand else None
-        # And those without a layer on them long enough for their parallel
-        # versions, none of these.
-        self._hand_threads = True if network_uses_hand_kernels(
-            dims, sizes, 0, cfg.PARALLEL_MIN_WORK) else None
+        # True or None each: the passes compiled for them hold only the
+        # kernels this network can reach at every batch size (loop_flags).
+        self._wide, self._hand, self._hand_threads = loop_flags(
+            dims, set((self._stops - self._starts).tolist()))
         # Passes per compiled call, bounded by the permutations' memory.
         self._chunk = max(1, MAX_PERM_ENTRIES // m)
         # The running sum of a pass's batch costs (train_steps).
@@ -276,9 +268,8 @@ def warmup(dtypes=(np.float32, np.float64)):
         for optimizer in ("adam", "momentum"):
             toolbox = check_toolbox(optimizer=optimizer, mini_batch_size=2,
                                     lambd=0.1, keep_prob=0.9, m=3)
-            for wide, hand, hand_threads in LOOP_VARIANTS:
+            for variant in LOOP_VARIANTS:
                 solver = ToolboxSolver(X, Y, Ws, bs, (0,), 0, toolbox,
                                        np.full(1, 0.1))
-                solver._wide, solver._hand = wide, hand
-                solver._hand_threads = hand_threads
+                solver._wide, solver._hand, solver._hand_threads = variant
                 solver.run(0, 1, np.empty(1))
