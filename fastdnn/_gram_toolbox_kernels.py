@@ -4,9 +4,6 @@
 - :func:`plain_gram`: ``X^T X`` (no ``1 1^T``: the toolbox solver keeps b1
   apart, since L2 decays W1 and not b1), summed by the gram solver's own
   blocked kernels, in an order fixed by the shapes;
-- :func:`dropout_uniform_into` and the helpers behind it: the numba twin of
-  :func:`fastdnn._toolbox_options.dropout_uniform` (splitmix64 on uint64,
-  wrapping), bit for bit;
 - :func:`run_passes`: whole passes of mini-batch (or full-batch) training,
   gd, momentum or Nesterov, with L2, dropout on the hidden layers and a
   learning rate per pass, the first layer in dual form.
@@ -25,6 +22,7 @@ from . import _numba_config as cfg
 from ._gram_kernels import (_activate_rows, _combine_rows, _gram_parallel,
                             _gram_serial, _grad_row, _output_cost,
                             _output_rows)
+from ._dropout_kernels import dropout_apply
 from ._kernels_gemm import NATIVE_GEMM, matmul_serial_into
 
 from numba import njit  # noqa: E402 (after _numba_config)
@@ -33,16 +31,11 @@ from numba import njit  # noqa: E402 (after _numba_config)
 # (cfg.FASTMATH_SUM: reassoc + contract, never nnan/ninf). The results are
 # those of the primal form up to rounding, not bit for bit.
 _JIT = dict(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
-# The generator's integer arithmetic: no fastmath needed.
+# Exact kernels: no fastmath.
 _EXACT = dict(cfg.JIT_KW)
 
 #: Status of :func:`run_passes` when every pass had a finite cost.
 OK = -1
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_UNIT = 1.0 / 9007199254740992.0
 
 
 # ------------------------------------------------------------ X^T X
@@ -128,55 +121,6 @@ def rebuild_w1(a, W1_0, C, XT, W1):
                 for f in range(f1 - f0):
                     w[f] += c * np.float64(x[f])
             k += 1
-
-
-# ------------------------------------------------------------ dropout
-
-@njit(inline="always", **_EXACT)
-def _mix64(z):
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(**_EXACT)
-def dropout_key(seed, layer, step):
-    """:func:`fastdnn._toolbox_options.dropout_key` as a uint64 scalar."""
-    key = _mix64(np.uint64(seed) ^ _GOLDEN)
-    key = _mix64(key + np.uint64(layer))
-    return _mix64(key + np.uint64(step))
-
-
-@njit(inline="always", **_EXACT)
-def _uniform(key, counter):
-    # Element counter - 1 of the stream (counters start at 1).
-    bits = _mix64(key + np.uint64(counter) * _GOLDEN) >> np.uint64(11)
-    return np.float64(bits) * _UNIT
-
-
-@njit(**_EXACT)
-def dropout_uniform_into(seed, layer, step, out):
-    """``out`` (n_rows, n_cols) float64 = ``dropout_uniform(seed, layer,
-    step, n_rows, n_cols)``, bit for bit."""
-    key = dropout_key(seed, layer, step)
-    n_rows, n_cols = out.shape
-    for i in range(n_rows):
-        for j in range(n_cols):
-            out[i, j] = _uniform(key, i * n_cols + j + 1)
-
-
-@njit(**_EXACT)
-def _drop_rows(A, M, r0, n, mb, key, keep_prob, kp, zero, one):
-    """Inverted dropout on rows ``r0:r0+n``, columns ``:mb``: ``M`` = the
-    mask (1 kept, 0 dropped; uniform < keep_prob), ``A = A * M / kp`` (the
-    course's two roundings)."""
-    for i in range(n):
-        a = A[r0 + i]
-        d = M[r0 + i]
-        for j in range(mb):
-            keep = _uniform(key, i * mb + j + 1) < keep_prob
-            d[j] = one if keep else zero
-            a[j] = (a[j] * d[j]) / kp
 
 
 # ------------------------------------------------------------ products
@@ -427,8 +371,8 @@ def run_passes(K, P0, R, S, T, C, D, G, b1, vb1, co, Wf, woff, bf, boff,
                 _activate_rows(Ab, Zb, np.int64(0), n1, mb, acts[0], zero,
                                one)
                 if dropout:
-                    _drop_rows(Ab, Mb, 0, n1, mb, dropout_key(seed, 1, step),
-                               keep_prob, kp, zero, one)
+                    dropout_apply(Ab[:n1, :mb], Mb[:n1, :mb], seed,
+                                  np.int64(1), step, keep_prob)
             # ---- layers 2..L
             for q in range(1, L):
                 nout = dims[q]
@@ -447,9 +391,10 @@ def run_passes(K, P0, R, S, T, C, D, G, b1, vb1, co, Wf, woff, bf, boff,
                     _activate_rows(Ab, Zb, roff[q], nout, mb, acts[q], zero,
                                    one)
                     if dropout:
-                        _drop_rows(Ab, Mb, roff[q], nout, mb,
-                                   dropout_key(seed, q + 1, step),
-                                   keep_prob, kp, zero, one)
+                        r0 = roff[q]
+                        dropout_apply(Ab[r0:r0 + nout, :mb],
+                                      Mb[r0:r0 + nout, :mb], seed,
+                                      np.int64(q + 1), step, keep_prob)
             # ---- cost of the batch (+ L2), into the pass's
             cost = _output_cost(Ab, roff[L - 1], nL, mb, Yb, output, eps,
                                 zero, one)

@@ -28,8 +28,8 @@ from ._kernels_blas import first_layer_layouts, forward_blas, use_blas
 from ._kernels_backward_update import backward_update
 from ._kernels_gemm import NATIVE_GEMM
 from ._primal_kernels import _backward, _block, _param
-from ._toolbox_step_kernels import (dropout_apply, fill_constants,
-                                    mask_apply, update_params)
+from ._dropout_kernels import dropout_apply, mask_apply
+from ._toolbox_step_kernels import fill_constants, update_params
 
 from numba import prange  # noqa: E402
 

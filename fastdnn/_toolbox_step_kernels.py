@@ -1,6 +1,6 @@
 """The per-step pieces of the jit backend's training toolbox (private): the
-optimizer codes, the fused optimizer update and the dropout generator's
-numba twin.
+optimizer codes and the fused optimizer update (dropout's masks are
+:mod:`fastdnn._dropout_kernels`).
 
 Optimizers are small integers, in the order of
 :data:`fastdnn._toolbox_options.OPTIMIZER_NAMES` (checked at import)::
@@ -20,11 +20,6 @@ rounding for rounding.
 
 Adam's loops, the course's form and scikit-learn's with their exact
 float32 shortcuts, are :mod:`fastdnn._adam_step_kernels`.
-
-:func:`dropout_uniform_into` and :func:`dropout_apply` compute
-:func:`fastdnn._toolbox_options.dropout_uniform`'s splitmix64 draws bit for
-bit, in uint64 arithmetic only (numba types a mix of int64 and uint64 as
-float64, so every constant here is a ``np.uint64``).
 """
 import numpy as np
 
@@ -67,20 +62,6 @@ if sorted(_SECOND_MOMENT_CODES) != sorted(OPT_BY_NAME[name]
 UPDATE_CHUNK = 8192
 #: Elements from which the update runs its chunks on several threads.
 UPDATE_PARALLEL_MIN = 1 << 16
-
-# splitmix64's constants (the values of fastdnn._toolbox_options, which a
-# test compares; literal here because compiled code freezes them and the
-# cache stamp covers kernel files only).
-GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-MIX2 = np.uint64(0x94D049BB133111EB)
-_S11 = np.uint64(11)
-_S27 = np.uint64(27)
-_S30 = np.uint64(30)
-_S31 = np.uint64(31)
-_ONE = np.uint64(1)
-#: 2**-53.
-UNIT = 1.0 / 9007199254740992.0
 
 
 # ------------------------------------------------------------- the update
@@ -277,67 +258,3 @@ def update_params(P, G, V, S, opt, hp, partial, parallel):
     for c in range(nch):
         total += partial[c]
     return total
-
-
-# ---------------------------------------------------------------- dropout
-
-@_exact
-def _mix64(z):
-    z = (z ^ (z >> _S30)) * MIX1
-    z = (z ^ (z >> _S27)) * MIX2
-    return z ^ (z >> _S31)
-
-
-@_exact
-def dropout_key(seed, layer, step):
-    """The stream key (uint64) of layer ``layer``'s mask at ``step``."""
-    key = _mix64(np.uint64(seed) ^ GOLDEN)
-    key = _mix64(key + np.uint64(layer))
-    return _mix64(key + np.uint64(step))
-
-
-@_exact
-def _uniform(key, c):
-    # Draw number c (from 0) of the stream: counter c + 1.
-    bits = _mix64(key + (np.uint64(c) + _ONE) * GOLDEN) >> _S11
-    return np.float64(bits) * UNIT
-
-
-@_exact_leaf
-def dropout_uniform_into(seed, layer, step, out):
-    """``out`` (n_rows, n_cols) float64 = ``dropout_uniform(seed, layer,
-    step, n_rows, n_cols)`` of :mod:`fastdnn._toolbox_options`."""
-    key = dropout_key(seed, layer, step)
-    n, m = out.shape
-    for i in range(n):
-        for j in range(m):
-            out[i, j] = _uniform(key, i * m + j)
-
-
-@_exact_leaf
-def dropout_apply(A, D, seed, layer, step, keep_prob):
-    """Draw layer ``layer``'s mask at ``step`` into ``D`` (1 kept, 0
-    dropped, A's dtype; element (i, j) kept when its uniform is below
-    ``keep_prob``, a float64) and apply it: ``A = A * D / keep_prob``, the
-    course's two operations (``keep_prob`` cast to A's dtype)."""
-    key = dropout_key(seed, layer, step)
-    n, m = A.shape
-    T = A.dtype.type
-    kp = T(keep_prob)
-    one = T(1)
-    zero = T(0)
-    for i in range(n):
-        for j in range(m):
-            d = one if _uniform(key, i * m + j) < keep_prob else zero
-            D[i, j] = d
-            A[i, j] = A[i, j] * d / kp
-
-
-@_exact_leaf
-def mask_apply(dA, D, keep_prob):
-    """The backward pass's ``dA = dA * D / keep_prob``."""
-    n, m = dA.shape
-    kp = dA.dtype.type(keep_prob)
-    for i in range(n):
-        for j in range(m):
-            dA[i, j] = dA[i, j] * D[i, j] / kp

@@ -4,7 +4,7 @@ with a remainder x L2 x dropout x decay, activations and outputs of the
 tables, 1 to 3 layers) trains as a plain numpy loop written from the spec
 (docs: notes' issue-15 spec), the whole cost trajectory and the final
 parameters to 1e-9 relative in float64; Adam and RMSprop are refused with
-the reason; the numba dropout twin draws numpy's bits."""
+the reason. (The dropout masks' generator: test_dropout_kernels.py.)"""
 import numba
 import numpy as np
 import pytest
@@ -16,7 +16,7 @@ from fastdnn._gram_toolbox import GramToolboxSolver, toolbox_gram_pays
 from fastdnn._reference_activations import ACTIVATIONS
 from fastdnn._reference_outputs import OUTPUTS
 from fastdnn._toolbox_options import (batch_bounds, check_toolbox,
-                                      dropout_mask, dropout_uniform,
+                                      dropout_mask,
                                       learning_rates, pass_permutation)
 
 from test_gram import _assert_close
@@ -331,20 +331,6 @@ def test_divergence_raises_the_reference_error_at_its_pass():
     np.testing.assert_allclose(costs[:first], want[:first], rtol=RTOL)
     assert not np.isfinite(costs[first])
     assert solver.passes == first + 1
-
-
-# ------------------------------------------------------------ dropout twin
-
-@pytest.mark.parametrize("seed,layer,step,shape", [
-    (0, 1, 0, (3, 5)), (1, 2, 7, (6, 64)), (2 ** 32 - 1, 3, 10 ** 6, (2, 3)),
-    (12345, 1, 2 ** 40, (20, 17))])
-def test_dropout_twin_draws_numpys_bits(seed, layer, step, shape):
-    want = dropout_uniform(seed, layer, step, *shape)
-    got = np.empty(shape)
-    tk.dropout_uniform_into(seed, layer, step, got)
-    np.testing.assert_array_equal(got, want)
-    # Not a constant: the draws spread over [0, 1).
-    assert 0.0 <= got.min() and got.max() < 1.0 and np.std(got) > 0.1
 
 
 # ------------------------------------------------------------ the primal form

@@ -3,9 +3,9 @@ against a plain numpy loop written from the shared spec
 (fastdnn._toolbox_options): every optimizer x (full batch, mini-batches
 with a remainder) x L2 x dropout x dtype, whole cost trajectories and the
 final parameters; every activation and output of the tables; 1, 2 and 3+
-layers; the dropout generator's numba twin bit for bit; whole runs against
-the reference (the training functions' keywords and errors:
-test_toolbox_jit_api.py).
+layers; whole runs against the reference (the training functions' keywords
+and errors: test_toolbox_jit_api.py; dropout's generator:
+test_dropout_kernels.py).
 
 Tolerances: float64 1e-9 relative on every pass cost and 1e-8 on the
 parameters (rounding differs only by the summation order of the products);
@@ -307,34 +307,9 @@ def test_one_adam_step_by_hand():
     np.testing.assert_allclose(b1, b - 0.01 * np.sign(db), rtol=1e-7)
 
 
-# ------------------------------------------------------------------ dropout
+# ------------------------------------------------------------ optimizers
 
-def test_dropout_twin_is_bit_equal_to_numpy():
-    rng = np.random.RandomState(0)
-    cases = [(0, 0, 0, 1, 1), (O.SEED_MAX, 9, 10**12, 3, 7)]
-    cases += [(int(rng.randint(0, 2**32 - 1)), int(rng.randint(1, 6)),
-               int(rng.randint(0, 10**6)), int(rng.randint(1, 9)),
-               int(rng.randint(1, 140))) for _ in range(40)]
-    for seed, layer, step, n, m in cases:
-        out = np.empty((n, m))
-        SK.dropout_uniform_into(seed, layer, step, out)
-        want = O.dropout_uniform(seed, layer, step, n, m)
-        assert np.array_equal(out, want), (seed, layer, step, n, m)
-
-
-def test_dropout_mask_is_numpys_and_applied_as_the_course():
-    A = np.random.RandomState(1).rand(6, 50).astype(np.float32)
-    D = np.empty_like(A)
-    out = A.copy()
-    SK.dropout_apply(out, D, 7, 2, 33, 0.6)
-    mask = O.dropout_mask(7, 2, 33, 6, 50, 0.6)
-    assert np.array_equal(D.astype(bool), mask)
-    assert np.array_equal(out, A * mask / np.float32(0.6))
-
-
-def test_splitmix_constants_are_the_shared_ones():
-    assert SK.GOLDEN == O.GOLDEN and SK.MIX1 == O.MIX1
-    assert SK.MIX2 == O.MIX2 and SK.UNIT == O.UNIT
+def test_optimizer_codes_follow_the_shared_table():
     for name in O.OPTIMIZER_NAMES:
         assert O.OPTIMIZER_NAMES[SK.OPT_BY_NAME[name]] == name
 
