@@ -14,10 +14,6 @@ True, ``S`` an array of zeros) on the same network, bit for bit. The last
 test reads what a run compiled, in a new process with an empty numba
 cache (a dispatcher lists the signatures compiled in its own process).
 """
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -27,6 +23,7 @@ from fastdnn import _toolbox_options as O
 from fastdnn._kernels_blas import network_uses_hand_kernels
 from fastdnn._primal import PrimalSolver
 from fastdnn._toolbox import ToolboxSolver
+from fresh_process import run_json_script
 
 #: Every layer at least 32 outputs and 64 * 64 * 32 multiply-adds a batch
 #: of 32: on the GEMM on every host (use_blas), fastdnn's or BLAS's.
@@ -172,14 +169,9 @@ BOTH = [("_toolbox_kernels", "train_steps"), ("_kernels_blas", "forward_blas")]
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory):
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(
-        tmp_path_factory.mktemp("numba_cache")), NUMBA_NUM_THREADS="2")
     names = HAND_WRITTEN + ADAM + BOTH
-    done = subprocess.run([sys.executable, "-c", _SCRIPT, json.dumps(names)],
-                          env=env, capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_json_script(_SCRIPT, names,
+                           tmp_path_factory.mktemp("numba_cache"))
 
 
 def test_a_run_compiles_only_the_code_it_reaches(compiled):

@@ -18,13 +18,11 @@ and a caller loaded from the cache compiles none of its callees: so the
 products run in a new process with an empty cache of its own, on two
 threads, and the tests read what their inner functions were compiled for.
 """
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
+
+from fresh_process import run_json_script
 
 #: (module, callee, the region that hands the callee its task index).
 TASK_CALLEES = [
@@ -121,13 +119,8 @@ _SCRIPT = textwrap.dedent("""
 def signatures(tmp_path_factory):
     names = sorted({(module, name) for module, *names in
                     TASK_CALLEES + ONE_COMPILATION for name in names})
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(
-        tmp_path_factory.mktemp("numba_cache")), NUMBA_NUM_THREADS="2")
-    done = subprocess.run([sys.executable, "-c", _SCRIPT, json.dumps(names)],
-                          env=env, capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_json_script(_SCRIPT, names,
+                           tmp_path_factory.mktemp("numba_cache"))
 
 
 @pytest.mark.parametrize("module, callee, region", TASK_CALLEES,
