@@ -17,7 +17,8 @@ from ._kernels_common import (ZERO_INT, _exact, _inline, _inline_serial,
 from ._kernels_elementwise import (activation_grad_row_from_a, is_simple,
                                    simple_activation_grad)
 from ._kernels_backward_pack import _pack_rows
-from ._kernels_gemm import NATIVE_GEMM, line_aligned_rows
+from ._kernels_gemm import NATIVE_GEMM
+from ._kernels_gemm_dot import line_aligned_rows
 from ._kernels_gemm_tile import DOT_MR, DOT_NR, address, dot_tile
 
 #: Rows of A_prev (columns of dW) per backward block.
@@ -197,7 +198,7 @@ def _dW_block_loop(dZ, A_prev, dW, k0, k1, p0, p1):
 @_exact
 def _dW_operand(dZ):
     # dZ as _dW_block reads it: for the dot-product tile, rows that start
-    # on cache lines (fastdnn._kernels_gemm.line_aligned_rows: a copy of
+    # on cache lines (fastdnn._kernels_gemm_dot.line_aligned_rows: a copy of
     # n_l x m values against n_l x m x n_{l-1} multiply-adds, the same
     # values); dZ itself for the loop.
     if _takes_dot_tile(dZ.shape[1]):

@@ -31,7 +31,8 @@ from ._kernels import _n_chunks, update_into
 from ._kernels_backward import BACKWARD_ROWS, _dW_block
 from ._kernels_blas import use_blas
 from ._kernels_common import _exact, _exact_leaf, _exact_parallel
-from ._kernels_gemm import NATIVE_GEMM, _tile, line_aligned_rows
+from ._kernels_gemm import NATIVE_GEMM, _tile
+from ._kernels_gemm_dot import line_aligned_rows
 from ._kernels_gemm_split import NR_FLOAT32, NR_FLOAT64
 from ._kernels_gemm_tile import MR, address
 
@@ -154,7 +155,7 @@ def parts_buffer(n_1, n_x, m, dtype):
 def dZ_buffer(parts):
     """dZ1 as the fused pass's dW tiles read it: (n_1, >= m), each row
     starting on a cache line (the layout of
-    :func:`fastdnn._kernels_gemm.line_aligned_rows`, which makes it), for
+    :func:`fastdnn._kernels_gemm_dot.line_aligned_rows`, which makes it), for
     the ``parts`` of :func:`parts_buffer`; empty when those are."""
     _, n_1, m = parts.shape
     if not parts.size:

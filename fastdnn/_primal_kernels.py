@@ -35,7 +35,7 @@ from ._kernels import (ACT_IDENTITY, _forward_finish, backward_parallel,
 from ._kernels_backward import _dZ_db
 from ._kernels_blas import (backward_blas_unchecked, first_layer_layouts,
                             forward_blas, use_blas)
-from ._kernels_gemm import copy_rows
+from ._kernels_gemm_dot import copy_rows
 from ._primal_fused_kernels import backward_update_forward, forward_parts
 # No fastmath for the loop: it computes nothing itself; every kernel it
 # calls keeps its own flags.

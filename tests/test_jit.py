@@ -16,7 +16,8 @@ from fastdnn import _kernels as K
 from fastdnn import _numba_config, jit, reference
 from fastdnn._kernels_backward import DOT_MIN_EXAMPLES
 from fastdnn._kernels_blas import backward_blas, use_blas
-from fastdnn._kernels_gemm import NATIVE_GEMM, _dot_product
+from fastdnn._kernels_gemm import NATIVE_GEMM
+from fastdnn._kernels_gemm_dot import _dot_product
 from fastdnn.registry import OPERATIONS, REGISTRY, SMALL, Shape, make_inputs
 from thread_counts import numba_threads
 

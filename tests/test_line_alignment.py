@@ -1,5 +1,5 @@
 """Operands copied so that their rows start on cache lines, for the
-dot-product tile (:func:`fastdnn._kernels_gemm.line_aligned_rows`, the
+dot-product tile (:func:`fastdnn._kernels_gemm_dot.line_aligned_rows`, the
 backward kernels' dZ, the primal solver's fused first layer): the copy
 holds the operand's values with every row on a line, an operand already
 so laid out is not copied, and no result depends on where in memory the
@@ -11,7 +11,8 @@ import pytest
 
 from fastdnn import _kernels as K
 from fastdnn._kernels_common import CACHE_LINE_BYTES
-from fastdnn._kernels_gemm import line_aligned_rows, matmul_scaled_into
+from fastdnn._kernels_gemm import matmul_scaled_into
+from fastdnn._kernels_gemm_dot import line_aligned_rows
 from fastdnn._primal_fused_kernels import dZ_buffer
 
 DTYPES = ["float32", "float64"]

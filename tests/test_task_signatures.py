@@ -28,7 +28,7 @@ from fresh_process import run_json_script
 TASK_CALLEES = [
     ("_kernels_backward_update", "_task", "_tasks_parallel"),
     ("_kernels_gemm", "_tiles_task", "_tiles_parallel"),
-    ("_kernels_gemm", "_dot_task", "_dot_tiles_parallel"),
+    ("_kernels_gemm_dot", "_dot_task", "_dot_tiles_parallel"),
     ("_kernels_gemm", "_packed_tiles", "_packed_tiles_parallel"),
     ("_toolbox_step_kernels", "_chunk", "_update_chunks_parallel"),
     ("_primal_fused_kernels", "_chunk_task", "_chunks_parallel"),
