@@ -353,6 +353,7 @@ def test_the_step_kernels_run_without_reference_counting():
     from fastdnn import _kernels_output as output
     from fastdnn import _kernels_permutation as permutation
     from fastdnn import _toolbox_kernels as toolbox
+    from fastdnn import _dropout_kernels as dropout
     from fastdnn import _toolbox_step_kernels as step
     leaves = [K.activate_row, K.activation_grad_row,
               K.activation_grad_row_from_a, K._grad_reads_a, K.update_into,
@@ -366,7 +367,8 @@ def test_the_step_kernels_run_without_reference_counting():
               elementwise.bias_activate_simple_rows, elementwise.is_simple,
               backward._touch_rows, backward._nonfinite_flag,
               blas._bias_activate_rows, blas._scale, step._update_chunk,
-              step._chunk, step.mask_apply, step.dropout_apply,
+              step._chunk, dropout.mask_apply, dropout.dropout_apply,
+              dropout.dropout_uniform_into,
               toolbox._gather, toolbox._gather_part, permutation._seed,
               permutation._twist, permutation._permutation_into,
               permutation._permutations_into]
