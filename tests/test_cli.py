@@ -13,6 +13,8 @@ from PIL import Image
 
 import fastdnn
 from fastdnn import cli, cli_train
+from cli_helpers import one_error_line as _one_error_line
+from cli_helpers import run_main as _main
 
 IMAGES = pathlib.Path(__file__).parents[1] / ".." / "shared" / "images"
 PHOTOS = [IMAGES / "cat_in_iran.jpg", IMAGES / "gargouille.jpg"]
@@ -23,28 +25,8 @@ def _run(*args, **kw):
                           capture_output=True, text=True, timeout=600, **kw)
 
 
-def _main(capsys, *args):
-    """``cli.main`` in this process (faster than a subprocess), as a
-    CompletedProcess."""
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as exc:  # argparse's usage errors, --help
-        code = exc.code
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out, err)
-
-
 def _env_without_data():
     return {k: v for k, v in os.environ.items() if k != "FASTDNN_DATA"}
-
-
-def _one_error_line(r, code):
-    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    assert "Traceback" not in r.stderr and lines[0].startswith("fastdnn")
-    assert "error:" in lines[0]
-    return lines[0]
 
 
 def _valid_png(path):

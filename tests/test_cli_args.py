@@ -11,23 +11,8 @@ import pytest
 from PIL import Image
 
 from fastdnn import cli, cli_data
-
-
-def _main(capsys, *args):
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out, err)
-
-
-def _one_error_line(r, code):
-    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-    assert lines[0].startswith("fastdnn") and "error:" in lines[0]
-    return lines[0]
+from cli_helpers import one_error_line as _one_error_line
+from cli_helpers import run_main as _main
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 what reaches ``L_layer_model``, the checks made before any data is read,
 evaluate/predict of a regression and of other datasets, the pictures."""
 import functools
-import subprocess
 
 import numpy as np
 import pytest
@@ -13,23 +12,8 @@ import fastdnn
 from fastdnn import cli, cli_data, cli_train, cli_train_args
 from fastdnn.cli_args import UsageError, build_parser
 from fastdnn.plots import plot_decision_boundary, plot_mislabeled
-
-
-def _main(capsys, *args):
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out, err)
-
-
-def _one_error_line(r, code):
-    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-    assert lines[0].startswith("fastdnn") and "error:" in lines[0]
-    return lines[0]
+from cli_helpers import one_error_line as _one_error_line
+from cli_helpers import run_main as _main
 
 
 def _train_args(*argv):
