@@ -7,7 +7,10 @@ both compute the same numbers to rounding.
 ``fastdnn._kernels_blas.use_blas`` sends a layer to BLAS from 32 outputs
 (8 over a batch of 1536 examples) and 2**16 multiply-adds, and to
 fastdnn's own GEMM from 10 outputs over at most 1024 inputs and 2**15
-multiply-adds; these timings are what that rule rests on.
+multiply-adds; these timings are what that rule rests on. The public
+forward pass also sends a C-ordered A_prev over more than 1024 inputs to
+fastdnn's GEMM from 4 outputs (``gemm_takes_c_ordered``): the "c-order"
+layers.
 
 Then the element-wise passes of a GEMM layer (bias and activation forward,
 their gradients backward) on one thread against dealt out to all of them
@@ -39,6 +42,11 @@ LAYERS = [
     ("long-batch-8-rows", 8, 64, 2048, False),
     ("long-batch-4-rows", 4, 64, 2048, False),
     ("cat-batch64-l1", 20, 12288, 64, True),
+    # A_prev in C order over long sums (gemm_takes_c_ordered, the public
+    # forward pass): the cat's first layer, and 4 and 1 outputs.
+    ("cat-l1-c-order", 20, 12288, 209, False),
+    ("c-order-4-rows", 4, 2048, 209, False),
+    ("c-order-1-row", 1, 12288, 209, False),
     ("tiny-l2", 16, 16, 32, False),
 ]
 

@@ -335,14 +335,18 @@ def _gemm_threads(threads):
 
 def forward(W, A, b, act, Z, Aout, transposed=False, threads=True):
     """Run a wide layer on BLAS (:mod:`fastdnn._kernels_blas`, as the
-    training loops do), :func:`forward_parallel` on other big layers, else
-    the serial kernel (identical results to the parallel one).
+    training loops do; and, on fastdnn's GEMM, a long sum over a C-ordered
+    A_prev: :func:`fastdnn._kernels_blas.gemm_takes_c_ordered`),
+    :func:`forward_parallel` on other big layers, else the serial kernel
+    (identical results to the parallel one).
     ``transposed``: A is A_prev^T (see :func:`forward_serial`).
     ``threads=False`` keeps to the serial kernel, for a one-off product
     whose time does not repay the parallel kernel's compilation (seconds
     with an empty cache)."""
     m = A.shape[0] if transposed else A.shape[1]
-    if blas.use_blas(W.shape[0], W.shape[1], m):
+    n, n_prev = W.shape
+    if blas.use_blas(n, n_prev, m) or (
+            not transposed and blas.gemm_takes_c_ordered(n, n_prev, m)):
         blas.forward_blas(W, A, b, act, Z, Aout, transposed,
                           _gemm_threads(threads))
     elif (threads and W.size * m >= cfg.PARALLEL_MIN_WORK

@@ -63,6 +63,18 @@ BLAS_LONG_BATCH = 1536
 GEMM_MIN_ROWS_NARROW = 10
 GEMM_MIN_WORK_NARROW = 1 << 15
 GEMM_MAX_INPUTS_NARROW = 1024
+#: The layer kernels' forward pass over a C-ordered A_prev (not the
+#: course's X, whose transpose the fused kernels read) sums more than
+#: GEMM_MAX_INPUTS_NARROW inputs chunk by chunk across A_prev's rows; on
+#: fastdnn's GEMM, whose register tiles read those rows in place, it takes
+#: 1.2 to 5 times less in the AVX-512 build and 1.1 to 3.7 in the AVX2
+#: one from GEMM_MIN_ROWS_C_ORDER outputs (a Zen 5 host: 4 to 20 outputs,
+#: 1100 to 12288 inputs, 16 to 1000 examples, float32 and float64; the
+#: cat's first layer, 20 x 12288 over 209 examples, 1.33 against 2.76 ms
+#: in float64 on AVX-512). At one output neither is ahead everywhere.
+#: See :func:`gemm_takes_c_ordered`; the training loops, which choose
+#: their layouts, keep :func:`use_blas`.
+GEMM_MIN_ROWS_C_ORDER = 4
 #: The element-wise passes of a GEMM layer (bias and activation forward,
 #: activation gradient and bias gradient backward) are dealt out to the
 #: GEMM's threads, by blocks of rows, from this much work on: elements of Z
@@ -87,6 +99,19 @@ def use_blas(n, K, m):
         return True
     return (NATIVE_GEMM and work >= GEMM_MIN_WORK_NARROW
             and n >= GEMM_MIN_ROWS_NARROW and K <= GEMM_MAX_INPUTS_NARROW)
+
+
+def gemm_takes_c_ordered(n, K, m):
+    """Whether the public forward pass (:func:`fastdnn._kernels.forward`)
+    of a layer of ``n`` outputs over a C-ordered A_prev of ``K`` inputs and
+    ``m`` examples runs on fastdnn's GEMM where :func:`use_blas` says no
+    (see :data:`GEMM_MIN_ROWS_C_ORDER`)."""
+    del m  # every batch size alike (below)
+    # At any m: the GEMM is ahead from one example on (the cat's first
+    # layer over 1 to 7 examples: 54-64 us against 135-271 by hand), and a
+    # column's value does not then depend on how many come with it.
+    return (NATIVE_GEMM and K > GEMM_MAX_INPUTS_NARROW
+            and n >= GEMM_MIN_ROWS_C_ORDER)
 
 
 @_exact

@@ -8,17 +8,19 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import fastdnn
-from fastdnn._kernels import (ACT_ALL, backward_serial, forward_serial)
+from fastdnn._kernels import (ACT_ALL, ACT_RELU, backward_serial, forward,
+                              forward_serial)
 from fastdnn._kernels_blas import (BLAS_LONG_BATCH, BLAS_MIN_ROWS,
                                    BLAS_MIN_ROWS_LONG,
                                    ELEMENTWISE_PARALLEL_MIN,
                                    GEMM_MAX_INPUTS_NARROW,
+                                   GEMM_MIN_ROWS_C_ORDER,
                                    GEMM_MIN_ROWS_NARROW,
                                    GEMM_MIN_WORK_NARROW, backward_blas,
                                    backward_blas_unchecked,
                                    NATIVE_GEMM, forward_blas,
-                                   network_uses_blas, network_uses_gemm,
-                                   use_blas)
+                                   gemm_takes_c_ordered, network_uses_blas,
+                                   network_uses_gemm, use_blas)
 from fastdnn._kernels_elementwise import ACT_FORWARD_COST
 from thread_counts import numba_threads
 
@@ -186,3 +188,48 @@ def test_which_layers_go_to_blas():
     assert not use_blas(narrow, k - 1, 32)
     # On BLAS proper only where fastdnn's GEMM does not take the layers.
     assert network_uses_blas([784, 256, 10], 128) == (not NATIVE_GEMM)
+
+
+def test_long_sums_over_a_c_ordered_a_prev_take_the_gemm():
+    # The public forward pass only: a C-ordered A_prev of more than
+    # GEMM_MAX_INPUTS_NARROW inputs (the cat's images in C order) goes to
+    # fastdnn's GEMM from GEMM_MIN_ROWS_C_ORDER outputs; the course's
+    # Fortran-ordered X keeps the fused kernels (use_blas decides).
+    rows = GEMM_MIN_ROWS_C_ORDER
+    assert gemm_takes_c_ordered(20, 12288, 209) == NATIVE_GEMM
+    assert gemm_takes_c_ordered(rows, GEMM_MAX_INPUTS_NARROW + 1, 16) == (
+        NATIVE_GEMM)
+    assert not gemm_takes_c_ordered(rows - 1, 12288, 209)
+    assert not gemm_takes_c_ordered(20, GEMM_MAX_INPUTS_NARROW, 209)
+    # At every batch size, so that a column's value does not depend on
+    # the examples that come with it.
+    for m in (1, 2, 7, 1000):
+        assert gemm_takes_c_ordered(rows, 12288, m) == NATIVE_GEMM
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_the_public_forward_pass_runs_where_the_rule_says(dtype, transposed):
+    rng = np.random.default_rng(7)
+    n, n_prev, m = 20, 2 * GEMM_MAX_INPUTS_NARROW + 3, 37
+    W = (rng.standard_normal((n, n_prev)) / 40).astype(dtype)
+    A = rng.random((m, n_prev) if transposed else (n_prev, m)).astype(dtype)
+    b = rng.standard_normal((n, 1)).astype(dtype)
+    got = [np.empty((n, m), dtype) for _ in range(2)]
+    want = [np.empty((n, m), dtype) for _ in range(2)]
+    forward(W, A, b, ACT_RELU, *got, transposed)
+    on_gemm = not transposed and gemm_takes_c_ordered(n, n_prev, m)
+    assert on_gemm == (NATIVE_GEMM and not transposed)
+    if on_gemm:
+        forward_blas(W, A, b, ACT_RELU, *want, transposed,
+                     numba.get_num_threads())
+    else:
+        forward_serial(W, A, b, ACT_RELU, *want, transposed)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    A64 = (A.T if transposed else A).astype(np.float64)
+    exact = W.astype(np.float64) @ A64 + b
+    scale = np.abs(W).astype(np.float64) @ np.abs(A64) + np.abs(b)
+    tol = 4 * np.finfo(dtype).eps * n_prev * scale
+    assert np.all(np.abs(got[0] - exact) <= tol)
+    np.testing.assert_array_equal(got[1], np.maximum(got[0], 0))
