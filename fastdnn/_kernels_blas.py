@@ -101,15 +101,15 @@ def use_blas(n, K, m):
             and n >= GEMM_MIN_ROWS_NARROW and K <= GEMM_MAX_INPUTS_NARROW)
 
 
-def gemm_takes_c_ordered(n, K, m):
+def gemm_takes_c_ordered(n, K):
     """Whether the public forward pass (:func:`fastdnn._kernels.forward`)
-    of a layer of ``n`` outputs over a C-ordered A_prev of ``K`` inputs and
-    ``m`` examples runs on fastdnn's GEMM where :func:`use_blas` says no
-    (see :data:`GEMM_MIN_ROWS_C_ORDER`)."""
-    del m  # every batch size alike (below)
-    # At any m: the GEMM is ahead from one example on (the cat's first
-    # layer over 1 to 7 examples: 54-64 us against 135-271 by hand), and a
-    # column's value does not then depend on how many come with it.
+    of a layer of ``n`` outputs over a C-ordered A_prev of ``K`` inputs
+    runs on fastdnn's GEMM where :func:`use_blas` says no (see
+    :data:`GEMM_MIN_ROWS_C_ORDER`).
+
+    At every batch size: the GEMM is ahead from one example on (the cat's
+    first layer over 1 to 7 examples: 54-64 us against 135-271 by hand),
+    and a column's value does not then depend on how many come with it."""
     return (NATIVE_GEMM and K > GEMM_MAX_INPUTS_NARROW
             and n >= GEMM_MIN_ROWS_C_ORDER)
 
