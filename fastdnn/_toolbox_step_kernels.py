@@ -167,6 +167,15 @@ def fill_constants(hp, lr, c2, beta, beta1, beta2, eps, t):
 
 
 @_exact_leaf
+def _part(S, lo, hi):
+    # S[lo:hi], or None for S None (an optimizer without a second moment):
+    # numba compiles one branch or the other, by S's type.
+    if S is None:
+        return None
+    return S[lo:hi]
+
+
+@_exact_leaf
 def update_range(P, G, V, S, opt, hp, lo, hi):
     """One optimizer step of elements ``lo:hi`` of the flat vectors (the
     constants ``hp`` of :func:`fill_constants`); returns their sum of
@@ -174,12 +183,7 @@ def update_range(P, G, V, S, opt, hp, lo, hi):
     the same whatever range it is taken in."""
     # Optimizers without a velocity get an empty V: its slice stays empty.
     # Those without a second moment get S None (see _update_chunk).
-    if S is None:
-        return _update_chunk(P[lo:hi], G[lo:hi], V[lo:hi], S, opt, hp[0],
-                             hp[1], hp[2], hp[3], hp[4], hp[5], hp[6],
-                             hp[7], hp[8], hp[9], hp[10], hp[11], hp[12],
-                             hp[13])
-    return _update_chunk(P[lo:hi], G[lo:hi], V[lo:hi], S[lo:hi], opt,
+    return _update_chunk(P[lo:hi], G[lo:hi], V[lo:hi], _part(S, lo, hi), opt,
                          hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6],
                          hp[7], hp[8], hp[9], hp[10], hp[11], hp[12],
                          hp[13])
