@@ -122,7 +122,7 @@ def activate_row(z, a, k0, k1, act):
         for k in range(k0, k1):
             a[k] = sigmoid_fast(z[k])
     elif act == ACT_TANH:
-        # Within 2 (float64) / 5 (float32) ulps of np.tanh.
+        # Within 3 (float64) / 5 (float32) ulps of np.tanh.
         for k in range(k0, k1):
             a[k] = tanh_fast(z[k])
     elif act == ACT_LEAKY_RELU:
