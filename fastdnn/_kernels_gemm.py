@@ -114,15 +114,15 @@ def _tile(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr, nc, nr,
 
 
 @_exact_leaf
-def _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K, rb0,
-           rb1, t0, t1):
-    # Tiles t0 .. t1 - 1 of the row blocks rb0:rb1, numbered down those row
-    # blocks, then across C's column panels: consecutive tiles share B's
-    # panel (K, nr). ``alpha``, addresses and strides as in the tile. The
-    # summed axis goes in blocks of KC, each over all the tiles: the tiles
-    # carry their sums over in C (the bits of one pass, see the tile),
-    # alpha applied by the last.
-    rows = rb1 - rb0
+def _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, N, K, r0, r1,
+           t0, t1):
+    # Tiles t0 .. t1 - 1 of C's rows r0:r1 in row blocks of MR from r0 (the
+    # last one shorter), numbered down those row blocks, then across C's
+    # column panels: consecutive tiles share B's panel (K, nr). ``alpha``,
+    # addresses and strides as in the tile. The summed axis goes in blocks
+    # of KC, each over all the tiles: the tiles carry their sums over in C
+    # (the bits of one pass, see the tile), alpha applied by the last.
+    rows = (r1 - r0 + MR - 1) // MR
     one = type(alpha)(1)
     # At least one block, so that a sum of no terms still stores its zeros.
     k_end = max(K, 1)
@@ -135,9 +135,9 @@ def _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K, rb0,
         accumulate = 1 if k0 > 0 else 0
         for t in range(t0, t1):
             panel = t // rows
-            i = (rb0 + t - panel * rows) * MR
+            i = r0 + (t - panel * rows) * MR
             j = panel * nr
-            mr = min(MR, M - i)
+            mr = min(MR, r1 - i)
             nc = min(nr, N - j)
             c_t = c + (i * ldc + j) * itemsize
             a_t = a_k + i * as0 * itemsize
@@ -150,10 +150,9 @@ def _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K, rb0,
 def _tiles_task(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K,
                 parts, by_rows, q):
     # Task q of ``parts``: its fixed share of the tiles (share).
-    rb0, rb1, t0, t1 = share(q, parts, (M + MR - 1) // MR,
-                             (N + nr - 1) // nr, by_rows)
-    _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K, rb0,
-           rb1, t0, t1)
+    r0, r1, t0, t1 = share(q, parts, M, (N + nr - 1) // nr, by_rows)
+    _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, N, K, r0, r1, t0,
+           t1)
 
 
 @_exact_parallel
@@ -264,16 +263,15 @@ def _packed_tiles(alpha, A, B, C, nr, scratch, parts, by_rows, q):
     M, K = A.shape
     N = C.shape[1]
     itemsize = C.itemsize
-    rb0, rb1, t0, t1 = share(q, parts, (M + MR - 1) // MR,
-                             (N + nr - 1) // nr, by_rows)
-    j0, j1 = panels_of(rb0, rb1, t0, t1, nr, N)
+    r0, r1, t0, t1 = share(q, parts, M, (N + nr - 1) // nr, by_rows)
+    j0, j1 = panels_of(r0, r1, t0, t1, nr, N)
     if j1 > j0:
         block = scratch[q]
         _pack_columns(B, j0, j1, block)
         # The tiles address B's column j as block's column j - j0.
         _tiles(alpha, itemsize, nr, address(C), C.strides[0] // itemsize,
                address(A), A.strides[0] // itemsize, A.strides[1] // itemsize,
-               address(block) - j0 * itemsize, j1 - j0, M, N, K, rb0, rb1,
+               address(block) - j0 * itemsize, j1 - j0, N, K, r0, r1,
                t0, t1)
 
 

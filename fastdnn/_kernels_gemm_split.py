@@ -65,17 +65,21 @@ def task_count(threads, M, N, K, tiles):
 
 
 @_exact_leaf
-def share(q, parts, row_blocks, panels, by_rows):
-    """Task q's tiles among ``parts`` tasks: the row blocks rb0:rb1 and
-    the tiles t0:t1 numbered within them (down rb0:rb1, then across the
-    column panels). By rows: the task's own rows, every panel; else a
-    range of the tiles numbered down all of C's row blocks."""
+def share(q, parts, M, panels, by_rows):
+    """Task q's tiles among ``parts`` tasks: C's rows r0:r1, cut into row
+    blocks of MR from r0 (the last one shorter), and the tiles t0:t1
+    numbered down those row blocks, then across the column panels. By
+    rows: the task's own ``1 / parts`` of C's rows, to a row, every panel
+    (so that where MR does not divide them, each task ends on a short
+    block of its own: 64 rows of 6-row blocks go as 32 and 32, 5 blocks
+    and 2 rows each, rather than as 5 blocks and 6, one of 4 rows); else
+    a range of the tiles numbered down all of C's row blocks."""
     if by_rows:
-        rb0 = q * row_blocks // parts
-        rb1 = (q + 1) * row_blocks // parts
-        return rb0, rb1, 0, (rb1 - rb0) * panels
-    tiles = row_blocks * panels
-    return 0, row_blocks, q * tiles // parts, (q + 1) * tiles // parts
+        r0 = q * M // parts
+        r1 = (q + 1) * M // parts
+        return r0, r1, 0, ((r1 - r0 + MR - 1) // MR) * panels
+    tiles = ((M + MR - 1) // MR) * panels
+    return 0, M, q * tiles // parts, (q + 1) * tiles // parts
 
 
 @_exact_leaf
@@ -92,12 +96,12 @@ def splits_rows(M, N, K, itemsize, parts):
 
 
 @_exact_leaf
-def panels_of(rb0, rb1, t0, t1, nr, N):
+def panels_of(r0, r1, t0, t1, nr, N):
     # The columns j0:j1 of C (and of B) that a task's tiles (share)
     # cover: the column panels of its tiles.
     if t1 <= t0:
         return 0, 0
-    rows = rb1 - rb0
+    rows = (r1 - r0 + MR - 1) // MR
     return (t0 // rows) * nr, min(N, ((t1 - 1) // rows + 1) * nr)
 
 
@@ -107,12 +111,11 @@ def packed_scratch(M, N, K, C, parts, by_rows):
     of M x K by K x N copy their column panels into: (parts, K * the
     widest task's columns), C's dtype."""
     nr = NR_FLOAT32 if C.itemsize == 4 else NR_FLOAT64
-    row_blocks = (M + MR - 1) // MR
     panels = (N + nr - 1) // nr
     width = 0
     for q in range(parts):
-        rb0, rb1, t0, t1 = share(q, parts, row_blocks, panels, by_rows)
-        j0, j1 = panels_of(rb0, rb1, t0, t1, nr, N)
+        r0, r1, t0, t1 = share(q, parts, M, panels, by_rows)
+        j0, j1 = panels_of(r0, r1, t0, t1, nr, N)
         width = max(width, j1 - j0)
     return np.empty((parts, K * width), C.dtype)
 

@@ -19,7 +19,7 @@ from fastdnn._kernels_gemm import (DOT_MAX_ROWS, DOT_MIN_K, KC, KC_MIN_K,
                                    matmul_into, matmul_scaled_into,
                                    matmul_serial_into)
 from fastdnn._kernels_gemm_split import (GEMM_PARALLEL_MIN_WORK,
-                                         ROW_SPLIT_MIN_K, splits_rows)
+                                         ROW_SPLIT_MIN_K, share, splits_rows)
 from fastdnn._kernels_gemm_tile import DOT_MR, MR, lanes, tile_columns
 
 DTYPES = ["float32", "float64"]
@@ -129,6 +129,36 @@ def test_the_thread_tests_share_c_out_both_ways():
     assert not splits_rows(DOT_MAX_ROWS + 7, N, long_sum, 8, 2)
     assert not splits_rows(117, tile_columns(4), long_sum, 4, 2)
     assert not splits_rows(117, N, long_sum - 1, 4, 2)
+
+
+@pytest.mark.parametrize("M", [1, MR - 1, MR, 2 * MR + 1, 64, 117, 256])
+@pytest.mark.parametrize("parts", [1, 2, 3, 8])
+def test_shares_cover_c_once_and_by_rows_to_a_row(M, parts):
+    # Every tile of C in exactly one task's share. By rows, the tasks'
+    # rows differ in number by at most one, so that where MR does not
+    # divide them the short blocks fall one to a task (64 rows of 6-row
+    # blocks: 32 and 32, not 30 and 34).
+    panels = 3
+    blocks = (M + MR - 1) // MR
+    for by_rows in (False, True):
+        covered = np.zeros((M, panels), np.int64)
+        rows = []
+        for q in range(parts):
+            r0, r1, t0, t1 = share(q, parts, M, panels, by_rows)
+            task_blocks = (r1 - r0 + MR - 1) // MR
+            rows.append(r1 - r0)
+            for t in range(t0, t1):
+                panel, i = t // task_blocks, r0 + (t % task_blocks) * MR
+                covered[i:min(i + MR, r1), panel] += 1
+            if by_rows:
+                assert (t0, t1) == (0, task_blocks * panels)
+            else:
+                assert (r0, r1) == (0, M)
+                assert t1 - t0 in (blocks * panels // parts,
+                                   blocks * panels // parts + 1)
+        assert np.all(covered == 1)
+        if by_rows:
+            assert max(rows) - min(rows) <= 1
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
