@@ -72,13 +72,14 @@ sigmoid formula with ``np.exp``, in the argument's dtype; "exact" is the
 correctly rounded value (numpy's in 80-bit long double for float64, in
 float64 for float32, rounded). Every function but tanh is within 1 ulp of
 the exact value, so the larger distances to numpy are numpy's own errors
-(float64 tanh is 2 ulps from the exact value on 0.05% of the inputs, at
-most 1 elsewhere; the roundings of ``t``, ``t + 2`` and the quotient add
-up): on the same inputs its float32 ``exp`` is up to 2 ulps from the
-exact value, and the reference's sigmoid formula up to 2 (float64) / 3
-(float32) ulps (the roundings of ``1 + e`` and of the division add to those
-of ``exp``). float32 tanh is checked over every float32 input
-(``FASTDNN_EXHAUSTIVE=1``; the default run takes every 61st bit pattern):
+(float64 tanh is 2 ulps from the exact value on about 0.05% of the
+inputs, at most 1 elsewhere; the roundings of ``t``, ``t + 2`` and the
+quotient add up): on the same inputs numpy's float32 ``exp`` is up to 2
+ulps from the exact value, and the reference's sigmoid formula up to 2
+(float64) / 3 (float32) ulps (the roundings of ``1 + e`` and of the
+division add to those of ``exp``). float32 tanh is checked over every
+float32 input (``FASTDNN_EXHAUSTIVE=1``; the default run takes every 61st
+bit pattern):
 5 ulps at most (3 for ``|x| < 0.5``), 2 or less for 99.98% of the inputs
 below its saturation: the roundings of ``N``, ``D`` and the quotient add
 to the fit's error, most where tanh is near 1. Under
