@@ -34,8 +34,8 @@ from ._kernels_common import (FALSE_FLAG, ONE_INT, ZERO_INT, _exact,
 from ._kernels_gemm_dot import _dot_product, _dot_task, line_aligned_rows
 from ._kernels_gemm_split import (KIND_DOT, KIND_PACKED, KIND_TILES,
                                   NR_FLOAT32, NR_FLOAT64, panels_of,
-                                  plan_product, share, splits_rows,
-                                  task_count, tile_count)
+                                  plan_product, row_blocks, share,
+                                  splits_rows, task_count, tile_count)
 
 #: Whether the training kernels run their wide layers' products here
 #: rather than on BLAS: on hosts with AVX-512, where the tile was measured
@@ -122,7 +122,7 @@ def _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, N, K, r0, r1,
     # addresses and strides as in the tile. The summed axis goes in blocks
     # of KC, each over all the tiles: the tiles carry their sums over in C
     # (the bits of one pass, see the tile), alpha applied by the last.
-    rows = (r1 - r0 + MR - 1) // MR
+    rows = row_blocks(r1 - r0)
     one = type(alpha)(1)
     # At least one block, so that a sum of no terms still stores its zeros.
     k_end = max(K, 1)

@@ -9,7 +9,7 @@ depend on the split.
 """
 import numpy as np
 
-from ._kernels_common import _exact, _exact_leaf
+from ._kernels_common import _exact, _exact_leaf, _inline
 from ._kernels_gemm_tile import DOT_MR, DOT_NR, MR, tile_columns
 
 #: Products of fewer multiply-adds run on one thread: waking the pool
@@ -43,15 +43,22 @@ NR_FLOAT32 = tile_columns(4)
 NR_FLOAT64 = tile_columns(8)
 
 
+@_inline
+def row_blocks(rows):
+    """Row blocks of MR that ``rows`` rows of C are cut into (the last one
+    shorter)."""
+    return (rows + MR - 1) // MR
+
+
 @_exact_leaf
 def tile_count(M, N, kind, itemsize):
     # (tiles, row blocks) of an M x N C in the tiles of ``kind``.
     if kind == KIND_DOT:
-        row_blocks = (M + DOT_MR - 1) // DOT_MR
-        return row_blocks * ((N + DOT_NR - 1) // DOT_NR), row_blocks
+        dot_blocks = (M + DOT_MR - 1) // DOT_MR
+        return dot_blocks * ((N + DOT_NR - 1) // DOT_NR), dot_blocks
     nr = NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
-    row_blocks = (M + MR - 1) // MR
-    return row_blocks * ((N + nr - 1) // nr), row_blocks
+    blocks = row_blocks(M)
+    return blocks * ((N + nr - 1) // nr), blocks
 
 
 @_exact_leaf
@@ -77,8 +84,8 @@ def share(q, parts, M, panels, by_rows):
     if by_rows:
         r0 = q * M // parts
         r1 = (q + 1) * M // parts
-        return r0, r1, 0, ((r1 - r0 + MR - 1) // MR) * panels
-    tiles = ((M + MR - 1) // MR) * panels
+        return r0, r1, 0, row_blocks(r1 - r0) * panels
+    tiles = row_blocks(M) * panels
     return 0, M, q * tiles // parts, (q + 1) * tiles // parts
 
 
@@ -92,7 +99,7 @@ def splits_rows(M, N, K, itemsize, parts):
     least ROW_SPLIT_MIN_K terms."""
     nr = NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
     return (parts > 1 and N > nr and K >= ROW_SPLIT_MIN_K
-            and (M + MR - 1) // MR >= ROW_SPLIT_MIN_BLOCKS * parts)
+            and row_blocks(M) >= ROW_SPLIT_MIN_BLOCKS * parts)
 
 
 @_exact_leaf
@@ -101,7 +108,7 @@ def panels_of(r0, r1, t0, t1, nr, N):
     # cover: the column panels of its tiles.
     if t1 <= t0:
         return 0, 0
-    rows = (r1 - r0 + MR - 1) // MR
+    rows = row_blocks(r1 - r0)
     return (t0 // rows) * nr, min(N, ((t1 - 1) // rows + 1) * nr)
 
 
