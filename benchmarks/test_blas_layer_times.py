@@ -7,7 +7,9 @@ both compute the same numbers to rounding.
 ``fastdnn._kernels_blas.use_blas`` sends a layer to BLAS from 32 outputs
 (8 over a batch of 1536 examples) and 2**16 multiply-adds, and to
 fastdnn's own GEMM from 10 outputs over at most 1024 inputs and 2**15
-multiply-adds; these timings are what that rule rests on. The public
+multiply-adds, or 2**11 from 16 inputs; these timings are what that rule
+rests on (the small layers' rule also on whole training steps, see
+``GEMM_MIN_INPUTS_SMALL``). The public
 forward pass also sends a C-ordered A_prev over more than 1024 inputs to
 fastdnn's GEMM from 4 outputs (``gemm_takes_c_ordered``): the "c-order"
 layers.
@@ -48,6 +50,7 @@ LAYERS = [
     ("c-order-4-rows", 4, 2048, 209, False),
     ("c-order-1-row", 1, 12288, 209, False),
     ("tiny-l2", 16, 16, 32, False),
+    ("tiny-12-inputs", 12, 12, 32, False),
 ]
 
 CASES = [(layer, dtype, direction, side)

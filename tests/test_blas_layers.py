@@ -15,8 +15,10 @@ from fastdnn._kernels_blas import (BLAS_LONG_BATCH, BLAS_MIN_ROWS,
                                    ELEMENTWISE_PARALLEL_MIN,
                                    GEMM_MAX_INPUTS_NARROW,
                                    GEMM_MIN_ROWS_C_ORDER,
+                                   GEMM_MIN_INPUTS_SMALL,
                                    GEMM_MIN_ROWS_NARROW,
-                                   GEMM_MIN_WORK_NARROW, backward_blas,
+                                   GEMM_MIN_WORK_NARROW,
+                                   GEMM_MIN_WORK_SMALL, backward_blas,
                                    backward_blas_unchecked,
                                    NATIVE_GEMM, forward_blas,
                                    gemm_takes_c_ordered, network_uses_blas,
@@ -159,8 +161,8 @@ def test_the_bits_do_not_depend_on_the_thread_count():
 def test_which_layers_go_to_blas():
     # The MNIST shape's hidden layers do, and so do both digits layers
     # (the 10-class output over 1797 examples); the cat's 20-row first
-    # layer, a 4-row layer and the tiny network keep the hand-written
-    # kernels.
+    # layer, a 4-row layer and BLAS's rule for the tiny network keep the
+    # hand-written kernels.
     assert use_blas(256, 784, 128) and use_blas(128, 256, 32)
     assert use_blas(64, 64, 1797) and use_blas(10, 64, 1797)
     assert use_blas(BLAS_MIN_ROWS_LONG, 64, BLAS_LONG_BATCH)
@@ -168,7 +170,7 @@ def test_which_layers_go_to_blas():
     assert not use_blas(BLAS_MIN_ROWS_LONG, 64, BLAS_LONG_BATCH - 1)
     assert not use_blas(4, 64, 1797)
     assert not use_blas(20, 12288, 209)
-    assert not use_blas(16, 16, 32)
+    assert use_blas(16, 16, 32) == NATIVE_GEMM
     assert not use_blas(BLAS_MIN_ROWS, 4, 4)
     assert not network_uses_blas([12288, 20, 7, 5, 1], 209)
     assert not network_uses_gemm([12288, 20, 7, 5, 1], 209)
@@ -185,7 +187,15 @@ def test_which_layers_go_to_blas():
     assert not use_blas(narrow, GEMM_MAX_INPUTS_NARROW + 1, 4)
     k = -(-GEMM_MIN_WORK_NARROW // (narrow * 32))  # the fewest inputs
     assert use_blas(narrow, k, 32) == NATIVE_GEMM
-    assert not use_blas(narrow, k - 1, 32)
+    assert use_blas(narrow, GEMM_MIN_INPUTS_SMALL - 1, 256) == NATIVE_GEMM
+    assert not use_blas(narrow, GEMM_MIN_INPUTS_SMALL - 1, 32)
+    # Smaller layers from GEMM_MIN_INPUTS_SMALL inputs and
+    # GEMM_MIN_WORK_SMALL multiply-adds (the 16-16-16-10 network).
+    small = GEMM_MIN_INPUTS_SMALL
+    m = -(-GEMM_MIN_WORK_SMALL // (narrow * small))  # the fewest examples
+    assert use_blas(narrow, small, m) == NATIVE_GEMM
+    assert not use_blas(narrow, small, m - 1)
+    assert not use_blas(narrow - 1, small, 32)
     # On BLAS proper only where fastdnn's GEMM does not take the layers.
     assert network_uses_blas([784, 256, 10], 128) == (not NATIVE_GEMM)
 

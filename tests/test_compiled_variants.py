@@ -30,13 +30,13 @@ from fresh_process import run_json_script
 DIMS = (64, 64, 64, 32)
 
 
-def _network(dtype, m, seed=0):
+def _network(dtype, m, seed=0, dims=DIMS):
     rng = np.random.RandomState(seed)
-    X = rng.randn(DIMS[0], m).astype(dtype)
-    Y = (rng.rand(DIMS[-1], m) > 0.5).astype(dtype)
-    Ws = [(rng.randn(DIMS[q + 1], DIMS[q]) / 8).astype(dtype)
-          for q in range(len(DIMS) - 1)]
-    bs = [np.zeros((n, 1), dtype) for n in DIMS[1:]]
+    X = rng.randn(dims[0], m).astype(dtype)
+    Y = (rng.rand(dims[-1], m) > 0.5).astype(dtype)
+    Ws = [(rng.randn(dims[q + 1], dims[q]) / 8).astype(dtype)
+          for q in range(len(dims) - 1)]
+    bs = [np.zeros((n, 1), dtype) for n in dims[1:]]
     return X, Y, Ws, bs
 
 
@@ -91,13 +91,15 @@ def test_primal_variant_gives_the_bits_of_the_loop_with_all_the_code(dtype):
 
 
 def test_a_small_last_batch_keeps_the_hand_written_kernels():
-    # 104 examples in batches of 32: the last batch of 8 is below the
-    # GEMM's threshold for the 32 x 64 output layer.
-    assert network_uses_hand_kernels(DIMS, {32}) is False
-    assert network_uses_hand_kernels(DIMS, {32, 8}) is True
-    X, Y, Ws, bs = _network(np.float64, 104)
-    tb, rates = _toolbox("momentum", 32, 104)
-    assert ToolboxSolver(X, Y, Ws, bs, (1, 1), 0, tb, rates)._hand is True
+    # 264 examples in batches of 256: the last batch of 8 is below the
+    # thresholds of BLAS and of fastdnn's GEMM for the 64 x 12 first layer
+    # (12 inputs: fewer than GEMM_MIN_INPUTS_SMALL).
+    dims = (12, 64, 32)
+    assert network_uses_hand_kernels(dims, {256}) is False
+    assert network_uses_hand_kernels(dims, {256, 8}) is True
+    X, Y, Ws, bs = _network(np.float64, 264, dims=dims)
+    tb, rates = _toolbox("momentum", 256, 264)
+    assert ToolboxSolver(X, Y, Ws, bs, (1,), 0, tb, rates)._hand is True
     # From the second layer on, as the primal loop asks when it runs the
     # first layer (8 outputs: below the GEMM's rows) in one pass over X.
     assert network_uses_hand_kernels((4096, 8, 64, 32), {128}) is True
