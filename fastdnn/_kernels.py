@@ -345,8 +345,7 @@ def forward(W, A, b, act, Z, Aout, transposed=False, threads=True):
     with an empty cache)."""
     m = A.shape[0] if transposed else A.shape[1]
     n, n_prev = W.shape
-    if blas.use_blas(n, n_prev, m) or (
-            not transposed and blas.gemm_takes_c_ordered(n, n_prev)):
+    if blas.forward_on_gemm(n, n_prev, m, transposed):
         blas.forward_blas(W, A, b, act, Z, Aout, transposed,
                           _gemm_threads(threads))
     elif (threads and W.size * m >= cfg.PARALLEL_MIN_WORK

@@ -83,8 +83,10 @@ GEMM_MIN_WORK_SMALL = 1 << 11
 #: 1100 to 12288 inputs, 16 to 1000 examples, float32 and float64; the
 #: cat's first layer, 20 x 12288 over 209 examples, 1.33 against 2.76 ms
 #: in float64 on AVX-512). At one output neither is ahead everywhere.
-#: See :func:`gemm_takes_c_ordered`; the training loops, which choose
-#: their layouts, keep :func:`use_blas`.
+#: See :func:`gemm_takes_c_ordered`: the training loops' hidden layers,
+#: whose inputs are C-ordered, follow it as the layer kernels do
+#: (:func:`forward_on_gemm`); their first layers over many inputs read
+#: X^T.
 GEMM_MIN_ROWS_C_ORDER = 4
 #: The element-wise passes of a GEMM layer (bias and activation forward,
 #: activation gradient and bias gradient backward) are dealt out to the
@@ -114,17 +116,30 @@ def use_blas(n, K, m):
                 K >= GEMM_MIN_INPUTS_SMALL and work >= GEMM_MIN_WORK_SMALL)))
 
 
+@_exact
 def gemm_takes_c_ordered(n, K):
-    """Whether the public forward pass (:func:`fastdnn._kernels.forward`)
-    of a layer of ``n`` outputs over a C-ordered A_prev of ``K`` inputs
-    runs on fastdnn's GEMM where :func:`use_blas` says no (see
-    :data:`GEMM_MIN_ROWS_C_ORDER`).
+    """Whether the forward pass of a layer of ``n`` outputs over a
+    C-ordered A_prev of ``K`` inputs runs on fastdnn's GEMM where
+    :func:`use_blas` says no (see :data:`GEMM_MIN_ROWS_C_ORDER` and
+    :func:`forward_on_gemm`).
 
     At every batch size: the GEMM is ahead from one example on (the cat's
     first layer over 1 to 7 examples: 54-64 us against 135-271 by hand),
     and a column's value does not then depend on how many come with it."""
     return (NATIVE_GEMM and K > GEMM_MAX_INPUTS_NARROW
             and n >= GEMM_MIN_ROWS_C_ORDER)
+
+
+@_exact
+def forward_on_gemm(n, K, m, transposed):
+    """Whether the forward pass of a layer of ``n`` outputs, ``K`` inputs
+    and ``m`` examples runs on a GEMM: the one rule of the public forward
+    pass (:func:`fastdnn._kernels.forward`) and of the training loops'
+    (which must give its bits). ``transposed``: A_prev is given as
+    A_prev^T (the course's X); otherwise A_prev is C-ordered, as the loops'
+    hidden activations are."""
+    return use_blas(n, K, m) or (not transposed
+                                 and gemm_takes_c_ordered(n, K))
 
 
 @_exact
@@ -150,10 +165,14 @@ def first_layer_layouts(n_1, n_x, m, wide):
 
 
 def network_uses_gemm(dims, m):
-    """Whether some layer of ``dims`` runs its products on a GEMM
-    (:func:`use_blas`) for batches of ``m`` (the loops' ``wide``, see
-    :func:`loop_flags`)."""
+    """Whether some layer of ``dims`` runs a product on a GEMM
+    (:func:`use_blas`, or the forward pass of a hidden activation over
+    many inputs: :func:`gemm_takes_c_ordered`) for batches of ``m`` (the
+    loops' ``wide``, see :func:`loop_flags`). The loops hand the first
+    layer over many inputs X^T, which that rule leaves out."""
     return any(use_blas(int(dims[q + 1]), int(dims[q]), int(m))
+               or (q > 0 and gemm_takes_c_ordered(int(dims[q + 1]),
+                                                  int(dims[q])))
                for q in range(len(dims) - 1))
 
 

@@ -34,7 +34,7 @@ from ._kernels import (ACT_IDENTITY, _forward_finish, backward_parallel,
                        output_step, update_into)
 from ._kernels_backward import _dZ_db
 from ._kernels_blas import (backward_blas_unchecked, first_layer_layouts,
-                            forward_blas, use_blas)
+                            forward_blas, forward_on_gemm, use_blas)
 from ._kernels_gemm_dot import copy_rows
 from ._primal_fused_kernels import backward_update_forward, forward_parts
 # No fastmath for the loop: it computes nothing itself; every kernel it
@@ -66,7 +66,8 @@ def _param(buf, off, n, k):
 @_exact_loop
 def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
              nthreads, wide, hand, hand_threads):
-    # The choice of fastdnn._kernels.forward, by shape and work size
+    # The choice of fastdnn._kernels.forward (forward_on_gemm), by shape,
+    # layout and work size
     # (``wide``: None when no layer goes to a GEMM, see network_uses_gemm;
     # ``hand``: None when every layer does, see network_uses_hand_kernels:
     # numba then drops the hand-written kernels below, ``hand`` None
@@ -74,7 +75,8 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
     # them has ``min_work``, and numba drops their parallel versions).
     m = A.shape[0] if transposed else A.shape[1]
     if wide is not None:
-        if hand is None or use_blas(W.shape[0], W.shape[1], m):
+        if hand is None or forward_on_gemm(W.shape[0], W.shape[1], m,
+                                           transposed):
             forward_blas(W, A, b, act, Z, Aout, transposed,
                          nthreads if parallel else 1)
             return

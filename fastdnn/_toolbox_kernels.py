@@ -24,7 +24,8 @@ from ._kernels_common import (ZERO_INT, _exact_leaf, _exact_loop,
 from ._kernels import (ACT_IDENTITY, _n_chunks, activation_into,
                        forward_parallel, forward_serial, _grad_reads_a,
                        output_step)
-from ._kernels_blas import first_layer_layouts, forward_blas, use_blas
+from ._kernels_blas import (first_layer_layouts, forward_blas,
+                            forward_on_gemm, use_blas)
 from ._kernels_backward_update import backward_update
 from ._kernels_gemm import NATIVE_GEMM
 from ._primal_kernels import _backward, _block, _param
@@ -80,7 +81,7 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
     m = A.shape[0] if transposed else A.shape[1]
     n, K = W.shape
     if wide is not None:
-        if hand is None or use_blas(n, K, m):
+        if hand is None or forward_on_gemm(n, K, m, transposed):
             forward_blas(W, A, b, act, Z, Aout, transposed,
                          nthreads if parallel else 1)
             return

@@ -201,7 +201,8 @@ def test_which_layers_go_to_blas():
 
 
 def test_long_sums_over_a_c_ordered_a_prev_take_the_gemm():
-    # The public forward pass only: a C-ordered A_prev of more than
+    # The forward pass (the layer kernels', and the training loops' over
+    # hidden activations: forward_on_gemm): a C-ordered A_prev of more than
     # GEMM_MAX_INPUTS_NARROW inputs (the cat's images in C order) goes to
     # fastdnn's GEMM from GEMM_MIN_ROWS_C_ORDER outputs; the course's
     # Fortran-ordered X keeps the fused kernels (use_blas decides).

@@ -167,6 +167,30 @@ def test_narrow_first_layer_over_many_inputs_bit_for_bit(dtype, n_x):
     _assert_four_iterations_bit_for_bit(X, Y, Ws, bs, acts)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_2", [3, 6, 16])
+def test_hidden_layer_over_many_inputs_bit_for_bit(dtype, n_2):
+    # A hidden layer of a few units over more than GEMM_MAX_INPUTS_NARROW
+    # hidden ones: its input is C-ordered, and the layer kernels' forward
+    # pass runs it on fastdnn's GEMM from GEMM_MIN_ROWS_C_ORDER outputs
+    # (gemm_takes_c_ordered), by hand below; the loop must choose as they
+    # do (forward_on_gemm).
+    from fastdnn import _kernels_blas as blas
+    n_1 = blas.GEMM_MAX_INPUTS_NARROW + 76
+    dims, m = [5, n_1, n_2, 1], 11
+    assert not blas.use_blas(n_2, n_1, m)
+    assert blas.gemm_takes_c_ordered(n_2, n_1) == (
+        blas.NATIVE_GEMM and n_2 >= blas.GEMM_MIN_ROWS_C_ORDER)
+    assert blas.network_uses_gemm(dims, m)
+    X, Y, Ws, bs = _problem(dtype, K.OUT_SIGMOID, dims, m, 1.0)
+    acts = (K.ACT_RELU, K.ACT_TANH)
+    want = _python_loop(X, Y, Ws, bs, 0.1, acts, K.OUT_SIGMOID, 4)
+    solver = PrimalSolver(X, Y, Ws, bs, 0.1, acts, K.OUT_SIGMOID)
+    costs = np.full(4, -1.0)
+    solver.run(4, costs)
+    _assert_run_equals(solver, costs, *want[:3])
+
+
 FUSED_CASES = [
     # (dims, hidden activations, output, m): 1, 2 and 3 layers, inputs not a
     # whole number of blocks, an odd batch, a first layer of 1, 2, 7 and 9
