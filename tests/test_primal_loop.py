@@ -181,7 +181,10 @@ def test_hidden_layer_over_many_inputs_bit_for_bit(dtype, n_2):
     assert not blas.use_blas(n_2, n_1, m)
     assert blas.gemm_takes_c_ordered(n_2, n_1) == (
         blas.NATIVE_GEMM and n_2 >= blas.GEMM_MIN_ROWS_C_ORDER)
-    assert blas.network_uses_gemm(dims, m)
+    # The loop holds the GEMM for such a hidden layer alone (a first layer
+    # of 2 inputs over one example goes to no GEMM on any host).
+    assert blas.network_uses_gemm([2, n_1, n_2, 1], 1) == (
+        blas.gemm_takes_c_ordered(n_2, n_1))
     X, Y, Ws, bs = _problem(dtype, K.OUT_SIGMOID, dims, m, 1.0)
     acts = (K.ACT_RELU, K.ACT_TANH)
     want = _python_loop(X, Y, Ws, bs, 0.1, acts, K.OUT_SIGMOID, 4)
