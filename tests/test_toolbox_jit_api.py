@@ -96,6 +96,30 @@ def test_full_batch_toolbox_is_the_primal_loop_on_wide_layers(n_1):
             np.testing.assert_array_equal(c[0][k], a[0][k])
 
 
+@pytest.mark.parametrize("n_2", [3, 6, 16])
+def test_full_batch_toolbox_is_the_primal_loop_over_many_inputs(n_2):
+    # A hidden layer of a few units over more than GEMM_MAX_INPUTS_NARROW
+    # hidden ones: both loops choose its forward kernel by the layer
+    # kernels' rule (forward_on_gemm: fastdnn's GEMM from
+    # GEMM_MIN_ROWS_C_ORDER outputs where the host has it, by hand
+    # otherwise). The primal loop is held to the layer kernels bit for bit
+    # (test_primal_loop); the toolbox's full-batch path is held to it here.
+    from fastdnn import _kernels_blas as blas
+    rng = np.random.RandomState(2)
+    n_1, m = blas.GEMM_MAX_INPUTS_NARROW + 76, 11
+    dims = [5, n_1, n_2, 1]
+    assert not blas.use_blas(n_2, n_1, m)
+    X = rng.randn(5, m)
+    Y = (rng.rand(1, m) > 0.5).astype(float)
+    for dtype in ("float32", "float64"):
+        kw = dict(activation="relu", solver="primal", dtype=dtype, seed=3)
+        a = jit.L_layer_model(X, Y, dims, 0.05, 4, **kw)
+        c = jit.L_layer_model(X, Y, dims, 0.05, 4,
+                              decay=lambda lr, e, r: lr, **kw)
+        for k in a[0]:
+            np.testing.assert_array_equal(c[0][k], a[0][k])
+
+
 @pytest.mark.parametrize("kw,exc", [
     (dict(optimizer="sgd"), ValueError),
     (dict(beta=1.0), ValueError),
