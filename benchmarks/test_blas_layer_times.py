@@ -80,7 +80,8 @@ def _call(direction, side, a, transposed):
         if side == "blas":
             return lambda: forward_blas(a["W"], a["A"], a["b"], relu, a["Z"],
                                         a["Aout"], transposed, gemm_threads)
-        # The hand-written choice: TK._forward's branches without BLAS.
+        # The hand-written choice: the loops' _forward without BLAS (and
+        # without its row split).
         m = a["A"].shape[0] if transposed else a["A"].shape[1]
         big = parallel and a["W"].size * m >= cfg.PARALLEL_MIN_WORK
         from fastdnn._kernels import forward_parallel, forward_serial

@@ -29,9 +29,9 @@ files in ``NUMBA_CACHE_DIR``).
 import numpy as np
 
 from . import _numba_config as cfg
-from ._kernels import (ACT_IDENTITY, _forward_finish, backward_parallel,
-                       backward_serial, forward_parallel, forward_serial,
-                       output_step, update_into)
+from ._kernels import (ACT_IDENTITY, _forward_finish, _n_chunks,
+                       backward_parallel, backward_serial, forward_parallel,
+                       forward_serial, output_step, update_into)
 from ._kernels_backward import _dZ_db
 from ._kernels_blas import (backward_blas_unchecked, first_layer_layouts,
                             forward_blas, forward_on_gemm, use_blas)
@@ -39,9 +39,10 @@ from ._kernels_gemm_dot import copy_rows
 from ._primal_fused_kernels import backward_update_forward, forward_parts
 # No fastmath for the loop: it computes nothing itself; every kernel it
 # calls keeps its own flags.
-from ._kernels_common import _exact_loop, flat_view
+from ._kernels_common import _exact_loop, _exact_parallel, flat_view
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
+from numba import prange  # noqa: E402
 
 # The views are taken inline, in the caller's own code: a call would pass
 # the buffer in and the view out, each with a reference count update (an
@@ -63,28 +64,72 @@ def _param(buf, off, n, k):
     return flat_view(buf, off, n, k)
 
 
+#: Work (multiply-adds) from which a hand-written forward layer whose sum
+#: is too short for forward_parallel's chunks is split into row blocks on
+#: threads (:func:`_forward_rows`); below it forward_serial on one thread
+#: is the faster. On a Zen 5 host, two threads against one, 8 to 24
+#: outputs: 0.37-0.81x at 0.23-1.15 million (float32; a parallel region
+#: costs some 10 us), break-even about 2 million, 1.3-1.7x from 4
+#: million (float32 and float64).
+ROWS_SPLIT_MIN_WORK = 1 << 21
+
+
+@_exact_parallel
+def _forward_rows(W, A, b, act, Z, Aout, transposed, nparts):
+    # forward_serial on nparts row blocks of W (and of b, Z, Aout) at
+    # once. Every output row is computed by the same instructions as in
+    # one forward_serial call (its rows are independent, in blocks of 4
+    # from the first: the split points are multiples of 4), so the results
+    # are forward_serial's bit for bit.
+    n, K = W.shape
+    m = Z.shape[1]
+    step = (n // nparts + 3) // 4 * 4
+    Wf = W.reshape(-1)
+    bf = b.reshape(-1)
+    Zf = Z.reshape(-1)
+    Af = Aout.reshape(-1)
+    for p in prange(nparts):
+        r0 = min(n, p * step)
+        r1 = n if p == nparts - 1 else min(n, r0 + step)
+        if r1 > r0:
+            forward_serial(Wf[r0 * K:r1 * K].reshape((r1 - r0, K)), A,
+                           bf[r0:r1].reshape((r1 - r0, 1)), act,
+                           Zf[r0 * m:r1 * m].reshape((r1 - r0, m)),
+                           Af[r0 * m:r1 * m].reshape((r1 - r0, m)),
+                           transposed)
+
+
 @_exact_loop
 def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
              nthreads, wide, hand, hand_threads):
     # The choice of fastdnn._kernels.forward (forward_on_gemm), by shape,
-    # layout and work size
-    # (``wide``: None when no layer goes to a GEMM, see network_uses_gemm;
-    # ``hand``: None when every layer does, see network_uses_hand_kernels:
-    # numba then drops the hand-written kernels below, ``hand`` None
-    # coming with ``wide`` True; ``hand_threads``: None when no layer on
-    # them has ``min_work``, and numba drops their parallel versions).
+    # layout and work size, for both loops (``wide``: None when no layer
+    # goes to a GEMM, see network_uses_gemm; ``hand``: None when every
+    # layer does, see network_uses_hand_kernels: numba then drops the
+    # hand-written kernels below, ``hand`` None coming with ``wide`` True;
+    # ``hand_threads``: None when no layer on them has ``min_work``, and
+    # numba drops their parallel versions). A sum too short for
+    # forward_parallel's chunks (which would then run on one thread) goes
+    # to row blocks on threads from ROWS_SPLIT_MIN_WORK, the bits of
+    # forward_serial either way.
     m = A.shape[0] if transposed else A.shape[1]
+    n, K = W.shape
     if wide is not None:
-        if hand is None or forward_on_gemm(W.shape[0], W.shape[1], m,
-                                           transposed):
+        if hand is None or forward_on_gemm(n, K, m, transposed):
             forward_blas(W, A, b, act, Z, Aout, transposed,
                          nthreads if parallel else 1)
             return
     if hand is not None:
-        if hand_threads is not None and parallel and W.size * m >= min_work:
-            forward_parallel(W, A, b, act, Z, Aout, transposed)
-        else:
-            forward_serial(W, A, b, act, Z, Aout, transposed)
+        work = W.size * m
+        if hand_threads is not None and parallel and work >= min_work:
+            if _n_chunks(K) > 1:
+                forward_parallel(W, A, b, act, Z, Aout, transposed)
+                return
+            if nthreads > 1 and n >= 8 and work >= ROWS_SPLIT_MIN_WORK:
+                _forward_rows(W, A, b, act, Z, Aout, transposed,
+                              min(nthreads, n // 4))
+                return
+        forward_serial(W, A, b, act, Z, Aout, transposed)
 
 
 @_exact_loop

@@ -21,14 +21,12 @@ import numpy as np
 
 from ._kernels_common import (ZERO_INT, _exact_leaf, _exact_loop,
                               _exact_parallel, flat_view)
-from ._kernels import (ACT_IDENTITY, _n_chunks, activation_into,
-                       forward_parallel, forward_serial, _grad_reads_a,
+from ._kernels import (ACT_IDENTITY, activation_into, _grad_reads_a,
                        output_step)
-from ._kernels_blas import (first_layer_layouts, forward_blas,
-                            forward_on_gemm, use_blas)
+from ._kernels_blas import first_layer_layouts, use_blas
 from ._kernels_backward_update import backward_update
 from ._kernels_gemm import NATIVE_GEMM
-from ._primal_kernels import _backward, _block, _param
+from ._primal_kernels import _backward, _block, _forward, _param
 from ._dropout_kernels import dropout_apply, mask_apply
 from ._toolbox_step_kernels import fill_constants, update_params
 
@@ -41,59 +39,6 @@ from numba import prange  # noqa: E402
 #: squared error over several targets (the gradient is unchanged).
 (H_BETA, H_BETA1, H_BETA2, H_EPSILON, H_LAMBD, H_KEEP_PROB,
  H_COST_SCALE) = range(7)
-
-
-@_exact_parallel
-def _forward_rows(W, A, b, act, Z, Aout, transposed, nparts):
-    # forward_serial on nparts row blocks of W (and of b, Z, Aout) at
-    # once. Every output row is computed by the same instructions as in
-    # one forward_serial call (its rows are independent, in blocks of 4
-    # from the first: the split points are multiples of 4), so the results
-    # are forward_serial's bit for bit.
-    n, K = W.shape
-    m = Z.shape[1]
-    step = (n // nparts + 3) // 4 * 4
-    Wf = W.reshape(-1)
-    bf = b.reshape(-1)
-    Zf = Z.reshape(-1)
-    Af = Aout.reshape(-1)
-    for p in prange(nparts):
-        r0 = min(n, p * step)
-        r1 = n if p == nparts - 1 else min(n, r0 + step)
-        if r1 > r0:
-            forward_serial(Wf[r0 * K:r1 * K].reshape((r1 - r0, K)), A,
-                           bf[r0:r1].reshape((r1 - r0, 1)), act,
-                           Zf[r0 * m:r1 * m].reshape((r1 - r0, m)),
-                           Af[r0 * m:r1 * m].reshape((r1 - r0, m)),
-                           transposed)
-
-
-@_exact_loop
-def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
-             nthreads, wide, hand, hand_threads):
-    # By work size (one call site): a GEMM for a big product (never
-    # compiled when ``wide`` is None, see network_uses_gemm; every product
-    # when ``hand`` is None, see network_uses_hand_kernels: numba then
-    # drops the rest, as ``hand`` None comes with ``wide`` True); serial
-    # (alone when ``hand_threads`` is None); for a summed axis too short
-    # for forward_parallel's chunks (it then runs on one thread), row
-    # blocks on threads; else forward_parallel.
-    m = A.shape[0] if transposed else A.shape[1]
-    n, K = W.shape
-    if wide is not None:
-        if hand is None or forward_on_gemm(n, K, m, transposed):
-            forward_blas(W, A, b, act, Z, Aout, transposed,
-                         nthreads if parallel else 1)
-            return
-    if hand is not None:
-        if hand_threads is not None and parallel and W.size * m >= min_work:
-            if _n_chunks(K) == 1 and nthreads > 1 and n >= 8:
-                _forward_rows(W, A, b, act, Z, Aout, transposed,
-                              min(nthreads, n // 4))
-            else:
-                forward_parallel(W, A, b, act, Z, Aout, transposed)
-        else:
-            forward_serial(W, A, b, act, Z, Aout, transposed)
 
 
 #: A mini-batch of at most this many inputs is gathered as X (n_x, mb)

@@ -162,7 +162,7 @@ HAND_WRITTEN = [("_kernels", "forward_serial"),
                 ("_kernels", "forward_parallel"),
                 ("_kernels", "backward_serial"),
                 ("_kernels", "backward_parallel"),
-                ("_toolbox_kernels", "_forward_rows")]
+                ("_primal_kernels", "_forward_rows")]
 #: Compiled by the Adam run only (float64's Adam loop).
 ADAM = [("_adam_step_kernels", "_adam_formula_loop")]
 #: Compiled by the first run (the probe sees a compilation).

@@ -149,6 +149,27 @@ def test_wide_layers_over_a_long_batch_bit_for_bit(dtype, n_1):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_2", [8, 9])
+def test_hand_layer_split_in_row_blocks_bit_for_bit(dtype, n_2):
+    # A hidden layer on the hand-written kernels whose sum is one chunk
+    # long, with ROWS_SPLIT_MIN_WORK multiply-adds: the loop splits it
+    # into row blocks on threads, the layer kernels run forward_serial.
+    import numba
+    from fastdnn import _kernels_blas as blas
+    from fastdnn._kernels import _n_chunks
+    from fastdnn._primal_kernels import ROWS_SPLIT_MIN_WORK
+    n_1, m = 1000, 300
+    assert not blas.forward_on_gemm(n_2, n_1, m, False)
+    assert _n_chunks(n_1) == 1 and n_2 * n_1 * m >= ROWS_SPLIT_MIN_WORK
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has a single thread")
+    dims = [20, n_1, n_2, 3]
+    X, Y, Ws, bs = _problem(dtype, K.OUT_SOFTMAX, dims, m, 1.0)
+    acts = (K.ACT_TANH, K.ACT_RELU)
+    _assert_four_iterations_bit_for_bit(X, Y, Ws, bs, acts)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_x", [200, 300])
 def test_narrow_first_layer_over_many_inputs_bit_for_bit(dtype, n_x):
     # A first layer of 12 units over a few hundred inputs goes to fastdnn's

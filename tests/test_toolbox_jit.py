@@ -381,7 +381,7 @@ def test_warmup_compiles_the_passes_for_both_dtypes():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_row_split_forward_is_forward_serial_bit_for_bit(dtype):
-    from fastdnn import _toolbox_kernels as TK
+    from fastdnn import _primal_kernels as PK
     rng = np.random.RandomState(0)
     for n, k, transposed, nparts in ((9, 20, False, 2), (37, 50, True, 3),
                                      (16, 7, True, 2), (8, 300, False, 4)):
@@ -392,7 +392,7 @@ def test_row_split_forward_is_forward_serial_bit_for_bit(dtype):
             want = [np.empty((n, 13), dtype) for _ in range(2)]
             got = [np.empty((n, 13), dtype) for _ in range(2)]
             K.forward_serial(W, A, b, act, *want, transposed)
-            TK._forward_rows(W, A, b, act, *got, transposed, nparts)
+            PK._forward_rows(W, A, b, act, *got, transposed, nparts)
             assert all(np.array_equal(g, w) for g, w in zip(got, want))
 
 
