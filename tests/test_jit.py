@@ -161,6 +161,30 @@ def test_parallel_and_serial_kernels_agree_bit_for_bit(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("n, n_prev, m", [
+    (1, 3000, 1), (5, 2049, 4), (9, 4100, 7), (3, 8200, 130),
+    (20, 5000, 11), (7, 12288, 33)])
+def test_forward_chunks_on_threads_are_forward_serial_bit_for_bit(
+        dtype, transposed, n, n_prev, m):
+    # forward_parallel runs the 2 to 4 chunks of the summed axis on
+    # threads, in either layout of A_prev (one output over one example
+    # included).
+    rng = np.random.RandomState(n + m)
+    W = rng.standard_normal((n, n_prev)).astype(dtype)
+    A = rng.standard_normal((m, n_prev) if transposed else (n_prev, m))
+    A = A.astype(dtype)
+    b = rng.standard_normal((n, 1)).astype(dtype)
+    outs = []
+    for kernel in (K.forward_serial, K.forward_parallel):
+        Z, Aout = np.empty((n, m), dtype), np.empty((n, m), dtype)
+        kernel(W, A, b, K.ACT_TANH, Z, Aout, transposed)
+        outs.append((Z, Aout))
+    for s, p in zip(*outs):
+        np.testing.assert_array_equal(p, s)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n, n_prev, m", [
     (1, 1, 1), (3, 2, 2), (4, 7, 3), (5, 2049, 4), (9, 4100, 7),
     (20, 5000, 11)])
