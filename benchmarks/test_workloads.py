@@ -417,3 +417,28 @@ def test_case_by_key():
         c for c in bench.WORKLOADS["digits"] if c.key == "W3-float32")
     with pytest.raises(ValueError, match="no workload case 'W9'.*W3-float32"):
         workloads.case_by_key("W9")
+
+
+def test_targets_read_the_solvers_not_the_c_order_rerun():
+    # The re-run on a C-ordered X runs the same kernels: were it counted,
+    # fastdnn's time would be the better of two samples against each
+    # peer's one. Here it is the faster, and no target may read it.
+    def row(name, seconds, **extra):
+        return dict({"name": name, "kind": "fastdnn", "seconds": seconds},
+                    **extra)
+    case = {"key": "overhead", "steps": 1000, "limit_seconds": 1.0,
+            "rows": [row("fastdnn primal", 0.02),
+                     row("fastdnn primal, X in C order", 0.01,
+                         x_order="C"),
+                     row("fastdnn primal, BLAS unset", 0.005,
+                         blas_unset=True),
+                     {"name": "jax", "kind": "peer", "seconds": 0.03,
+                      "check": {"status": "not installed"}}]}
+    targets = {t["key"]: t for t in workload_run.workload_targets(
+        {"cases": [case], "quick": False})}
+    assert targets["overhead|us"]["value"] == pytest.approx(20.0)
+    assert targets["overhead|us"]["status"] == "FAIL"
+    md = "\n".join(workload_report.case_table(dict(case, rows=[
+        dict(r, version=r["name"]) for r in case["rows"]])))
+    # "fastdnn x" is over the primal row's time: JAX's 0.03 s reads 1.5.
+    assert "| jax | 0.03 | - | - | 1.5 | 0.03 |" in md

@@ -131,6 +131,8 @@ def time_case(case, X, Y, repeats, quick, peers=True, log=print,
         trains[name] = fastdnn_trainer(case, X, Y, solver, order=order)
         rows[name] = {"name": name, "kind": "fastdnn", "solver": solver,
                       "version": "fastdnn (numba)"}
+        if order is not None:
+            rows[name]["x_order"] = order
     for peer in (case.peers if peers else ()):
         log("  checking %s against fastdnn (float64) ..." % peer)
         check = check_peer(peer, case, X, Y,
@@ -262,9 +264,13 @@ def _seconds(case, name):
 
 
 def as_is_fastdnn(row):
-    """Whether ``row`` is fastdnn's, timed in the run's own process (the
-    rows of :func:`run_unset` are not: no target reads them)."""
-    return row["kind"] == "fastdnn" and not row.get("blas_unset")
+    """Whether ``row`` is one of fastdnn's solvers as the targets read it:
+    timed in the run's own process on the layout made for it. Not the
+    rows of :func:`run_unset`, nor the re-run on a C-ordered X (the same
+    kernels again: counting it would make fastdnn's time the better of
+    two samples where each peer has one)."""
+    return (row["kind"] == "fastdnn" and not row.get("blas_unset")
+            and "x_order" not in row)
 
 
 def _best_fastdnn(case):
