@@ -8,6 +8,7 @@ import pytest
 
 from fastdnn import _kernels as K
 from fastdnn import _primal
+from fastdnn import _primal_kernels as PK
 from fastdnn._primal import OUTPUT_FORWARD_ACT, PrimalSolver
 from fastdnn._primal_fused_kernels import (chunk_rows, forward_parts,
                                            fuses_first_layer, parts_buffer)
@@ -148,6 +149,22 @@ def test_wide_layers_over_a_long_batch_bit_for_bit(dtype, n_1):
     _assert_four_iterations_bit_for_bit(X, Y, Ws, bs, acts)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_row_split_forward_is_forward_serial_bit_for_bit(dtype):
+    rng = np.random.RandomState(0)
+    for n, k, transposed, nparts in ((9, 20, False, 2), (37, 50, True, 3),
+                                     (16, 7, True, 2), (8, 300, False, 4)):
+        W = rng.randn(n, k).astype(dtype)
+        b = rng.randn(n, 1).astype(dtype)
+        A = rng.randn(*((13, k) if transposed else (k, 13))).astype(dtype)
+        for act in K.ACT_ALL:
+            want = [np.empty((n, 13), dtype) for _ in range(2)]
+            got = [np.empty((n, 13), dtype) for _ in range(2)]
+            K.forward_serial(W, A, b, act, *want, transposed)
+            PK._forward_rows(W, A, b, act, *got, transposed, nparts)
+            assert all(np.array_equal(g, w) for g, w in zip(got, want))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_2", [8, 9])
 def test_hand_layer_split_in_row_blocks_bit_for_bit(dtype, n_2):
@@ -157,10 +174,9 @@ def test_hand_layer_split_in_row_blocks_bit_for_bit(dtype, n_2):
     import numba
     from fastdnn import _kernels_blas as blas
     from fastdnn._kernels import _n_chunks
-    from fastdnn._primal_kernels import ROWS_SPLIT_MIN_WORK
     n_1, m = 1000, 300
     assert not blas.forward_on_gemm(n_2, n_1, m, False)
-    assert _n_chunks(n_1) == 1 and n_2 * n_1 * m >= ROWS_SPLIT_MIN_WORK
+    assert _n_chunks(n_1) == 1 and n_2 * n_1 * m >= PK.ROWS_SPLIT_MIN_WORK
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("numba has a single thread")
     dims = [20, n_1, n_2, 3]

@@ -379,23 +379,6 @@ def test_warmup_compiles_the_passes_for_both_dtypes():
     assert dtypes == {"float32", "float64"}
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_row_split_forward_is_forward_serial_bit_for_bit(dtype):
-    from fastdnn import _primal_kernels as PK
-    rng = np.random.RandomState(0)
-    for n, k, transposed, nparts in ((9, 20, False, 2), (37, 50, True, 3),
-                                     (16, 7, True, 2), (8, 300, False, 4)):
-        W = rng.randn(n, k).astype(dtype)
-        b = rng.randn(n, 1).astype(dtype)
-        A = rng.randn(*((13, k) if transposed else (k, 13))).astype(dtype)
-        for act in K.ACT_ALL:
-            want = [np.empty((n, 13), dtype) for _ in range(2)]
-            got = [np.empty((n, 13), dtype) for _ in range(2)]
-            K.forward_serial(W, A, b, act, *want, transposed)
-            PK._forward_rows(W, A, b, act, *got, transposed, nparts)
-            assert all(np.array_equal(g, w) for g, w in zip(got, want))
-
-
 @pytest.mark.parametrize("parts", [0, 1, 2, 3, 4])
 @pytest.mark.parametrize("columns", [False, True])
 def test_gather_gives_the_batch_in_either_layout(columns, parts):
