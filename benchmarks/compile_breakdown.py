@@ -141,7 +141,10 @@ def measure(key):
         env.pop("FASTDNN_NUMBA_CACHE", None)
         out = subprocess.run(
             [sys.executable, os.path.abspath(__file__), "--child", key],
-            env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+            env=env, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError("the measuring process failed:\n"
+                           + out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
