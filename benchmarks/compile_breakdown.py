@@ -88,10 +88,10 @@ def library_bodies(prefix="fastdnn"):
 
 def _child(key):
     # In the new process: the first fit, timed, then its libraries.
-    import numpy as np
     from numba.core import event
 
-    from fastdnn.bench.workloads import case_by_key, fastdnn_trainer
+    from fastdnn.bench.workloads import (case_by_key, fastdnn_trainer,
+                                         random_examples)
 
     class OwnSeconds(event.Listener):
         # Each compilation's seconds less those of the compilations it
@@ -111,12 +111,7 @@ def _child(key):
                 self.stack[-1][2] += took
 
     case = case_by_key(key)
-    rng = np.random.RandomState(0)
-    m = 512
-    X = rng.rand(case.dims[0], m)
-    labels = rng.randint(0, case.dims[-1], m)
-    Y = (np.eye(case.dims[-1])[:, labels] if case.output == "softmax"
-         else (rng.rand(1, m) > 0.5).astype(float))
+    X, Y = random_examples(case, 512)
     train = fastdnn_trainer(case, X, Y, "primal")
     own, llvm = OwnSeconds(), [0.0]
     with event.install_listener("numba:compile", own):

@@ -55,15 +55,10 @@ print(json.dumps({"first call": time.perf_counter() - t0}))
 
 _FIRST_FIT = """
 import json, sys, time
-import numpy as np
-from fastdnn.bench.workloads import case_by_key, fastdnn_trainer
+from fastdnn.bench.workloads import (case_by_key, fastdnn_trainer,
+                                    random_examples)
 case = case_by_key(sys.argv[1])
-rng = np.random.RandomState(0)
-m = 512
-X = rng.rand(case.dims[0], m)
-labels = rng.randint(0, case.dims[-1], m)
-Y = (np.eye(case.dims[-1])[:, labels] if case.output == "softmax"
-     else (rng.rand(1, m) > 0.5).astype(float))
+X, Y = random_examples(case, 512)
 train = fastdnn_trainer(case, X, Y, "primal")
 t0 = time.perf_counter()
 train(1)

@@ -419,6 +419,24 @@ def test_case_by_key():
         workloads.case_by_key("W9")
 
 
+@pytest.mark.parametrize("key", ["W1-momentum", "W4-full"])
+def test_random_examples_fit_the_case(key):
+    # The compile-time scripts' training data: the case's input size,
+    # its output's labels (one-hot classes for softmax, 0/1 for the
+    # sigmoid), the same for the same seed.
+    case = workloads.case_by_key(key)
+    X, Y = workloads.random_examples(case, 50)
+    assert X.shape == (case.dims[0], 50) and ((0 <= X) & (X < 1)).all()
+    assert Y.shape == (case.dims[-1], 50)
+    if case.output == "softmax":
+        assert (Y.sum(axis=0) == 1).all() and set(np.unique(Y)) == {0, 1}
+    else:
+        assert set(np.unique(Y)) <= {0, 1} and 0 < Y.sum() < 50
+    again = workloads.random_examples(case, 50)
+    assert all(np.array_equal(a, b) for a, b in zip((X, Y), again))
+    assert not np.array_equal(X, workloads.random_examples(case, 50, 1)[0])
+
+
 def test_targets_read_the_solvers_not_the_c_order_rerun():
     # The re-run on a C-ordered X runs the same kernels: were it counted,
     # fastdnn's time would be the better of two samples against each

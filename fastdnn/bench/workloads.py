@@ -221,6 +221,20 @@ def fastdnn_trainer(case, X, Y, solver, backend="jit", order=None):
     return train
 
 
+def random_examples(case, m, seed=0):
+    """``m`` random examples of the case's shape, ``(X, Y)``: X (n_x, m)
+    uniform on [0, 1), Y one-hot random classes (n_L, m) for a softmax
+    output, else random 0/1 labels (1, m). What the compile-time scripts'
+    first fits train on (``benchmarks/compile_time.py``,
+    ``benchmarks/compile_breakdown.py``)."""
+    rng = np.random.RandomState(seed)
+    X = rng.rand(case.dims[0], m)
+    labels = rng.randint(0, case.dims[-1], m)
+    Y = (np.eye(case.dims[-1])[:, labels] if case.output == "softmax"
+         else (rng.rand(1, m) > 0.5).astype(float))
+    return X, Y
+
+
 def initial_parameters(case):
     """fastdnn's initial parameters of the case, [(W, b), ...] float64."""
     from .. import reference
