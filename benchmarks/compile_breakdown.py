@@ -27,12 +27,9 @@ import argparse
 import collections
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def function_name(symbol):
@@ -129,18 +126,14 @@ def _child(key):
 def measure(key):
     """The figures of the first fit of workload case ``key``, made in a
     new process with an empty cache directory."""
+    from fastdnn.bench.workers import _child_env, run_json_child
+
     with tempfile.TemporaryDirectory() as cache_dir:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir,
-                   PYTHONPATH=ROOT + os.pathsep
-                   + os.environ.get("PYTHONPATH", ""))
+        env = _child_env()
+        env["NUMBA_CACHE_DIR"] = cache_dir
         env.pop("FASTDNN_NUMBA_CACHE", None)
-        out = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--child", key],
-            env=env, cwd=ROOT, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError("the measuring process failed:\n"
-                           + out.stderr[-3000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        return run_json_child([os.path.abspath(__file__), "--child", key],
+                              env, "measuring")
 
 
 def report(key, r, top):

@@ -21,14 +21,8 @@ Cold = nothing cached; cached = the same directory again, as a user's next
 process would find it. Medians over ``--repeat`` fresh cache directories.
 """
 import argparse
-import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _WARMUP = """
 import json, time
@@ -67,14 +61,12 @@ print(json.dumps({"fit " + case.key: time.perf_counter() - t0}))
 
 
 def _run(code, cache_dir, args=()):
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir,
-               PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH",
-                                                             ""))
+    from fastdnn.bench.workers import _child_env, run_json_child
+
+    env = _child_env()
+    env["NUMBA_CACHE_DIR"] = cache_dir
     env.pop("FASTDNN_NUMBA_CACHE", None)
-    out = subprocess.run([sys.executable, "-c", code] + list(args), env=env,
-                         cwd=ROOT, capture_output=True, text=True,
-                         check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json_child(["-c", code] + list(args), env, "measuring")
 
 
 def measure(repeat=3, fits=(), warmup=True):

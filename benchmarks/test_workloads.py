@@ -8,6 +8,7 @@ numbers in float64 (that check is what makes it a peer)."""
 import dataclasses
 import json
 import math
+import os
 import time
 
 import numba
@@ -435,6 +436,19 @@ def test_random_examples_fit_the_case(key):
     again = workloads.random_examples(case, 50)
     assert all(np.array_equal(a, b) for a, b in zip((X, Y), again))
     assert not np.array_equal(X, workloads.random_examples(case, 50, 1)[0])
+
+
+def test_run_json_child_reads_the_last_line_or_says_why_it_failed():
+    # The bench's child processes (workers, start-up, the unset-BLAS
+    # runs): the JSON object of the last line, or the child's stderr.
+    from fastdnn.bench.workers import run_json_child
+    code = 'print("noise"); print(\'{"a": [1, 2]}\')'
+    assert run_json_child(["-c", code], dict(os.environ), "test") == {
+        "a": [1, 2]}
+    with pytest.raises(RuntimeError,
+                       match="the test process failed:\n(.|\n)*boom"):
+        run_json_child(["-c", "raise SystemExit('boom')"],
+                       dict(os.environ), "test")
 
 
 def test_targets_read_the_solvers_not_the_c_order_rerun():

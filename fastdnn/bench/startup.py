@@ -1,13 +1,10 @@
 """Start-up: a new process's time from launch to a 1-iteration training
 done, with numba's cache warm and cold (compiling)."""
-import json
-import subprocess
-import sys
 import tempfile
 import time
 
 from .timing import _median
-from .workers import _child_env
+from .workers import _child_env, run_json_child
 
 
 _STARTUP = """
@@ -35,13 +32,8 @@ def _startup_once(cache_dir=None):
         env["NUMBA_CACHE_DIR"] = cache_dir
     t0 = time.perf_counter()
     env["FASTDNN_BENCH_LAUNCH"] = repr(time.time())
-    proc = subprocess.run([sys.executable, "-c", _STARTUP], env=env,
-                          capture_output=True, text=True)
+    inner = run_json_child(["-c", _STARTUP], env, "start-up")
     wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError("the start-up process failed:\n"
-                           + proc.stderr[-3000:])
-    inner = json.loads(proc.stdout.strip().splitlines()[-1])
     # "wall": from the launch of the process to the end of its training
     # (what the target asks); "exit": the rest, the interpreter's teardown
     # (its last garbage collection walks numba's many objects).

@@ -78,18 +78,25 @@ def _child_env():
     return env
 
 
+def run_json_child(args, env, what):
+    """Run ``python ARGS`` with the environment ``env`` and return the JSON
+    object it printed on the last line of its output; RuntimeError "the
+    <what> process failed:" with the end of its stderr when it fails."""
+    proc = subprocess.run([sys.executable] + list(args), env=env,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError("the %s process failed:\n" % what
+                           + proc.stderr[-3000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def _run_worker(spec, unset_blas_env):
     env = _child_env()
     if unset_blas_env:
         for k in BLAS_ENV:
             env.pop(k, None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "fastdnn.bench", "--worker", json.dumps(spec)],
-        env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError("the numpy benchmark process failed:\n"
-                           + proc.stderr[-3000:])
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json_child(["-m", "fastdnn.bench", "--worker",
+                           json.dumps(spec)], env, "numpy benchmark")
 
 
 def _numba_train(X, Y, solver, dtype):

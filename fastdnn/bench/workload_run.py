@@ -12,14 +12,12 @@ import dataclasses
 import json
 import math
 import os
-import subprocess
-import sys
 import time
 
 from .. import _threads
 from .machine import BLAS_ENV, _blas_info, _loadavg, _machine, settled_probe
 from .timing import PAIR_PAUSE, _median
-from .workers import _child_env
+from .workers import _child_env, run_json_child
 from .workloads import (WORKLOAD_NAMES, WORKLOADS, case_by_key,
                         fastdnn_trainer, gemm_peak, load_data, max_rel,
                         peer_trainer)
@@ -387,13 +385,8 @@ def run_unset(case, quick, repeats, data_dir=None, backend="reference",
         env.pop(k, None)
     spec = {"case": case.key, "quick": quick, "repeats": repeats,
             "data": data_dir, "backend": backend, "solver": solver}
-    proc = subprocess.run(
-        [sys.executable, "-m", "fastdnn.bench", "--workload-worker",
-         json.dumps(spec)], env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError("the %s process failed:\n" % backend
-                           + proc.stderr[-3000:])
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json_child(["-m", "fastdnn.bench", "--workload-worker",
+                           json.dumps(spec)], env, backend)
 
 
 def workload_worker(spec):
