@@ -195,3 +195,27 @@ def test_worker_prints_its_result_as_one_json_line(monkeypatch, capsys):
     assert set(got["kernels"]) == {"%s|%s" % (k[0], dtype)
                                    for k in bench.KERNELS[:1]
                                    for dtype in ("float64", "float32")}
+
+
+def test_startup_fills_both_caches_before_the_warm_runs(monkeypatch):
+    # "Warm" is numba's cache and Python's bytecode: the first, untimed
+    # child may write bytecode even under PYTHONDONTWRITEBYTECODE, the
+    # timed ones run in the environment as it is; the cold one gets an
+    # empty numba cache of its own.
+    from fastdnn.bench import startup
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    envs = []
+
+    def child(args, env, what):
+        envs.append(env)
+        return {"import": 0.1, "train": 0.2, "done": 0.0}
+
+    monkeypatch.setattr(startup, "run_json_child", child)
+    out = startup._startup(3, cold=True)
+    assert len(envs) == 5
+    assert "PYTHONDONTWRITEBYTECODE" not in envs[0]
+    assert all(e["PYTHONDONTWRITEBYTECODE"] == "1" for e in envs[1:])
+    assert all("NUMBA_CACHE_DIR" not in e for e in envs[:4])
+    assert envs[4]["NUMBA_CACHE_DIR"]
+    assert out["warm"]["import"] == 0.1 and out["cold"]["train"] == 0.2
