@@ -6,9 +6,10 @@ numba compiles the register tile for the target's registers
 AVX-512, 6 rows by two 32-byte vectors with AVX2 and FMA. Every test runs
 the host's own build; here an AVX-512 host also runs the AVX2 build, in a
 new process that has numba compile for Zen 3 (``NUMBA_CPU_NAME=znver3``,
-the host's features with AVX-512 off) into an empty cache of its own, so
-that a CI host of either kind tests both tiles. An AVX2 host cannot run
-the AVX-512 build: there the test is skipped.
+the host's features with AVX-512 off) into an empty cache of its own: a
+CI run on an AVX-512 host tests both tiles, one on an AVX2 host the AVX2
+tile (its own build), which cannot run the AVX-512 one: the test is
+skipped there.
 
 Two checks: the product tests and the fused first-layer tests pass in
 that build, and its register-tile products are this process's bits (each
