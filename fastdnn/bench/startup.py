@@ -6,9 +6,9 @@ kernels and Python's compiled modules (``__pycache__/*.pyc``). pip writes
 the latter when it installs a package; a source checkout or an editable
 install gets them at its first import, except under
 ``PYTHONDONTWRITEBYTECODE``, which would leave every later process to
-compile fastdnn's 52 modules from source (-X importtime: about 0.03 s
-more on a Zen 4 host, median of six alternating imports). The untimed run
-that fills numba's cache therefore writes them too.
+compile the 52 fastdnn modules a fit imports from source (-X importtime:
+about 0.03 s more on a Zen 4 host, median of six alternating imports).
+The untimed run that fills numba's cache therefore writes them too.
 """
 import tempfile
 import time
