@@ -31,6 +31,7 @@ import pytest
 from fastdnn._kernels_gemm import (DOT_MAX_ROWS, KC_MIN_K, matmul_into,
                                    matmul_scaled_into)
 from fastdnn._kernels_gemm_tile import HAS_AVX512, MR
+from test_gemm import _operands
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -60,9 +61,9 @@ numba.get_num_threads()
 
 _CHILD = """
 import json, sys
-sys.path.insert(0, {root!r})
+sys.path.insert(0, {tests!r})
 import pytest
-from tests.test_other_isa import AVX2_TEST_MODULES, product_digests
+from test_other_isa import AVX2_TEST_MODULES, product_digests
 from fastdnn._kernels_gemm_tile import HAS_AVX512, HAS_AVX2_FMA, MR
 digests = product_digests()
 code = pytest.main(["-q", "-p", "no:cacheprovider", "-n", "0",
@@ -95,14 +96,7 @@ def product_digests():
     out = {}
     for M, K, N, layout in COMPARED:
         for dtype in ("float32", "float64"):
-            rng = np.random.default_rng(M * K + N)
-            A = rng.standard_normal((M, K)).astype(dtype)
-            if layout == "rows":
-                B = rng.standard_normal((N, K)).astype(dtype).T
-            elif layout == "strided":
-                B = rng.standard_normal((K, 2 * N)).astype(dtype)[:, ::2]
-            else:
-                B = rng.standard_normal((K, N)).astype(dtype)
+            A, B = _operands(M, K, N, dtype, layout, seed=M * K + N)
             C = np.empty((M, N), dtype)
             S = np.empty((M, N), dtype)
             matmul_into(A, B, C, 2)
@@ -115,10 +109,10 @@ def product_digests():
 def test_the_avx2_build_passes_the_product_tests_with_the_same_bits(
         tmp_path):
     # One process compiles the AVX2 build once for both checks.
+    child = _CHILD.format(tests=os.path.join(ROOT, "tests"))
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD.format(root=ROOT)], cwd=ROOT,
-        env=_avx2_env(tmp_path), capture_output=True, text=True,
-        timeout=1200)
+        [sys.executable, "-c", child], cwd=ROOT, env=_avx2_env(tmp_path),
+        capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     other = json.loads(done.stdout.strip().splitlines()[-1])
     # The other process did compile the AVX2 tile.
