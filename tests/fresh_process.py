@@ -7,13 +7,14 @@ import subprocess
 import sys
 
 
-def run_json_script(script, argument, cache_dir, timeout=600):
+def run_json_script(script, argument, cache_dir, timeout=600, env=None):
     """Run ``script`` (Python source) as ``python -c script ARG``, ARG the
     JSON of ``argument``, with ``NUMBA_CACHE_DIR=cache_dir`` (give it an
-    empty directory) and two numba threads; return the JSON object it
-    printed on its last line of output."""
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir),
-               NUMBA_NUM_THREADS="2")
+    empty directory) and two numba threads over ``env`` (default
+    ``os.environ``); return the JSON object it printed on its last line of
+    output. A process that fails shows the end of its stderr."""
+    env = dict(os.environ if env is None else env,
+               NUMBA_CACHE_DIR=str(cache_dir), NUMBA_NUM_THREADS="2")
     done = subprocess.run(
         [sys.executable, "-c", script, json.dumps(argument)], env=env,
         capture_output=True, text=True, timeout=timeout)

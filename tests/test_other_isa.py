@@ -18,10 +18,7 @@ whatever the tile's shape; the dot-product tile, whose sums follow the
 vector width, is not compared).
 """
 import hashlib
-import json
 import os
-import subprocess
-import sys
 
 import llvmlite.binding as llvm_binding
 import numba
@@ -31,6 +28,7 @@ import pytest
 from fastdnn._kernels_gemm import (DOT_MAX_ROWS, KC_MIN_K, matmul_into,
                                    matmul_scaled_into)
 from fastdnn._kernels_gemm_tile import HAS_AVX512, MR
+from fresh_process import run_json_script
 from test_gemm import _operands
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,7 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: The test modules run in the AVX2 build: the products (every path, odd
 #: shapes, strides, threads) and the first layer's fused backward pass and
 #: update, whose row blocks follow the tile's rows.
-AVX2_TEST_MODULES = ("tests/test_gemm.py", "tests/test_backward_update.py")
+AVX2_TEST_MODULES = ("test_gemm.py", "test_backward_update.py")
 
 #: Register-tile products compared bit for bit: (M, K, N, B's layout), M
 #: and N off the tiles' multiples, a sum long enough to go in blocks, a
@@ -60,17 +58,22 @@ pytestmark = pytest.mark.skipif(_SKIP is not None, reason=_SKIP or "")
 numba.get_num_threads()
 
 _CHILD = """
-import json, sys
-sys.path.insert(0, {tests!r})
+import contextlib, json, os, sys
+root = json.loads(sys.argv[1])
+sys.path.insert(0, os.path.join(root, "tests"))
 import pytest
 from test_other_isa import AVX2_TEST_MODULES, product_digests
 from fastdnn._kernels_gemm_tile import HAS_AVX512, HAS_AVX2_FMA, MR
 digests = product_digests()
-code = pytest.main(["-q", "-p", "no:cacheprovider", "-n", "0",
-                    *AVX2_TEST_MODULES])
-print(json.dumps({{"avx512": bool(HAS_AVX512), "avx2_fma":
-                  bool(HAS_AVX2_FMA), "mr": MR, "digests": digests,
-                  "pytest": int(code)}}))
+# pytest's report to stderr, which a failed run shows; its exit code ours.
+with contextlib.redirect_stdout(sys.stderr):
+    code = pytest.main(["-q", "-p", "no:cacheprovider", "-n", "0",
+                        "--rootdir", root,
+                        *[os.path.join(root, "tests", m)
+                          for m in AVX2_TEST_MODULES]])
+print(json.dumps({"avx512": bool(HAS_AVX512), "avx2_fma":
+                  bool(HAS_AVX2_FMA), "mr": MR, "digests": digests}))
+sys.exit(int(code))
 """
 
 
@@ -82,11 +85,10 @@ def _avx2_features():
         for f in llvm_binding.get_host_cpu_features().flatten().split(","))
 
 
-def _avx2_env(cache_dir):
+def _avx2_env():
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("PYTEST_")}  # not this run's xdist worker
-    env.update(NUMBA_CPU_NAME="znver3", NUMBA_CPU_FEATURES=_avx2_features(),
-               NUMBA_CACHE_DIR=str(cache_dir), NUMBA_NUM_THREADS="2")
+    env.update(NUMBA_CPU_NAME="znver3", NUMBA_CPU_FEATURES=_avx2_features())
     return env
 
 
@@ -108,16 +110,12 @@ def product_digests():
 
 def test_the_avx2_build_passes_the_product_tests_with_the_same_bits(
         tmp_path):
-    # One process compiles the AVX2 build once for both checks.
-    child = _CHILD.format(tests=os.path.join(ROOT, "tests"))
-    done = subprocess.run(
-        [sys.executable, "-c", child], cwd=ROOT, env=_avx2_env(tmp_path),
-        capture_output=True, text=True, timeout=1200)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    other = json.loads(done.stdout.strip().splitlines()[-1])
+    # One process compiles the AVX2 build once for both checks; it fails
+    # (showing pytest's report) when a test fails there.
+    other = run_json_script(_CHILD, ROOT, tmp_path, timeout=1200,
+                            env=_avx2_env())
     # The other process did compile the AVX2 tile.
     assert (other["avx512"], other["avx2_fma"], other["mr"]) == (
         False, True, 6)
     assert MR == 8
-    assert other["pytest"] == 0, done.stdout[-3000:]
     assert other["digests"] == product_digests()
