@@ -126,14 +126,11 @@ def _child(key):
 def measure(key):
     """The figures of the first fit of workload case ``key``, made in a
     new process with an empty cache directory."""
-    from fastdnn.bench.workers import _child_env, run_json_child
+    from fastdnn.bench.workers import cached_child_env, run_json_child
 
     with tempfile.TemporaryDirectory() as cache_dir:
-        env = _child_env()
-        env["NUMBA_CACHE_DIR"] = cache_dir
-        env.pop("FASTDNN_NUMBA_CACHE", None)
         return run_json_child([os.path.abspath(__file__), "--child", key],
-                              env, "measuring")
+                              cached_child_env(cache_dir), "measuring")
 
 
 def report(key, r, top):

@@ -61,12 +61,10 @@ print(json.dumps({"fit " + case.key: time.perf_counter() - t0}))
 
 
 def _run(code, cache_dir, args=()):
-    from fastdnn.bench.workers import _child_env, run_json_child
+    from fastdnn.bench.workers import cached_child_env, run_json_child
 
-    env = _child_env()
-    env["NUMBA_CACHE_DIR"] = cache_dir
-    env.pop("FASTDNN_NUMBA_CACHE", None)
-    return run_json_child(["-c", code] + list(args), env, "measuring")
+    return run_json_child(["-c", code] + list(args),
+                          cached_child_env(cache_dir), "measuring")
 
 
 def measure(repeat=3, fits=(), warmup=True):

@@ -14,7 +14,7 @@ import tempfile
 import time
 
 from .timing import _median
-from .workers import _child_env, run_json_child
+from .workers import cached_child_env, run_json_child
 
 
 _STARTUP = """
@@ -36,12 +36,9 @@ print(json.dumps({"import": t1 - t0, "train": t3 - t2, "done": done}))
 
 
 def _startup_once(cache_dir=None, write_bytecode=False):
-    env = _child_env()
-    env.pop("FASTDNN_NUMBA_CACHE", None)
+    env = cached_child_env(cache_dir)
     if write_bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-    if cache_dir is not None:
-        env["NUMBA_CACHE_DIR"] = cache_dir
     t0 = time.perf_counter()
     env["FASTDNN_BENCH_LAUNCH"] = repr(time.time())
     inner = run_json_child(["-c", _STARTUP], env, "start-up")
