@@ -28,7 +28,7 @@ from fastdnn import _numba_config as cfg
 from fastdnn._kernels import ACT_BY_NAME
 from fastdnn._kernels_backward import _dZ_db_rows
 from fastdnn._kernels_blas import (_bias_activate_parallel,
-                                   _bias_activate_rows, _dZ_db_parallel,
+                                   bias_activate_rows, _dZ_db_parallel,
                                    backward_blas, forward_blas, use_blas)
 
 #: (name, n_l, n_{l-1}, m, A_prev given as A_prev^T): the workloads' layers.
@@ -142,8 +142,8 @@ def _pass(direction, side, a, act):
         if side == "split":
             return lambda: _bias_activate_parallel(a["Z"], a["b"], act,
                                                    a["Aout"], threads)
-        return lambda: _bias_activate_rows(a["Z"], a["b"], act, a["Aout"],
-                                           0, n)
+        return lambda: bias_activate_rows(a["Z"], a["b"], act, a["Aout"],
+                                          0, n)
     args = (a["dA"], a["Z"], a["Aout"], act, a["dZ"], a["db"])
     if side == "split":
         return lambda: _dZ_db_parallel(*args, threads)

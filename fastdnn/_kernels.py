@@ -276,7 +276,7 @@ def forward_serial(W, A, b, act, Z, Aout, transposed):
         # same additions, in place; no scratch to allocate and read back,
         # which is much of a small layer's time).
         _forward_chunk(W, A, Z, ZERO_INT, K, transposed)
-        blas._bias_activate_rows(Z, b, act, Aout, ZERO_INT, n)
+        blas.bias_activate_rows(Z, b, act, Aout, ZERO_INT, n)
         return
     step = (K + nck - 1) // nck
     parts = np.empty((nck, n, _padded_width(m)), dtype=Z.dtype)

@@ -9,8 +9,11 @@ the GEMM of scipy's BLAS (``scipy.linalg.cython_blas``), without a trip
 through Python: these kernels are called from inside the compiled training
 loops, once per layer and batch, with every buffer preallocated. The
 element-wise parts (bias, activation, its gradient, the bias gradient) are
-the hand-written kernels' own row functions, dealt out to the GEMM's
-threads by blocks of rows when the pass is long enough
+the hand-written kernels' own row functions. Forward, on fastdnn's GEMM
+split among threads, each task takes the bias and activation of the rows
+it computed, in the product's parallel region
+(:mod:`fastdnn._kernels_forward_gemm`); otherwise, and backward, they are
+dealt out to the threads by blocks of rows when the pass is long enough
 (:data:`ELEMENTWISE_PARALLEL_MIN`).
 
 Same arguments and results as :func:`fastdnn._kernels.forward_serial` and
@@ -25,8 +28,8 @@ from numba import prange
 from ._kernels_backward import _dZ_db_rows, _nonfinite_flag
 from ._kernels_common import ZERO_INT, _exact, _exact_parallel, _serial_leaf
 from ._numba_config import PARALLEL_MIN_WORK
-from ._kernels_elementwise import (ACT_FORWARD_COST, activate_row,
-                                   bias_activate_simple_rows, is_simple)
+from ._kernels_elementwise import ACT_FORWARD_COST
+from ._kernels_forward_gemm import bias_activate_rows, forward_tasks
 from ._kernels_gemm import (NATIVE_GEMM, any_layout, matmul_scaled_into,
                             reads_transposed_b_in_place)
 from ._kernels_gemm_pair import matmul_pair_scaled_into
@@ -89,6 +92,7 @@ GEMM_MIN_WORK_SMALL = 1 << 11
 #: X^T.
 GEMM_MIN_ROWS_C_ORDER = 4
 #: The element-wise passes of a GEMM layer (bias and activation forward,
+#: where the product's own tasks do not take them, see forward_blas;
 #: activation gradient and bias gradient backward) are dealt out to the
 #: GEMM's threads, by blocks of rows, from this much work on: elements of Z
 #: times the activation's ACT_FORWARD_COST forward, elements of Z backward.
@@ -232,29 +236,13 @@ def network_uses_blas(dims, m):
     return not NATIVE_GEMM and network_uses_gemm(dims, m)
 
 
-@_serial_leaf
-def _bias_activate_rows(Z, b, act, Aout, i0, i1):
-    # Z += b, Aout = g(Z) on the rows i0:i1; the sigmoid and tanh row by
-    # row (their rows cost far more than a call).
-    if is_simple(act):
-        bias_activate_simple_rows(Z, b, act, Aout, i0, i1)
-        return
-    m = Z.shape[1]
-    for i in range(i0, i1):
-        zr = Z[i]
-        bi = b[i, 0]
-        for j in range(m):
-            zr[j] += bi
-        activate_row(zr, Aout[i], 0, m, act)
-
-
 @_exact_parallel
 def _bias_activate_parallel(Z, b, act, Aout, threads):
     n = Z.shape[0]
     runs = min(n, threads)
     for r in prange(runs):
-        _bias_activate_rows(Z, b, act, Aout, r * n // runs,
-                            (r + 1) * n // runs)
+        bias_activate_rows(Z, b, act, Aout, r * n // runs,
+                           (r + 1) * n // runs)
 
 
 @_exact_parallel
@@ -305,6 +293,9 @@ def forward_blas(W, A, b, act, Z, Aout, transposed, threads):
         # One product, compiled once, for both layouts of A (views of any
         # layout: numba drops the BLAS branch for a NATIVE_GEMM host).
         B = any_layout(A.T) if transposed else any_layout(A)
+        if threads > 1 and forward_tasks(any_layout(W), B, Z, b, act, Aout,
+                                         threads):
+            return  # product, bias and activation in one region
         _product(any_layout(W), B, any_layout(Z), threads, one)
     elif transposed:
         # One call per layout: a conditional expression would give numba's
@@ -316,7 +307,7 @@ def forward_blas(W, A, b, act, Z, Aout, transposed, threads):
             >= ELEMENTWISE_PARALLEL_MIN):
         _bias_activate_parallel(Z, b, act, Aout, threads)
     else:
-        _bias_activate_rows(Z, b, act, Aout, ZERO_INT, Z.shape[0])
+        bias_activate_rows(Z, b, act, Aout, ZERO_INT, Z.shape[0])
 
 
 @_exact

@@ -103,6 +103,29 @@ def splits_rows(M, N, K, itemsize, parts):
 
 
 @_exact_leaf
+def tasks_take_whole_rows(N, itemsize, by_rows):
+    """Whether each task of a product whose C has ``N`` columns computes
+    whole rows of C (see :func:`task_rows`): when the tasks share C out by
+    rows, or C is one column panel wide (its tiles, numbered down the row
+    blocks, then cover whole rows)."""
+    nr = NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
+    return by_rows or N <= nr
+
+
+@_exact_leaf
+def task_rows(q, parts, M, N, itemsize, by_rows):
+    """The rows r0:r1 of C whose tiles task q of ``parts`` computes, every
+    column of them, where :func:`tasks_take_whole_rows` holds; (0, 0) for
+    a task with no tiles."""
+    nr = NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
+    r0, r1, t0, t1 = share(q, parts, M, (N + nr - 1) // nr, by_rows)
+    if by_rows:
+        return r0, r1
+    # One panel: tile t is the row block t.
+    return min(M, t0 * MR), min(M, t1 * MR)
+
+
+@_exact_leaf
 def panels_of(r0, r1, t0, t1, nr, N):
     # The columns j0:j1 of C (and of B) that a task's tiles (share)
     # cover: the column panels of its tiles.

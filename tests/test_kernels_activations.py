@@ -153,7 +153,7 @@ def test_row_block_kernels_are_the_row_kernels_bit_for_bit(
     Z0.flat[::7] = np.resize(special, Z0.flat[::7].size)
     b = rng.standard_normal((n, 1)).astype(dtype)
     Z, A = Z0.copy(), np.empty(shape, dtype)
-    blas._bias_activate_rows(Z, b, act, A, 0, n)
+    blas.bias_activate_rows(Z, b, act, A, 0, n)
     Zw, Aw = Z0 + b, np.empty(shape, dtype)
     for i in range(n):
         K.activate_row(Zw[i], Aw[i], 0, m, act)
@@ -366,7 +366,7 @@ def test_the_step_kernels_run_without_reference_counting():
               backward._dZ_db_simple_rows, backward._row_mean,
               elementwise.bias_activate_simple_rows, elementwise.is_simple,
               backward._touch_rows, backward._nonfinite_flag,
-              blas._bias_activate_rows, blas._scale, step._update_chunk,
+              blas.bias_activate_rows, blas._scale, step._update_chunk,
               step._chunk, dropout.mask_apply, dropout.dropout_apply,
               dropout.dropout_uniform_into,
               toolbox._gather, toolbox._gather_part, permutation._seed,

@@ -34,9 +34,11 @@ from test_gemm import _operands
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 #: The test modules run in the AVX2 build: the products (every path, odd
-#: shapes, strides, threads) and the first layer's fused backward pass and
-#: update, whose row blocks follow the tile's rows.
-AVX2_TEST_MODULES = ("test_gemm.py", "test_backward_update.py")
+#: shapes, strides, threads), the first layer's fused backward pass and
+#: update, and the forward product with its bias and activation, whose
+#: row blocks follow the tile's rows and panels.
+AVX2_TEST_MODULES = ("test_gemm.py", "test_backward_update.py",
+                     "test_forward_gemm.py")
 
 #: Register-tile products compared bit for bit: (M, K, N, B's layout), M
 #: and N off the tiles' multiples, a sum long enough to go in blocks, a

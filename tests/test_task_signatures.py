@@ -43,6 +43,7 @@ ONE_COMPILATION = [
     ("_kernels_gemm", "product_task"),
     ("_kernels_gemm_pair", "_pair_parallel"),
     ("_kernels_backward_update", "_tasks_parallel"),
+    ("_kernels_forward_gemm", "_tasks_parallel"),
 ]
 
 _SCRIPT = textwrap.dedent("""
@@ -52,9 +53,9 @@ _SCRIPT = textwrap.dedent("""
     import numpy as np
 
     import fastdnn
-    from fastdnn import (_kernels_backward_update, _kernels_gemm,
-                         _kernels_gemm_pair, _primal_fused_kernels,
-                         _toolbox_step_kernels)
+    from fastdnn import (_kernels_backward_update, _kernels_blas,
+                         _kernels_gemm, _kernels_gemm_pair,
+                         _primal_fused_kernels, _toolbox_step_kernels)
     from fastdnn._kernels_elementwise import ACT_RELU
     from fastdnn._toolbox_step_kernels import (N_CONSTANTS, OPT_BY_NAME,
                                                fill_constants, n_chunks)
@@ -81,6 +82,13 @@ _SCRIPT = textwrap.dedent("""
         _kernels_gemm_pair.matmul_pair_scaled_into(
             A1, B1, np.empty((A1.shape[0], B1.shape[1])), 1.0,
             A2, B2, np.empty((A2.shape[0], B2.shape[1])), 1.0, 2)
+    # A layer's forward pass in one region (product, bias, activation),
+    # over A_prev^T (B a transposed view, copied) and over A_prev.
+    W, b = normal(256, 96), normal(256, 1)
+    for A, transposed in ((normal(64, 96), True), (normal(96, 64), False)):
+        Z = np.empty((256, 64))
+        _kernels_blas.forward_blas(W, A, b, ACT_RELU, Z, np.empty_like(Z),
+                                   transposed, 2)
     # The first layer's backward pass with the optimizer step, B given as
     # X^T and as X.
     n_1, n_x, m = 256, 784, 32
