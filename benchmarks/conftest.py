@@ -43,3 +43,14 @@ def shape_name(shape):
 
 def group(operation, shape, dtype, extra=""):
     return "%s|%s%s|%s" % (operation, shape_name(shape), extra, dtype)
+
+
+def side_by_side(items, sides, dtypes=("float32", "float64")):
+    """``(cases, ids)`` for ``pytest.mark.parametrize``: every item (a
+    tuple whose first field is its name) in every dtype, timed on each
+    side, with ids ``name-dtype-side``."""
+    cases = [(item, dtype, side)
+             for item in items for dtype in dtypes for side in sides]
+    ids = ["%s-%s-%s" % (item[0], dtype, side.replace(" ", "-"))
+           for item, dtype, side in cases]
+    return cases, ids

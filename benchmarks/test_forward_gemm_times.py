@@ -24,6 +24,8 @@ from fastdnn._kernels_elementwise import (ACT_FORWARD_COST, ACT_RELU,
 from fastdnn._kernels_forward_gemm import forward_tasks
 from fastdnn._kernels_gemm import matmul_scaled_into
 
+from conftest import side_by_side
+
 #: (name, n_l, n_{l-1}, m, A_prev given as A_prev^T, activation): the
 #: hidden layers the workloads run on fastdnn's GEMM (the first layer
 #: over the gathered X^T, the second over C-ordered activations).
@@ -35,10 +37,7 @@ LAYERS = [
     ("digits-l2", 64, 64, 1797, False, ACT_TANH),
 ]
 
-CASES = [(layer, dtype, side)
-         for layer in LAYERS
-         for dtype in ("float32", "float64")
-         for side in ("product then pass", "one region")]
+CASES, IDS = side_by_side(LAYERS, ("product then pass", "one region"))
 
 
 def _operands(n_l, n_prev, m, transposed, dtype):
@@ -74,9 +73,7 @@ def _call(side, W, B, b, act, Z, Aout):
 @pytest.mark.skipif(numba.get_num_threads() < 2 or not cfg.parallel_ok(),
                     reason="one region needs two threads")
 @pytest.mark.parametrize(
-    "layer,dtype,side", CASES,
-    ids=["%s-%s-%s" % (c[0][0], c[1], c[2].replace(" ", "-"))
-         for c in CASES])
+    "layer,dtype,side", CASES, ids=IDS)
 def test_forward_pass(benchmark, layer, dtype, side):
     name, n_l, n_prev, m, transposed, act = layer
     W, B, b, Z, Aout = _operands(n_l, n_prev, m, transposed, dtype)

@@ -17,6 +17,8 @@ from fastdnn import _numba_config as cfg
 from fastdnn._kernels_gemm import matmul_scaled_into
 from fastdnn._kernels_gemm_pair import matmul_pair_scaled_into
 
+from conftest import side_by_side
+
 #: (name, n_l, n_{l-1}, m): the layers whose backward pass has both
 #: products on fastdnn's GEMM.
 LAYERS = [
@@ -25,10 +27,7 @@ LAYERS = [
     ("digits-l2", 10, 64, 1797),
 ]
 
-CASES = [(layer, dtype, side)
-         for layer in LAYERS
-         for dtype in ("float32", "float64")
-         for side in ("two regions", "one region")]
+CASES, IDS = side_by_side(LAYERS, ("two regions", "one region"))
 
 
 def _operands(n_l, n_prev, m, dtype):
@@ -55,9 +54,7 @@ def _call(side, dZ, A_prev, W, dW, dA_prev):
 
 
 @pytest.mark.parametrize(
-    "layer,dtype,side", CASES,
-    ids=["%s-%s-%s" % (c[0][0], c[1], c[2].replace(" ", "-"))
-         for c in CASES])
+    "layer,dtype,side", CASES, ids=IDS)
 def test_backward_products(benchmark, layer, dtype, side):
     name, n_l, n_prev, m = layer
     dZ, A_prev, W, dW, dA_prev = _operands(n_l, n_prev, m, dtype)

@@ -22,6 +22,8 @@ import pytest
 from fastdnn import _numba_config as cfg
 from fastdnn._kernels_gemm import matmul_into
 
+from conftest import side_by_side
+
 #: (name, M, K, N, A given transposed, B given transposed): C = A B.
 PRODUCTS = [
     ("mnist-shape-l1-forward", 256, 784, 128, False, True),
@@ -39,10 +41,7 @@ PRODUCTS = [
     ("digits-l2-dA_prev", 64, 10, 1797, True, False),
 ]
 
-CASES = [(product, dtype, side)
-         for product in PRODUCTS
-         for dtype in ("float32", "float64")
-         for side in ("numpy", "fastdnn")]
+CASES, IDS = side_by_side(PRODUCTS, ("numpy", "fastdnn"))
 
 
 def _operands(M, K, N, a_transposed, b_transposed, dtype):
@@ -62,8 +61,7 @@ def _call(side, A, B, C):
 
 
 @pytest.mark.parametrize(
-    "product,dtype,side", CASES,
-    ids=["%s-%s-%s" % (c[0][0], c[1], c[2]) for c in CASES])
+    "product,dtype,side", CASES, ids=IDS)
 def test_product(benchmark, product, dtype, side):
     name, M, K, N, a_transposed, b_transposed = product
     A, B, C = _operands(M, K, N, a_transposed, b_transposed, dtype)
