@@ -3,8 +3,7 @@ workloads: the product, bias and activation in one parallel region, each
 task on its own rows (:func:`fastdnn._kernels_forward_gemm.forward_tasks`,
 what ``forward_blas`` runs where the product's tasks take whole rows)
 against the product's region followed by the bias and activation pass
-(on the calling thread, or split among the threads from
-``ELEMENTWISE_PARALLEL_MIN``, as ``forward_blas`` ran it apart). One
+(``bias_activate``, as ``forward_blas`` runs it apart). One
 group per layer and dtype; each case first checks that both give the same
 bits.
 
@@ -16,11 +15,8 @@ import numpy as np
 import pytest
 
 from fastdnn import _numba_config as cfg
-from fastdnn._kernels_blas import (ELEMENTWISE_PARALLEL_MIN,
-                                   _bias_activate_parallel,
-                                   bias_activate_rows)
-from fastdnn._kernels_elementwise import (ACT_FORWARD_COST, ACT_RELU,
-                                          ACT_TANH)
+from fastdnn._kernels_blas import bias_activate
+from fastdnn._kernels_elementwise import ACT_RELU, ACT_TANH
 from fastdnn._kernels_forward_gemm import forward_tasks
 from fastdnn._kernels_gemm import matmul_scaled_into
 
@@ -58,15 +54,10 @@ def _call(side, W, B, b, act, Z, Aout):
                 raise AssertionError("the product's tasks do not take "
                                      "whole rows here")
         return one_region
-    split = (threads > 1 and Z.size * ACT_FORWARD_COST[act]
-             >= ELEMENTWISE_PARALLEL_MIN)
 
     def product_then_pass():
         matmul_scaled_into(W, B, Z, threads, Z.dtype.type(1))
-        if split:
-            _bias_activate_parallel(Z, b, act, Aout, threads)
-        else:
-            bias_activate_rows(Z, b, act, Aout, 0, Z.shape[0])
+        bias_activate(Z, b, act, Aout, threads)
     return product_then_pass
 
 

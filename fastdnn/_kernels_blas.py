@@ -303,6 +303,14 @@ def forward_blas(W, A, b, act, Z, Aout, transposed, threads):
         _product(W, A.T, Z, threads, one)
     else:
         _product(W, A, Z, threads, one)
+    bias_activate(Z, b, act, Aout, threads)
+
+
+@_exact
+def bias_activate(Z, b, act, Aout, threads):
+    """``Z += b``, ``Aout = g(Z)`` after a product of its own: dealt out to
+    ``threads`` by blocks of rows from :data:`ELEMENTWISE_PARALLEL_MIN`,
+    else on the calling thread (the bits are the same either way)."""
     if (threads > 1 and Z.size * ACT_FORWARD_COST[act]
             >= ELEMENTWISE_PARALLEL_MIN):
         _bias_activate_parallel(Z, b, act, Aout, threads)
