@@ -33,9 +33,9 @@ from ._kernels_common import (FALSE_FLAG, ONE_INT, ZERO_INT, _exact,
                               _exact_leaf, _exact_parallel, _inline)
 from ._kernels_gemm_dot import _dot_product, _dot_task, line_aligned_rows
 from ._kernels_gemm_split import (KIND_DOT, KIND_PACKED, KIND_TILES,
-                                  NR_FLOAT32, NR_FLOAT64, panels_of,
-                                  plan_product, row_blocks, share,
-                                  splits_rows, task_count, tile_count)
+                                  panel_width, panels_of, plan_product,
+                                  row_blocks, share, splits_rows,
+                                  task_count, tile_count)
 
 #: Whether the training kernels run their wide layers' products here
 #: rather than on BLAS: on hosts with AVX-512, where the tile was measured
@@ -173,7 +173,7 @@ def _tile_args(A, B, C, alpha):
     # The leading arguments of _tiles_task / _tiles_parallel for C = alpha
     # A B: alpha, the item size, the panel width, addresses and strides.
     itemsize = C.itemsize
-    nr = NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
+    nr = panel_width(itemsize)
     return (alpha, itemsize, nr, address(C),
             C.strides[0] // itemsize, address(A), A.strides[0] // itemsize,
             A.strides[1] // itemsize, address(B), B.strides[0] // itemsize)
@@ -291,7 +291,7 @@ def product_task(A, B, C, alpha, kind, parts, by_rows, scratch, q):
     M, K = A.shape
     N = C.shape[1]
     itemsize = C.itemsize
-    nr = NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
+    nr = panel_width(itemsize)
     if kind == KIND_PACKED:
         _packed_tiles(alpha, A, B, C, nr, scratch, parts, by_rows, q)
     elif kind == KIND_DOT:
@@ -318,7 +318,7 @@ def _packed_product(A, B, C, threads, alpha):
     # between the cores' caches, in a copy's whole size, within each
     # product (256 x 784 x 128 float32 on two Zen 4 threads: 310 -> 268 us
     # with a block per task).
-    nr = NR_FLOAT32 if C.itemsize == 4 else NR_FLOAT64
+    nr = panel_width(C.itemsize)
     parts, by_rows, scratch = plan_product(A, B, C, KIND_PACKED, threads)
     if parts > 1:
         _packed_tiles_parallel(alpha, A, B, C, nr, scratch, parts, by_rows)

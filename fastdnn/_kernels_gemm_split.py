@@ -44,6 +44,13 @@ NR_FLOAT64 = tile_columns(8)
 
 
 @_inline
+def panel_width(itemsize):
+    """Columns per register tile (a column panel of C) for elements of
+    ``itemsize`` bytes."""
+    return NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
+
+
+@_inline
 def row_blocks(rows):
     """Row blocks of MR that ``rows`` rows of C are cut into (the last one
     shorter)."""
@@ -56,7 +63,7 @@ def tile_count(M, N, kind, itemsize):
     if kind == KIND_DOT:
         dot_blocks = (M + DOT_MR - 1) // DOT_MR
         return dot_blocks * ((N + DOT_NR - 1) // DOT_NR), dot_blocks
-    nr = NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
+    nr = panel_width(itemsize)
     blocks = row_blocks(M)
     return blocks * ((N + nr - 1) // nr), blocks
 
@@ -97,7 +104,7 @@ def splits_rows(M, N, K, itemsize, parts):
     By rows from ROW_SPLIT_MIN_BLOCKS row blocks a task on, for C wider
     than a panel (one panel goes by rows either way) over a sum of at
     least ROW_SPLIT_MIN_K terms."""
-    nr = NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
+    nr = panel_width(itemsize)
     return (parts > 1 and N > nr and K >= ROW_SPLIT_MIN_K
             and row_blocks(M) >= ROW_SPLIT_MIN_BLOCKS * parts)
 
@@ -108,7 +115,7 @@ def tasks_take_whole_rows(N, itemsize, by_rows):
     whole rows of C (see :func:`task_rows`): when the tasks share C out by
     rows, or C is one column panel wide (its tiles, numbered down the row
     blocks, then cover whole rows)."""
-    nr = NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
+    nr = panel_width(itemsize)
     return by_rows or N <= nr
 
 
@@ -117,7 +124,7 @@ def task_rows(q, parts, M, N, itemsize, by_rows):
     """The rows r0:r1 of C whose tiles task q of ``parts`` computes, every
     column of them, where :func:`tasks_take_whole_rows` holds; (0, 0) for
     a task with no tiles."""
-    nr = NR_FLOAT32 if itemsize == 4 else NR_FLOAT64
+    nr = panel_width(itemsize)
     r0, r1, t0, t1 = share(q, parts, M, (N + nr - 1) // nr, by_rows)
     if by_rows:
         return r0, r1
@@ -140,7 +147,7 @@ def packed_scratch(M, N, K, C, parts, by_rows):
     """The blocks of a transposed B that the ``parts`` tasks of a product
     of M x K by K x N copy their column panels into: (parts, K * the
     widest task's columns), C's dtype."""
-    nr = NR_FLOAT32 if C.itemsize == 4 else NR_FLOAT64
+    nr = panel_width(C.itemsize)
     panels = (N + nr - 1) // nr
     width = 0
     for q in range(parts):

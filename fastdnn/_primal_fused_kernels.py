@@ -33,7 +33,7 @@ from ._kernels_blas import use_blas
 from ._kernels_common import _exact, _exact_leaf, _exact_parallel
 from ._kernels_gemm import NATIVE_GEMM, _tile
 from ._kernels_gemm_dot import line_aligned_rows
-from ._kernels_gemm_split import NR_FLOAT32, NR_FLOAT64
+from ._kernels_gemm_split import panel_width
 from ._kernels_gemm_tile import MR, address
 
 #: Chunks of the input axis from which the fused pass is taken: its
@@ -76,7 +76,7 @@ def _chunk(dZ, X, W, dW, lr, part, k0, k1, grad):
     n = W.shape[0]
     n_x, m = X.shape
     item = X.itemsize
-    nr = NR_FLOAT32 if item == 4 else NR_FLOAT64
+    nr = panel_width(item)
     one = X.dtype.type(1)
     c0 = address(part)
     w0 = address(W)

@@ -11,11 +11,12 @@ import pytest
 from fastdnn._kernels_blas import bias_activate_rows, forward_blas
 from fastdnn._kernels_elementwise import ACT_ALL
 from fastdnn._kernels_forward_gemm import forward_tasks
-from fastdnn._kernels_gemm import NATIVE_GEMM, matmul_scaled_into
+from fastdnn._kernels_gemm import (NATIVE_GEMM, matmul_scaled_into,
+                                   product_kind)
 from fastdnn._kernels_gemm_split import (KIND_DOT, KIND_PACKED, KIND_TILES,
                                          NR_FLOAT32, NR_FLOAT64,
-                                         plan_product, task_rows)
-from fastdnn._kernels_gemm import product_kind
+                                         panel_width, plan_product,
+                                         task_rows)
 from fastdnn._kernels_gemm_tile import MR
 
 from thread_counts import numba_threads
@@ -79,8 +80,7 @@ def _whole_rows_expected(n, K, m, transposed, dtype, threads=2):
         return False
     Z = np.empty((n, m), dtype)
     parts, by_rows, _ = plan_product(W, B, Z, kind, threads)
-    nr = NR_FLOAT32 if Z.itemsize == 4 else NR_FLOAT64
-    return parts > 1 and (by_rows or m <= nr)
+    return parts > 1 and (by_rows or m <= panel_width(Z.itemsize))
 
 
 def test_the_layers_cover_every_kind_and_both_outcomes():
