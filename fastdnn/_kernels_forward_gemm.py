@@ -25,8 +25,8 @@ from ._kernels_elementwise import (activate_row, bias_activate_simple_rows,
                                    is_simple)
 from ._kernels_gemm import (any_layout, check_product, product_kind,
                             product_task)
-from ._kernels_gemm_split import (KIND_DOT, plan_product, task_rows,
-                                  tasks_take_whole_rows)
+from ._kernels_gemm_split import (KIND_DOT, product_scratch, split_product,
+                                  task_rows, tasks_take_whole_rows)
 
 
 @_serial_leaf
@@ -80,10 +80,13 @@ def forward_tasks(W, B, Z, b, act, Aout, threads):
         # The dot-product tile reads W through a line-aligned copy and
         # shares C out by tiles of its own: left to matmul_scaled_into.
         return False
-    parts, by_rows, scratch = plan_product(W, B, Z, kind, threads)
+    # Declined from the shapes alone, before any scratch is made: the
+    # product then plans its own.
+    parts, by_rows = split_product(W, Z, kind, threads)
     if parts < 2 or not tasks_take_whole_rows(Z.shape[1], Z.itemsize,
                                               by_rows):
         return False
+    scratch = product_scratch(W, Z, kind, parts, by_rows)
     _tasks_parallel(W, B, any_layout(Z), Z.dtype.type(1), Z, b, act, Aout,
                     kind, parts, by_rows, scratch)
     return True

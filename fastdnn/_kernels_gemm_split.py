@@ -157,19 +157,31 @@ def packed_scratch(M, N, K, C, parts, by_rows):
     return np.empty((parts, K * width), C.dtype)
 
 
-@_exact
-def plan_product(A, B, C, kind, threads):
-    """How ``C = A B`` of ``kind`` is split on ``threads`` threads: its
-    tasks (:func:`task_count`), whether they take C by rows
-    (:func:`splits_rows`) and the blocks its tasks copy B's panels into
-    (:func:`packed_scratch` for KIND_PACKED, else empty)."""
+@_exact_leaf
+def split_product(A, C, kind, threads):
+    """How ``C = A B`` of ``kind`` is split on ``threads`` threads, from
+    the shapes alone: its tasks (:func:`task_count`) and whether they take
+    C by rows (:func:`splits_rows`)."""
     M, K = A.shape
     N = C.shape[1]
     tiles, _ = tile_count(M, N, kind, C.itemsize)
     parts = task_count(threads, M, N, K, tiles)
-    by_rows = splits_rows(M, N, K, C.itemsize, parts)
+    return parts, splits_rows(M, N, K, C.itemsize, parts)
+
+
+@_exact
+def product_scratch(A, C, kind, parts, by_rows):
+    """The blocks the tasks of ``C = A B`` copy B's panels into
+    (:func:`packed_scratch` for KIND_PACKED, else empty)."""
     if kind == KIND_PACKED:
-        scratch = packed_scratch(M, N, K, C, parts, by_rows)
-    else:
-        scratch = np.empty((0, 0), C.dtype)
-    return parts, by_rows, scratch
+        M, K = A.shape
+        return packed_scratch(M, C.shape[1], K, C, parts, by_rows)
+    return np.empty((0, 0), C.dtype)
+
+
+@_exact
+def plan_product(A, B, C, kind, threads):
+    """:func:`split_product` and :func:`product_scratch` together:
+    ``(parts, by_rows, scratch)``."""
+    parts, by_rows = split_product(A, C, kind, threads)
+    return parts, by_rows, product_scratch(A, C, kind, parts, by_rows)

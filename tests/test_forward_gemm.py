@@ -4,6 +4,11 @@ followed by the bias and activation pass, bit for bit, for every
 activation, both dtypes, each way the product reads B and shares C out,
 and 2 or 3 tasks; where the product's tasks would not take whole rows it
 declines and writes nothing."""
+import json
+import os
+import subprocess
+import sys
+
 import numba
 import numpy as np
 import pytest
@@ -20,6 +25,8 @@ from fastdnn._kernels_gemm_split import (KIND_DOT, KIND_PACKED, KIND_TILES,
 from fastdnn._kernels_gemm_tile import MR
 
 from thread_counts import numba_threads
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The kernels embed a parallel region: numba's threads must be started
 # before they are loaded from the cache.
@@ -165,3 +172,61 @@ def test_the_layer_pass_gives_the_same_bits_on_any_thread_count(dtype,
                 forward_blas(W, A, b, act, Z, Aout, transposed, threads)
             assert np.array_equal(Z, want_Z), (n, K, m, act)
             assert np.array_equal(Aout, want_A), (n, K, m, act)
+
+
+#: Counts the arrays that forward_tasks allocates for each layer of LAYERS
+#: and a small one, on 1 and 2 tasks, with numba's allocation statistics
+#: on (NUMBA_NRT_STATS, read when numba starts: a process of its own, which
+#: loads the kernels from the cache). Python's arrays passed in count as
+#: allocations too: the calls are made k times inside one compiled call,
+#: and the counts of k = 2 and k = 1 subtracted.
+_ALLOCATIONS = """
+import json, os, sys
+root = json.loads(sys.argv[1])
+sys.path.insert(0, os.path.join(root, "tests"))
+import numba
+import numpy as np
+from numba.core.runtime import rtsys
+from test_forward_gemm import LAYERS, _b_operand, _case
+from fastdnn._kernels_forward_gemm import forward_tasks
+
+@numba.njit
+def calls(W, B, Z, b, Aout, threads, k):
+    done = False
+    for i in range(k):
+        done = forward_tasks(W, B, Z, b, np.int64(0), Aout, threads)
+    return done
+
+def allocations(args, k):
+    before = rtsys.get_allocation_stats().alloc
+    done = calls(*args, k)
+    return done, rtsys.get_allocation_stats().alloc - before
+
+out = []
+for n, K, m, transposed in LAYERS + [(16, 16, 32, False)]:
+    W, A, b = _case(n, K, m, transposed, "float32", 0)
+    Z = np.empty((n, m), np.float32)
+    for threads in (1, 2):
+        args = (W, _b_operand(A, transposed), Z, b, Z, threads)
+        calls(*args, 1)  # compiled, and numba's runtime started
+        done, once = allocations(args, 1)
+        _, twice = allocations(args, 2)
+        out.append([[n, K, m, threads], bool(done), twice - once])
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(numba.config.DISABLE_JIT, reason="no compiled code")
+def test_a_declined_layer_allocates_nothing():
+    # The decline comes from the shapes alone, before any scratch is
+    # made: the product that then runs apart plans its own.
+    env = dict(os.environ, NUMBA_NRT_STATS="1", NUMBA_NUM_THREADS="2")
+    done = subprocess.run(
+        [sys.executable, "-c", _ALLOCATIONS, json.dumps(ROOT)], env=env,
+        capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {taken for _, taken, _ in rows} == {True, False}
+    for layer, taken, allocated in rows:
+        if not taken:
+            assert allocated == 0, layer
