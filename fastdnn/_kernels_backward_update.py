@@ -19,6 +19,11 @@ element (:func:`fastdnn._toolbox_step_kernels.update_range`). The results
 are those of the separate passes, bit for bit, on any thread count. The L2
 term is left out: its cost needs the chunk-ordered sum of squares of the
 whole parameter vector (the loop then keeps the separate passes).
+
+The region may run a first phase before the tasks: the second layer's
+two backward products (:mod:`fastdnn._kernels_backward_two_layers`),
+taken by tickets (:mod:`fastdnn._kernels_tickets`); alone, that phase is
+empty.
 """
 import numpy as np
 from numba import prange
@@ -30,6 +35,8 @@ from ._kernels_gemm import (any_layout, check_product, product_kind,
                             product_task)
 from ._kernels_gemm_split import GEMM_PARALLEL_MIN_WORK, KIND_PACKED
 from ._kernels_gemm_tile import DOT_MR, MR
+from ._kernels_tickets import (FIRST_PHASE_DONE, NEXT_TICKET, TICKET_SLOTS,
+                               fetch_add, load_acquire, spin_pause)
 from ._toolbox_step_kernels import check_second_moment, update_range
 
 #: Rows of dW a task computes before it takes their optimizer step: two
@@ -74,13 +81,33 @@ def _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G, V,
 
 
 @_exact_parallel
-def _tasks_parallel(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch,
-                    P, G, V, S, opt, hp, parts):
-    for q in prange(parts):
+def _tasks_parallel(A1, B1, C1, alpha1, kind1, parts1, rows1, scratch1, A2,
+                    B2, C2, alpha2, kind2, parts2, rows2, scratch2, dA, Z,
+                    Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G, V,
+                    S, opt, hp, parts, counters):
+    # Worker q runs task q, after a first phase that may have no tasks
+    # (parts1 = parts2 = 0): the tasks of ``C1 = alpha1 A1 B1`` and then of
+    # ``C2 = alpha2 A2 B2``, taken by tickets (fastdnn._kernels_tickets),
+    # all done before any worker's task starts.
+    first = parts1 + parts2
+    for w in prange(parts):
+        while True:
+            t = fetch_add(counters, NEXT_TICKET, 1)
+            if t >= first:
+                break
+            if t < parts1:
+                product_task(A1, B1, C1, alpha1, kind1, parts1, rows1,
+                             scratch1, t)
+            else:
+                product_task(A2, B2, C2, alpha2, kind2, parts2, rows2,
+                             scratch2, t - parts1)
+            fetch_add(counters, FIRST_PHASE_DONE, 1)
+        while load_acquire(counters, FIRST_PHASE_DONE) < first:
+            spin_pause()
         # prange's index is unsigned: as int64, the one-task call's _task.
-        task = np.int64(q)
+        q = np.int64(w)
         _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind,
-              scratch[task:task + 1], P, G, V, S, opt, hp, parts, task)
+              scratch[q:q + 1], P, G, V, S, opt, hp, parts, q)
 
 
 @_exact
@@ -121,6 +148,27 @@ def backward_update(dA, Z, Aout, R, r_is_x, act, dZ, dW, db, P, G, V, S,
     threads : int
         Tasks (1: on the calling thread); the results do not depend on it.
     """
+    B, kind, alpha, parts, scratch = plan_update(dZ, R, r_is_x, dW, S, opt,
+                                                 hp, threads)
+    if parts > 1:
+        # No first phase: its operands any array of their type (unread).
+        none = any_layout(dZ)
+        _tasks_parallel(none, none, none, alpha, kind, ZERO_INT, FALSE_FLAG,
+                        scratch, none, none, none, alpha, kind, ZERO_INT,
+                        FALSE_FLAG, scratch, dA, Z, Aout, act, dZ, db, B, dW,
+                        alpha, kind, scratch, P, G, V, S, opt, hp, parts,
+                        np.zeros(TICKET_SLOTS, np.int64))
+    else:
+        _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G,
+              V, S, opt, hp, ONE_INT, ZERO_INT)
+
+
+@_exact
+def plan_update(dZ, R, r_is_x, dW, S, opt, hp, threads):
+    """The checks and the tasks of :func:`backward_update` (its arguments
+    of the same names): ``(B, kind, alpha, parts, scratch)``, B as the
+    product reads it, its kind, 1/m, the task count and the tasks' copy
+    blocks."""
     if hp[1] != 0:
         raise ValueError("backward_update: the L2 term needs the separate "
                          "update (hp[1] must be 0)")
@@ -138,10 +186,4 @@ def backward_update(dA, Z, Aout, R, r_is_x, act, dZ, dW, db, P, G, V, S,
     # A transposed B that is neither read in place nor by the dot tile is
     # copied by each block's product into the task's own block.
     width = K * N if kind == KIND_PACKED else 0
-    scratch = np.empty((parts, width), dW.dtype)
-    if parts > 1:
-        _tasks_parallel(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind,
-                        scratch, P, G, V, S, opt, hp, parts)
-    else:
-        _task(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P, G,
-              V, S, opt, hp, ONE_INT, ZERO_INT)
+    return B, kind, alpha, parts, np.empty((parts, width), dW.dtype)

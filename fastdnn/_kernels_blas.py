@@ -319,16 +319,24 @@ def bias_activate(Z, b, act, Aout, threads):
 
 
 @_exact
+def dZ_db(dA, Z, Aout, act, dZ, db, threads):
+    """``dZ = dA * g'(Z)`` and ``db``: dealt out to ``threads`` by blocks
+    of rows from :data:`ELEMENTWISE_PARALLEL_MIN`, else on the calling
+    thread (the bits are the same either way)."""
+    if threads > 1 and Z.size >= ELEMENTWISE_PARALLEL_MIN:
+        _dZ_db_parallel(dA, Z, Aout, act, dZ, db, threads)
+    else:
+        _dZ_db_rows(dA, Z, Aout, act, dZ, db, ZERO_INT, Z.shape[0])
+
+
+@_exact
 def backward_blas_unchecked(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ,
                             dW, db, dA_prev, transposed, threads):
     """:func:`backward_blas` without its check of dW, for the training
     loops, which stop on a non-finite cost rather than on a non-finite dW:
     no pass over dW of its own (``1/m`` is applied as the GEMM stores dW).
     Returns nothing."""
-    if threads > 1 and Z.size >= ELEMENTWISE_PARALLEL_MIN:
-        _dZ_db_parallel(dA, Z, Aout, act, dZ, db, threads)
-    else:
-        _dZ_db_rows(dA, Z, Aout, act, dZ, db, ZERO_INT, Z.shape[0])
+    dZ_db(dA, Z, Aout, act, dZ, db, threads)
     inv_m = dW.dtype.type(1.0 / dZ.shape[1])
     one = W.dtype.type(1)
     if NATIVE_GEMM:

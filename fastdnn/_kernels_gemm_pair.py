@@ -21,7 +21,7 @@ tasks it is split into: the results are those of two calls of
 import numpy as np
 from numba import prange
 
-from ._kernels_common import ONE_INT, _exact, _exact_parallel
+from ._kernels_common import ONE_INT, _exact, _exact_leaf, _exact_parallel
 from ._kernels_gemm import (any_layout, check_product, matmul_scaled_into,
                             product_kind, product_task)
 from ._kernels_gemm_split import GEMM_PARALLEL_MIN_WORK, plan_product
@@ -57,24 +57,46 @@ def matmul_pair_scaled_into(A1, B1, C1, alpha1, A2, B2, C2, alpha2,
     operands."""
     check_product(A1, B1, C1)
     check_product(A2, B2, C2)
-    work = (A1.shape[0] * A1.shape[1] * B1.shape[1]
-            + A2.shape[0] * A2.shape[1] * B2.shape[1])
-    if threads < 2 or work < GEMM_PARALLEL_MIN_WORK:
+    if not pair_in_parallel(A1, B1, A2, B2, threads):
         # ONE_INT: the threads argument's type at every other call, so that
         # these calls reuse that compilation.
         matmul_scaled_into(A1, B1, C1, ONE_INT, alpha1)
         matmul_scaled_into(A2, B2, C2, ONE_INT, alpha2)
         return
-    first = threads // 2
-    kind1 = product_kind(A1, B1)
-    kind2 = product_kind(A2, B2)
     # Views of any layout, as matmul_scaled_into takes them: one
     # compilation of the region and its tasks for every layout.
     A1, B1, C1 = any_layout(A1), any_layout(B1), any_layout(C1)
     A2, B2, C2 = any_layout(A2), any_layout(B2), any_layout(C2)
-    parts1, rows1, scratch1 = plan_product(A1, B1, C1, kind1, first)
-    parts2, rows2, scratch2 = plan_product(A2, B2, C2, kind2,
-                                           threads - first)
+    kind1, parts1, rows1, scratch1, kind2, parts2, rows2, scratch2 = (
+        plan_pair(A1, B1, C1, A2, B2, C2, threads))
     _pair_parallel(A1, B1, C1, C1.dtype.type(alpha1), kind1, parts1, rows1,
                    scratch1, A2, B2, C2, C2.dtype.type(alpha2), kind2,
                    parts2, rows2, scratch2)
+
+
+@_exact_leaf
+def pair_in_parallel(A1, B1, A2, B2, threads):
+    """Whether :func:`matmul_pair_scaled_into` runs ``A1 B1`` and ``A2
+    B2`` in a parallel region: on two threads or more, from
+    :data:`fastdnn._kernels_gemm_split.GEMM_PARALLEL_MIN_WORK`
+    multiply-adds together (else one after the other on the calling
+    thread)."""
+    work = (A1.shape[0] * A1.shape[1] * B1.shape[1]
+            + A2.shape[0] * A2.shape[1] * B2.shape[1])
+    return threads >= 2 and work >= GEMM_PARALLEL_MIN_WORK
+
+
+@_exact
+def plan_pair(A1, B1, C1, A2, B2, C2, threads):
+    """The tasks of :func:`matmul_pair_scaled_into`'s region: ``(kind1,
+    parts1, rows1, scratch1, kind2, parts2, rows2, scratch2)``, each
+    product's kind and plan (:func:`fastdnn._kernels_gemm_split.
+    plan_product`), the first product on the lesser half of the threads
+    (at least 2)."""
+    first = threads // 2
+    kind1 = product_kind(A1, B1)
+    kind2 = product_kind(A2, B2)
+    parts1, rows1, scratch1 = plan_product(A1, B1, C1, kind1, first)
+    parts2, rows2, scratch2 = plan_product(A2, B2, C2, kind2,
+                                           threads - first)
+    return kind1, parts1, rows1, scratch1, kind2, parts2, rows2, scratch2

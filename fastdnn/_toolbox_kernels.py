@@ -25,6 +25,7 @@ from ._kernels import (ACT_IDENTITY, activation_into, _grad_reads_a,
                        output_step)
 from ._kernels_blas import first_layer_layouts, use_blas
 from ._kernels_backward_update import backward_update
+from ._kernels_backward_two_layers import backward_two_layers
 from ._kernels_gemm import NATIVE_GEMM
 from ._primal_kernels import _backward, _block, _forward, _param
 from ._dropout_kernels import dropout_apply, mask_apply
@@ -159,6 +160,16 @@ def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
             A_prev = _block(Af, roff[q - 1], dims[q], mb)
             dA_prev = _block(dAf, roff[q - 1], dims[q], mb)
             transposed = False
+            if (q == 1 and fuse and keep_prob == 1.0 and parallel
+                    and nthreads > 1 and wide is not None
+                    and (hand is None or use_blas(nout, dims[1], mb))):
+                # This layer's pass on fastdnn's GEMM and the fused first
+                # layer's, in one region (_backward_two).
+                _backward_two(dA, Z, Aout, act, dZ, A_prev, dA_prev, A0b,
+                              t0b, acts[0], dims, woff, boff, roff, mb, Wf,
+                              dWf, dbf, Zf, Af, dZf, VWf, SWf, opt, hpW,
+                              nthreads)
+                break
         else:
             # X itself; no dA_0 (dZ stands in, unwritten).
             A_prev = A0b
@@ -189,6 +200,24 @@ def _backward_first(dA, Z, Aout, A0b, t0b, act, dZ, dims, Wf, dWf, dbf, VWf,
     db = _param(dbf, 0, dims[1], 1)
     backward_update(dA, Z, Aout, A0b, not t0b, act, dZ, dW, db, Wf, dWf, VWf,
                     SWf, opt, hpW, threads)
+
+
+@_exact_loop
+def _backward_two(dA, Z, Aout, act, dZ, A1, dA1, A0b, t0b, act1, dims, woff,
+                  boff, roff, mb, Wf, dWf, dbf, Zf, Af, dZf, VWf, SWf, opt,
+                  hpW, threads):
+    # The second layer's backward pass (dA, Z, Aout, act, dZ: its blocks)
+    # and the first layer's with the weights' optimizer step
+    # (backward_two_layers); no dropout, so layer 1's output is its A.
+    n1 = dims[1]
+    n2 = dims[2]
+    backward_two_layers(
+        dA, Z, Aout, act, dZ, _param(dWf, woff[1], n2, n1),
+        _param(dbf, boff[1], n2, 1), _param(Wf, woff[1], n2, n1), A1, dA1,
+        _block(Zf, roff[0], n1, mb), _block(Af, roff[0], n1, mb), act1,
+        _block(dZf, roff[0], n1, mb), _param(dWf, 0, n1, dims[0]),
+        _param(dbf, 0, n1, 1), A0b, not t0b, Wf, dWf, VWf, SWf, opt, hpW,
+        threads)
 
 
 @_exact_loop

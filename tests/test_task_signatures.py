@@ -44,6 +44,7 @@ ONE_COMPILATION = [
     ("_kernels_gemm_pair", "_pair_parallel"),
     ("_kernels_backward_update", "_tasks_parallel"),
     ("_kernels_forward_gemm", "_tasks_parallel"),
+    ("_kernels_backward_update", "_task"),
 ]
 
 _SCRIPT = textwrap.dedent("""
@@ -53,7 +54,8 @@ _SCRIPT = textwrap.dedent("""
     import numpy as np
 
     import fastdnn
-    from fastdnn import (_kernels_backward_update, _kernels_blas,
+    from fastdnn import (_kernels_backward_two_layers,
+                         _kernels_backward_update, _kernels_blas,
                          _kernels_gemm, _kernels_gemm_pair,
                          _primal_fused_kernels, _toolbox_step_kernels)
     from fastdnn._kernels_elementwise import ACT_RELU
@@ -103,6 +105,23 @@ _SCRIPT = textwrap.dedent("""
             normal(n_1, m), normal(n_1, m), normal(n_1, m), R, r_is_x,
             ACT_RELU, np.empty((n_1, m)), dW, np.empty((n_1, 1)), P, G, V,
             S, OPT_BY_NAME["momentum"], hp, 2)
+    # The same with the second layer's products, in one region of two
+    # phases.
+    n_2 = 128
+    w2 = n_1 * n_x
+    n = w2 + n_2 * n_1 + 100
+    P, G, V, S = normal(n), normal(n), normal(n), np.abs(normal(n))
+    dW = G[:w2].reshape(n_1, n_x)
+    W2 = P[w2:w2 + n_2 * n_1].reshape(n_2, n_1)
+    dW2 = G[w2:w2 + n_2 * n_1].reshape(n_2, n_1)
+    for R, r_is_x in ((np.ascontiguousarray(X.T), False), (X, True)):
+        _kernels_backward_two_layers.backward_two_layers(
+            normal(n_2, m), normal(n_2, m), normal(n_2, m), ACT_RELU,
+            np.empty((n_2, m)), dW2, np.empty((n_2, 1)), W2,
+            normal(n_1, m), np.empty((n_1, m)), normal(n_1, m),
+            normal(n_1, m), ACT_RELU, np.empty((n_1, m)), dW,
+            np.empty((n_1, 1)), R, r_is_x, P, G, V, S,
+            OPT_BY_NAME["momentum"], hp, 2)
     # The optimizer step alone, in chunks.
     _toolbox_step_kernels.update_params(
         P, G, V, S, OPT_BY_NAME["momentum"], hp, np.zeros(n_chunks(n)),
