@@ -20,13 +20,12 @@ work: the results are theirs, bit for bit, on any thread count.
 """
 import numpy as np
 
-from ._kernels_backward_update import (_tasks_parallel, backward_update,
-                                       plan_update)
+from ._kernels_backward_update import (_tasks_parallel, plan_update,
+                                       update_tasks)
 from ._kernels_blas import dZ_db
 from ._kernels_common import _exact
 from ._kernels_gemm import any_layout
-from ._kernels_gemm_pair import (matmul_pair_scaled_into, pair_in_parallel,
-                                 plan_pair)
+from ._kernels_gemm_pair import check_pair, matmul_pair_scaled_into, plan_pair
 from ._kernels_tickets import TICKET_SLOTS
 
 
@@ -58,12 +57,13 @@ def backward_two_layers(dA2, Z2, Aout2, act2, dZ2, dW2, db2, W2, A1, dA1,
     dA1_any = any_layout(dA1)
     B, kind, alpha, parts, scratch = plan_update(dZ1, R, r_is_x, dW1, S,
                                                  opt, hp, threads)
-    if parts < 2 or not pair_in_parallel(dZ2_any, A1T, W2T, dZ2_any,
-                                         threads):
+    if parts < 2 or not check_pair(dZ2_any, A1T, dW2_any, W2T, dZ2_any,
+                                   dA1_any, threads):
+        # The two regions apart; the first layer's as planned above.
         matmul_pair_scaled_into(dZ2_any, A1T, dW2_any, inv_m, W2T, dZ2_any,
                                 dA1_any, one, threads)
-        backward_update(dA1, Z1, Aout1, R, r_is_x, act1, dZ1, dW1, db1, P,
-                        G, V, S, opt, hp, threads)
+        update_tasks(dA1, Z1, Aout1, act1, dZ1, db1, B, dW1, alpha, kind,
+                     scratch, P, G, V, S, opt, hp, parts)
         return False
     kind1, parts1, rows1, scratch1, kind2, parts2, rows2, scratch2 = (
         plan_pair(dZ2_any, A1T, dW2_any, W2T, dZ2_any, dA1_any, threads))

@@ -150,6 +150,16 @@ def backward_update(dA, Z, Aout, R, r_is_x, act, dZ, dW, db, P, G, V, S,
     """
     B, kind, alpha, parts, scratch = plan_update(dZ, R, r_is_x, dW, S, opt,
                                                  hp, threads)
+    update_tasks(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P,
+                 G, V, S, opt, hp, parts)
+
+
+@_exact
+def update_tasks(dA, Z, Aout, act, dZ, db, B, dW, alpha, kind, scratch, P,
+                 G, V, S, opt, hp, parts):
+    """Run the tasks that :func:`plan_update` planned (``B, kind, alpha,
+    parts, scratch``): in the region, with no first phase, or on the
+    calling thread for one task."""
     if parts > 1:
         # No first phase: its operands any array of their type (unread).
         none = any_layout(dZ)

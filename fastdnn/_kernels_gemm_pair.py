@@ -21,7 +21,7 @@ tasks it is split into: the results are those of two calls of
 import numpy as np
 from numba import prange
 
-from ._kernels_common import ONE_INT, _exact, _exact_leaf, _exact_parallel
+from ._kernels_common import ONE_INT, _exact, _exact_parallel
 from ._kernels_gemm import (any_layout, check_product, matmul_scaled_into,
                             product_kind, product_task)
 from ._kernels_gemm_split import GEMM_PARALLEL_MIN_WORK, plan_product
@@ -55,9 +55,7 @@ def matmul_pair_scaled_into(A1, B1, C1, alpha1, A2, B2, C2, alpha2,
     after the other on the calling thread. The arrays as for
     ``matmul_scaled_into``; C1 and C2 must not overlap each other or the
     operands."""
-    check_product(A1, B1, C1)
-    check_product(A2, B2, C2)
-    if not pair_in_parallel(A1, B1, A2, B2, threads):
+    if not check_pair(A1, B1, C1, A2, B2, C2, threads):
         # ONE_INT: the threads argument's type at every other call, so that
         # these calls reuse that compilation.
         matmul_scaled_into(A1, B1, C1, ONE_INT, alpha1)
@@ -74,13 +72,16 @@ def matmul_pair_scaled_into(A1, B1, C1, alpha1, A2, B2, C2, alpha2,
                    parts2, rows2, scratch2)
 
 
-@_exact_leaf
-def pair_in_parallel(A1, B1, A2, B2, threads):
-    """Whether :func:`matmul_pair_scaled_into` runs ``A1 B1`` and ``A2
-    B2`` in a parallel region: on two threads or more, from
+@_exact
+def check_pair(A1, B1, C1, A2, B2, C2, threads):
+    """Check both products' shapes (``check_product``), then say whether
+    :func:`matmul_pair_scaled_into` runs ``C1 = A1 B1`` and ``C2 = A2 B2``
+    in a parallel region: on two threads or more, from
     :data:`fastdnn._kernels_gemm_split.GEMM_PARALLEL_MIN_WORK`
     multiply-adds together (else one after the other on the calling
     thread)."""
+    check_product(A1, B1, C1)
+    check_product(A2, B2, C2)
     work = (A1.shape[0] * A1.shape[1] * B1.shape[1]
             + A2.shape[0] * A2.shape[1] * B2.shape[1])
     return threads >= 2 and work >= GEMM_PARALLEL_MIN_WORK

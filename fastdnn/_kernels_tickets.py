@@ -39,6 +39,13 @@ FIRST_PHASE_DONE = 1
 _X86 = platform.machine().lower() in ("x86_64", "amd64")
 
 
+def _is_counters(array_type):
+    # A region's counters: a 1-D int64 array (other types are refused at
+    # typing).
+    return (isinstance(array_type, types.Array) and array_type.ndim == 1
+            and array_type.dtype == types.int64)
+
+
 def _element_pointer(context, builder, array_type, array, index):
     data = context.make_array(array_type)(context, builder, array)
     return cgutils.get_item_pointer(context, builder, array_type, data,
@@ -50,8 +57,7 @@ def _fetch_add_jit(typingctx, counters, index, value):
     # counters[index] += value as one atomic step (sequentially consistent:
     # what a task wrote before it is seen by whoever reads the new value);
     # returns the value before it.
-    if not (isinstance(counters, types.Array) and counters.dtype ==
-            types.int64 and counters.ndim == 1):
+    if not _is_counters(counters):
         return None
     sig = types.int64(counters, types.int64, types.int64)
 
@@ -66,8 +72,7 @@ def _fetch_add_jit(typingctx, counters, index, value):
 def _load_acquire_jit(typingctx, counters, index):
     # counters[index], read atomically (acquire: what was written before
     # the store of that value is seen after this load).
-    if not (isinstance(counters, types.Array) and counters.dtype ==
-            types.int64 and counters.ndim == 1):
+    if not _is_counters(counters):
         return None
     sig = types.int64(counters, types.int64)
 

@@ -163,8 +163,9 @@ def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
             if (q == 1 and fuse and keep_prob == 1.0 and parallel
                     and nthreads > 1 and wide is not None
                     and (hand is None or use_blas(nout, dims[1], mb))):
-                # This layer's pass on fastdnn's GEMM and the fused first
-                # layer's, in one region (_backward_two).
+                # This layer's pass on fastdnn's GEMM (_backward's rule for
+                # it) and the fused first layer's, in one region
+                # (_backward_two).
                 _backward_two(dA, Z, Aout, act, dZ, A_prev, dA_prev, A0b,
                               t0b, acts[0], dims, woff, boff, roff, mb, Wf,
                               dWf, dbf, Zf, Af, dZf, VWf, SWf, opt, hpW,
