@@ -64,6 +64,25 @@ def _tasks_parallel(W, B, C, one, Z, b, act, Aout, kind, parts, by_rows,
 
 
 @_exact
+def forward_task_plan(W, B, Z, threads):
+    """``(kind, parts, by_rows)``: how :func:`forward_tasks` splits ``Z = W
+    B`` (its arguments of the same names), from the shapes alone; ``parts``
+    0 where it declines (the dot-product tile, fewer than two tasks, or
+    tasks that do not take whole rows of Z)."""
+    check_product(W, B, Z)
+    kind = product_kind(W, B)
+    if kind == KIND_DOT:
+        # The dot-product tile reads W through a line-aligned copy and
+        # shares C out by tiles of its own: left to matmul_scaled_into.
+        return kind, 0, False
+    parts, by_rows = split_product(W, Z, kind, threads)
+    if parts < 2 or not tasks_take_whole_rows(Z.shape[1], Z.itemsize,
+                                              by_rows):
+        return kind, 0, by_rows
+    return kind, parts, by_rows
+
+
+@_exact
 def forward_tasks(W, B, Z, b, act, Aout, threads):
     """``Z = W B + b``, ``Aout = g(Z)`` in one parallel region when the
     product runs on at least two tasks that each take whole rows of Z;
@@ -74,17 +93,10 @@ def forward_tasks(W, B, Z, b, act, Aout, threads):
     :func:`fastdnn._kernels_gemm.matmul_scaled_into` takes them (views of
     any layout); Z (n_l, m) and Aout C-ordered (Aout may be Z); b (n_l,
     1). ``threads``: tasks the product may be split into."""
-    check_product(W, B, Z)
-    kind = product_kind(W, B)
-    if kind == KIND_DOT:
-        # The dot-product tile reads W through a line-aligned copy and
-        # shares C out by tiles of its own: left to matmul_scaled_into.
-        return False
     # Declined from the shapes alone, before any scratch is made: the
     # product then plans its own.
-    parts, by_rows = split_product(W, Z, kind, threads)
-    if parts < 2 or not tasks_take_whole_rows(Z.shape[1], Z.itemsize,
-                                              by_rows):
+    kind, parts, by_rows = forward_task_plan(W, B, Z, threads)
+    if parts == 0:
         return False
     scratch = product_scratch(W, Z, kind, parts, by_rows)
     _tasks_parallel(W, B, any_layout(Z), Z.dtype.type(1), Z, b, act, Aout,

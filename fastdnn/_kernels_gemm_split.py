@@ -142,19 +142,28 @@ def panels_of(r0, r1, t0, t1, nr, N):
     return (t0 // rows) * nr, min(N, ((t1 - 1) // rows + 1) * nr)
 
 
-@_exact
-def packed_scratch(M, N, K, C, parts, by_rows):
-    """The blocks of a transposed B that the ``parts`` tasks of a product
-    of M x K by K x N copy their column panels into: (parts, K * the
-    widest task's columns), C's dtype."""
-    nr = panel_width(C.itemsize)
+@_exact_leaf
+def packed_width(M, N, K, itemsize, parts, by_rows):
+    """Elements in each of the blocks that the ``parts`` tasks of a product
+    of M x K by K x N copy a transposed B's column panels into: K * the
+    widest task's columns."""
+    nr = panel_width(itemsize)
     panels = (N + nr - 1) // nr
     width = 0
     for q in range(parts):
         r0, r1, t0, t1 = share(q, parts, M, panels, by_rows)
         j0, j1 = panels_of(r0, r1, t0, t1, nr, N)
         width = max(width, j1 - j0)
-    return np.empty((parts, K * width), C.dtype)
+    return K * width
+
+
+@_exact
+def packed_scratch(M, N, K, C, parts, by_rows):
+    """The blocks of a transposed B that the ``parts`` tasks of a product
+    of M x K by K x N copy their column panels into: (parts,
+    :func:`packed_width`), C's dtype."""
+    return np.empty((parts, packed_width(M, N, K, C.itemsize, parts,
+                                         by_rows)), C.dtype)
 
 
 @_exact_leaf

@@ -19,19 +19,19 @@ of the activations, pre-activations, gradients and masks from row
 """
 import numpy as np
 
-from ._kernels_common import (ZERO_INT, _exact_leaf, _exact_loop,
-                              _exact_parallel, flat_view)
+from ._kernels_common import _exact_loop, flat_view
 from ._kernels import (ACT_IDENTITY, activation_into, _grad_reads_a,
                        output_step)
 from ._kernels_blas import first_layer_layouts, use_blas
 from ._kernels_backward_update import backward_update
 from ._kernels_backward_two_layers import backward_two_layers
+from ._kernels_forward_chain import forward_chain
+from ._kernels_gather import (GATHER_COLUMNS_MAX, GATHER_PARALLEL_MIN,
+                              gather, gather_parallel)
 from ._kernels_gemm import NATIVE_GEMM
 from ._primal_kernels import _backward, _block, _forward, _param
 from ._dropout_kernels import dropout_apply, mask_apply
 from ._toolbox_step_kernels import fill_constants, update_params
-
-from numba import prange  # noqa: E402
 
 
 #: Hyperparameters' positions in :func:`train_steps`' ``hyper`` vector.
@@ -42,82 +42,22 @@ from numba import prange  # noqa: E402
  H_COST_SCALE) = range(7)
 
 
-#: A mini-batch of at most this many inputs is gathered as X (n_x, mb)
-#: rather than X^T (mb, n_x), when its first layer runs on the
-#: hand-written kernels: over so few inputs their C-ordered forward and
-#: backward passes are the faster ones, by more than the strided gather
-#: costs (at n_x = 16, batch 32, float32: forward 1000 -> 560 ns, backward
-#: 957 -> 625, gather 64 -> 205; a loss from n_x = 48 on; measured at
-#: batches of 32, 64 and 128). dW has the same bits either way; the
-#: forward's sums run in the other layout's order.
-GATHER_COLUMNS_MAX = 32
-
-
-#: A batch of at least this many inputs (mb * n_x) is gathered on numba's
-#: threads when the loop runs parallel. The gather reads rows scattered
-#: over X^T, mostly from memory, at the speed of one core's outstanding
-#: misses; two cores keep twice as many in flight (the MNIST shape's
-#: batch of 32 rows, 25,088 float32 inputs: 26 -> 12 us on a Zen 4 host;
-#: of 128 rows: 102 -> 32 us).
-GATHER_PARALLEL_MIN = 1 << 14
-
-
-@_exact_leaf
-def _gather_part(XT, YT, perm, lo, mb, j0, j1, Xb, Yb, columns):
-    # Examples j0 .. j1 - 1 of the batch perm[lo:lo + mb] from the rows of
-    # X^T and of Y^T (each example's features and labels contiguous: one
-    # read each) into the flat Xb: as the (mb, n_x) X^T, its rows copied
-    # as they are, or, with ``columns``, as the columns of the (n_x, mb)
-    # X; Y^T's rows always as the columns of the flat (n_L, mb) Yb.
-    n_x = XT.shape[1]
-    nL = YT.shape[1]
-    for j in range(j0, j1):
-        e = perm[lo + j]
-        src = XT[e]
-        if columns:
-            for k in range(n_x):
-                Xb[k * mb + j] = src[k]
-        else:
-            dst = Xb[j * n_x:(j + 1) * n_x]
-            for k in range(n_x):
-                dst[k] = src[k]
-        labels = YT[e]
-        for i in range(nL):
-            Yb[i * mb + j] = labels[i]
-
-
-@_exact_leaf
-def _gather(XT, YT, perm, s0, s1, Xb, Yb, columns):
-    # The batch perm[s0:s1], on the calling thread (see _gather_part).
-    _gather_part(XT, YT, perm, s0, s1 - s0, ZERO_INT, s1 - s0, Xb, Yb,
-                 columns)
-
-
-@_exact_parallel
-def _gather_parallel(XT, YT, perm, s0, s1, Xb, Yb, columns, parts):
-    # The batch perm[s0:s1] in ``parts`` ranges of examples, one per task
-    # (each element is copied once, whichever thread copies it).
-    mb = s1 - s0
-    for q in prange(parts):
-        _gather_part(XT, YT, perm, s0, mb, q * mb // parts,
-                     (q + 1) * mb // parts, Xb, Yb, columns)
-
-
 @_exact_loop
 def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
           Zf, Af, dAf, dZf, Df, dWf, dbf, roff, keep_prob, seed, step, eps,
           parallel, min_work, nthreads, wide, hand, hand_threads, fuse, VWf,
-          SWf, opt, hpW):
+          SWf, opt, hpW, first):
     # Forward, cost and backward of one batch: returns the output's cost
     # (the data term) in the training dtype. A0f is the batch's X (n_x,
     # mb) for the forward pass (X^T, (mb, n_x), when t0f), A0b its X for
     # the backward one (X^T when t0b). With ``fuse`` (a first layer on
     # fastdnn's GEMM, no L2 term) the first layer's backward pass takes
     # the weights' optimizer step too (VWf, SWf: the state; hpW: the
-    # constants).
+    # constants). The forward passes of the first ``first`` layers are done
+    # (forward_chain).
     L = dims.shape[0] - 1
     nL = dims[L]
-    for q in range(L):
+    for q in range(first, L):
         if q == 0:
             A_prev = A0f
         else:
@@ -307,8 +247,12 @@ def train_steps(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
     # Full batch, as in the primal loop (read only then: X may be empty
     # with mini-batches).
     x_forward, xt_dW = first_layer_layouts(dims[1], dims[0], X.shape[1], wide)
+    # The forward chain: no dropout between its layers.
+    chain = (not full and keep_prob == 1.0 and wide is not None and parallel
+             and nthreads > 1)
     for s in range(s0, s1):
         k = s // nb
+        first = 0
         bi = s - k * nb
         step = step0 + s
         lr = lrs[k]
@@ -329,11 +273,6 @@ def train_steps(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
             if wide is not None:
                 if use_blas(dims[1], n_x, mb):
                     columns = False
-            if parallel and nthreads > 1 and mb * n_x >= GATHER_PARALLEL_MIN:
-                _gather_parallel(XT, YT, perms[k], lo, lo + mb, XTb, Yb,
-                                 columns, min(nthreads, mb))
-            else:
-                _gather(XT, YT, perms[k], lo, lo + mb, XTb, Yb, columns)
             if columns:
                 A0f = flat_view(XTb, 0, n_x, mb)
             else:
@@ -342,6 +281,21 @@ def train_steps(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
             t0f = not columns
             t0b = not columns
             Yc = flat_view(Yb, 0, nL, mb)
+            gather_parts = 0
+            if parallel and nthreads > 1 and mb * n_x >= GATHER_PARALLEL_MIN:
+                gather_parts = min(nthreads, mb)
+            if chain:
+                # The gather and the first GEMM layers' forward passes in
+                # one region, where those would take one each.
+                first = forward_chain(XT, YT, perms[k], lo, XTb, Yb,
+                                      columns, gather_parts, A0f, t0f, Wf,
+                                      woff, bf, boff, Zf, Af, roff, dims,
+                                      acts, mb, hand, nthreads)
+            if first == 0 and gather_parts > 0:
+                gather_parallel(XT, YT, perms[k], lo, lo + mb, XTb, Yb,
+                                columns, gather_parts)
+            elif first == 0:
+                gather(XT, YT, perms[k], lo, lo + mb, XTb, Yb, columns)
         c2 = lambd / mb
         t = step + 1
         fill_constants(hpW, lr, c2, beta, beta1, beta2, epsilon, t)
@@ -358,7 +312,7 @@ def train_steps(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
                      woff, bf, boff, Zf, Af, dAf, dZf, Df, dWf, dbf, roff,
                      keep_prob, seed, step, eps, parallel, min_work,
                      nthreads, wide, hand, hand_threads, fuse, VWf, SWf, opt,
-                     hpW)
+                     hpW, first)
         if not np.isfinite(cost):
             costs[k] = cost
             costs[k + 1:n] = np.nan

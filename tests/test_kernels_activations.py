@@ -353,6 +353,7 @@ def test_the_step_kernels_run_without_reference_counting():
     from fastdnn import _kernels_output as output
     from fastdnn import _kernels_permutation as permutation
     from fastdnn import _toolbox_kernels as toolbox
+    from fastdnn import _kernels_gather as gather
     from fastdnn import _dropout_kernels as dropout
     from fastdnn import _toolbox_step_kernels as step
     leaves = [K.activate_row, K.activation_grad_row,
@@ -369,7 +370,7 @@ def test_the_step_kernels_run_without_reference_counting():
               blas.bias_activate_rows, blas._scale, step._update_chunk,
               step._chunk, dropout.mask_apply, dropout.dropout_apply,
               dropout.dropout_uniform_into,
-              toolbox._gather, toolbox._gather_part, permutation._seed,
+              gather.gather, gather.gather_part, permutation._seed,
               permutation._twist, permutation._permutation_into,
               permutation._permutations_into]
     from fastdnn import _primal_kernels as primal

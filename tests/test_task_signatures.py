@@ -32,6 +32,7 @@ TASK_CALLEES = [
     ("_kernels_gemm", "_packed_tiles", "_packed_tiles_parallel"),
     ("_toolbox_step_kernels", "_chunk", "_update_chunks_parallel"),
     ("_primal_fused_kernels", "_chunk_task", "_chunks_parallel"),
+    ("_kernels_forward_chain", "_layer_task", "_chain_parallel"),
 ]
 
 #: (module, function) compiled once in float64 however the script's
@@ -45,6 +46,8 @@ ONE_COMPILATION = [
     ("_kernels_backward_update", "_tasks_parallel"),
     ("_kernels_forward_gemm", "_tasks_parallel"),
     ("_kernels_backward_update", "_task"),
+    ("_kernels_forward_chain", "_chain_parallel"),
+    ("_kernels_forward_chain", "_layer_task"),
 ]
 
 _SCRIPT = textwrap.dedent("""
@@ -56,8 +59,9 @@ _SCRIPT = textwrap.dedent("""
     import fastdnn
     from fastdnn import (_kernels_backward_two_layers,
                          _kernels_backward_update, _kernels_blas,
-                         _kernels_gemm, _kernels_gemm_pair,
-                         _primal_fused_kernels, _toolbox_step_kernels)
+                         _kernels_forward_chain, _kernels_gemm,
+                         _kernels_gemm_pair, _primal_fused_kernels,
+                         _toolbox_step_kernels)
     from fastdnn._kernels_elementwise import ACT_RELU
     from fastdnn._toolbox_step_kernels import (N_CONSTANTS, OPT_BY_NAME,
                                                fill_constants, n_chunks)
@@ -91,6 +95,22 @@ _SCRIPT = textwrap.dedent("""
         Z = np.empty((256, 64))
         _kernels_blas.forward_blas(W, A, b, ACT_RELU, Z, np.empty_like(Z),
                                    transposed, 2)
+    # A batch's gather and its two layers' forward passes in one region,
+    # the batch gathered as X^T (read transposed, copied) and as X.
+    dims = np.array([96, 256, 128], np.int64)
+    mb = 64
+    XT, YT = normal(300, 96), normal(300, 128)
+    perm = rng.permutation(300).astype(np.int64)
+    offsets = np.array([0, 256], np.int64)
+    for columns in (False, True):
+        Xb, Yb = np.empty(96 * mb), np.empty(128 * mb)
+        A0 = Xb.reshape(96, mb) if columns else Xb.reshape(mb, 96)
+        _kernels_forward_chain.forward_chain(
+            XT, YT, perm, 10, Xb, Yb, columns, 2, A0, not columns,
+            normal(256 * 96 + 128 * 256), np.array([0, 256 * 96], np.int64),
+            normal(384), offsets, np.empty(384 * mb), np.empty(384 * mb),
+            offsets, dims, np.array([ACT_RELU, ACT_RELU], np.int64), mb,
+            None, 2)
     # The first layer's backward pass with the optimizer step, B given as
     # X^T and as X.
     n_1, n_x, m = 256, 784, 32

@@ -384,7 +384,7 @@ def test_warmup_compiles_the_passes_for_both_dtypes():
 def test_gather_gives_the_batch_in_either_layout(columns, parts):
     # parts 0: on the calling thread; else split into that many ranges of
     # examples (as many as the batch has, at most).
-    from fastdnn import _toolbox_kernels as TK
+    from fastdnn._kernels_gather import gather, gather_parallel
     rng = np.random.RandomState(3)
     XT = rng.randn(11, 5)
     YT = np.eye(3)[rng.randint(0, 3, 11)]
@@ -392,9 +392,9 @@ def test_gather_gives_the_batch_in_either_layout(columns, parts):
     Xb = np.full(4 * 5, np.nan)
     Yb = np.full(3 * 4, np.nan)
     if parts:
-        TK._gather_parallel(XT, YT, perm, 6, 10, Xb, Yb, columns, parts)
+        gather_parallel(XT, YT, perm, 6, 10, Xb, Yb, columns, parts)
     else:
-        TK._gather(XT, YT, perm, 6, 10, Xb, Yb, columns)
+        gather(XT, YT, perm, 6, 10, Xb, Yb, columns)
     want = XT[perm[6:10]]
     got = Xb.reshape(5, 4).T if columns else Xb.reshape(4, 5)
     np.testing.assert_array_equal(got, want)
@@ -409,7 +409,7 @@ def test_batches_gathered_on_several_threads_train_as_on_one(dtype):
     # of numba's threads: the reference's numbers, and the same bits as
     # on one thread; a wide first layer (on the GEMM where the host has
     # one) and a remainder batch.
-    from fastdnn._toolbox_kernels import GATHER_PARALLEL_MIN
+    from fastdnn._kernels_gather import GATHER_PARALLEL_MIN
     dims = [120, 40, 3]
     X, Y, _, _ = problem(dims, "softmax", dtype, m=350)
     assert 150 * dims[0] >= GATHER_PARALLEL_MIN > 50 * dims[0]
@@ -436,7 +436,7 @@ def test_both_batch_layouts_match_the_reference(dtype, extra):
     # A first layer of GATHER_COLUMNS_MAX inputs gathers its batches as X,
     # one more input as X^T: both against the reference, batches of 5 with
     # a remainder, relu layers under momentum.
-    from fastdnn._toolbox_kernels import GATHER_COLUMNS_MAX
+    from fastdnn._kernels_gather import GATHER_COLUMNS_MAX
     n_x = GATHER_COLUMNS_MAX + extra
     X, Y, _, _ = problem([n_x, 3], "softmax", dtype)
     kw = dict(optimizer="momentum", mini_batch_size=5, seed=2,
