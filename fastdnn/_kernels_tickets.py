@@ -19,6 +19,8 @@ the results do not depend on the thread count either.
 
 A region's counters are an int64 array of :data:`TICKET_SLOTS`, zeroed
 before it starts: the next ticket, and the first phase's tasks done.
+(:mod:`fastdnn._kernels_forward_chain` uses the same two operations for
+regions of more phases, each task claimed from a counter of its own.)
 """
 import platform
 
