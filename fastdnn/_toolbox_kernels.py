@@ -10,7 +10,12 @@ the output's cost and ``dZ_L = AL - Y``, every layer's backward kernel
 over all the weights and one over all the biases
 (:func:`fastdnn._toolbox_step_kernels.update_params`). The forward and
 backward kernels are :mod:`fastdnn._kernels`' (those of the primal loop);
-nothing is allocated per step here.
+nothing is allocated per step here. Without dropout, the gather and the
+forward passes of the first layers on fastdnn's GEMM run in one parallel
+region (:mod:`fastdnn._kernels_forward_chain`); without L2, the first
+layer's backward pass takes the weights' step
+(:mod:`fastdnn._kernels_backward_update`), with the second layer's
+products where it can (:mod:`fastdnn._kernels_backward_two_layers`).
 
 Buffers are flat and shared by layers as in :mod:`fastdnn._primal_kernels`:
 layer q's W from ``woff[q]``, its b from ``boff[q]``, its (n_l, mb) blocks

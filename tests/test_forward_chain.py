@@ -9,14 +9,13 @@ import numba
 import numpy as np
 import pytest
 
-from fastdnn import jit, reference
 from fastdnn._kernels_blas import forward_blas
 from fastdnn._kernels_elementwise import ACT_BY_NAME
 from fastdnn._kernels_forward_chain import forward_chain
 from fastdnn._kernels_gather import gather
 from fastdnn._kernels_gemm import NATIVE_GEMM
 
-from test_toolbox_jit import check_close
+from test_toolbox_jit import check_threads_match
 from thread_counts import numba_threads
 
 # The kernels embed a parallel region: numba's threads must be started
@@ -180,16 +179,4 @@ def test_training_through_the_chain(dtype, optimizer):
     Y = np.eye(dims[-1])[:, rng.randint(0, dims[-1], m)].astype(dtype)
     kw = dict(optimizer=optimizer, mini_batch_size=mb, seed=3,
               activation="relu", output="softmax")
-    pr, cr = reference.L_layer_model(X, Y, dims, 0.01, 3, **kw)
-    runs = []
-    for threads in (2, 1):
-        with numba_threads(threads):
-            runs.append(jit.L_layer_model(X, Y, dims, 0.01, 3,
-                                          solver="primal", **kw))
-    (p2, c2), (p1, c1) = runs
-    check_close(np.array(c2, float), np.array(cr, float),
-                [p2[k] for k in sorted(p2)], [pr[k] for k in sorted(pr)],
-                dtype)
-    np.testing.assert_array_equal(c2, c1)
-    for key in p2:
-        np.testing.assert_array_equal(p2[key], p1[key])
+    check_threads_match(X, Y, dims, 3, kw, dtype, threads=2)

@@ -177,6 +177,25 @@ def check_close(got, want, Pj, Pr, dtype, cost_rtol=None):
                                    atol=PARAM_RTOL[dtype] * np.abs(b).max())
 
 
+def check_threads_match(X, Y, dims, passes, kw, dtype, threads=None):
+    """Train with the primal solver on ``threads`` numba threads (None:
+    all of them) and on one: the reference's numbers (check_close), and
+    the same bits on both counts."""
+    pr, cr = reference.L_layer_model(X, Y, dims, 0.01, passes, **kw)
+    runs = []
+    for count in (threads, 1):
+        with numba_threads(count):
+            runs.append(jit.L_layer_model(X, Y, dims, 0.01, passes,
+                                          solver="primal", **kw))
+    (pj, cj), (p1, c1) = runs
+    check_close(np.array(cj, float), np.array(cr, float),
+                [pj[k] for k in sorted(pj)], [pr[k] for k in sorted(pr)],
+                dtype)
+    np.testing.assert_array_equal(cj, c1)
+    for key in pj:
+        np.testing.assert_array_equal(pj[key], p1[key])
+
+
 def halving(learning_rate0, epoch_num, decay_rate):
     return learning_rate0 / (1 + decay_rate * epoch_num)
 
@@ -415,19 +434,7 @@ def test_batches_gathered_on_several_threads_train_as_on_one(dtype):
     assert 150 * dims[0] >= GATHER_PARALLEL_MIN > 50 * dims[0]
     kw = dict(optimizer="adam", mini_batch_size=150, seed=4,
               activation="tanh", output="softmax")
-    pr, cr = reference.L_layer_model(X, Y, dims, 0.01, 4, **kw)
-    runs = []
-    for threads in (None, 1):
-        with numba_threads(threads):
-            runs.append(jit.L_layer_model(X, Y, dims, 0.01, 4,
-                                          solver="primal", **kw))
-    (pj, cj), (p1, c1) = runs
-    check_close(np.array(cj, float), np.array(cr, float),
-                [pj[k] for k in sorted(pj)], [pr[k] for k in sorted(pr)],
-                dtype)
-    np.testing.assert_array_equal(cj, c1)
-    for key in pj:
-        np.testing.assert_array_equal(pj[key], p1[key])
+    check_threads_match(X, Y, dims, 4, kw, dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
