@@ -30,10 +30,11 @@ import numpy as np
 from numba import prange
 
 from ._kernels_blas import forward_on_gemm
-from ._kernels_common import _exact, _exact_leaf, _exact_parallel, flat_view
-from ._kernels_forward_gemm import bias_activate_rows, forward_task_plan
-from ._kernels_gemm import NATIVE_GEMM, any_layout, product_task
-from ._kernels_gemm_split import KIND_PACKED, packed_width, task_rows
+from ._kernels_common import (_exact, _exact_leaf, _exact_parallel, _inline,
+                              flat_view)
+from ._kernels_forward_gemm import forward_task, forward_task_plan
+from ._kernels_gemm import NATIVE_GEMM, any_layout
+from ._kernels_gemm_split import KIND_PACKED, packed_width
 from ._kernels_gather import gather, gather_part
 from ._kernels_tickets import fetch_add, load_acquire, spin_pause
 
@@ -44,30 +45,34 @@ from ._kernels_tickets import fetch_add, load_acquire, spin_pause
  PLAN_FIELDS) = range(6)
 
 
-@_exact_leaf
-def _layer_task(A0, Wf, woff, bf, boff, Zf, Af, roff, dims, acts, mb, p,
-                plan, scratch, q):
-    # Task q of layer p's forward pass, as forward_tasks runs it: its tiles
-    # of Z = W A_prev, then its rows' bias and activation.
+@_inline
+def _layer_operands(p, B0, Wf, woff, Zf, Af, roff, dims, mb):
+    # Layer p's W, A_prev (B0, the gathered batch, for the first layer)
+    # and Z: the views its plan is made for and its tasks compute on.
     n = dims[p + 1]
     K = dims[p]
     W = any_layout(flat_view(Wf, woff[p], n, K))
     if p == 0:
-        B = A0
+        B = B0
     else:
         B = any_layout(flat_view(Af, roff[p - 1] * mb, K, mb))
-    Z = flat_view(Zf, roff[p] * mb, n, mb)
-    kind = plan[p, PLAN_KIND]
+    return W, B, flat_view(Zf, roff[p] * mb, n, mb)
+
+
+@_exact_leaf
+def _layer_task(B0, Wf, woff, bf, boff, Zf, Af, roff, dims, acts, mb, p,
+                plan, scratch, q):
+    # Task q of layer p's forward pass, as forward_tasks runs it.
+    W, B, Z = _layer_operands(p, B0, Wf, woff, Zf, Af, roff, dims, mb)
+    n = dims[p + 1]
     parts = plan[p, PLAN_PARTS]
-    by_rows = plan[p, PLAN_ROWS] != 0
     width = plan[p, PLAN_WIDTH]
     start = plan[p, PLAN_OFFSET]
-    blocks = scratch[start:start + parts * width].reshape((parts, width))
-    product_task(W, B, any_layout(Z), Z.dtype.type(1), kind, parts, by_rows,
-                 blocks, q)
-    r0, r1 = task_rows(q, parts, n, mb, Z.itemsize, by_rows)
-    bias_activate_rows(Z, flat_view(bf, boff[p], n, 1), acts[p],
-                       flat_view(Af, roff[p] * mb, n, mb), r0, r1)
+    forward_task(W, B, Z, flat_view(bf, boff[p], n, 1), acts[p],
+                 flat_view(Af, roff[p] * mb, n, mb), plan[p, PLAN_KIND],
+                 parts, plan[p, PLAN_ROWS] != 0,
+                 scratch[start:start + parts * width].reshape((parts, width)),
+                 q)
 
 
 @_exact_leaf
@@ -80,7 +85,7 @@ def _phase_tasks(phase, gather_parts, plan):
 
 
 @_exact_parallel
-def _chain_parallel(XT, YT, perm, lo, Xb, Yb, columns, gather_parts, A0, Wf,
+def _chain_parallel(XT, YT, perm, lo, Xb, Yb, columns, gather_parts, B0, Wf,
                     woff, bf, boff, Zf, Af, roff, dims, acts, mb, layers,
                     plan, scratch, workers, counters):
     # Phase 0: the gather's parts; phase p + 1: layer p's tasks. counters:
@@ -106,13 +111,13 @@ def _chain_parallel(XT, YT, perm, lo, Xb, Yb, columns, gather_parts, A0, Wf,
                     gather_part(XT, YT, perm, lo, mb, q * mb // n,
                                 (q + 1) * mb // n, Xb, Yb, columns)
                 else:
-                    _layer_task(A0, Wf, woff, bf, boff, Zf, Af, roff, dims,
+                    _layer_task(B0, Wf, woff, bf, boff, Zf, Af, roff, dims,
                                 acts, mb, phase - 1, plan, scratch, q)
                 fetch_add(counters, phase * stride + workers, 1)
 
 
 @_exact
-def layer_plan(p, A0, t0, Wf, woff, Af, roff, dims, mb, hand, threads):
+def layer_plan(p, B0, t0, Wf, woff, Zf, Af, roff, dims, mb, hand, threads):
     """``(kind, parts, by_rows)`` of layer p's forward pass in
     :func:`forward_chain`, ``parts`` 0 where the layer does not join.
 
@@ -120,22 +125,16 @@ def layer_plan(p, A0, t0, Wf, woff, Af, roff, dims, mb, hand, threads):
     (:func:`fastdnn._kernels_forward_gemm.forward_tasks`): on fastdnn's GEMM
     by the loops' rule (``hand``: None when every layer is on a GEMM, see
     :func:`fastdnn._primal_kernels._forward`), in at least two tasks that
-    take whole rows of Z. A0: the batch's X as gathered, X^T (mb, n_x)
-    when ``t0``; Af: the layers' activations, as (n_l, mb) blocks from
-    row ``roff``."""
-    n = dims[p + 1]
-    K = dims[p]
+    take whole rows of Z. B0: the batch's X as the first layer's product
+    reads it, the transposed view of the gathered X^T when ``t0``; Zf and
+    Af: the layers' pre-activations and activations, as (n_l, mb) blocks
+    from row ``roff``."""
     if not NATIVE_GEMM or threads < 2 or (
             hand is not None
-            and not forward_on_gemm(n, K, mb, t0 and p == 0)):
+            and not forward_on_gemm(dims[p + 1], dims[p], mb, t0 and p == 0)):
         return KIND_PACKED, 0, False
-    W = any_layout(flat_view(Wf, woff[p], n, K))
-    if p == 0:
-        B = any_layout(A0.T) if t0 else any_layout(A0)
-    else:
-        B = any_layout(flat_view(Af, roff[p - 1] * mb, K, mb))
-    return forward_task_plan(W, B, flat_view(Af, roff[p] * mb, n, mb),
-                             threads)
+    W, B, Z = _layer_operands(p, B0, Wf, woff, Zf, Af, roff, dims, mb)
+    return forward_task_plan(W, B, Z, threads)
 
 
 @_exact
@@ -153,8 +152,9 @@ def forward_chain(XT, YT, perm, lo, Xb, Yb, columns, gather_parts, A0, t0,
     layers' W and b flat in Wf and bf from ``woff`` and ``boff``, their Z
     and A as (n_l, mb) blocks of Zf and Af from row ``roff``; A0 the batch's
     X in Xb, (mb, n_x) when ``t0`` (read through its transposed view)."""
-    kind, parts, by_rows = layer_plan(0, A0, t0, Wf, woff, Af, roff, dims,
-                                      mb, hand, threads)
+    B0 = any_layout(A0.T) if t0 else any_layout(A0)
+    kind, parts, by_rows = layer_plan(0, B0, t0, Wf, woff, Zf, Af, roff,
+                                      dims, mb, hand, threads)
     if parts == 0:
         return 0
     L = dims.shape[0] - 1
@@ -165,8 +165,8 @@ def forward_chain(XT, YT, perm, lo, Xb, Yb, columns, gather_parts, A0, t0,
     layers = np.int64(0)
     for p in range(L):
         if p > 0:
-            kind, parts, by_rows = layer_plan(p, A0, t0, Wf, woff, Af, roff,
-                                              dims, mb, hand, threads)
+            kind, parts, by_rows = layer_plan(p, B0, t0, Wf, woff, Zf, Af,
+                                              roff, dims, mb, hand, threads)
             if parts == 0:
                 break
         width = 0
@@ -182,7 +182,6 @@ def forward_chain(XT, YT, perm, lo, Xb, Yb, columns, gather_parts, A0, t0,
         layers += 1
     if gather_parts == 0:
         gather(XT, YT, perm, lo, lo + mb, Xb, Yb, columns)
-    B0 = any_layout(A0.T) if t0 else any_layout(A0)
     counters = np.zeros((layers + 1) * (threads + 1), np.int64)
     _chain_parallel(XT, YT, perm, lo, Xb, Yb, columns, gather_parts, B0, Wf,
                     woff, bf, boff, Zf, Af, roff, dims, acts, mb, layers,

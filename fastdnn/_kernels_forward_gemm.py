@@ -20,7 +20,8 @@ bit for bit, on any thread count.
 import numpy as np
 from numba import prange
 
-from ._kernels_common import _exact, _exact_parallel, _serial_leaf
+from ._kernels_common import (_exact, _exact_leaf, _exact_parallel,
+                              _serial_leaf)
 from ._kernels_elementwise import (activate_row, bias_activate_simple_rows,
                                    is_simple)
 from ._kernels_gemm import (any_layout, check_product, product_kind,
@@ -47,20 +48,30 @@ def bias_activate_rows(Z, b, act, Aout, i0, i1):
         activate_row(zr, Aout[i], 0, m, act)
 
 
-@_exact_parallel
-def _tasks_parallel(W, B, C, one, Z, b, act, Aout, kind, parts, by_rows,
-                    scratch):
-    # C: Z as the product takes it (a view of any layout, one compilation
-    # of the tasks for every caller); Z itself for the element-wise pass,
-    # whose rows are then known to be contiguous (vectorised).
+@_exact_leaf
+def forward_task(W, B, Z, b, act, Aout, kind, parts, by_rows, scratch, q):
+    """Task q of the ``parts`` tasks of ``Z = W B + b``, ``Aout = g(Z)``
+    (:func:`forward_task_plan`'s split; ``scratch`` from
+    :func:`fastdnn._kernels_gemm_split.product_scratch`): its tiles of the
+    product, then the bias and activation of the rows it computed. For
+    every region that runs a layer's forward pass by tasks."""
+    # The product takes Z as a view of any layout (one compilation of its
+    # tasks for every caller); the element-wise pass Z itself, whose rows
+    # are then known to be contiguous (vectorised).
     M, N = Z.shape
+    product_task(W, B, any_layout(Z), Z.dtype.type(1), kind, parts, by_rows,
+                 scratch, q)
+    r0, r1 = task_rows(q, parts, M, N, Z.itemsize, by_rows)
+    bias_activate_rows(Z, b, act, Aout, r0, r1)
+
+
+@_exact_parallel
+def _tasks_parallel(W, B, Z, b, act, Aout, kind, parts, by_rows, scratch):
     for q in prange(parts):
         # prange's index is unsigned: as int64, product_task is the one the
         # one-task calls compile.
-        task = np.int64(q)
-        product_task(W, B, C, one, kind, parts, by_rows, scratch, task)
-        r0, r1 = task_rows(task, parts, M, N, Z.itemsize, by_rows)
-        bias_activate_rows(Z, b, act, Aout, r0, r1)
+        forward_task(W, B, Z, b, act, Aout, kind, parts, by_rows, scratch,
+                     np.int64(q))
 
 
 @_exact
@@ -99,6 +110,5 @@ def forward_tasks(W, B, Z, b, act, Aout, threads):
     if parts == 0:
         return False
     scratch = product_scratch(W, Z, kind, parts, by_rows)
-    _tasks_parallel(W, B, any_layout(Z), Z.dtype.type(1), Z, b, act, Aout,
-                    kind, parts, by_rows, scratch)
+    _tasks_parallel(W, B, Z, b, act, Aout, kind, parts, by_rows, scratch)
     return True

@@ -296,11 +296,12 @@ def train_steps(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
                                       columns, gather_parts, A0f, t0f, Wf,
                                       woff, bf, boff, Zf, Af, roff, dims,
                                       acts, mb, hand, nthreads)
-            if first == 0 and gather_parts > 0:
-                gather_parallel(XT, YT, perms[k], lo, lo + mb, XTb, Yb,
-                                columns, gather_parts)
-            elif first == 0:
-                gather(XT, YT, perms[k], lo, lo + mb, XTb, Yb, columns)
+            if first == 0:
+                if gather_parts > 0:
+                    gather_parallel(XT, YT, perms[k], lo, lo + mb, XTb, Yb,
+                                    columns, gather_parts)
+                else:
+                    gather(XT, YT, perms[k], lo, lo + mb, XTb, Yb, columns)
         c2 = lambd / mb
         t = step + 1
         fill_constants(hpW, lr, c2, beta, beta1, beta2, epsilon, t)
