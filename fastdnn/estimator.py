@@ -141,9 +141,11 @@ class DNNClassifier(BaseDNN, *_CLASSIFIER_BASES):
                 labels = np.unique(y if classes is None else
                                    np.asarray(classes))
                 if len(labels) < 2:
+                    # The label as Python shows it: 0 or 'cat', not
+                    # numpy's np.int64(0) or np.str_('cat').
                     raise ValueError(
                         "y has one class only (%r); %s needs at least two "
-                        "classes" % (labels[0], owner))
+                        "classes" % (labels[:1].tolist()[0], owner))
             self.classes_ = labels
             self._kind = kind
             self._output = ("softmax" if kind == "classes"

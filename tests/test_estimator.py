@@ -140,8 +140,10 @@ def test_errors(synthetic):
     with pytest.raises(NotFittedError):
         est.predict(X)
     assert issubclass(NotFittedError, ValueError)
-    with pytest.raises(ValueError, match="one class"):
+    with pytest.raises(ValueError, match=r"one class only \(1\.0\);"):
         est.fit(X[:5], np.ones(5))
+    with pytest.raises(ValueError, match=r"one class only \('cat'\);"):
+        est.fit(X[:5], np.array(["cat"] * 5))
     with pytest.raises(ValueError, match="Unknown label type: continuous"):
         est.fit(X[:5], np.linspace(0, 1, 5))
     with pytest.raises(ValueError, match="y to be passed"):
