@@ -16,7 +16,9 @@ of shape ``(n_L, m)``:
 - ``check_units(n_L, name)``: refuses an output layer width the loss cannot
   use;
 - ``predict(AL) -> prediction`` and ``score(prediction, Y1hot) -> str``,
-  the line :func:`fastdnn.reference.predict` prints.
+  the line :func:`fastdnn.reference.predict` prints;
+- ``probabilities``: whether AL holds probabilities (each in [0, 1]), which
+  the cost and the backward pass then require of the AL they are given.
 """
 import types
 
@@ -218,13 +220,14 @@ OUTPUTS = {
     "sigmoid": types.SimpleNamespace(
         forward=acts.sigmoid, cost=_sigmoid_cost, dAL=_sigmoid_dAL,
         dZ=fused_dZ, labels=_sigmoid_labels, check_units=_sigmoid_units,
-        predict=_sigmoid_predict, score=_accuracy_line),
+        predict=_sigmoid_predict, score=_accuracy_line, probabilities=True),
     "softmax": types.SimpleNamespace(
         forward=acts.softmax, cost=_softmax_cost, dAL=_softmax_dAL,
         dZ=fused_dZ, labels=_softmax_labels, check_units=_softmax_units,
-        predict=_softmax_predict, score=_class_accuracy_line),
+        predict=_softmax_predict, score=_class_accuracy_line,
+        probabilities=True),
     "identity": types.SimpleNamespace(
         forward=acts.identity, cost=_identity_cost, dAL=fused_dZ,
         dZ=fused_dZ, labels=_identity_labels, check_units=_identity_units,
-        predict=_identity_predict, score=_mse_line),
+        predict=_identity_predict, score=_mse_line, probabilities=False),
 }

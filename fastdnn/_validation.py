@@ -25,7 +25,7 @@ from ._validation_arrays import (  # noqa: F401 (re-exported)
 from ._validation_tables import (  # noqa: F401 (re-exported)
     check_activation_names, check_initialization, check_layer_activation,
     check_model_names, check_name, check_output, check_output_labels,
-    check_output_units, check_training_options)
+    check_output_probabilities, check_output_units, check_training_options)
 
 
 def check_linear_shapes(A, W, b, a_name="A"):
@@ -357,7 +357,8 @@ def check_cost_input(AL, Y, output="sigmoid"):
     several rows is not what the course's formula computes) and labels of
     the same shape (real values allowed, as the course's cost takes them);
     softmax: AL (C, m), Y (1, m) class indices or (C, m) one-hot, returned
-    one-hot; identity: AL and Y (n_y, m).
+    one-hot; identity: AL and Y (n_y, m). The probabilities of sigmoid and
+    softmax must lie in [0, 1].
     """
     output = check_output(output)
     AL = as_matrix(AL, "AL", shape_hint="(n_L, m)")
@@ -365,7 +366,9 @@ def check_cost_input(AL, Y, output="sigmoid"):
         check_labels(Y, AL.shape, AL.dtype)  # the labels' error first
         raise ValueError("AL must have shape (1, m) (one sigmoid output "
                          "unit), got %s" % (AL.shape,))
-    return AL, _cost_labels(Y, AL, output)
+    Y = _cost_labels(Y, AL, output)
+    check_output_probabilities(AL, output)
+    return AL, Y
 
 
 def _cost_labels(Y, AL, output, course_reshape=False):

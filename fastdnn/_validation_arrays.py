@@ -221,3 +221,17 @@ def check_binary(y, name):
             "%s must hold 0/1 labels, got %d other value(s) (%s); map your "
             "two classes to 0 and 1, e.g. (%s == positive_class)"
             ".astype(int)" % (name, int(bad.sum()), shown, name))
+
+
+def check_unit_interval(x, name, what, fix):
+    """Refuse values of ``x`` outside [0, 1] (``x`` finite, already
+    checked), naming them: ``what`` says what x holds, ``fix`` how to
+    mend it."""
+    bad = (x < 0) | (x > 1)
+    if bad.any():
+        values = np.unique(x[bad])
+        shown = ", ".join("%g" % v for v in values[:3])
+        if values.size > 3:
+            shown += ", ..."
+        raise ValueError("%s must hold %s in [0, 1], got %d value(s) outside "
+                         "(%s); %s" % (name, what, int(bad.sum()), shown, fix))

@@ -12,6 +12,7 @@ re-exports them.
 from ._reference_activations import ACTIVATIONS
 from ._reference_initializers import INITIALIZERS
 from ._reference_outputs import OUTPUTS
+from ._validation_arrays import check_unit_interval
 from ._validation_scalars import check_scale
 
 #: The one activation that only an output layer has.
@@ -133,6 +134,22 @@ def check_output_labels(Y, AL_shape, dtype, output, name="Y"):
     indices or (C, m) one-hot (returned one-hot), identity (n_y, m) real
     targets."""
     return OUTPUTS[output].labels(Y, AL_shape, dtype, name)
+
+
+def check_output_probabilities(AL, output):
+    """compute_cost's AL in [0, 1] where ``output`` makes probabilities
+    (``OUTPUTS[output].probabilities``).
+
+    Out of it (logits passed for AL, say), the clipped cross-entropy would
+    be finite and wrong. Neither the labels (the course's two-layer test
+    feeds its cost Y = randn, and publishes the result) nor the backward
+    pass's AL (its test case feeds it AL = randn) are held to it.
+    """
+    if OUTPUTS[output].probabilities:
+        check_unit_interval(
+            AL, "AL", "the %s output's probabilities" % output,
+            "pass the output layer's activations, AL = %s(Z), not Z"
+            % output)
 
 
 def check_training_options(dims, activation, initialization, scale):

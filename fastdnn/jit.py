@@ -213,7 +213,8 @@ def compute_cost(AL, Y, *, output="sigmoid"):
     Parameters
     ----------
     AL : ndarray of shape (n_L, m)
-        (1, m) for sigmoid.
+        (1, m) for sigmoid; values in [0, 1] for sigmoid and softmax (else
+        ValueError, as the reference raises).
     Y : ndarray
         sigmoid: (1, m) labels; softmax: (1, m) class indices or (C, m)
         one-hot; identity: (n_y, m) targets.

@@ -327,7 +327,9 @@ def compute_cost(AL, Y, *, output="sigmoid"):
 
     Probabilities are clipped to ``[eps, 1 - eps]`` (``eps`` the dtype's
     machine epsilon; softmax to ``[eps, 1]``) so that the cost stays finite
-    when a probability is exactly 0 or 1.
+    when a probability is exactly 0 or 1. A value of AL outside [0, 1] is
+    no probability (logits Z passed for AL, say): sigmoid and softmax raise
+    ValueError for it, where clipping would give a finite, wrong cost.
 
     Parameters
     ----------

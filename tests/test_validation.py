@@ -364,6 +364,33 @@ def test_real_valued_labels_are_accepted(B):
     np.testing.assert_allclose(B.compute_cost(AL, Y), expected, rtol=1e-14)
 
 
+@pytest.mark.parametrize("output, AL, Y", [
+    ("sigmoid", [[0.8, 1.5, -0.25]], [[1, 1, 0]]),
+    ("softmax", [[0.2, -0.1], [0.8, 1.1]], [[1, 1]])])
+def test_AL_outside_unit_interval_is_refused_by_the_cost(output, AL, Y):
+    # Logits passed for AL: clipped, they would give a finite, wrong cost.
+    # Both backends refuse them, in the same words.
+    errors = []
+    for backend in (fastdnn.get_backend(n) for n in sorted(fastdnn.BACKENDS)):
+        with pytest.raises(ValueError) as info:
+            backend.compute_cost(np.array(AL), np.array(Y), output=output)
+        errors.append(str(info.value))
+    assert errors[0] == errors[-1]
+    assert errors[0].startswith(
+        "AL must hold the %s output's probabilities in [0, 1], got 2 "
+        "value(s) outside (" % output)
+    assert "AL = %s(Z), not Z" % output in errors[0]
+
+
+def test_the_cost_takes_probabilities_of_exactly_0_and_1(B):
+    # The ends of [0, 1] are probabilities (a saturated output): clipped.
+    cost = B.compute_cost(np.array([[0.0, 1.0]]), np.array([[0, 1]]))
+    assert 0 < cost < 3 * np.finfo(np.float64).eps
+    # identity's AL is no probability: any real value.
+    assert B.compute_cost(np.array([[3.0, -2.0]]), np.array([[3.0, -2.0]]),
+                          output="identity") == 0
+
+
 def test_AL_outside_unit_interval_is_accepted_in_backward(B):
     # The course's own test case feeds AL = randn to L_model_backward.
     AL, caches = _caches()
