@@ -111,6 +111,10 @@ def read_image(path, height, width):
                 if isinstance(exc, OSError) and exc.errno is not None:
                     raise  # a real I/O error of the file system
                 detail = str(exc) or type(exc).__name__
+                if isinstance(exc, Image.UnidentifiedImageError):
+                    # Pillow's words name its file object, not the file.
+                    detail = ("not an image format Pillow reads (JPEG, "
+                              "PNG, GIF, BMP, TIFF...)")
                 if isinstance(exc, (Image.DecompressionBombError,
                                     Image.DecompressionBombWarning)):
                     detail = "too many pixels (%s)" % detail
