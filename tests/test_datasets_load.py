@@ -152,6 +152,15 @@ def test_pickled_npz_is_refused(tmp_path, member):
         datasets.load(path)
 
 
+def test_text_features_are_refused_naming_the_file(tmp_path):
+    path = tmp_path / "words.npz"
+    np.savez(path, X=np.array([["a", "b"]] * 4), y=np.arange(4) % 2)
+    with pytest.raises(ValueError) as bad:
+        datasets.load(path)
+    assert str(bad.value) == ("%s: the features must be numbers, got dtype "
+                              "<U1" % path)
+
+
 @pytest.mark.parametrize("shape", [(0, 3), (4, 0)])
 def test_an_npz_of_no_values_is_refused(tmp_path, shape):
     path = tmp_path / "empty.npz"

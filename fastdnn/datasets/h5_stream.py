@@ -96,7 +96,8 @@ class H5Examples:
     def _course_layout(self, rows, dtype):
         # As datasets.load: float64 first (pixels scaled), then the
         # training dtype, so that both routes round alike.
-        return np.ascontiguousarray(_features(rows).T, dtype=dtype)
+        return np.ascontiguousarray(_features(rows, self._path).T,
+                                    dtype=dtype)
 
     def columns(self, index, dtype=np.float64):
         """The examples ``index`` (distinct, any order) as X (n_x, k).

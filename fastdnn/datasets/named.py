@@ -67,12 +67,12 @@ def _examples_first(X, y, file_layout, path):
         else X.T
 
 
-def _features(X):
+def _features(X, path):
     if X.dtype == np.uint8:  # pixels, scaled as the course scales them
         return X.astype(np.float64) / 255.0
     if X.dtype.kind not in "biuf":
-        raise ValueError("the features must be numbers, got dtype %s"
-                         % X.dtype)
+        raise ValueError("%s: the features must be numbers, got dtype %s"
+                         % (path, X.dtype))
     return X.astype(np.float64)
 
 
@@ -147,7 +147,8 @@ def _from_file(path, layout, x_key, y_key, label_column, file_layout):
         return Dataset(X, y, None, None, classes, os.path.basename(path))
     X, y_raw, X_test, y_test_raw, classes = read_arrays(path, x_key, y_key)
     y_raw = np.asarray(y_raw)
-    X = _features(_examples_first(np.asarray(X), y_raw, file_layout, path))
+    X = _features(_examples_first(np.asarray(X), y_raw, file_layout, path),
+                  path)
     if X.size == 0:
         raise ValueError("%s: X holds no values (shape %s after one example "
                          "per row); a dataset needs at least one example "
@@ -160,7 +161,7 @@ def _from_file(path, layout, x_key, y_key, label_column, file_layout):
     if X_test is not None and y_test_raw is not None:
         y_test_raw = np.asarray(y_test_raw)
         X_test = _features(_examples_first(np.asarray(X_test), y_test_raw,
-                                           file_layout, path))
+                                           file_layout, path), path)
         y_test = encode_test_labels(y_test_raw, names, path)
         X_test, y_test = _arrange(X_test, y_test, layout)
     else:
