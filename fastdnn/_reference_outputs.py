@@ -18,7 +18,8 @@ of shape ``(n_L, m)``:
 - ``predict(AL) -> prediction`` and ``score(prediction, Y1hot) -> str``,
   the line :func:`fastdnn.reference.predict` prints;
 - ``probabilities``: whether AL holds probabilities (each in [0, 1]), which
-  the cost and the backward pass then require of the AL they are given.
+  ``compute_cost`` then requires of the AL it is given (the backward pass
+  does not: the course's test case feeds it AL = randn).
 """
 import types
 
