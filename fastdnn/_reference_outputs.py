@@ -26,7 +26,8 @@ import types
 import numpy as np
 
 from . import _reference_activations as acts
-from ._validation_arrays import as_array, as_matrix, check_binary
+from ._validation_arrays import (as_array, as_matrix, check_binary,
+                                 shown_values)
 
 # ------------------------------------------------------------------ helpers
 
@@ -44,12 +45,6 @@ def _row_of_m(Y, m, name):
     if arr.ndim == 1 and arr.shape[0] == m:
         arr = arr.reshape(1, m)
     return arr
-
-
-def _shown(values):
-    values = np.unique(values)
-    text = ", ".join("%g" % x for x in values[:5])
-    return text + (", ..." if values.size > 5 else "")
 
 
 def fused_dZ(AL, Y):
@@ -154,7 +149,7 @@ def _softmax_labels(Y, AL_shape, dtype, name="Y"):
             raise ValueError(
                 "%s must hold class indices 0..%d (integers, one per "
                 "example: C = %d output units), got %d other value(s) (%s)"
-                % (name, C - 1, C, int(bad.sum()), _shown(Y[bad])))
+                % (name, C - 1, C, int(bad.sum()), shown_values(Y[bad])))
         onehot = np.zeros((C, m), dtype=dtype)
         onehot[Y[0].astype(np.intp), np.arange(m)] = 1
         return onehot

@@ -204,6 +204,14 @@ def check_same_shape(x, x_name, ref, ref_name):
             "is broadcast)" % (x_name, x.shape, ref_name, ref.shape))
 
 
+def shown_values(values, limit=5):
+    """The distinct ``values`` of an error message: the first ``limit`` in
+    ascending order, ``%g``-formatted, then ``...`` if there are more."""
+    values = np.unique(values)
+    text = ", ".join("%g" % x for x in values[:limit])
+    return text + (", ..." if values.size > limit else "")
+
+
 def check_binary(y, name):
     """Refuse labels other than 0 and 1 (``y`` finite, already checked).
 
@@ -213,14 +221,11 @@ def check_binary(y, name):
     """
     bad = (y != 0) & (y != 1)
     if bad.any():
-        values = np.unique(y[bad])
-        shown = ", ".join("%g" % x for x in values[:5])
-        if values.size > 5:
-            shown += ", ..."
         raise ValueError(
             "%s must hold 0/1 labels, got %d other value(s) (%s); map your "
             "two classes to 0 and 1, e.g. (%s == positive_class)"
-            ".astype(int)" % (name, int(bad.sum()), shown, name))
+            ".astype(int)" % (name, int(bad.sum()), shown_values(y[bad]),
+                              name))
 
 
 def check_unit_interval(x, name, what, fix):
@@ -229,9 +234,6 @@ def check_unit_interval(x, name, what, fix):
     mend it."""
     bad = (x < 0) | (x > 1)
     if bad.any():
-        values = np.unique(x[bad])
-        shown = ", ".join("%g" % v for v in values[:3])
-        if values.size > 3:
-            shown += ", ..."
         raise ValueError("%s must hold %s in [0, 1], got %d value(s) outside "
-                         "(%s); %s" % (name, what, int(bad.sum()), shown, fix))
+                         "(%s); %s" % (name, what, int(bad.sum()),
+                                       shown_values(x[bad], 3), fix))
