@@ -24,11 +24,13 @@ on the thread count.
 import numba
 import numpy as np
 from numba import prange
+from numba.core import types
 
 from ._kernels_gemm_tile import HAS_AVX2_FMA, HAS_AVX512, MR, \
     SHORT_ROWS, address, lanes, tile_edge, tile_edge_2, tile_edge_4, \
     tile_full, tile_full_2, tile_full_4
 from ._kernels_gemm_transpose import transpose_block
+from ._kernels_by_symbol import by_symbol
 from ._kernels_common import (FALSE_FLAG, ONE_INT, ZERO_INT, _exact,
                               _exact_leaf, _exact_parallel, _inline)
 from ._kernels_gemm_dot import _dot_product, _dot_task, line_aligned_rows
@@ -113,9 +115,8 @@ def _tile(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr, nc, nr,
                   accumulate)
 
 
-@_exact_leaf
-def _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, N, K, r0, r1,
-           t0, t1):
+def _tiles_body(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, N, K, r0,
+                r1, t0, t1):
     # Tiles t0 .. t1 - 1 of C's rows r0:r1 in row blocks of MR from r0 (the
     # last one shorter), numbered down those row blocks, then across C's
     # column panels: consecutive tiles share B's panel (K, nr). ``alpha``,
@@ -144,6 +145,12 @@ def _tiles(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, N, K, r0, r1,
             b_t = b_k + j * itemsize
             _tile(scale, c_t, ldc, a_t, as0, as1, b_t, ldb, kc, mr, nc, nr,
                   accumulate)
+
+
+#: Compiled once per dtype, called by symbol (a function of scalars with
+#: the GEMM's inner loops: its callers' libraries do not hold it).
+_tiles = by_symbol(_tiles_body, "gemm_tiles", (types.intp,) * 15,
+                   error_model="numpy", _nrt=False)
 
 
 @_exact_leaf

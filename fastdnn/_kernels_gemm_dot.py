@@ -11,7 +11,9 @@ such a copy when they do not.
 """
 import numpy as np
 from numba import prange
+from numba.core import types
 
+from ._kernels_by_symbol import by_symbol
 from ._kernels_common import (CACHE_LINE_BYTES, ONE_INT, ZERO_INT, _exact,
                               _exact_leaf, _exact_parallel, flat_view)
 from ._kernels_gemm_split import KIND_DOT, task_count, tile_count
@@ -63,8 +65,8 @@ def copy_rows(src, dst):
             dst[i, j] = src[i, j]
 
 
-@_exact_leaf
-def _dot_tiles(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, t0, t1):
+def _dot_tiles_body(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, t0,
+                    t1):
     # Dot-product tiles t0 .. t1 - 1, numbered down C's row blocks, then
     # across its column blocks.
     row_blocks = (M + DOT_MR - 1) // DOT_MR
@@ -75,6 +77,11 @@ def _dot_tiles(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, t0, t1):
         dot_tile(alpha, c + (i * ldc + j) * itemsize, ldc,
                  a + i * lda * itemsize, lda, bt + j * ldb * itemsize, ldb,
                  K, min(DOT_MR, M - i), min(DOT_NR, N - j))
+
+
+#: Compiled once per dtype, called by symbol (as _kernels_gemm's tiles).
+_dot_tiles = by_symbol(_dot_tiles_body, "gemm_dot_tiles", (types.intp,) * 12,
+                       error_model="numpy", _nrt=False)
 
 
 @_exact_leaf

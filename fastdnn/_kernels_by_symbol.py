@@ -1,0 +1,87 @@
+"""Kernels compiled once per dtype and called by symbol (private).
+
+numba links the code of every jitted function a function calls into that
+function's own library, where LLVM optimises it and emits its machine code
+again. A function deep in the call graph is so compiled once for every
+function above it: the GEMM's tile loop was in 34 of the 121 libraries of
+the MNIST shape's first mini-batch fit (``python
+benchmarks/compile_breakdown.py W1-momentum``), a fifth of the LLVM
+instructions of that compilation.
+
+:func:`by_symbol` compiles such a function once per float dtype as a C
+function (``numba.cfunc``, cached on disk as the kernels are) and hands
+its address to LLVM under a name of its own. The returned stub, called
+from jitted code, calls that name: its callers' libraries only declare it,
+and the function's code is compiled once per dtype in a process (loaded
+from the cache after). Both dtypes are compiled, or loaded, when the
+defining module is imported, before any caller is compiled or loaded from
+the cache: a cached caller's machine code names the symbol, which must be
+known when it is linked.
+
+For functions whose arguments are all scalars (addresses, strides,
+counts; the first a float of the dtype, which picks the version) and
+whose work per call dwarfs the call: the code, and so its results, are
+those of the same function compiled inside its caller.
+"""
+import numpy as np
+
+from . import _numba_config as cfg
+
+import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
+from llvmlite import binding as llvm_binding  # noqa: E402
+from numba.core import types  # noqa: E402
+from numba.extending import overload  # noqa: E402
+
+#: The versions :func:`by_symbol` compiles: the dtype of the first
+#: argument.
+FLOAT_TYPES = {np.dtype(np.float32): types.float32,
+               np.dtype(np.float64): types.float64}
+
+
+def symbol_name(name, float_type):
+    """The symbol of ``name``'s version for ``float_type`` (a numba type)."""
+    return "fastdnn_%s_%s" % (name, float_type)
+
+
+def by_symbol(py_func, name, arg_types, **options):
+    """Compile ``py_func(x, *args)`` once per float dtype, ``x`` a float of
+    that dtype and ``args`` of ``arg_types`` (numba scalar types), and
+    return a stub for jitted code that calls the version of ``x``'s dtype
+    by its symbol (:func:`symbol_name`).
+
+    ``options`` are numba's compile options (those of the njit decorator
+    the function would otherwise have: ``error_model``, ``fastmath``,
+    ``_nrt``). The stub's ``versions`` maps each numba float type to its
+    compiled ``numba.cfunc``. Under ``NUMBA_DISABLE_JIT`` the Python
+    function itself is returned.
+    """
+    if numba.config.DISABLE_JIT:
+        return py_func
+    versions = {}
+    externals = {}
+    for float_type in FLOAT_TYPES.values():
+        signature = types.void(float_type, *arg_types)
+        compiled = numba.cfunc(signature, cache=cfg.CACHE,
+                               **options)(py_func)
+        symbol = symbol_name(name, float_type)
+        llvm_binding.add_symbol(symbol, compiled.address)
+        versions[float_type] = compiled
+        externals[float_type] = types.ExternalFunction(symbol, signature)
+
+    def stub(*args):
+        raise TypeError("%s is called from jitted code only (its compiled "
+                        "versions: the stub's 'versions')" % name)
+
+    @overload(stub, jit_options=dict(_nrt=False))
+    def _call(x, *args):
+        if x not in externals:
+            return None  # not a float of a compiled dtype: no match
+        external = externals[x]
+
+        def call(x, *args):
+            external(x, *args)
+        return call
+
+    stub.__name__ = stub.__qualname__ = name
+    stub.versions = versions
+    return stub
