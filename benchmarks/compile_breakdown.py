@@ -8,8 +8,10 @@ its first training runs as in ``benchmarks/compile_time.py --fit KEY``
 (its network, dtype, optimizer and batch size over 512 random examples,
 one pass). Printed:
 
-- the fit's seconds, and the part of them numba spent holding its LLVM
-  lock (LLVM's optimisation passes and machine-code emission);
+- the seconds of ``import fastdnn`` (which compiles the kernels called by
+  symbol, :mod:`fastdnn._kernels_by_symbol`), then the fit's, and the
+  part of the fit's numba spent holding its LLVM lock (LLVM's
+  optimisation passes and machine-code emission);
 - each compiled function's own compile seconds (numba's compile events,
   its callees' compilations left out), the number of compiled libraries
   that hold a body of it, and that body's LLVM instructions summed over
@@ -18,7 +20,9 @@ one pass). Printed:
 
 numba links the code of every callee into each caller's library and
 optimises and emits it again there, so a function deep in the call graph
-(the GEMM's tile loop) is compiled once per function above it. The
+is compiled once per function above it (the GEMM's tile loops are
+compiled once per dtype and called by symbol instead; their libraries
+are counted once). The
 library walk reads numba internals (``CodeLibrary._final_module``); where
 a library lacks it (a numba version without it, or code loaded from the
 cache), only the seconds are printed.
@@ -67,6 +71,11 @@ def library_bodies(prefix="fastdnn"):
             if isinstance(obj, numba.core.dispatcher.Dispatcher):
                 for cres in obj.overloads.values():
                     libraries[id(cres.library)] = cres.library
+            # A stub of fastdnn._kernels_by_symbol: its C functions.
+            for compiled in (getattr(obj, "versions", None) or {}).values():
+                library = getattr(compiled, "_library", None)
+                if library is not None:
+                    libraries[id(library)] = library
     bodies, instructions = collections.Counter(), collections.Counter()
     for library in libraries.values():
         module = getattr(library, "_final_module", None)
@@ -84,7 +93,11 @@ def library_bodies(prefix="fastdnn"):
 
 
 def _child(key):
-    # In the new process: the first fit, timed, then its libraries.
+    # In the new process: the import (which compiles the kernels called
+    # by symbol) and the first fit, timed, then their libraries.
+    t0 = time.perf_counter()
+    import fastdnn  # noqa: F401
+    imported = time.perf_counter() - t0
     from numba.core import event
 
     from fastdnn.bench.workloads import (case_by_key, fastdnn_trainer,
@@ -118,7 +131,8 @@ def _child(key):
             train(1)
             fit = time.perf_counter() - t0
     libraries, bodies, instructions = library_bodies()
-    print(json.dumps({"fit": fit, "llvm": llvm[0], "own": own.own,
+    print(json.dumps({"import": imported, "fit": fit, "llvm": llvm[0],
+                      "own": own.own,
                       "libraries": libraries, "bodies": bodies,
                       "instructions": instructions}))
 
@@ -135,7 +149,9 @@ def measure(key):
 
 def report(key, r, top):
     """The printed lines of measurement ``r``."""
-    lines = ["first fit of %s, empty cache: %.1f s, of which %.1f s under "
+    lines = ["import fastdnn, empty cache: %.1f s (it compiles the kernels "
+             "called by symbol)" % r["import"],
+             "first fit of %s, empty cache: %.1f s, of which %.1f s under "
              "numba's LLVM lock" % (key, r["fit"], r["llvm"])]
     bodies = collections.Counter(r["bodies"])
     instructions = collections.Counter(r["instructions"])

@@ -33,9 +33,11 @@ def get_backend(name=DEFAULT_BACKEND):
 def warmup():
     """Compile every numba kernel for float32 and float64.
 
-    Loads them from numba's on-disk cache when it has them (a fraction of a
-    second), else compiles them (seconds). Call it at start-up to keep the
-    compile time out of the first real call.
+    Loads them from numba's on-disk cache when it has them (seconds), else
+    compiles them: every variant of the training loops for both dtypes,
+    minutes with an empty cache (see docs/design.md, "Compile cost"). Call
+    it once after installing to keep the compile time out of the first real
+    calls of every later process.
     """
     from . import _kernels, _primal_kernels, _toolbox
     _kernels.warmup()
