@@ -10,8 +10,9 @@ import numba
 import pytest
 from llvmlite import binding as llvm_binding
 
-from fastdnn import _kernels_gemm, _kernels_gemm_dot
+from fastdnn import _kernels_gemm, _kernels_gemm_dot, _numba_config
 from fastdnn._kernels_by_symbol import FLOAT_TYPES, symbol_name
+from fresh_process import run_json_script
 
 pytestmark = pytest.mark.skipif(numba.config.DISABLE_JIT,
                                 reason="nothing is compiled")
@@ -61,3 +62,21 @@ def test_a_caller_calls_the_symbol_and_holds_none_of_the_code(stub, name,
 def test_the_stub_is_for_jitted_code_only():
     with pytest.raises(TypeError, match="called from jitted code only"):
         _kernels_gemm._tiles(1.0, *(0,) * 15)
+
+
+_CACHE_HITS = """
+import json
+from fastdnn import _kernels_gemm, _kernels_gemm_dot
+print(json.dumps([c.cache_hits for stub in (_kernels_gemm._tiles,
+                                            _kernels_gemm_dot._dot_tiles)
+                  for c in stub.versions.values()]))
+"""
+
+
+@pytest.mark.skipif(not _numba_config.CACHE,
+                    reason="FASTDNN_NUMBA_CACHE=0: nothing is cached")
+def test_a_new_process_loads_the_versions_from_the_cache(tmp_path):
+    # The import compiles them into an empty cache, the next one loads
+    # them (else every import would compile them again).
+    assert run_json_script(_CACHE_HITS, None, tmp_path) == [0] * 4
+    assert run_json_script(_CACHE_HITS, None, tmp_path) == [1] * 4
