@@ -47,14 +47,16 @@ def test_library_walk_counts_bodies_or_says_it_cannot(script):
 
 
 def test_report_prints_the_figures_and_both_tables(script):
-    r = {"fit": 48.04, "llvm": 35.81, "libraries": 3,
+    r = {"import": 1.43, "fit": 48.04, "llvm": 35.81, "libraries": 3,
          "own": {"train_steps": 3.47, "ol_min.<locals>.impl": 0.2},
          "bodies": {"train_steps": 1, "_tiles": 3, "impl": 2},
          "instructions": {"train_steps": 900, "_tiles": 6000, "impl": 40}}
     lines = script.report("W1-momentum", r, 2)
-    assert lines[0] == ("first fit of W1-momentum, empty cache: 48.0 s, of "
+    assert lines[0] == ("import fastdnn, empty cache: 1.4 s (it compiles "
+                        "the kernels called by symbol)")
+    assert lines[1] == ("first fit of W1-momentum, empty cache: 48.0 s, of "
                         "which 35.8 s under numba's LLVM lock")
-    assert lines[1] == ("3 compiled libraries hold 6 function bodies, 6940 "
+    assert lines[2] == ("3 compiled libraries hold 6 function bodies, 6940 "
                         "LLVM instructions (2920 with each function once)")
     own = lines[lines.index("") + 2:]
     assert own[0].split() == ["3.47", "1", "900", "train_steps"]
@@ -64,4 +66,4 @@ def test_report_prints_the_figures_and_both_tables(script):
     assert copies[1].split() == ["1", "900", "900", "train_steps"]
     r["libraries"] = None
     lines = script.report("W1-momentum", r, 2)
-    assert len(lines) == 5 and "compiled libraries" not in lines[1]
+    assert len(lines) == 6 and "compiled libraries" not in lines[2]
