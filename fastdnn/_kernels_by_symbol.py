@@ -23,9 +23,12 @@ counts; the first a float of the dtype, which picks the version) and
 whose work per call dwarfs the call: the code, and so its results, are
 those of the same function compiled inside its caller.
 """
+import inspect
+
 import numpy as np
 
 from . import _numba_config as cfg
+from ._kernels_common import _NO_NRT
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 from llvmlite import binding as llvm_binding  # noqa: E402
@@ -38,6 +41,11 @@ FLOAT_TYPES = {np.dtype(np.float32): types.float32,
                np.dtype(np.float64): types.float64}
 
 
+#: The compile options of the C functions unless given: those of the leaf
+#: kernels that compute exactly (``_kernels_common._exact_leaf``), the
+#: cache switch apart (a C function takes it on its own).
+LEAF_OPTIONS = {k: v for k, v in _NO_NRT.items() if k != "cache"}
+
 #: Every C function compiled here, for the life of the process: LLVM holds
 #: their addresses under their symbols, which compiled callers go on
 #: calling whatever becomes of the stubs (a module reloaded).
@@ -49,20 +57,25 @@ def symbol_name(name, float_type):
     return "fastdnn_%s_%s" % (name, float_type)
 
 
-def by_symbol(py_func, name, arg_types, **options):
+def by_symbol(py_func, name, arg_types=None, **options):
     """Compile ``py_func(x, *args)`` once per float dtype, ``x`` a float of
-    that dtype and ``args`` of ``arg_types`` (numba scalar types), and
+    that dtype and ``args`` of ``arg_types`` (numba scalar types; by
+    default every one an ``intp``, as many as ``py_func`` takes), and
     return a stub for jitted code that calls the version of ``x``'s dtype
     by its symbol (:func:`symbol_name`).
 
-    ``options`` are numba's compile options (those of the njit decorator
-    the function would otherwise have: ``error_model``, ``fastmath``,
-    ``_nrt``). The stub's ``versions`` maps each numba float type to its
-    compiled ``numba.cfunc``. Under ``NUMBA_DISABLE_JIT`` the Python
-    function itself is returned.
+    ``options`` are numba's compile options over :data:`LEAF_OPTIONS`
+    (``fastmath``, say, for a function that would otherwise be one of the
+    element-wise kernels). The stub's ``versions`` maps each numba float
+    type to its compiled ``numba.cfunc``. Under ``NUMBA_DISABLE_JIT`` the
+    Python function itself is returned.
     """
     if numba.config.DISABLE_JIT:
         return py_func
+    if arg_types is None:
+        arguments = len(inspect.signature(py_func).parameters)
+        arg_types = (types.intp,) * (arguments - 1)
+    options = dict(LEAF_OPTIONS, **options)
     versions = {}
     externals = {}
     for float_type in FLOAT_TYPES.values():

@@ -24,7 +24,6 @@ on the thread count.
 import numba
 import numpy as np
 from numba import prange
-from numba.core import types
 
 from ._kernels_gemm_tile import HAS_AVX2_FMA, HAS_AVX512, MR, \
     SHORT_ROWS, address, lanes, tile_edge, tile_edge_2, tile_edge_4, \
@@ -149,8 +148,7 @@ def _tiles_body(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, N, K, r0,
 
 #: Compiled once per dtype, called by symbol (a function of scalars with
 #: the GEMM's inner loops: its callers' libraries do not hold it).
-_tiles = by_symbol(_tiles_body, "gemm_tiles", (types.intp,) * 15,
-                   error_model="numpy", _nrt=False)
+_tiles = by_symbol(_tiles_body, "gemm_tiles")
 
 
 @_exact_leaf

@@ -11,7 +11,6 @@ such a copy when they do not.
 """
 import numpy as np
 from numba import prange
-from numba.core import types
 
 from ._kernels_by_symbol import by_symbol
 from ._kernels_common import (CACHE_LINE_BYTES, ONE_INT, ZERO_INT, _exact,
@@ -80,8 +79,7 @@ def _dot_tiles_body(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, t0,
 
 
 #: Compiled once per dtype, called by symbol (as _kernels_gemm's tiles).
-_dot_tiles = by_symbol(_dot_tiles_body, "gemm_dot_tiles", (types.intp,) * 12,
-                       error_model="numpy", _nrt=False)
+_dot_tiles = by_symbol(_dot_tiles_body, "gemm_dot_tiles")
 
 
 @_exact_leaf
