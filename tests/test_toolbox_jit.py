@@ -30,6 +30,14 @@ from fastdnn._toolbox import ToolboxSolver
 from thread_counts import numba_threads
 
 RTOL = {np.float64: 1e-9, np.float32: 2e-4}
+#: RMSprop's float32 costs against the float64 ones. With beta2 = 0.999 and
+#: no bias correction its first steps are about 32 lr times the gradient's
+#: sign, whatever the gradient's size: a component that float32 rounding
+#: moves across zero moves its step by some 63 lr. Over the combinations
+#: below its costs leave the float64 ones by up to 3.6e-5 in the AVX-512
+#: build and 2.1e-4 in the pre-AVX2 one (the other optimizers: under
+#: 2.7e-7).
+RMSPROP_FLOAT32_COST_RTOL = 1e-3
 PARAM_RTOL = {np.float64: 1e-8, np.float32: 1e-2}
 
 
@@ -218,7 +226,9 @@ def test_every_combination_matches_the_spec(dtype, optimizer,
                          decay_rate=0.5, seed=3)
     got, want, Pj, Pr = run_both([4, 6, 5, 3], ("relu", "tanh"), "softmax",
                                  dtype, tb)
-    check_close(got, want, Pj, Pr, dtype)
+    cost_rtol = (RMSPROP_FLOAT32_COST_RTOL
+                 if optimizer == "rmsprop" and dtype == np.float32 else None)
+    check_close(got, want, Pj, Pr, dtype, cost_rtol)
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
