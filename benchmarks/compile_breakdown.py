@@ -56,7 +56,8 @@ def function_name(symbol):
 
 def library_bodies(prefix="fastdnn"):
     """``(libraries, bodies, instructions)`` over the compiled libraries of
-    the dispatchers of the loaded modules named ``prefix...``: how many
+    the dispatchers of the loaded modules named ``prefix...`` and of the C
+    functions of :mod:`fastdnn._kernels_by_symbol`: how many
     libraries, and per function name the bodies of it they hold and their
     LLVM instructions; ``libraries`` None where one holds no IR to read
     (loaded from the cache, or a numba without ``_final_module``).
@@ -71,11 +72,11 @@ def library_bodies(prefix="fastdnn"):
             if isinstance(obj, numba.core.dispatcher.Dispatcher):
                 for cres in obj.overloads.values():
                     libraries[id(cres.library)] = cres.library
-            # A stub of fastdnn._kernels_by_symbol: its C functions.
-            for compiled in (getattr(obj, "versions", None) or {}).values():
-                library = getattr(compiled, "_library", None)
-                if library is not None:
-                    libraries[id(library)] = library
+    by_symbol = sys.modules.get(prefix + "._kernels_by_symbol")
+    for compiled in getattr(by_symbol, "_COMPILED", ()):
+        library = getattr(compiled, "_library", None)
+        if library is not None:
+            libraries[id(library)] = library
     bodies, instructions = collections.Counter(), collections.Counter()
     for library in libraries.values():
         module = getattr(library, "_final_module", None)

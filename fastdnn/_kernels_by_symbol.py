@@ -25,8 +25,6 @@ those of the same function compiled inside its caller.
 """
 import inspect
 
-import numpy as np
-
 from . import _numba_config as cfg
 from ._kernels_common import _NO_NRT
 
@@ -35,10 +33,9 @@ from llvmlite import binding as llvm_binding  # noqa: E402
 from numba.core import types  # noqa: E402
 from numba.extending import overload  # noqa: E402
 
-#: The versions :func:`by_symbol` compiles: the dtype of the first
+#: The versions :func:`by_symbol` compiles: the type of the first
 #: argument.
-FLOAT_TYPES = {np.dtype(np.float32): types.float32,
-               np.dtype(np.float64): types.float64}
+FLOAT_TYPES = (types.float32, types.float64)
 
 
 #: The compile options of the C functions unless given: those of the leaf
@@ -78,7 +75,7 @@ def by_symbol(py_func, name, arg_types=None, **options):
     options = dict(LEAF_OPTIONS, **options)
     versions = {}
     externals = {}
-    for float_type in FLOAT_TYPES.values():
+    for float_type in FLOAT_TYPES:
         signature = types.void(float_type, *arg_types)
         compiled = numba.cfunc(signature, cache=cfg.CACHE,
                                **options)(py_func)

@@ -26,7 +26,7 @@ STUBS = [(_kernels_gemm._tiles, "gemm_tiles", "_tiles_body"),
                          ids=[name for _, name, _ in STUBS])
 def test_each_dtype_has_a_version_known_to_llvm_by_its_symbol(stub, name,
                                                               body):
-    assert set(stub.versions) == set(FLOAT_TYPES.values())
+    assert set(stub.versions) == set(FLOAT_TYPES)
     for float_type, compiled in stub.versions.items():
         symbol = symbol_name(name, float_type)
         assert llvm_binding.address_of_symbol(symbol) == compiled.address
@@ -47,7 +47,7 @@ def test_a_caller_calls_the_symbol_and_holds_none_of_the_code(stub, name,
         stub(x, *args)
 
     args = numba.types.UniTuple(numba.types.intp, n_args - 1)
-    for float_type in FLOAT_TYPES.values():
+    for float_type in FLOAT_TYPES:
         caller.compile((float_type, args))
     for sig, ir in caller.inspect_llvm().items():
         float_type = sig[0]
