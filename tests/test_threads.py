@@ -163,7 +163,7 @@ def test_blocks_on_alternating_counts_give_the_same_bits(monkeypatch, dtype,
     X = rng.standard_normal((64, 230))
     Y = (rng.random_sample((1, 230)) > 0.5).astype(float)
     dims = [64, 64, 16, 1]
-    if network_uses_blas(dims, kw.get("mini_batch_size", 230)):
+    if network_uses_blas(dims, kw.get("mini_batch_size", X.shape[1])):
         pytest.skip("the network's products run on BLAS in this build (no "
                     "AVX2 and FMA): the training runs on one thread, not "
                     "in timed blocks")
