@@ -30,19 +30,39 @@ def get_backend(name=DEFAULT_BACKEND):
     return importlib.import_module(BACKENDS[name])
 
 
-def warmup():
-    """Compile every numba kernel for float32 and float64.
+def warmup(dtype=None):
+    """Compile every numba kernel for float32 and float64, or for one dtype.
 
     Loads them from numba's on-disk cache when it has them (seconds), else
-    compiles them: every variant of the training loops for both dtypes,
-    minutes with an empty cache (see docs/design.md, "Compile cost"). Call
-    it once after installing to keep the compile time out of the first real
-    calls of every later process.
+    compiles them: every variant of the training loops, minutes with an
+    empty cache (see docs/design.md, "Compile cost"), on one core. Call it
+    once after installing to keep the compile time out of the first real
+    calls of every later process; ``fastdnn warmup`` does the same from
+    the command line.
+
+    Parameters
+    ----------
+    dtype : {None, 'float32', 'float64'} or numpy float dtype, default None
+        The training dtype to compile for; None compiles both (each takes
+        about half the time).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``dtype`` is not None, float32 or float64; raised before anything
+        is compiled.
     """
+    import numpy as np
+
     from . import _kernels, _primal_kernels, _toolbox
-    _kernels.warmup()
-    _primal_kernels.warmup()
-    _toolbox.warmup()
+    from ._validation_scalars import check_dtype
+    if dtype is None:
+        dtypes = (np.float32, np.float64)
+    else:
+        dtypes = (check_dtype(dtype).type,)
+    _kernels.warmup(dtypes)
+    _primal_kernels.warmup(dtypes)
+    _toolbox.warmup(dtypes)
 
 
 def _export(module):

@@ -1,11 +1,11 @@
 """The ``fastdnn`` command (also ``python -m fastdnn``).
 
-``fastdnn train``, ``predict``, ``evaluate`` and ``bench``; ``fastdnn
-COMMAND --help`` describes each. Exit status: 0 on success, 2 for a usage
-error, 1 for a failure (missing data, bad model file, unreadable image,
-standard output not writable...), 130 when interrupted (Ctrl-C), 141 when
-standard output is closed early (``| head``); each with one line on stderr
-(none for 141), never a traceback: ``--debug`` shows it instead. See
+``fastdnn train``, ``predict``, ``evaluate``, ``warmup`` and ``bench``;
+``fastdnn COMMAND --help`` describes each. Exit status: 0 on success, 2 for
+a usage error, 1 for a failure (missing data, bad model file, unreadable
+image, standard output not writable...), 130 when interrupted (Ctrl-C), 141
+when standard output is closed early (``| head``); each with one line on
+stderr (none for 141), never a traceback: ``--debug`` shows it instead. See
 :mod:`fastdnn.cli_exit`.
 """
 import sys
@@ -32,6 +32,22 @@ def _predict(args):
 def _evaluate(args):
     from .cli_evaluate import evaluate
     return evaluate(args)
+
+
+def _warmup(args):
+    import time
+
+    import fastdnn
+    start = time.perf_counter()
+    fastdnn.warmup(args.dtype)
+    print("every kernel compiled or loaded for %s in %.1f s"
+          % (args.dtype or "float32 and float64",
+             time.perf_counter() - start))
+    from ._numba_config import CACHE
+    if not CACHE:
+        print("numba's cache is off (FASTDNN_NUMBA_CACHE=0): later "
+              "processes compile again")
+    return 0
 
 
 # ---------------------------------------------------------------- bench
@@ -82,10 +98,10 @@ def _main(argv):
     else:
         args = parser.parse_args(argv)
         commands = {"train": _train, "predict": _predict,
-                    "evaluate": _evaluate}
+                    "evaluate": _evaluate, "warmup": _warmup}
         if args.command is None:
-            parser.error("a command is required: train, predict, evaluate "
-                         "or bench")
+            parser.error("a command is required: train, predict, evaluate, "
+                         "warmup or bench")
         run = lambda: commands[args.command](args)  # noqa: E731
     try:
         return run()

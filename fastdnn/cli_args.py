@@ -183,6 +183,19 @@ def build_parser():
                                "how many were left out" % DEFAULT_MAX_IMAGES)
     _add_debug(evaluate)
 
+    warmup = sub.add_parser(
+        "warmup", help="compile every kernel now, so that later runs start "
+                       "without compiling",
+        description="Compile every numba kernel and training-loop variant "
+                    "for float32 and float64 (or --dtype only) into numba's "
+                    "on-disk cache, where every later process loads them: "
+                    "minutes with an empty cache, on one core; seconds "
+                    "once cached.")
+    warmup.add_argument("--dtype", choices=["float64", "float32"],
+                        help="the training dtype to compile for (default: "
+                             "both)")
+    _add_debug(warmup)
+
     sub.add_parser(
         "bench", add_help=False,
         help="benchmark the backends (arguments go to fastdnn.bench; "

@@ -55,7 +55,7 @@ def test_version_and_help():
         fastdnn.__version__
     r = _run("--help")
     assert r.returncode == 0
-    for command in ("train", "predict", "evaluate", "bench"):
+    for command in ("train", "predict", "evaluate", "warmup", "bench"):
         assert command in r.stdout
     for command in ("train", "predict", "evaluate"):
         r = _run(command, "--help")
