@@ -52,14 +52,9 @@ def warmup(dtype=None):
         ``dtype`` is not None, float32 or float64; raised before anything
         is compiled.
     """
-    import numpy as np
-
     from . import _kernels, _primal_kernels, _toolbox
-    from ._validation_scalars import check_dtype
-    if dtype is None:
-        dtypes = (np.float32, np.float64)
-    else:
-        dtypes = (check_dtype(dtype).type,)
+    from ._validation_scalars import FLOAT_DTYPES, check_dtype
+    dtypes = FLOAT_DTYPES if dtype is None else (check_dtype(dtype),)
     _kernels.warmup(dtypes)
     _primal_kernels.warmup(dtypes)
     _toolbox.warmup(dtypes)
