@@ -11,6 +11,8 @@ import numpy as np
 
 from numba import prange
 
+from . import _numba_config as cfg
+from ._kernels_by_symbol import arrays_by_symbol, matrix_at
 from ._kernels_common import (ZERO_INT, _exact, _inline, _inline_serial,
                               _line_elements, _parallel, _prefetch, _serial,
                               _serial_leaf, _serial_sum, _serial_sum_leaf)
@@ -330,7 +332,7 @@ def _dZ_db_rows(dA, Z, Aout, act, dZ, db, i0, i1):
 
 
 @_serial_sum_leaf
-def _dZ_db_simple_rows(dA, Z, act, dZ, db, i0, i1):
+def _dZ_db_simple_rows_code(dA, Z, act, dZ, db, i0, i1):
     # _dZ_db_rows for an activation that is a comparison (is_simple): the
     # rows in loops of their own (a call of the row kernel per row cost
     # more than a short row's work: a 256 x 32 float32 ReLU layer 7.6-7.8
@@ -354,6 +356,22 @@ def _row_mean(d):
     for j in range(m):
         s += d[j]
     return d.dtype.type(1.0 / m) * s
+
+
+def _dZ_db_simple_rows_at(x, dA, dA0, dA1, Z, Z0, Z1, act, dZ, dZ0, dZ1, db,
+                          db0, db1, i0, i1):
+    _dZ_db_simple_rows_code(matrix_at(dA, dA0, dA1, x),
+                            matrix_at(Z, Z0, Z1, x), act,
+                            matrix_at(dZ, dZ0, dZ1, x),
+                            matrix_at(db, db0, db1, x), i0, i1)
+
+
+#: Compiled once per dtype and called by symbol: every backward kernel and
+#: training loop reaches it (fastdnn._kernels_by_symbol).
+_dZ_db_simple_rows = arrays_by_symbol(
+    _dZ_db_simple_rows_code, _dZ_db_simple_rows_at, "dZ_db_simple_rows",
+    ("matrix", "matrix", "int", "matrix", "matrix", "int", "int"),
+    fastmath=cfg.FASTMATH_SUM)
 
 
 @_serial_leaf

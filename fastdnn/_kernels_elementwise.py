@@ -9,6 +9,7 @@ serves every layer; numba freezes these module constants into the compiled
 code.
 """
 
+from ._kernels_by_symbol import arrays_by_symbol, matrix_at, row_at
 from ._kernels_common import _exact_leaf, _inline
 from ._kernels_math import sigmoid_fast, tanh_fast
 
@@ -103,7 +104,7 @@ def simple_activation_grad(d, z, act):
 # --------------------------------------------------------------- activations
 
 @_exact_leaf
-def activate_row(z, a, k0, k1, act):
+def _activate_row(z, a, k0, k1, act):
     """``a[k] = g(z[k])`` for k in ``[k0, k1)``, ``g`` the activation of
     code ``act``; z and a 1-D (a row of Z and of A; they may be the same).
 
@@ -134,7 +135,7 @@ def activate_row(z, a, k0, k1, act):
 
 
 @_exact_leaf
-def activation_grad_row(dA, z, out, k0, k1, act):
+def _activation_grad_row(dA, z, out, k0, k1, act):
     """``out[k] = dA[k] * g'(z[k])`` for k in ``[k0, k1)`` (1-D rows; out may
     be dA), with the reference's operations in its order (so the same
     roundings up to the sigmoid's and tanh's few ulps); one loop per
@@ -170,7 +171,7 @@ def _grad_reads_a(act):
 
 
 @_exact_leaf
-def activation_grad_row_from_a(dA, z, a, out, k0, k1, act):
+def _activation_grad_row_from_a(dA, z, a, out, k0, k1, act):
     """:func:`activation_grad_row` given also ``a = g(z)`` as the forward
     pass computed it: the sigmoid's ``dA s (1 - s)`` and tanh's
     ``dA (1 - t**2)`` read ``s``/``t`` from ``a`` instead of computing
@@ -191,8 +192,40 @@ def activation_grad_row_from_a(dA, z, a, out, k0, k1, act):
         activation_grad_row(dA, z, out, k0, k1, act)
 
 
+# The row kernels are compiled once per dtype and called by symbol
+# (fastdnn._kernels_by_symbol): every layer kernel and training loop calls
+# them, and numba would otherwise compile their code again inside each.
+
+def _activate_row_at(x, z, nz, a, na, k0, k1, act):
+    _activate_row(row_at(z, nz, x), row_at(a, na, x), k0, k1, act)
+
+
+def _activation_grad_row_at(x, dA, nd, z, nz, out, no, k0, k1, act):
+    _activation_grad_row(row_at(dA, nd, x), row_at(z, nz, x),
+                         row_at(out, no, x), k0, k1, act)
+
+
+def _activation_grad_row_from_a_at(x, dA, nd, z, nz, a, na, out, no, k0,
+                                   k1, act):
+    _activation_grad_row_from_a(row_at(dA, nd, x), row_at(z, nz, x),
+                                row_at(a, na, x), row_at(out, no, x), k0,
+                                k1, act)
+
+
+activate_row = arrays_by_symbol(
+    _activate_row, _activate_row_at, "activate_row",
+    ("row", "row", "int", "int", "int"))
+activation_grad_row = arrays_by_symbol(
+    _activation_grad_row, _activation_grad_row_at, "activation_grad_row",
+    ("row", "row", "row", "int", "int", "int"))
+activation_grad_row_from_a = arrays_by_symbol(
+    _activation_grad_row_from_a, _activation_grad_row_from_a_at,
+    "activation_grad_row_from_a",
+    ("row", "row", "row", "row", "int", "int", "int"))
+
+
 @_exact_leaf
-def bias_activate_simple_rows(Z, b, act, Aout, i0, i1):
+def _bias_activate_simple_rows_code(Z, b, act, Aout, i0, i1):
     """``Z[i] += b[i]`` and ``Aout[i] = g(Z[i])`` on the rows ``i0:i1``, for
     an activation that :func:`is_simple`: Z and Aout (n_l, m) (Aout may be
     Z), b (n_l, 1). The rows run in a loop of their own: a call of
@@ -210,6 +243,20 @@ def bias_activate_simple_rows(Z, b, act, Aout, i0, i1):
             v = z[k] + bi
             z[k] = v
             a[k] = simple_activation(v, act)
+
+
+def _bias_activate_simple_rows_at(x, Z, Z0, Z1, b, b0, b1, act, Aout, A0,
+                                  A1, i0, i1):
+    _bias_activate_simple_rows_code(
+        matrix_at(Z, Z0, Z1, x), matrix_at(b, b0, b1, x), act,
+        matrix_at(Aout, A0, A1, x), i0, i1)
+
+
+#: Called by symbol, as the row kernels.
+bias_activate_simple_rows = arrays_by_symbol(
+    _bias_activate_simple_rows_code, _bias_activate_simple_rows_at,
+    "bias_activate_simple_rows",
+    ("matrix", "matrix", "int", "matrix", "int", "int"))
 
 
 @_exact_leaf

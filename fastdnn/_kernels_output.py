@@ -21,6 +21,7 @@ batch.
 import numpy as np
 from numba import prange
 
+from ._kernels_by_symbol import arrays_by_symbol, matrix_at, row_at
 from ._kernels_common import (ZERO_INT, _exact, _exact_leaf,
                               _exact_parallel, _serial_sum_leaf)
 # The softmax's exp without a libm call, so that its loops vectorise (within
@@ -52,7 +53,7 @@ SOFTMAX_PARALLEL_MIN = 1 << 13
 
 
 @_exact_leaf
-def _softmax_columns(Z, out, top, total, j0, j1):
+def _softmax_columns_code(Z, out, top, total, j0, j1):
     # Column-wise softmax of Z[:, j0:j1] into out[:, j0:j1]; top and total
     # (j1 - j0 elements) hold each column's max and sum. Every loop runs
     # along a row from 0, on SIMD lanes of columns.
@@ -91,6 +92,20 @@ def _softmax_columns(Z, out, top, total, j0, j1):
         o = out[i][j0:j1]
         for j in range(w):
             o[j] = o[j] / total[j]
+
+
+def _softmax_columns_at(x, Z, Z0, Z1, out, o0, o1, top, ntop, total, ntotal,
+                        j0, j1):
+    _softmax_columns_code(matrix_at(Z, Z0, Z1, x), matrix_at(out, o0, o1, x),
+                          row_at(top, ntop, x), row_at(total, ntotal, x), j0,
+                          j1)
+
+
+#: Compiled once per dtype and called by symbol: each softmax kernel and
+#: training loop reaches it (fastdnn._kernels_by_symbol).
+_softmax_columns = arrays_by_symbol(
+    _softmax_columns_code, _softmax_columns_at, "softmax_columns",
+    ("matrix", "matrix", "row", "row", "int", "int"))
 
 
 @_exact

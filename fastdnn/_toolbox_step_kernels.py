@@ -24,10 +24,12 @@ float32 shortcuts, are :mod:`fastdnn._adam_step_kernels`.
 import numpy as np
 
 from ._adam_step_kernels import absorb_threshold, adam_loop, adam_sklearn_loop
+from ._kernels_by_symbol import arrays_by_symbol, row_at
 from ._kernels_common import _exact, _exact_leaf, _exact_parallel
 from ._toolbox_options import OPTIMIZER_NAMES, WITH_SECOND_MOMENT
 
 from numba import prange  # noqa: E402
+from numba.core import types  # noqa: E402
 
 OPT_GD = 0
 OPT_MOMENTUM = 1
@@ -67,8 +69,9 @@ UPDATE_PARALLEL_MIN = 1 << 16
 # ------------------------------------------------------------- the update
 
 @_exact_leaf
-def _update_chunk(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1, beta2,
-                  omb2, corr1, corr2, eps, lr_t, absorb, absorb_t):
+def _update_chunk_code(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1,
+                       beta2, omb2, corr1, corr2, eps, lr_t, absorb,
+                       absorb_t):
     # One optimizer step of P (constants in P's dtype); returns the sum of
     # squares of the parameters before it (float64) when c2 != 0 (L2),
     # else 0. The gradient is G + c2 * P, as the course's dW + lambd/m * W.
@@ -127,6 +130,35 @@ def _update_chunk(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1, beta2,
         adam_loop(P, G, V, S, lr, c2, beta1, omb1, beta2, omb2, corr1, corr2,
                   eps, absorb)
     return sq
+
+
+def _update_chunk_at(x, P, nP, G, nG, V, nV, S, nS, opt, lr, c2, beta, omb,
+                     beta1, omb1, beta2, omb2, corr1, corr2, eps, lr_t,
+                     absorb, absorb_t):
+    return _update_chunk_code(
+        row_at(P, nP, x), row_at(G, nG, x), row_at(V, nV, x),
+        row_at(S, nS, x), opt, lr, c2, beta, omb, beta1, omb1, beta2, omb2,
+        corr1, corr2, eps, lr_t, absorb, absorb_t)
+
+
+def _update_chunk_without_S_at(x, P, nP, G, nG, V, nV, opt, lr, c2, beta,
+                               omb, beta1, omb1, beta2, omb2, corr1, corr2,
+                               eps, lr_t, absorb, absorb_t):
+    # S None: compiled without RMSprop's and Adam's code.
+    return _update_chunk_code(
+        row_at(P, nP, x), row_at(G, nG, x), row_at(V, nV, x), None, opt, lr,
+        c2, beta, omb, beta1, omb1, beta2, omb2, corr1, corr2, eps, lr_t,
+        absorb, absorb_t)
+
+
+#: Compiled once per dtype (with S and without) and called by symbol:
+#: each update loop and fused backward kernel calls it, and numba would
+#: otherwise compile its code again inside each
+#: (fastdnn._kernels_by_symbol).
+_update_chunk = arrays_by_symbol(
+    _update_chunk_code, _update_chunk_at, "update_chunk",
+    ("row", "row", "row", "row?", "int") + ("float",) * 14,
+    restype=types.float64, body_without=_update_chunk_without_S_at)
 
 
 #: Entries of the constants vector of :func:`update_params`.
