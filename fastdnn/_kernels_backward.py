@@ -12,7 +12,7 @@ import numpy as np
 from numba import prange
 
 from . import _numba_config as cfg
-from ._kernels_by_symbol import arrays_by_symbol, matrix_at
+from ._kernels_by_symbol_arrays import arrays_by_symbol, matrix_at
 from ._kernels_common import (ZERO_INT, _exact, _inline, _inline_serial,
                               _line_elements, _parallel, _prefetch, _serial,
                               _serial_leaf, _serial_sum, _serial_sum_leaf)
@@ -367,7 +367,7 @@ def _dZ_db_simple_rows_at(x, dA, dA0, dA1, Z, Z0, Z1, act, dZ, dZ0, dZ1, db,
 
 
 #: Compiled once per dtype and called by symbol: every backward kernel and
-#: training loop reaches it (fastdnn._kernels_by_symbol).
+#: training loop reaches it (fastdnn._kernels_by_symbol_arrays).
 _dZ_db_simple_rows = arrays_by_symbol(
     _dZ_db_simple_rows_code, _dZ_db_simple_rows_at, "dZ_db_simple_rows",
     ("matrix", "matrix", "int", "matrix", "matrix", "int", "int"),

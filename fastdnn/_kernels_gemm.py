@@ -30,6 +30,7 @@ from ._kernels_gemm_tile import HAS_AVX2_FMA, HAS_AVX512, MR, \
     tile_full, tile_full_2, tile_full_4
 from ._kernels_gemm_transpose import transpose_block
 from ._kernels_by_symbol import by_symbol
+from ._kernels_by_symbol_arrays import arrays_by_symbol, matrix_at, strided_at
 from ._kernels_common import (FALSE_FLAG, ONE_INT, ZERO_INT, _exact,
                               _exact_leaf, _exact_parallel, _inline)
 from ._kernels_gemm_dot import _dot_product, _dot_task, line_aligned_rows
@@ -288,7 +289,7 @@ def _packed_tiles_parallel(alpha, A, B, C, nr, scratch, parts, by_rows):
 
 
 @_exact_leaf
-def product_task(A, B, C, alpha, kind, parts, by_rows, scratch, q):
+def _product_task_code(A, B, C, alpha, kind, parts, by_rows, scratch, q):
     """Task q of the ``parts`` tasks of ``C = alpha A B`` of ``kind``, as
     the product alone splits it (``parts``, ``by_rows`` and ``scratch``
     from :func:`plan_product`): for callers that run the tasks of several
@@ -310,6 +311,27 @@ def product_task(A, B, C, alpha, kind, parts, by_rows, scratch, q):
                     A.strides[0] // itemsize, A.strides[1] // itemsize,
                     address(B), B.strides[0] // itemsize, M, N, K, parts,
                     by_rows, q)
+
+
+def _product_task_at(x, A, A0, A1, As0, As1, B, B0, B1, Bs0, Bs1, C, C0, C1,
+                     Cs0, Cs1, alpha, kind, parts, by_rows, scratch,
+                     scratch0, scratch1, q):
+    _product_task_code(strided_at(A, A0, A1, As0, As1, x),
+                       strided_at(B, B0, B1, Bs0, Bs1, x),
+                       strided_at(C, C0, C1, Cs0, Cs1, x), alpha, kind,
+                       parts, by_rows,
+                       matrix_at(scratch, scratch0, scratch1, x), q)
+
+
+#: Compiled once per dtype and called by symbol: the parallel regions of
+#: the layer kernels and training loops run it, and numba would otherwise
+#: compile it and all the product code below it again inside each
+#: (fastdnn._kernels_by_symbol_arrays).
+product_task = arrays_by_symbol(
+    _product_task_code, _product_task_at, "product_task",
+    ("strided", "strided", "strided", "float", "int", "int", "flag",
+     "matrix", "int"))
+product_task.__doc__ = _product_task_code.__doc__
 
 
 @_exact

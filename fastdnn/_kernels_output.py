@@ -21,7 +21,7 @@ batch.
 import numpy as np
 from numba import prange
 
-from ._kernels_by_symbol import arrays_by_symbol, matrix_at, row_at
+from ._kernels_by_symbol_arrays import arrays_by_symbol, matrix_at, row_at
 from ._kernels_common import (ZERO_INT, _exact, _exact_leaf,
                               _exact_parallel, _serial_sum_leaf)
 # The softmax's exp without a libm call, so that its loops vectorise (within
@@ -102,7 +102,7 @@ def _softmax_columns_at(x, Z, Z0, Z1, out, o0, o1, top, ntop, total, ntotal,
 
 
 #: Compiled once per dtype and called by symbol: each softmax kernel and
-#: training loop reaches it (fastdnn._kernels_by_symbol).
+#: training loop reaches it (fastdnn._kernels_by_symbol_arrays).
 _softmax_columns = arrays_by_symbol(
     _softmax_columns_code, _softmax_columns_at, "softmax_columns",
     ("matrix", "matrix", "row", "row", "int", "int"))

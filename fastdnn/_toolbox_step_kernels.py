@@ -24,7 +24,7 @@ float32 shortcuts, are :mod:`fastdnn._adam_step_kernels`.
 import numpy as np
 
 from ._adam_step_kernels import absorb_threshold, adam_loop, adam_sklearn_loop
-from ._kernels_by_symbol import arrays_by_symbol, row_at
+from ._kernels_by_symbol_arrays import arrays_by_symbol, row_at
 from ._kernels_common import _exact, _exact_leaf, _exact_parallel
 from ._toolbox_options import OPTIMIZER_NAMES, WITH_SECOND_MOMENT
 
@@ -154,7 +154,7 @@ def _update_chunk_without_S_at(x, P, nP, G, nG, V, nV, opt, lr, c2, beta,
 #: Compiled once per dtype (with S and without) and called by symbol:
 #: each update loop and fused backward kernel calls it, and numba would
 #: otherwise compile its code again inside each
-#: (fastdnn._kernels_by_symbol).
+#: (fastdnn._kernels_by_symbol_arrays).
 _update_chunk = arrays_by_symbol(
     _update_chunk_code, _update_chunk_at, "update_chunk",
     ("row", "row", "row", "row?", "int") + ("float",) * 14,

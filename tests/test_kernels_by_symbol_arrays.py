@@ -1,12 +1,12 @@
 """Kernels that take arrays, compiled once per version and called by symbol
-(:func:`fastdnn._kernels_by_symbol.arrays_by_symbol`): the row kernels of
-the activations, the bias-and-activation and dZ/db row blocks, the softmax
-columns and the optimizer's chunk. One table drives the tests: every
-stub, called from jitted code, gives the bits of its kernel's own code in
-both dtypes (C-ordered arrays by symbol, other layouts inline), and its
-callers hold a call, not the code; a new process compiles only the
-versions it calls and loads from numba's cache what an earlier one
-compiled, callers included."""
+(:func:`fastdnn._kernels_by_symbol_arrays.arrays_by_symbol`): the row
+kernels of the activations, the bias-and-activation and dZ/db row blocks,
+the softmax columns, the optimizer's chunk and the products' task. One
+table drives the tests: every stub, called from jitted code, gives the
+bits of its kernel's own code in both dtypes (the layouts it takes by
+symbol, others inline), and its callers hold a call, not the code; a new
+process compiles only the versions it calls and loads from numba's cache
+what an earlier one compiled, callers included."""
 import re
 
 import numba
@@ -16,10 +16,12 @@ import pytest
 from fastdnn import _numba_config
 from fastdnn import _kernels_backward as backward
 from fastdnn import _kernels_elementwise as elementwise
+from fastdnn import _kernels_gemm as gemm
 from fastdnn import _kernels_output as output
 from fastdnn import _toolbox_step_kernels as step
-from fastdnn._kernels_by_symbol import _variant_symbol, arrays_by_symbol
+from fastdnn._kernels_by_symbol_arrays import _variant_symbol, arrays_by_symbol
 from fastdnn._kernels_elementwise import ACT_ALL
+from fastdnn._kernels_gemm_split import plan_product
 from fresh_process import run_json_script
 
 pytestmark = pytest.mark.skipif(numba.config.DISABLE_JIT,
@@ -83,8 +85,26 @@ def _update_args(rng, dtype, opt):
         dtype(h) for h in hp)
 
 
+def _product_args(rng, dtype, transposed):
+    # Views of wider arrays (numba's layout "A", as the layer kernels pass
+    # them); B's rows contiguous (the tiles) or B a transposed view (packed
+    # panels, or the dot-product tiles where they read it in place). One
+    # task does the whole product.
+    M, K, N = 13, 37, 21
+    A = rng.randn(M, K + 3).astype(dtype)[:, :K]
+    B = (rng.randn(N, K + 2).astype(dtype)[:, :K].T if transposed
+         else rng.randn(K, N + 2).astype(dtype)[:, :N])
+    C = np.zeros((M, N + 1), dtype)[:, :N]
+    kind = gemm.product_kind(A, B)
+    parts, by_rows, scratch = plan_product(A, B, C, kind, 1)
+    assert parts == 1
+    return (A, B, C, dtype(1.5), np.int64(kind), np.int64(parts), by_rows,
+            scratch, np.int64(0))
+
+
 #: (stub, its arguments' builder (rng, dtype, code), the codes it is
-#: called with): activation codes, or optimizer codes for the update.
+#: called with): activation codes, optimizer codes for the update, B
+#: transposed or not for the product's task.
 STUBS = [
     (elementwise.activate_row, _activation_args, ACT_ALL),
     (elementwise.activation_grad_row, _grad_args, ACT_ALL),
@@ -93,6 +113,7 @@ STUBS = [
     (backward._dZ_db_simple_rows, _dZ_db_args, (0, 1, 4)),
     (output._softmax_columns, _softmax_args, (0,)),
     (step._update_chunk, _update_args, range(8)),
+    (gemm.product_task, _product_args, (False, True)),
 ]
 IDS = [stub.__name__ for stub, _, _ in STUBS]
 
@@ -105,10 +126,6 @@ def _caller(stub):
 
 
 _CALLERS = {stub.__name__: _caller(stub) for stub, _, _ in STUBS}
-
-
-def _copy(args):
-    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
 
 
 def _same_bits(got, want):
@@ -124,10 +141,10 @@ def _same_bits(got, want):
 @pytest.mark.parametrize("stub, build, codes", STUBS, ids=IDS)
 def test_by_symbol_gives_the_bits_of_the_kernels_own_code(stub, build,
                                                           codes, dtype):
-    rng = np.random.RandomState(3)
     for code in codes:
-        args = build(rng, dtype, code)
-        by_symbol, own = _copy(args), _copy(args)
+        # The same arguments twice, of the same layouts.
+        by_symbol = build(np.random.RandomState(3), dtype, code)
+        own = build(np.random.RandomState(3), dtype, code)
         got = _CALLERS[stub.__name__](by_symbol)
         want = stub.jitted(*own)
         _same_bits(by_symbol + (got,), own + (want,))
@@ -136,11 +153,9 @@ def test_by_symbol_gives_the_bits_of_the_kernels_own_code(stub, build,
 @pytest.mark.parametrize("stub, build, codes", STUBS, ids=IDS)
 def test_a_caller_holds_a_call_of_the_symbol_and_not_the_code(stub, build,
                                                               codes):
-    rng = np.random.RandomState(0)
     code = max(codes)  # the update: Adam's, with S
-    args = build(rng, np.float64, code)
     caller = _CALLERS[stub.__name__]
-    caller(_copy(args))
+    caller(build(np.random.RandomState(0), np.float64, code))
     ir = caller.inspect_llvm(caller.signatures[-1])
     symbol = _variant_symbol(stub.__name__, (numba.float64, True))
     assert re.search(r"declare .*@%s\(" % symbol, ir), ir[:2000]
@@ -208,8 +223,8 @@ def test_kinds_must_name_each_argument():
 _LAZY = """
 import json, sys
 import numpy as np
-from fastdnn import _kernels_by_symbol, _kernels_elementwise as E
-out = {"lazy": _kernels_by_symbol.LAZY}
+from fastdnn import _kernels_by_symbol_arrays, _kernels_elementwise as E
+out = {"lazy": _kernels_by_symbol_arrays.LAZY}
 Z = np.linspace(-2, 2, 12, dtype=np.float32).reshape(3, 4)
 A = np.empty_like(Z)
 E.activation_into(Z, np.int64(E.ACT_TANH), A)

@@ -42,7 +42,7 @@ ONE_COMPILATION = [
     ("_kernels_gemm", "_product"),
     ("_kernels_gemm", "_packed_product"),
     ("_kernels_gemm", "_packed_tiles_parallel"),
-    ("_kernels_gemm", "product_task"),
+    ("_kernels_gemm", "_product_task_code"),
     ("_kernels_gemm_pair", "_pair_parallel"),
     ("_kernels_backward_update", "_tasks_parallel"),
     ("_kernels_forward_gemm", "_tasks_parallel"),
