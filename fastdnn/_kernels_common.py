@@ -39,6 +39,12 @@ _NO_NRT = dict(cfg.JIT_KW, _nrt=False)
 _serial_leaf = numba.njit(fastmath=cfg.FASTMATH_ELEMENTWISE, **_NO_NRT)
 _serial_sum_leaf = numba.njit(fastmath=cfg.FASTMATH_SUM, **_NO_NRT)
 _exact_leaf = numba.njit(**_NO_NRT)
+#: Exact leaf kernels called by symbol (fastdnn._kernels_by_symbol_arrays)
+#: with fastmath off stated: numba compiles a function that does not set
+#: fastmath with its caller's flags, and its first compilation for a
+#: signature, in whatever caller, serves every later one and numba's cache.
+#: Stated, they compute the same bits whoever compiles them first.
+_exact_pinned_leaf = numba.njit(fastmath=False, **_NO_NRT)
 #: Training loops that take views of their caller's buffers and pass them
 #: to kernels, allocating nothing themselves: no reference counting
 #: either (each view would cost two atomic updates; a mini-batch step of a

@@ -10,7 +10,7 @@ code.
 """
 
 from ._kernels_by_symbol_arrays import arrays_by_symbol, matrix_at, row_at
-from ._kernels_common import _exact_leaf, _inline
+from ._kernels_common import _exact_leaf, _exact_pinned_leaf, _inline
 from ._kernels_math import sigmoid_fast, tanh_fast
 
 ACT_IDENTITY = 0
@@ -103,7 +103,7 @@ def simple_activation_grad(d, z, act):
 
 # --------------------------------------------------------------- activations
 
-@_exact_leaf
+@_exact_pinned_leaf
 def _activate_row(z, a, k0, k1, act):
     """``a[k] = g(z[k])`` for k in ``[k0, k1)``, ``g`` the activation of
     code ``act``; z and a 1-D (a row of Z and of A; they may be the same).
@@ -134,7 +134,7 @@ def _activate_row(z, a, k0, k1, act):
             a[k] = z[k]
 
 
-@_exact_leaf
+@_exact_pinned_leaf
 def _activation_grad_row(dA, z, out, k0, k1, act):
     """``out[k] = dA[k] * g'(z[k])`` for k in ``[k0, k1)`` (1-D rows; out may
     be dA), with the reference's operations in its order (so the same
@@ -170,7 +170,7 @@ def _grad_reads_a(act):
     return act == ACT_SIGMOID or act == ACT_TANH
 
 
-@_exact_leaf
+@_exact_pinned_leaf
 def _activation_grad_row_from_a(dA, z, a, out, k0, k1, act):
     """:func:`activation_grad_row` given also ``a = g(z)`` as the forward
     pass computed it: the sigmoid's ``dA s (1 - s)`` and tanh's
@@ -229,7 +229,7 @@ activation_grad_row_from_a = arrays_by_symbol(
     ("row", "row", "row", "row", "int", "int", "int"))
 
 
-@_exact_leaf
+@_exact_pinned_leaf
 def _bias_activate_simple_rows_code(Z, b, act, Aout, i0, i1):
     """``Z[i] += b[i]`` and ``Aout[i] = g(Z[i])`` on the rows ``i0:i1``, for
     an activation that :func:`is_simple`: Z and Aout (n_l, m) (Aout may be

@@ -32,7 +32,8 @@ from ._kernels_gemm_transpose import transpose_block
 from ._kernels_by_symbol import by_symbol
 from ._kernels_by_symbol_arrays import arrays_by_symbol, matrix_at, strided_at
 from ._kernels_common import (FALSE_FLAG, ONE_INT, ZERO_INT, _exact,
-                              _exact_leaf, _exact_parallel, _inline)
+                              _exact_leaf, _exact_parallel, _exact_pinned_leaf,
+                              _inline)
 from ._kernels_gemm_dot import _dot_product, _dot_task, line_aligned_rows
 from ._kernels_gemm_split import (KIND_DOT, KIND_PACKED, KIND_TILES,
                                   panel_width, panels_of, plan_product,
@@ -288,7 +289,7 @@ def _packed_tiles_parallel(alpha, A, B, C, nr, scratch, parts, by_rows):
                       np.int64(q))
 
 
-@_exact_leaf
+@_exact_pinned_leaf
 def _product_task_code(A, B, C, alpha, kind, parts, by_rows, scratch, q):
     """Task q of the ``parts`` tasks of ``C = alpha A B`` of ``kind``, as
     the product alone splits it (``parts``, ``by_rows`` and ``scratch``

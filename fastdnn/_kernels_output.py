@@ -23,7 +23,8 @@ from numba import prange
 
 from ._kernels_by_symbol_arrays import arrays_by_symbol, matrix_at, row_at
 from ._kernels_common import (ZERO_INT, _exact, _exact_leaf,
-                              _exact_parallel, _serial_sum_leaf)
+                              _exact_parallel, _exact_pinned_leaf,
+                              _serial_sum_leaf)
 # The softmax's exp without a libm call, so that its loops vectorise (within
 # 1 ulp of the exact value; _kernels_math).
 from ._kernels_math import exp_fast
@@ -52,7 +53,7 @@ SOFTMAX_COLUMNS = 128
 SOFTMAX_PARALLEL_MIN = 1 << 13
 
 
-@_exact_leaf
+@_exact_pinned_leaf
 def _softmax_columns_code(Z, out, top, total, j0, j1):
     # Column-wise softmax of Z[:, j0:j1] into out[:, j0:j1]; top and total
     # (j1 - j0 elements) hold each column's max and sum. Every loop runs

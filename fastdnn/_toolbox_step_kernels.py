@@ -25,7 +25,8 @@ import numpy as np
 
 from ._adam_step_kernels import absorb_threshold, adam_loop, adam_sklearn_loop
 from ._kernels_by_symbol_arrays import arrays_by_symbol, row_at
-from ._kernels_common import _exact, _exact_leaf, _exact_parallel
+from ._kernels_common import (_exact, _exact_leaf, _exact_parallel,
+                              _exact_pinned_leaf)
 from ._toolbox_options import OPTIMIZER_NAMES, WITH_SECOND_MOMENT
 
 from numba import prange  # noqa: E402
@@ -68,7 +69,7 @@ UPDATE_PARALLEL_MIN = 1 << 16
 
 # ------------------------------------------------------------- the update
 
-@_exact_leaf
+@_exact_pinned_leaf
 def _update_chunk_code(P, G, V, S, opt, lr, c2, beta, omb, beta1, omb1,
                        beta2, omb2, corr1, corr2, eps, lr_t, absorb,
                        absorb_t):

@@ -254,3 +254,27 @@ def test_a_process_compiles_its_versions_and_the_next_loads_them(tmp_path):
         path.unlink()
     third = run_json_script(_LAZY, None, tmp_path)
     assert third == first
+
+
+@pytest.mark.parametrize("stub, build, codes", STUBS, ids=IDS)
+def test_each_kernel_states_its_fastmath_flags(stub, build, codes):
+    # numba compiles a function that does not set fastmath with the flags
+    # of the caller that compiles it first, for every later caller and
+    # numba's cache: the bits would depend on which caller that was.
+    assert "fastmath" in stub.jitted.targetoptions, stub.__name__
+
+
+def test_a_fastmath_caller_does_not_lend_its_flags():
+    @numba.njit(fastmath={"contract", "reassoc"})
+    def caller(d, z, o):
+        # Strided rows: the kernel compiled for this caller's arguments.
+        elementwise.activation_grad_row(d, z, o, 0, z.shape[0], 2)
+
+    x = np.random.RandomState(4).randn(3, 40)
+    caller(x[0, ::2], x[1, ::2], x[2, ::2])
+    kernel = elementwise.activation_grad_row.jitted
+    strided = [sig for sig in kernel.signatures if sig[0].layout == "A"]
+    assert strided
+    for sig in strided:
+        ir = kernel.inspect_llvm(sig)
+        assert " contract " not in ir and " reassoc " not in ir
