@@ -59,38 +59,37 @@ def _view_at(context, builder, array_type, address_value, shape,
     return view._getvalue()
 
 
+def _view(scalars, x, ndim, layout):
+    # The typing and code of a view intrinsic: scalars are the address,
+    # the ndim extents and, for layout "A", the ndim strides in bytes (C
+    # order's otherwise); x a float of the elements' type.
+    if not (all(isinstance(t, types.Integer) for t in scalars)
+            and isinstance(x, types.Float)):
+        return None
+    array_type = types.Array(x, ndim, layout)
+    count = len(scalars)
+
+    def codegen(context, builder, signature, args):
+        values = [context.cast(builder, value, kind, types.intp)
+                  for value, kind in zip(args[1:count],
+                                         signature.args[1:count])]
+        return _view_at(context, builder, array_type, args[0],
+                        values[:ndim], values[ndim:] or None)
+    return array_type(*scalars, x), codegen
+
+
 @intrinsic
 def row_at(typingctx, addr, n, x):
     """The 1-D C-ordered array of ``n`` elements of ``x``'s type at the
     integer address ``addr`` (a row its caller passed by address)."""
-    if not (isinstance(addr, types.Integer) and isinstance(n, types.Integer)
-            and isinstance(x, types.Float)):
-        return None
-    array_type = types.Array(x, 1, "C")
-
-    def codegen(context, builder, signature, args):
-        extent = context.cast(builder, args[1], signature.args[1],
-                              types.intp)
-        return _view_at(context, builder, array_type, args[0], [extent])
-    return array_type(addr, n, x), codegen
+    return _view((addr, n), x, 1, "C")
 
 
 @intrinsic
 def matrix_at(typingctx, addr, rows, columns, x):
     """The (rows, columns) C-ordered array of ``x``'s type at the integer
     address ``addr``."""
-    if not (isinstance(addr, types.Integer)
-            and isinstance(rows, types.Integer)
-            and isinstance(columns, types.Integer)
-            and isinstance(x, types.Float)):
-        return None
-    array_type = types.Array(x, 2, "C")
-
-    def codegen(context, builder, signature, args):
-        extents = [context.cast(builder, value, kind, types.intp)
-                   for value, kind in zip(args[1:3], signature.args[1:3])]
-        return _view_at(context, builder, array_type, args[0], extents)
-    return array_type(addr, rows, columns, x), codegen
+    return _view((addr, rows, columns), x, 2, "C")
 
 
 @intrinsic
@@ -99,18 +98,8 @@ def strided_at(typingctx, addr, rows, columns, row_stride, column_stride,
     """The (rows, columns) array of ``x``'s type at the integer address
     ``addr`` with the given strides in bytes, of any layout (numba's
     "A")."""
-    scalars = (addr, rows, columns, row_stride, column_stride)
-    if not (all(isinstance(t, types.Integer) for t in scalars)
-            and isinstance(x, types.Float)):
-        return None
-    array_type = types.Array(x, 2, "A")
-
-    def codegen(context, builder, signature, args):
-        values = [context.cast(builder, value, kind, types.intp)
-                  for value, kind in zip(args[1:5], signature.args[1:5])]
-        return _view_at(context, builder, array_type, args[0], values[:2],
-                        values[2:])
-    return array_type(*scalars, x), codegen
+    return _view((addr, rows, columns, row_stride, column_stride), x, 2,
+                 "A")
 
 
 #: The symbol's arguments for each kind of a kernel's argument, given the
