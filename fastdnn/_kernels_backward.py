@@ -11,7 +11,6 @@ import numpy as np
 
 from numba import prange
 
-from . import _numba_config as cfg
 from ._kernels_by_symbol_arrays import arrays_by_symbol, matrix_at
 from ._kernels_common import (ZERO_INT, _exact, _inline, _inline_serial,
                               _line_elements, _parallel, _prefetch, _serial,
@@ -370,8 +369,7 @@ def _dZ_db_simple_rows_at(x, dA, dA0, dA1, Z, Z0, Z1, act, dZ, dZ0, dZ1, db,
 #: training loop reaches it (fastdnn._kernels_by_symbol_arrays).
 _dZ_db_simple_rows = arrays_by_symbol(
     _dZ_db_simple_rows_code, _dZ_db_simple_rows_at, "dZ_db_simple_rows",
-    ("matrix", "matrix", "int", "matrix", "matrix", "int", "int"),
-    fastmath=cfg.FASTMATH_SUM)
+    ("matrix", "matrix", "int", "matrix", "matrix", "int", "int"))
 
 
 @_serial_leaf

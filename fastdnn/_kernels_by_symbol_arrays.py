@@ -102,17 +102,26 @@ def strided_at(typingctx, addr, rows, columns, row_stride, column_stride,
                  "A")
 
 
-#: The symbol's arguments for each kind of a kernel's argument, given the
-#: float type: a row goes as its address and length, a matrix as its
-#: address, rows and columns, a strided matrix (any layout) as those and
-#: its two strides in bytes, a row or None ("row?") as a row.
-_EXPANDED = {"row": lambda f: (types.intp, types.intp),
-             "row?": lambda f: (types.intp, types.intp, types.boolean),
-             "matrix": lambda f: (types.intp, types.intp, types.intp),
-             "strided": lambda f: (types.intp,) * 5,
-             "int": lambda f: (types.int64,),
-             "float": lambda f: (f,),
-             "flag": lambda f: (types.boolean,)}
+#: How a caller passes an array argument to the symbol, by kind: the
+#: expressions of the argument's name, every one an intp (a row: its
+#: address and length; a matrix: its address, rows and columns; a strided
+#: matrix, of any layout: those and its two strides in bytes).
+_PASSED = {"row": ("address(%s)", "%s.shape[0]"),
+           "matrix": ("address(%s)", "%s.shape[0]", "%s.shape[1]"),
+           "strided": ("address(%s)", "%s.shape[0]", "%s.shape[1]",
+                       "%s.strides[0]", "%s.strides[1]")}
+#: The type of a scalar argument, by kind, given the float type.
+_SCALAR_TYPES = {"int": lambda f: types.int64, "float": lambda f: f,
+                 "flag": lambda f: types.boolean}
+
+
+def _symbol_types(kind, float_type):
+    # The symbol's argument types for a kernel argument of kind (a row or
+    # None, "row?", goes as a row when given).
+    kind = "row" if kind == "row?" else kind
+    if kind in _PASSED:
+        return (types.intp,) * len(_PASSED[kind])
+    return (_SCALAR_TYPES[kind](float_type),)
 
 
 def _matches(kind, value_type, float_type):
@@ -236,7 +245,7 @@ LAZY = _install_load_hook()
 
 
 def arrays_by_symbol(jitted, body, name, kinds, restype=types.void,
-                     body_without=None, **options):
+                     body_without=None):
     """A stub for jitted code that calls ``jitted`` by symbol when its
     arrays are C-ordered and of one float dtype.
 
@@ -245,12 +254,13 @@ def arrays_by_symbol(jitted, body, name, kinds, restype=types.void,
     through its strides), ``"int"``, ``"float"`` (of the arrays' dtype),
     ``"flag"`` (a bool) or, for one argument at most, ``"row?"`` (a row
     or None). ``body(x, ...)`` is the C function's code, ``x`` a float of
-    the dtype, then each argument expanded as :data:`_EXPANDED` says; it
+    the dtype, then each argument as :data:`_PASSED` passes it; it
     views the arrays with :func:`row_at` and :func:`matrix_at` and
     returns ``jitted``'s result (of ``restype``). With a "row?",
     ``body_without`` is the code for that argument None (not passed): a
     kernel compiled for None holds none of the code it would run on the
-    row. ``options`` as in :func:`by_symbol`. Other arguments (other
+    row. The C function takes :data:`LEAF_OPTIONS`: it only views and
+    calls, and ``jitted`` states its own flags. Other arguments (other
     layouts, dtypes) compile ``jitted`` into the caller as before; called
     from Python, the stub calls ``jitted``.
 
@@ -272,7 +282,6 @@ def arrays_by_symbol(jitted, body, name, kinds, restype=types.void,
         raise ValueError("%s: one kind for each of its %d arguments, one "
                          "'row?' at most, and body_without with it"
                          % (name, len(params)))
-    options = dict(LEAF_OPTIONS, **options)
     versions = {}
     signatures = {}
     # (float type, with the row): the symbol's name and the C function.
@@ -284,7 +293,7 @@ def arrays_by_symbol(jitted, body, name, kinds, restype=types.void,
         if key not in versions:
             compiled = CFunc(body if with_row else body_without,
                              normalize_signature(signatures[key]),
-                             locals={}, options=options)
+                             locals={}, options=LEAF_OPTIONS)
             if cfg.CACHE:
                 compiled.enable_caching()
             compiled.compile()
@@ -299,10 +308,8 @@ def arrays_by_symbol(jitted, body, name, kinds, restype=types.void,
                  "optional_row": optional_row}
     for key in variants:
         float_type, with_row = key
-        expanded = [t for kind in kinds
-                    if with_row or kind != "row?"
-                    for t in _EXPANDED["row" if kind == "row?" else kind](
-                        float_type)]
+        expanded = [t for kind in kinds if with_row or kind != "row?"
+                    for t in _symbol_types(kind, float_type)]
         signatures[key] = restype(float_type, *expanded)
         symbol = _variant_symbol(name, key)
         namespace["external_%s_%s" % key] = types.ExternalFunction(
@@ -328,21 +335,9 @@ def arrays_by_symbol(jitted, body, name, kinds, restype=types.void,
                          % ((param,) * 4))
             passed.append((kind, ["%s_a" % param, "%s_n" % param]))
             present = "%s_is" % param
-        elif kind == "row":
-            passed.append((kind, ["address(%s)" % param,
-                                  "%s.shape[0]" % param]))
-        elif kind == "matrix":
-            passed.append((kind, ["address(%s)" % param,
-                                  "%s.shape[0]" % param,
-                                  "%s.shape[1]" % param]))
-        elif kind == "strided":
-            passed.append((kind, ["address(%s)" % param,
-                                  "%s.shape[0]" % param,
-                                  "%s.shape[1]" % param,
-                                  "%s.strides[0]" % param,
-                                  "%s.strides[1]" % param]))
         else:
-            passed.append((kind, [param]))
+            passed.append((kind, [expression % param for expression
+                                  in _PASSED.get(kind, ("%s",))]))
     calls = {with_row: [e for kind, exprs in passed
                         if with_row or kind != "row?" for e in exprs]
              for with_row in (True, False)}

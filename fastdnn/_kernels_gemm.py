@@ -332,7 +332,6 @@ product_task = arrays_by_symbol(
     _product_task_code, _product_task_at, "product_task",
     ("strided", "strided", "strided", "float", "int", "int", "flag",
      "matrix", "int"))
-product_task.__doc__ = _product_task_code.__doc__
 
 
 @_exact
