@@ -6,12 +6,13 @@ by symbol (private).
 :func:`fastdnn._kernels_by_symbol.by_symbol` does for functions of
 scalars: its callers' array arguments go by address, shape and strides to
 a C function that views them as arrays again (:func:`row_at`,
-:func:`matrix_at`, :func:`strided_at`) and runs the kernel's own code,
-compiled once for that dtype; its callers' libraries only declare it.
-The element-wise row kernels, the bias-and-activation and dZ/db row
-blocks, the softmax columns, the optimizer's chunk and the products' task
-are so called: numba would otherwise compile each of them again inside
-every function above it (``python benchmarks/compile_breakdown.py``).
+:func:`indices_at`, :func:`matrix_at`, :func:`strided_at`) and runs the
+kernel's own code, compiled once for that dtype; its callers' libraries
+only declare it. The element-wise row kernels, the bias-and-activation and
+dZ/db row blocks, the softmax columns, the optimizer's chunk, the
+products' task and the mini-batch's gather are so called: numba would
+otherwise compile each of them again inside every function above it
+(``python benchmarks/compile_breakdown.py``).
 
 Unlike the scalar functions, these compile lazily, each version when a
 caller is first compiled for it: a run compiles only its dtype's, and an
@@ -93,6 +94,21 @@ def matrix_at(typingctx, addr, rows, columns, x):
 
 
 @intrinsic
+def indices_at(typingctx, addr, n):
+    """The 1-D C-ordered int64 array of ``n`` elements at the integer
+    address ``addr`` (a row of indices its caller passed by address)."""
+    if not all(isinstance(t, types.Integer) for t in (addr, n)):
+        return None
+    array_type = types.Array(types.int64, 1, "C")
+
+    def codegen(context, builder, signature, args):
+        length = context.cast(builder, args[1], signature.args[1],
+                              types.intp)
+        return _view_at(context, builder, array_type, args[0], [length])
+    return array_type(addr, n), codegen
+
+
+@intrinsic
 def strided_at(typingctx, addr, rows, columns, row_stride, column_stride,
                x):
     """The (rows, columns) array of ``x``'s type at the integer address
@@ -103,10 +119,12 @@ def strided_at(typingctx, addr, rows, columns, row_stride, column_stride,
 
 
 #: How a caller passes an array argument to the symbol, by kind: the
-#: expressions of the argument's name, every one an intp (a row: its
-#: address and length; a matrix: its address, rows and columns; a strided
-#: matrix, of any layout: those and its two strides in bytes).
+#: expressions of the argument's name, every one an intp (a row, or a row
+#: of int64 indices: its address and length; a matrix: its address, rows
+#: and columns; a strided matrix, of any layout: those and its two strides
+#: in bytes).
 _PASSED = {"row": ("address(%s)", "%s.shape[0]"),
+           "indices": ("address(%s)", "%s.shape[0]"),
            "matrix": ("address(%s)", "%s.shape[0]", "%s.shape[1]"),
            "strided": ("address(%s)", "%s.shape[0]", "%s.shape[1]",
                        "%s.strides[0]", "%s.strides[1]")}
@@ -137,6 +155,10 @@ def _matches(kind, value_type, float_type):
         return (isinstance(value_type, types.Array)
                 and value_type.dtype == float_type
                 and value_type.layout == "A" and value_type.ndim == 2)
+    if kind == "indices":
+        return (isinstance(value_type, types.Array)
+                and value_type.dtype == types.int64
+                and value_type.layout == "C" and value_type.ndim == 1)
     if kind in ("row", "matrix"):
         return (isinstance(value_type, types.Array)
                 and value_type.dtype == float_type
@@ -250,12 +272,13 @@ def arrays_by_symbol(jitted, body, name, kinds, restype=types.void,
     arrays are C-ordered and of one float dtype.
 
     ``kinds`` names each argument of ``jitted``: ``"row"`` (a 1-D array),
-    ``"matrix"`` (2-D), ``"strided"`` (2-D of numba's layout "A", read
-    through its strides), ``"int"``, ``"float"`` (of the arrays' dtype),
-    ``"flag"`` (a bool) or, for one argument at most, ``"row?"`` (a row
-    or None). ``body(x, ...)`` is the C function's code, ``x`` a float of
-    the dtype, then each argument as :data:`_PASSED` passes it; it
-    views the arrays with :func:`row_at` and :func:`matrix_at` and
+    ``"indices"`` (a 1-D int64 array), ``"matrix"`` (2-D), ``"strided"``
+    (2-D of numba's layout "A", read through its strides), ``"int"``,
+    ``"float"`` (of the arrays' dtype), ``"flag"`` (a bool) or, for one
+    argument at most, ``"row?"`` (a row or None). ``body(x, ...)`` is the
+    C function's code, ``x`` a float of the dtype, then each argument as
+    :data:`_PASSED` passes it; it views the arrays with :func:`row_at`,
+    :func:`indices_at`, :func:`matrix_at` and :func:`strided_at` and
     returns ``jitted``'s result (of ``restype``). With a "row?",
     ``body_without`` is the code for that argument None (not passed): a
     kernel compiled for None holds none of the code it would run on the

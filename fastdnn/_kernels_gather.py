@@ -3,7 +3,10 @@ in the order of a pass's permutation, into the training loop's flat batch
 buffers (:mod:`fastdnn._toolbox_kernels`)."""
 from numba import prange
 
-from ._kernels_common import ZERO_INT, _exact_leaf, _exact_parallel
+from ._kernels_by_symbol_arrays import (arrays_by_symbol, indices_at,
+                                        matrix_at, row_at)
+from ._kernels_common import (ZERO_INT, _exact_leaf, _exact_parallel,
+                              _exact_pinned_leaf)
 
 
 #: A mini-batch of at most this many inputs is gathered as X (n_x, mb)
@@ -26,8 +29,8 @@ GATHER_COLUMNS_MAX = 32
 GATHER_PARALLEL_MIN = 1 << 14
 
 
-@_exact_leaf
-def gather_part(XT, YT, perm, lo, mb, j0, j1, Xb, Yb, columns):
+@_exact_pinned_leaf
+def _gather_part_code(XT, YT, perm, lo, mb, j0, j1, Xb, Yb, columns):
     # Examples j0 .. j1 - 1 of the batch perm[lo:lo + mb] from the rows of
     # X^T and of Y^T (each example's features and labels contiguous: one
     # read each) into the flat Xb: as the (mb, n_x) X^T, its rows copied
@@ -48,6 +51,22 @@ def gather_part(XT, YT, perm, lo, mb, j0, j1, Xb, Yb, columns):
         labels = YT[e]
         for i in range(nL):
             Yb[i * mb + j] = labels[i]
+
+
+def _gather_part_at(x, XT, XT0, XT1, YT, YT0, YT1, perm, n_perm, lo, mb, j0,
+                    j1, Xb, n_Xb, Yb, n_Yb, columns):
+    _gather_part_code(matrix_at(XT, XT0, XT1, x), matrix_at(YT, YT0, YT1, x),
+                      indices_at(perm, n_perm), lo, mb, j0, j1,
+                      row_at(Xb, n_Xb, x), row_at(Yb, n_Yb, x), columns)
+
+
+#: Compiled once per dtype and called by symbol: the gathers on one
+#: thread and on several, and the forward chain's region, run it
+#: (fastdnn._kernels_by_symbol_arrays).
+gather_part = arrays_by_symbol(
+    _gather_part_code, _gather_part_at, "gather_part",
+    ("matrix", "matrix", "indices", "int", "int", "int", "int", "row", "row",
+     "flag"))
 
 
 @_exact_leaf

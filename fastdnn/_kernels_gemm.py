@@ -34,11 +34,10 @@ from ._kernels_by_symbol_arrays import arrays_by_symbol, matrix_at, strided_at
 from ._kernels_common import (FALSE_FLAG, ONE_INT, ZERO_INT, _exact,
                               _exact_leaf, _exact_parallel, _exact_pinned_leaf,
                               _inline)
-from ._kernels_gemm_dot import _dot_product, _dot_task, line_aligned_rows
+from ._kernels_gemm_dot import _dot_task, line_aligned_rows
 from ._kernels_gemm_split import (KIND_DOT, KIND_PACKED, KIND_TILES,
                                   panel_width, panels_of, plan_product,
-                                  row_blocks, share, splits_rows,
-                                  task_count, tile_count)
+                                  row_blocks, share)
 
 #: Whether the training kernels run their wide layers' products here
 #: rather than on BLAS: on hosts with AVX-512, where the tile was measured
@@ -162,45 +161,15 @@ def _tiles_task(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N, K,
            t1)
 
 
-@_exact_parallel
-def _tiles_parallel(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N,
-                    K, parts, by_rows):
-    # The tiles in ``parts`` fixed shares, one per task. Addresses and
-    # strides only: no array crosses into the region (no reference counts
-    # updated by both threads).
-    for q in prange(parts):
-        # prange's index is unsigned: as int64, the task is the one the
-        # one-task calls compile (as for every region below).
-        _tiles_task(alpha, itemsize, nr, c, ldc, a, as0, as1, b, ldb, M, N,
-                    K, parts, by_rows, np.int64(q))
-
-
 @_exact_leaf
 def _tile_args(A, B, C, alpha):
-    # The leading arguments of _tiles_task / _tiles_parallel for C = alpha
-    # A B: alpha, the item size, the panel width, addresses and strides.
+    # The leading arguments of _tiles_task for C = alpha A B: alpha, the
+    # item size, the panel width, addresses and strides.
     itemsize = C.itemsize
     nr = panel_width(itemsize)
     return (alpha, itemsize, nr, address(C),
             C.strides[0] // itemsize, address(A), A.strides[0] // itemsize,
             A.strides[1] // itemsize, address(B), B.strides[0] // itemsize)
-
-
-@_exact_leaf
-def _product(A, B, C, threads, alpha):
-    # C = alpha A B with B and C of unit column stride (checked by the
-    # caller).
-    M, K = A.shape
-    N = C.shape[1]
-    itemsize = C.itemsize
-    args = _tile_args(A, B, C, alpha)
-    tiles, _ = tile_count(M, N, KIND_TILES, itemsize)
-    parts = task_count(threads, M, N, K, tiles)
-    if parts > 1:
-        _tiles_parallel(*args, M, N, K, parts,
-                        splits_rows(M, N, K, itemsize, parts))
-    else:
-        _tiles_task(*args, M, N, K, ONE_INT, FALSE_FLAG, ZERO_INT)
 
 
 @_exact
@@ -265,8 +234,8 @@ def _pack_columns(B, j0, j1, out):
 
 @_exact_leaf
 def _packed_tiles(alpha, A, B, C, nr, scratch, parts, by_rows, q):
-    # Task q of _packed_product: its panels of B into its own block of
-    # scratch, then its tiles over that block.
+    # Task q of a product of B given as a transposed view: its panels of B
+    # into its own block of scratch, then its tiles over that block.
     M, K = A.shape
     N = C.shape[1]
     itemsize = C.itemsize
@@ -280,13 +249,6 @@ def _packed_tiles(alpha, A, B, C, nr, scratch, parts, by_rows, q):
                address(A), A.strides[0] // itemsize, A.strides[1] // itemsize,
                address(block) - j0 * itemsize, j1 - j0, N, K, r0, r1,
                t0, t1)
-
-
-@_exact_parallel
-def _packed_tiles_parallel(alpha, A, B, C, nr, scratch, parts, by_rows):
-    for q in prange(parts):
-        _packed_tiles(alpha, A, B, C, nr, scratch, parts, by_rows,
-                      np.int64(q))
 
 
 @_exact_pinned_leaf
@@ -334,23 +296,14 @@ product_task = arrays_by_symbol(
      "matrix", "int"))
 
 
-@_exact
-def _packed_product(A, B, C, threads, alpha):
-    # C = alpha A B for a B whose columns are not contiguous (a transposed
-    # view): the tiles of _product, split among tasks as there, each task
-    # first copying the column panels of B that its tiles read into a
-    # C-ordered block of its own. The tiles see the same values of B in
-    # the same order: the same bits as _product over a contiguous copy of
-    # B. A copy made by one thread and read by the others would cross
-    # between the cores' caches, in a copy's whole size, within each
-    # product (256 x 784 x 128 float32 on two Zen 4 threads: 310 -> 268 us
-    # with a block per task).
-    nr = panel_width(C.itemsize)
-    parts, by_rows, scratch = plan_product(A, B, C, KIND_PACKED, threads)
-    if parts > 1:
-        _packed_tiles_parallel(alpha, A, B, C, nr, scratch, parts, by_rows)
-    else:
-        _packed_tiles(alpha, A, B, C, nr, scratch, ONE_INT, by_rows, ZERO_INT)
+@_exact_parallel
+def _product_tasks_parallel(A, B, C, alpha, kind, parts, by_rows, scratch):
+    # The ``parts`` tasks of one product (plan_product), one per thread.
+    for q in prange(parts):
+        # prange's index is unsigned: as int64, product_task is the one
+        # the one-task calls compile.
+        product_task(A, B, C, alpha, kind, parts, by_rows, scratch,
+                     np.int64(q))
 
 
 @_exact
@@ -433,13 +386,19 @@ def matmul_scaled_into(A, B, C, threads, alpha):
     # their operands through addresses and strides, so one compilation of
     # each serves every layout the callers give (C or Fortran order).
     A_any, B_any, C_any = any_layout(A), any_layout(B), any_layout(C)
-    if kind == KIND_TILES:
-        _product(A_any, B_any, C_any, threads, alpha)
-    elif kind == KIND_DOT:
-        _dot_product(line_aligned_rows(A_any), B_any.T, C_any, threads,
-                     alpha)
+    if kind == KIND_DOT:
+        # The same values at other addresses: the same sums.
+        A_any = line_aligned_rows(A_any)[:, :A.shape[1]]
+    parts, by_rows, scratch = plan_product(A_any, B_any, C_any, kind,
+                                           threads)
+    # The tasks run product_task, called by symbol: the product code is
+    # compiled once per dtype rather than into every caller of this.
+    if parts > 1:
+        _product_tasks_parallel(A_any, B_any, C_any, alpha, kind, parts,
+                                by_rows, scratch)
     else:
-        _packed_product(A_any, B_any, C_any, threads, alpha)
+        product_task(A_any, B_any, C_any, alpha, kind, ONE_INT, by_rows,
+                     scratch, ZERO_INT)
 
 
 @_exact

@@ -10,12 +10,10 @@ fastest when each starts on a cache line: :func:`line_aligned_rows` makes
 such a copy when they do not.
 """
 import numpy as np
-from numba import prange
 
 from ._kernels_by_symbol import by_symbol
-from ._kernels_common import (CACHE_LINE_BYTES, ONE_INT, ZERO_INT, _exact,
-                              _exact_leaf, _exact_parallel, flat_view)
-from ._kernels_gemm_split import KIND_DOT, task_count, tile_count
+from ._kernels_common import CACHE_LINE_BYTES, _exact, _exact_leaf, flat_view
+from ._kernels_gemm_split import KIND_DOT, tile_count
 from ._kernels_gemm_tile import DOT_MR, DOT_NR, address, dot_tile
 
 
@@ -88,30 +86,3 @@ def _dot_task(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, parts, q):
     tiles, _ = tile_count(M, N, KIND_DOT, itemsize)
     _dot_tiles(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K,
                q * tiles // parts, (q + 1) * tiles // parts)
-
-
-@_exact_parallel
-def _dot_tiles_parallel(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K,
-                        parts):
-    for q in prange(parts):
-        _dot_task(alpha, itemsize, c, ldc, a, lda, bt, ldb, M, N, K, parts,
-                  np.int64(q))
-
-
-@_exact_leaf
-def _dot_product(A, BT, C, threads, alpha):
-    # C = alpha A BT^T with A and BT row-contiguous (checked by the caller);
-    # A may have more columns than BT (line_aligned_rows' padding).
-    M = A.shape[0]
-    K = BT.shape[1]
-    N = C.shape[1]
-    itemsize = C.itemsize
-    args = (alpha, itemsize, address(C), C.strides[0] // itemsize,
-            address(A), A.strides[0] // itemsize, address(BT),
-            BT.strides[0] // itemsize)
-    tiles, _ = tile_count(M, N, KIND_DOT, itemsize)
-    parts = task_count(threads, M, N, K, tiles)
-    if parts > 1:
-        _dot_tiles_parallel(*args, M, N, K, parts)
-    else:
-        _dot_task(*args, M, N, K, ONE_INT, ZERO_INT)

@@ -16,8 +16,8 @@ from fastdnn import _kernels as K
 from fastdnn import _numba_config, jit, reference
 from fastdnn._kernels_backward import DOT_MIN_EXAMPLES
 from fastdnn._kernels_blas import backward_blas, use_blas
-from fastdnn._kernels_gemm import NATIVE_GEMM
-from fastdnn._kernels_gemm_dot import _dot_product
+from fastdnn._kernels_gemm import NATIVE_GEMM, product_task
+from fastdnn._kernels_gemm_split import KIND_DOT
 from fastdnn.registry import OPERATIONS, REGISTRY, SMALL, Shape, make_inputs
 from thread_counts import numba_threads
 
@@ -321,7 +321,9 @@ def test_backward_dW_over_many_examples_is_the_dot_tiles_product(
     dA = rng.standard_normal((n, m)).astype(dtype)
     Z = np.abs(rng.standard_normal((n, m))).astype(dtype)
     want = np.empty((n, n_prev), dtype)
-    _dot_product(dA, A, want, 1, dtype(1.0 / m))
+    # The dot-product tiles' one task, A's rows read where they are.
+    product_task(dA, A.T, want, dtype(1.0 / m), KIND_DOT, 1, False,
+                 np.empty((0, 0), dtype), 0)
     for transposed in (False, True):
         operand = np.ascontiguousarray(A.T) if transposed else A
         for kernel, extra in ((K.backward_serial, ()),

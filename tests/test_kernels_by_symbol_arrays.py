@@ -1,12 +1,12 @@
 """Kernels that take arrays, compiled once per version and called by symbol
 (:func:`fastdnn._kernels_by_symbol_arrays.arrays_by_symbol`): the row
 kernels of the activations, the bias-and-activation and dZ/db row blocks,
-the softmax columns, the optimizer's chunk and the products' task. One
-table drives the tests: every stub, called from jitted code, gives the
-bits of its kernel's own code in both dtypes (the layouts it takes by
-symbol, others inline), and its callers hold a call, not the code; a new
-process compiles only the versions it calls and loads from numba's cache
-what an earlier one compiled, callers included."""
+the softmax columns, the optimizer's chunk, the products' task and the
+gather. One table drives the tests: every stub, called from jitted code,
+gives the bits of its kernel's own code in both dtypes (the layouts it
+takes by symbol, others inline), and its callers hold a call, not the
+code; a new process compiles only the versions it calls and loads from
+numba's cache what an earlier one compiled, callers included."""
 import re
 
 import numba
@@ -16,6 +16,7 @@ import pytest
 from fastdnn import _numba_config
 from fastdnn import _kernels_backward as backward
 from fastdnn import _kernels_elementwise as elementwise
+from fastdnn import _kernels_gather as gather
 from fastdnn import _kernels_gemm as gemm
 from fastdnn import _kernels_output as output
 from fastdnn import _toolbox_step_kernels as step
@@ -102,9 +103,19 @@ def _product_args(rng, dtype, transposed):
             scratch, np.int64(0))
 
 
+def _gather_args(rng, dtype, columns):
+    # Examples 2 .. 6 of the batch perm[4:11] (mb = 7), gathered as X^T's
+    # rows or as X's columns.
+    XT, YT = _rows(rng, dtype, 20, 9), _rows(rng, dtype, 20, 3)
+    perm = rng.permutation(20).astype(np.int64)
+    return (XT, YT, perm, np.int64(4), np.int64(7), np.int64(2), np.int64(6),
+            np.zeros(7 * 9, dtype), np.zeros(7 * 3, dtype), bool(columns))
+
+
 #: (stub, its arguments' builder (rng, dtype, code), the codes it is
 #: called with): activation codes, optimizer codes for the update, B
-#: transposed or not for the product's task.
+#: transposed or not for the product's task, X's columns or not for the
+#: gather.
 STUBS = [
     (elementwise.activate_row, _activation_args, ACT_ALL),
     (elementwise.activation_grad_row, _grad_args, ACT_ALL),
@@ -114,6 +125,7 @@ STUBS = [
     (output._softmax_columns, _softmax_args, (0,)),
     (step._update_chunk, _update_args, range(8)),
     (gemm.product_task, _product_args, (False, True)),
+    (gather.gather_part, _gather_args, (False, True)),
 ]
 IDS = [stub.__name__ for stub, _, _ in STUBS]
 

@@ -28,9 +28,7 @@ from fresh_process import run_json_script
 #: (module, callee, the region that hands the callee its task index).
 TASK_CALLEES = [
     ("_kernels_backward_update", "_task", "_tasks_parallel"),
-    ("_kernels_gemm", "_tiles_task", "_tiles_parallel"),
-    ("_kernels_gemm_dot", "_dot_task", "_dot_tiles_parallel"),
-    ("_kernels_gemm", "_packed_tiles", "_packed_tiles_parallel"),
+    ("_kernels_gemm", "_product_task_code", "_product_tasks_parallel"),
     ("_toolbox_step_kernels", "_chunk", "_update_chunks_parallel"),
     ("_primal_fused_kernels", "_chunk_task", "_chunks_parallel"),
     ("_kernels_forward_chain", "_layer_task", "_chain_parallel"),
@@ -39,9 +37,8 @@ TASK_CALLEES = [
 #: (module, function) compiled once in float64 however the script's
 #: products lay their operands out.
 ONE_COMPILATION = [
-    ("_kernels_gemm", "_product"),
-    ("_kernels_gemm", "_packed_product"),
-    ("_kernels_gemm", "_packed_tiles_parallel"),
+    ("_kernels_gemm", "_product_tasks_parallel"),
+    ("_kernels_gemm", "_packed_tiles"),
     ("_kernels_gemm", "_product_task_code"),
     ("_kernels_gemm_pair", "_pair_parallel"),
     ("_kernels_backward_update", "_tasks_parallel"),
