@@ -36,8 +36,8 @@ from ._kernels_common import (FALSE_FLAG, ONE_INT, ZERO_INT, _exact,
                               _inline)
 from ._kernels_gemm_dot import _dot_task, line_aligned_rows
 from ._kernels_gemm_split import (KIND_DOT, KIND_PACKED, KIND_TILES,
-                                  panel_width, panels_of, plan_product,
-                                  row_blocks, share)
+                                  panel_width, panels_of, product_scratch,
+                                  row_blocks, share, split_product)
 
 #: Whether the training kernels run their wide layers' products here
 #: rather than on BLAS: on hosts with AVX-512, where the tile was measured
@@ -389,8 +389,15 @@ def matmul_scaled_into(A, B, C, threads, alpha):
     if kind == KIND_DOT:
         # The same values at other addresses: the same sums.
         A_any = line_aligned_rows(A_any)[:, :A.shape[1]]
-    parts, by_rows, scratch = plan_product(A_any, B_any, C_any, kind,
-                                           threads)
+    parts, by_rows = split_product(A_any, C_any, kind, threads)
+    if parts == 1 and kind == KIND_TILES:
+        # B read in place on this thread: the tiles' own task, with no
+        # scratch to allocate (the per-step case's small layers run
+        # several such products a step).
+        _tiles_task(*_tile_args(A_any, B_any, C_any, alpha), A.shape[0],
+                    C.shape[1], A.shape[1], ONE_INT, FALSE_FLAG, ZERO_INT)
+        return
+    scratch = product_scratch(A_any, C_any, kind, parts, by_rows)
     # The tasks run product_task, called by symbol: the product code is
     # compiled once per dtype rather than into every caller of this.
     if parts > 1:
