@@ -235,7 +235,12 @@ def _pack_columns(B, j0, j1, out):
 @_exact_leaf
 def _packed_tiles(alpha, A, B, C, nr, scratch, parts, by_rows, q):
     # Task q of a product of B given as a transposed view: its panels of B
-    # into its own block of scratch, then its tiles over that block.
+    # into its own block of scratch, then its tiles over that block. The
+    # tiles see the same values of B in the same order: the same bits as
+    # the tiles over a contiguous copy of B. A copy made by one thread and
+    # read by the others would cross between the cores' caches, in a
+    # copy's whole size, within each product (256 x 784 x 128 float32 on
+    # two Zen 4 threads: 310 -> 268 us with a block per task).
     M, K = A.shape
     N = C.shape[1]
     itemsize = C.itemsize
