@@ -21,9 +21,9 @@ one pass). Printed:
 numba links the code of every callee into each caller's library and
 optimises and emits it again there, so a function deep in the call graph
 is compiled once per function above it (the GEMM's tile loops, the row
-kernels, the optimizer's chunk and the products' task are compiled once
-per version and called by symbol instead; their libraries are counted
-once). The library walk reads numba internals
+kernels, the optimizer's chunk, the products' task and the mini-batch's
+gather are compiled once per version and called by symbol instead; their
+libraries are counted once). The library walk reads numba internals
 (``CodeLibrary._final_module``); where a library lacks it (a numba
 version without it, or code loaded from the cache), only the seconds are
 printed.

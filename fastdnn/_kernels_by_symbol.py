@@ -57,6 +57,17 @@ def symbol_name(name, float_type):
     return "fastdnn_%s_%s" % (name, float_type)
 
 
+def compile_as_symbol(py_func, signature, symbol, options):
+    """``py_func`` compiled as a C function of ``signature`` with numba's
+    ``options`` (cached on disk as the kernels are), its address handed to
+    LLVM as ``symbol`` and kept for the life of the process: the
+    ``numba.cfunc``, whose callers then call it by that name."""
+    compiled = numba.cfunc(signature, cache=cfg.CACHE, **options)(py_func)
+    llvm_binding.add_symbol(symbol, compiled.address)
+    _COMPILED.append(compiled)
+    return compiled
+
+
 def by_symbol(py_func, name, arg_types=None, **options):
     """Compile ``py_func(x, *args)`` once per float dtype, ``x`` a float of
     that dtype and ``args`` of ``arg_types`` (numba scalar types; by
@@ -80,12 +91,9 @@ def by_symbol(py_func, name, arg_types=None, **options):
     externals = {}
     for float_type in FLOAT_TYPES:
         signature = types.void(float_type, *arg_types)
-        compiled = numba.cfunc(signature, cache=cfg.CACHE,
-                               **options)(py_func)
         symbol = symbol_name(name, float_type)
-        llvm_binding.add_symbol(symbol, compiled.address)
-        _COMPILED.append(compiled)
-        versions[float_type] = compiled
+        versions[float_type] = compile_as_symbol(py_func, signature, symbol,
+                                                 options)
         externals[float_type] = types.ExternalFunction(symbol, signature)
 
     def stub(*args):

@@ -25,13 +25,11 @@ import inspect
 
 import numpy as np
 
-from . import _numba_config as cfg
-from ._kernels_by_symbol import (FLOAT_TYPES, LEAF_OPTIONS, _COMPILED,
+from ._kernels_by_symbol import (FLOAT_TYPES, LEAF_OPTIONS, compile_as_symbol,
                                  symbol_name)
 from ._kernels_gemm_tile import address
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
-from llvmlite import binding as llvm_binding  # noqa: E402
 from numba.core import cgutils, types  # noqa: E402
 from numba.extending import intrinsic, overload  # noqa: E402
 from numba.np.arrayobj import make_array, populate_array  # noqa: E402
@@ -296,8 +294,6 @@ def arrays_by_symbol(jitted, body, name, kinds, restype=types.void,
     """
     if numba.config.DISABLE_JIT:
         return jitted
-    from numba.core.ccallback import CFunc
-    from numba.core.sigutils import normalize_signature
 
     params = list(inspect.signature(jitted.py_func).parameters)
     if len(params) != len(kinds) or kinds.count("row?") > 1 or (
@@ -314,16 +310,10 @@ def arrays_by_symbol(jitted, body, name, kinds, restype=types.void,
     def version(float_type, with_row=True):
         key = (float_type, with_row)
         if key not in versions:
-            compiled = CFunc(body if with_row else body_without,
-                             normalize_signature(signatures[key]),
-                             locals={}, options=LEAF_OPTIONS)
-            if cfg.CACHE:
-                compiled.enable_caching()
-            compiled.compile()
             symbol = _variant_symbol(name, key)
-            llvm_binding.add_symbol(symbol, compiled.address)
-            _COMPILED.append(compiled)
-            versions[key] = compiled
+            versions[key] = compile_as_symbol(
+                body if with_row else body_without, signatures[key], symbol,
+                LEAF_OPTIONS)
             _PENDING.pop(symbol.encode(), None)
         return versions[key]
 

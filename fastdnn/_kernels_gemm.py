@@ -172,6 +172,15 @@ def _tile_args(A, B, C, alpha):
             A.strides[1] // itemsize, address(B), B.strides[0] // itemsize)
 
 
+@_exact_leaf
+def _tiles_alone(A, B, C, alpha):
+    # C = alpha A B, B and C of unit column stride, as one task on the
+    # calling thread: every tile, no scratch.
+    M, K = A.shape
+    _tiles_task(*_tile_args(A, B, C, alpha), M, C.shape[1], K, ONE_INT,
+                FALSE_FLAG, ZERO_INT)
+
+
 @_exact
 def any_layout(X):
     """A view of the 2-D ``X`` that numba types as an array of any layout
@@ -193,9 +202,7 @@ def matmul_serial_into(A, B, C):
     if B.shape[0] > 0 and product_kind(A, B) != KIND_TILES:
         raise ValueError("matmul_serial_into: B must have contiguous "
                          "columns")
-    M, K = A.shape
-    _tiles_task(*_tile_args(A, B, C, C.dtype.type(1)), M, C.shape[1], K,
-                ONE_INT, FALSE_FLAG, ZERO_INT)
+    _tiles_alone(A, B, C, C.dtype.type(1))
 
 
 @_exact_leaf
@@ -260,8 +267,8 @@ def _packed_tiles(alpha, A, B, C, nr, scratch, parts, by_rows, q):
 def _product_task_code(A, B, C, alpha, kind, parts, by_rows, scratch, q):
     """Task q of the ``parts`` tasks of ``C = alpha A B`` of ``kind``, as
     the product alone splits it (``parts``, ``by_rows`` and ``scratch``
-    from :func:`plan_product`): for callers that run the tasks of several
-    products in one parallel region."""
+    from :func:`plan_product`): for the regions that run one product's
+    tasks or those of several products."""
     M, K = A.shape
     N = C.shape[1]
     itemsize = C.itemsize
@@ -399,8 +406,7 @@ def matmul_scaled_into(A, B, C, threads, alpha):
         # B read in place on this thread: the tiles' own task, with no
         # scratch to allocate (the per-step case's small layers run
         # several such products a step).
-        _tiles_task(*_tile_args(A_any, B_any, C_any, alpha), A.shape[0],
-                    C.shape[1], A.shape[1], ONE_INT, FALSE_FLAG, ZERO_INT)
+        _tiles_alone(A_any, B_any, C_any, alpha)
         return
     scratch = product_scratch(A_any, C_any, kind, parts, by_rows)
     # The tasks run product_task, called by symbol: the product code is
