@@ -9,10 +9,10 @@ a C function that views them as arrays again (:func:`row_at`,
 :func:`indices_at`, :func:`matrix_at`, :func:`strided_at`) and runs the
 kernel's own code, compiled once for that dtype; its callers' libraries
 only declare it. The element-wise row kernels, the bias-and-activation and
-dZ/db row blocks, the softmax columns, the optimizer's chunk, the
-products' task and the mini-batch's gather are so called: numba would
-otherwise compile each of them again inside every function above it
-(``python benchmarks/compile_breakdown.py``).
+dZ/db row blocks, the softmax columns, the other outputs' cost and dZ,
+the optimizer's chunk, the products' task and the mini-batch's gather are
+so called: numba would otherwise compile each of them again inside every
+function above it (``python benchmarks/compile_breakdown.py``).
 
 Unlike the scalar functions, these compile lazily, each version when a
 caller is first compiled for it: a run compiles only its dtype's, and an
@@ -277,7 +277,8 @@ def arrays_by_symbol(jitted, body, name, kinds, restype=types.void,
     C function's code, ``x`` a float of the dtype, then each argument as
     :data:`_PASSED` passes it; it views the arrays with :func:`row_at`,
     :func:`indices_at`, :func:`matrix_at` and :func:`strided_at` and
-    returns ``jitted``'s result (of ``restype``). With a "row?",
+    returns ``jitted``'s result (of ``restype``, a numba type, or
+    ``"float"`` for the arrays' dtype). With a "row?",
     ``body_without`` is the code for that argument None (not passed): a
     kernel compiled for None holds none of the code it would run on the
     row. The C function takes :data:`LEAF_OPTIONS`: it only views and
@@ -323,7 +324,8 @@ def arrays_by_symbol(jitted, body, name, kinds, restype=types.void,
         float_type, with_row = key
         expanded = [t for kind in kinds if with_row or kind != "row?"
                     for t in _symbol_types(kind, float_type)]
-        signatures[key] = restype(float_type, *expanded)
+        result = float_type if restype == "float" else restype
+        signatures[key] = result(float_type, *expanded)
         symbol = _variant_symbol(name, key)
         namespace["external_%s_%s" % key] = types.ExternalFunction(
             symbol, signatures[key])

@@ -51,6 +51,12 @@ _exact_pinned_leaf = numba.njit(fastmath=False, **_NO_NRT)
 #: 16-unit network takes some forty). The kernels they call that allocate
 #: state ``_nrt=True`` (``cfg.JIT_KW``) and count their own references.
 _exact_loop = _exact_leaf
+#: Pieces of the training loops, each called from one place in each loop
+#: that runs it, inlined there (numba's IR, before typing; the loop's flags
+#: are theirs, the same as _exact_loop's). Compiled on their own, each
+#: would be a library of its own in which LLVM optimises and emits again
+#: the code of everything it calls (``benchmarks/compile_breakdown.py``).
+_exact_loop_inline = numba.njit(inline="always", **_NO_NRT)
 #: Pieces inlined into their callers (``inline="always"``: a call costs
 #: about as much as their work): the exact kind (the element formulas of
 #: _kernels_elementwise and _kernels_math, which then take their caller's

@@ -285,6 +285,29 @@ def softmax_cross_entropy(Z, Y, AL, dZ, lo, threads):
     return -Z.dtype.type(1.0 / m) * s
 
 
+@_exact_pinned_leaf
+def _cost_and_dZ_code(AL, Y, dZ, output, eps):
+    # The non-softmax outputs' end of the step: the cost of the output code
+    # and dZ = AL - Y.
+    cost_value = output_cost(AL, Y, output, eps)
+    output_dZ_into(AL, Y, dZ)
+    return cost_value
+
+
+def _cost_and_dZ_at(x, AL, a0, a1, Y, y0, y1, dZ, d0, d1, output, eps):
+    return _cost_and_dZ_code(matrix_at(AL, a0, a1, x), matrix_at(Y, y0, y1, x),
+                             matrix_at(dZ, d0, d1, x), output, eps)
+
+
+#: Compiled once per dtype and called by symbol: every training loop
+#: reaches it through output_step, and the three costs it may compute
+#: would otherwise be compiled again inside each of them, whichever output
+#: the run has (fastdnn._kernels_by_symbol_arrays).
+_cost_and_dZ = arrays_by_symbol(
+    _cost_and_dZ_code, _cost_and_dZ_at, "cost_and_dZ",
+    ("matrix", "matrix", "matrix", "int", "float"), restype="float")
+
+
 @_exact
 def output_step(Z, AL, Y, dZ, output, eps, threads):
     """The output layer's end of the forward pass and start of the
@@ -296,6 +319,4 @@ def output_step(Z, AL, Y, dZ, output, eps, threads):
     ``eps`` is the dtype's machine epsilon."""
     if output == OUT_SOFTMAX:
         return softmax_cross_entropy(Z, Y, AL, dZ, eps, threads)
-    cost_value = output_cost(AL, Y, output, eps)
-    output_dZ_into(AL, Y, dZ)
-    return cost_value
+    return _cost_and_dZ(AL, Y, dZ, output, eps)

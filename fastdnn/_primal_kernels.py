@@ -39,7 +39,8 @@ from ._kernels_gemm_dot import copy_rows
 from ._primal_fused_kernels import backward_update_forward, forward_parts
 # No fastmath for the loop: it computes nothing itself; every kernel it
 # calls keeps its own flags.
-from ._kernels_common import _exact_loop, _exact_parallel, flat_view
+from ._kernels_common import (_exact_loop, _exact_loop_inline,
+                              _exact_parallel, flat_view)
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 from numba import prange  # noqa: E402
@@ -99,7 +100,7 @@ def _forward_rows(W, A, b, act, Z, Aout, transposed, nparts):
                            transposed)
 
 
-@_exact_loop
+@_exact_loop_inline
 def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
              nthreads, wide, hand, hand_threads):
     # The choice of fastdnn._kernels.forward (forward_on_gemm), by shape,
@@ -132,7 +133,7 @@ def _forward(W, A, b, act, Z, Aout, transposed, parallel, min_work,
         forward_serial(W, A, b, act, Z, Aout, transposed)
 
 
-@_exact_loop
+@_exact_loop_inline
 def _backward(dA, Z, Aout, A_prev, W, act, need_dA_prev, dZ, dW, db,
               dA_prev, transposed, parallel, min_work, nthreads, wide, hand,
               hand_threads):

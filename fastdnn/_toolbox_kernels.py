@@ -24,7 +24,7 @@ of the activations, pre-activations, gradients and masks from row
 """
 import numpy as np
 
-from ._kernels_common import _exact_loop, flat_view
+from ._kernels_common import _exact_loop, _exact_loop_inline, flat_view
 from ._kernels import (ACT_IDENTITY, activation_into, _grad_reads_a,
                        output_step)
 from ._kernels_blas import first_layer_layouts, use_blas
@@ -136,7 +136,7 @@ def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
     return cost
 
 
-@_exact_loop
+@_exact_loop_inline
 def _backward_first(dA, Z, Aout, A0b, t0b, act, dZ, dims, Wf, dWf, dbf, VWf,
                     SWf, opt, hpW, threads):
     # The first layer's backward pass with the weights' optimizer step
@@ -148,7 +148,7 @@ def _backward_first(dA, Z, Aout, A0b, t0b, act, dZ, dims, Wf, dWf, dbf, VWf,
                     SWf, opt, hpW, threads)
 
 
-@_exact_loop
+@_exact_loop_inline
 def _backward_two(dA, Z, Aout, act, dZ, A1, dA1, A0b, t0b, act1, dims, woff,
                   boff, roff, mb, Wf, dWf, dbf, Zf, Af, dZf, VWf, SWf, opt,
                   hpW, threads):

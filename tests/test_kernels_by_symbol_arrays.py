@@ -1,12 +1,13 @@
 """Kernels that take arrays, compiled once per version and called by symbol
 (:func:`fastdnn._kernels_by_symbol_arrays.arrays_by_symbol`): the row
 kernels of the activations, the bias-and-activation and dZ/db row blocks,
-the softmax columns, the optimizer's chunk, the products' task and the
-gather. One table drives the tests: every stub, called from jitted code,
-gives the bits of its kernel's own code in both dtypes (the layouts it
-takes by symbol, others inline), and its callers hold a call, not the
-code; a new process compiles only the versions it calls and loads from
-numba's cache what an earlier one compiled, callers included."""
+the softmax columns, the other outputs' cost and dZ, the optimizer's
+chunk, the products' task and the gather. One table drives the tests:
+every stub, called from jitted code, gives the bits of its kernel's own
+code in both dtypes (the layouts it takes by symbol, others inline), and
+its callers hold a call, not the code; a new process compiles only the
+versions it calls and loads from numba's cache what an earlier one
+compiled, callers included."""
 import re
 
 import numba
@@ -76,6 +77,15 @@ def _softmax_args(rng, dtype, act):
             np.int64(3), np.int64(23))
 
 
+def _cost_args(rng, dtype, out):
+    # Probabilities with the clip's ends (0 and 1) among them, 0/1 labels.
+    AL = rng.rand(3, 17).astype(dtype)
+    AL[0, 2], AL[1, 5] = 0, 1
+    Y = (rng.rand(3, 17) > 0.5).astype(dtype)
+    return (AL, Y, np.zeros_like(AL), np.int64(out),
+            dtype(np.finfo(dtype).eps))
+
+
 def _update_args(rng, dtype, opt):
     n = 45
     P, G, V = (rng.randn(n).astype(dtype) for _ in range(3))
@@ -113,7 +123,8 @@ def _gather_args(rng, dtype, columns):
 
 
 #: (stub, its arguments' builder (rng, dtype, code), the codes it is
-#: called with): activation codes, optimizer codes for the update, B
+#: called with): activation codes, output codes for the cost, optimizer
+#: codes for the update, B
 #: transposed or not for the product's task, X's columns or not for the
 #: gather.
 STUBS = [
@@ -123,6 +134,7 @@ STUBS = [
     (elementwise.bias_activate_simple_rows, _bias_args, (0, 1, 4)),
     (backward._dZ_db_simple_rows, _dZ_db_args, (0, 1, 4)),
     (output._softmax_columns, _softmax_args, (0,)),
+    (output._cost_and_dZ, _cost_args, output.OUT_ALL),
     (step._update_chunk, _update_args, range(8)),
     (gemm.product_task, _product_args, (False, True)),
     (gather.gather_part, _gather_args, (False, True)),
