@@ -184,8 +184,11 @@ def plan_update(dZ, R, r_is_x, dW, S, opt, hp, threads):
                          "update (hp[1] must be 0)")
     check_second_moment(S, opt)
     B = any_layout(R.T) if r_is_x else any_layout(R)
-    check_product(dZ, B, dW)
-    kind = product_kind(dZ, B)
+    # dZ and dW as views of any layout, as the products pass them: the
+    # checks compile once for both.
+    dZ_any = any_layout(dZ)
+    check_product(dZ_any, B, any_layout(dW))
+    kind = product_kind(dZ_any, B)
     M, K = dZ.shape
     N = dW.shape[1]
     alpha = dW.dtype.type(1.0 / K)

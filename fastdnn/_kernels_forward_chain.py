@@ -30,8 +30,8 @@ import numpy as np
 from numba import prange
 
 from ._kernels_blas import forward_on_gemm
-from ._kernels_common import (_exact, _exact_leaf, _exact_parallel, _inline,
-                              flat_view)
+from ._kernels_common import (ZERO_INT, _exact, _exact_leaf, _exact_parallel,
+                              _inline, flat_view)
 from ._kernels_forward_gemm import forward_task, forward_task_plan
 from ._kernels_gemm import NATIVE_GEMM, any_layout
 from ._kernels_gemm_split import KIND_PACKED, packed_width
@@ -153,8 +153,10 @@ def forward_chain(XT, YT, perm, lo, Xb, Yb, columns, gather_parts, A0, t0,
     and A as (n_l, mb) blocks of Zf and Af from row ``roff``; A0 the batch's
     X in Xb, (mb, n_x) when ``t0`` (read through its transposed view)."""
     B0 = any_layout(A0.T) if t0 else any_layout(A0)
-    kind, parts, by_rows = layer_plan(0, B0, t0, Wf, woff, Zf, Af, roff,
-                                      dims, mb, hand, threads)
+    # ZERO_INT: typed as the loop's p below, so that layer_plan compiles
+    # once (a bare 0 is typed as its own literal).
+    kind, parts, by_rows = layer_plan(ZERO_INT, B0, t0, Wf, woff, Zf, Af,
+                                      roff, dims, mb, hand, threads)
     if parts == 0:
         return 0
     L = dims.shape[0] - 1

@@ -80,13 +80,16 @@ def forward_task_plan(W, B, Z, threads):
     B`` (its arguments of the same names), from the shapes alone; ``parts``
     0 where it declines (the dot-product tile, fewer than two tasks, or
     tasks that do not take whole rows of Z)."""
-    check_product(W, B, Z)
+    # Z as a view of any layout, as the products pass C: the checks and
+    # plans then compile once for both.
+    Z_any = any_layout(Z)
+    check_product(W, B, Z_any)
     kind = product_kind(W, B)
     if kind == KIND_DOT:
         # The dot-product tile reads W through a line-aligned copy and
         # shares C out by tiles of its own: left to matmul_scaled_into.
         return kind, 0, False
-    parts, by_rows = split_product(W, Z, kind, threads)
+    parts, by_rows = split_product(W, Z_any, kind, threads)
     if parts < 2 or not tasks_take_whole_rows(Z.shape[1], Z.itemsize,
                                               by_rows):
         return kind, 0, by_rows
@@ -109,6 +112,6 @@ def forward_tasks(W, B, Z, b, act, Aout, threads):
     kind, parts, by_rows = forward_task_plan(W, B, Z, threads)
     if parts == 0:
         return False
-    scratch = product_scratch(W, Z, kind, parts, by_rows)
+    scratch = product_scratch(W, any_layout(Z), kind, parts, by_rows)
     _tasks_parallel(W, B, Z, b, act, Aout, kind, parts, by_rows, scratch)
     return True

@@ -47,11 +47,10 @@ from ._toolbox_step_kernels import fill_constants, update_params
  H_COST_SCALE) = range(7)
 
 
-@_exact_loop
-def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
-          Zf, Af, dAf, dZf, Df, dWf, dbf, roff, keep_prob, seed, step, eps,
-          parallel, min_work, nthreads, wide, hand, hand_threads, fuse, VWf,
-          SWf, opt, hpW, first):
+@_exact_loop_inline
+def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, bf, offsets,
+          blocks, dWf, dbf, dropout, eps, parallel, min_work, nthreads, wide,
+          hand, hand_threads, fuse, VWf, SWf, opt, hpW, first):
     # Forward, cost and backward of one batch: returns the output's cost
     # (the data term) in the training dtype. A0f is the batch's X (n_x,
     # mb) for the forward pass (X^T, (mb, n_x), when t0f), A0b its X for
@@ -60,6 +59,14 @@ def _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, woff, bf, boff,
     # the weights' optimizer step too (VWf, SWf: the state; hpW: the
     # constants). The forward passes of the first ``first`` layers are done
     # (forward_chain).
+    #
+    # Inlined into train_steps, some arguments come in tuples: offsets
+    # (woff, boff, roff), blocks (Zf, Af, dAf, dZf) and dropout (Df,
+    # keep_prob, seed, step). Python passes a call's arguments as one tuple
+    # from 31 on, which numba's inliner does not take.
+    woff, boff, roff = offsets
+    Zf, Af, dAf, dZf = blocks
+    Df, keep_prob, seed, step = dropout
     L = dims.shape[0] - 1
     nL = dims[L]
     for q in range(first, L):
@@ -314,9 +321,9 @@ def train_steps(X, XT, Y, YT, full, perms, starts, stops, lrs, step0, dims,
         if wide is not None:
             fuse = (lambd == 0.0 and NATIVE_GEMM
                     and use_blas(dims[1], n_x, mb))
-        cost = _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf,
-                     woff, bf, boff, Zf, Af, dAf, dZf, Df, dWf, dbf, roff,
-                     keep_prob, seed, step, eps, parallel, min_work,
+        cost = _step(A0f, t0f, A0b, t0b, Yc, mb, dims, acts, output, Wf, bf,
+                     (woff, boff, roff), (Zf, Af, dAf, dZf), dWf, dbf,
+                     (Df, keep_prob, seed, step), eps, parallel, min_work,
                      nthreads, wide, hand, hand_threads, fuse, VWf, SWf, opt,
                      hpW, first)
         if not np.isfinite(cost):

@@ -46,6 +46,11 @@ ONE_COMPILATION = [
     ("_kernels_backward_update", "_task"),
     ("_kernels_forward_chain", "_chain_parallel"),
     ("_kernels_forward_chain", "_layer_task"),
+    # The plans: the first layer's index passed as ZERO_INT, the outputs
+    # of the layer passes and the update as views of any layout.
+    ("_kernels_forward_chain", "layer_plan"),
+    ("_kernels_gemm_split", "split_product"),
+    ("_kernels_gemm_split", "product_scratch"),
 ]
 
 #: Run by the script only where fastdnn's GEMM runs (NATIVE_GEMM): on an
