@@ -124,9 +124,8 @@ def _gather_args(rng, dtype, columns):
 
 #: (stub, its arguments' builder (rng, dtype, code), the codes it is
 #: called with): activation codes, output codes for the cost, optimizer
-#: codes for the update, B
-#: transposed or not for the product's task, X's columns or not for the
-#: gather.
+#: codes for the update, B transposed or not for the product's task, X's
+#: columns or not for the gather.
 STUBS = [
     (elementwise.activate_row, _activation_args, ACT_ALL),
     (elementwise.activation_grad_row, _grad_args, ACT_ALL),
