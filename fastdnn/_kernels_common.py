@@ -6,6 +6,7 @@ hand to the kernels.
 import numpy as np
 
 from . import _numba_config as cfg
+from ._kernel_dispatch import kernel_jit
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
 from numba.core import cgutils, types  # noqa: E402
@@ -24,11 +25,11 @@ FALSE_FLAG = np.bool_(False)
 
 #: Element-wise kernels and sums whose order is spelled out: fused
 #: multiply-adds only.
-_serial = numba.njit(fastmath=cfg.FASTMATH_ELEMENTWISE, **cfg.JIT_KW)
+_serial = kernel_jit(fastmath=cfg.FASTMATH_ELEMENTWISE, **cfg.JIT_KW)
 #: Reductions that LLVM may keep in SIMD lanes (reassoc + contract).
-_serial_sum = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
+_serial_sum = kernel_jit(fastmath=cfg.FASTMATH_SUM, **cfg.JIT_KW)
 #: Bit for bit the reference's operations: no fastmath at all.
-_exact = numba.njit(**cfg.JIT_KW)
+_exact = kernel_jit(**cfg.JIT_KW)
 #: Compile options without numba's reference counting (NRT).
 _NO_NRT = dict(cfg.JIT_KW, _nrt=False)
 #: The same three kinds for leaf kernels: called with arrays their caller
@@ -36,21 +37,23 @@ _NO_NRT = dict(cfg.JIT_KW, _nrt=False)
 #: reference counting. Without it, the row views they take and the arrays
 #: passed to them cost no atomic reference count updates (about half of a
 #: training step of a 16-unit network otherwise).
-_serial_leaf = numba.njit(fastmath=cfg.FASTMATH_ELEMENTWISE, **_NO_NRT)
-_serial_sum_leaf = numba.njit(fastmath=cfg.FASTMATH_SUM, **_NO_NRT)
-_exact_leaf = numba.njit(**_NO_NRT)
+_serial_leaf = kernel_jit(fastmath=cfg.FASTMATH_ELEMENTWISE, **_NO_NRT)
+_serial_sum_leaf = kernel_jit(fastmath=cfg.FASTMATH_SUM, **_NO_NRT)
+_exact_leaf = kernel_jit(**_NO_NRT)
 #: Exact leaf kernels called by symbol (fastdnn._kernels_by_symbol_arrays)
 #: with fastmath off stated: numba compiles a function that does not set
 #: fastmath with its caller's flags, and its first compilation for a
 #: signature, in whatever caller, serves every later one and numba's cache.
 #: Stated, they compute the same bits whoever compiles them first.
-_exact_pinned_leaf = numba.njit(fastmath=False, **_NO_NRT)
+_exact_pinned_leaf = kernel_jit(fastmath=False, **_NO_NRT)
 #: Training loops that take views of their caller's buffers and pass them
 #: to kernels, allocating nothing themselves: no reference counting
 #: either (each view would cost two atomic updates; a mini-batch step of a
 #: 16-unit network takes some forty). The kernels they call that allocate
 #: state ``_nrt=True`` (``cfg.JIT_KW``) and count their own references.
-_exact_loop = _exact_leaf
+#: Python calls them: numba's own dispatcher, with its CPython wrapper
+#: (the other kinds' jitted callers need none, ``_kernel_dispatch``).
+_exact_loop = numba.njit(**_NO_NRT)
 #: Pieces of the training loops, each called from one place in each loop
 #: that runs it, inlined there (numba's IR, before typing; the loop's flags
 #: are theirs, the same as _exact_loop's). Compiled on their own, each
@@ -65,10 +68,10 @@ _inline = numba.njit(inline="always", **cfg.JIT_KW)
 _inline_serial = numba.njit(inline="always",
                             fastmath=cfg.FASTMATH_ELEMENTWISE, **cfg.JIT_KW)
 #: Parallel kernels (blocks fixed by the shapes; see _kernels).
-_parallel = numba.njit(fastmath=cfg.FASTMATH_SUM, **cfg.PARALLEL_JIT_KW)
+_parallel = kernel_jit(fastmath=cfg.FASTMATH_SUM, **cfg.PARALLEL_JIT_KW)
 #: Parallel loops that compute nothing themselves (each kernel they call
 #: keeps its own flags).
-_exact_parallel = numba.njit(**cfg.PARALLEL_JIT_KW)
+_exact_parallel = kernel_jit(**cfg.PARALLEL_JIT_KW)
 
 
 # ---------------------------------------------------------------- prefetch

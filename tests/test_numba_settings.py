@@ -12,6 +12,7 @@ import numpy as np
 import fastdnn
 from fastdnn import _kernels as K
 from fastdnn import _numba_config, jit
+from fastdnn._kernel_dispatch import compiled_signatures
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -56,7 +57,7 @@ def test_warmup_compiles_every_kernel_for_both_dtypes():
                and not f.__name__.startswith("_")]
     assert len(kernels) >= 10
     for f in kernels:
-        dtypes = {str(t.dtype) for sig in f.signatures for t in sig
+        dtypes = {str(t.dtype) for sig in compiled_signatures(f) for t in sig
                   if isinstance(t, numba.types.Array)}
         assert {"float32", "float64"} <= dtypes, f.__name__
     # Every variant of the training loops: the fits of networks of every
