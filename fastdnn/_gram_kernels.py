@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from . import _numba_config as cfg
+from ._kernel_dispatch import kernel_jit
 # The codes are plain integers, frozen into the compiled loop. The element
 # formulas of the activations are the primal kernels' own (one table entry
 # is one branch there); numba's cache stamp of this file covers _kernels
@@ -26,7 +27,7 @@ from ._kernels import (ACT_IDENTITY, ACT_SIGMOID, OUT_SIGMOID, OUT_SOFTMAX,
                        activation_grad_row)
 from ._kernels_math import exp_fast
 
-from numba import njit, prange  # noqa: E402 (after _numba_config)
+from numba import prange  # noqa: E402 (after _numba_config)
 
 # The blocked dot products of dZ1 K and X^T X and every row reduction need
 # reassociation to vectorise (cfg.FASTMATH_SUM: reassoc + contract, never
@@ -71,7 +72,7 @@ BAD_Z = 1
 
 # ------------------------------------------------------------ X^T X
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def _gram_row_block(XT, acc, r0, k0, k1):
     """``acc[r, c] += XT[r, k0:k1] . XT[c, k0:k1]`` for the rows r of the
     4-row block at r0 and every 3-column block holding some ``c >= r`` (the
@@ -88,7 +89,7 @@ def _gram_row_block(XT, acc, r0, k0, k1):
                 _dot_1x3(XT, XT, acc, r, j, k0, k1)
 
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def _gram_pair(XT, acc, p, k0, k1):
     # Row blocks p and nb - 1 - p: a long row of the triangle and a short
     # one, so that pairs are about equal work.
@@ -99,7 +100,7 @@ def _gram_pair(XT, acc, p, k0, k1):
         _gram_row_block(XT, acc, q * BLOCK_ROWS, k0, k1)
 
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def _gram_serial(XT, acc):
     m, n = XT.shape
     pairs = (-(-m // BLOCK_ROWS) + 1) // 2
@@ -109,7 +110,7 @@ def _gram_serial(XT, acc):
             _gram_pair(XT, acc, p, k0, k1)
 
 
-@njit(**_PARALLEL_JIT)
+@kernel_jit(**_PARALLEL_JIT)
 def _gram_parallel(XT, acc):
     # Slab by slab (each slab's sums are added to acc in slab order), the
     # pairs of row blocks over threads.
@@ -123,7 +124,7 @@ def _gram_parallel(XT, acc):
             _gram_pair(XT, acc, np.int64(p), k0, k1)
 
 
-@njit(**cfg.JIT_KW)
+@kernel_jit(**cfg.JIT_KW)
 def _symmetric_plus_one(acc, K):
     """``K[:m, :m]`` = the upper triangle of acc mirrored, plus 1; whether
     every value is finite."""
@@ -157,7 +158,7 @@ def gram_matrix(XT, K, parallel):
 
 # ------------------------------------------------------------ Z1 update
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def _z1_update_cols(Z1, dZ1, K, c, j0, j1):
     """``Z1[:, j0:j1] -= c * dZ1 @ K[:, j0:j1]`` on padded arrays (rows a
     multiple of 4, K's order and j0, j1 multiples of 3), in the 4 x 3
@@ -179,13 +180,13 @@ def _z1_update_cols(Z1, dZ1, K, c, j0, j1):
                 _dot_4x3(dZ1, K, Z1, i, j, 0, mp, -c)
 
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def z1_update(Z1, dZ1, K, c):
     """``Z1 -= c * dZ1 @ K`` (see :func:`_z1_update_cols`)."""
     _z1_update_cols(Z1, dZ1, K, c, np.int64(0), Z1.shape[1])
 
 
-@njit(**_PARALLEL_JIT)
+@kernel_jit(**_PARALLEL_JIT)
 def z1_update_parallel(Z1, dZ1, K, c):
     """:func:`z1_update` with the columns in _Z1_CHUNKS chunks over
     threads; the same Z1 bit for bit."""
@@ -198,7 +199,7 @@ def z1_update_parallel(Z1, dZ1, K, c):
 
 # ------------------------------------------------------------ training loop
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def _combine_rows(out, Wf, w0, w_step, R, r0, count, m):
     """``out[:m] = sum_s Wf[w0 + s w_step] R[r0 + s, :m]`` over ``s <
     count`` (m is R's row width here; the toolbox solver's batch width,
@@ -231,7 +232,7 @@ def _combine_rows(out, Wf, w0, w_step, R, r0, count, m):
             out[k] += c * x[k]
 
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def _activate_rows(A, Z, r0, n, m, act, zero, one):
     """``A[r0:r0+n, :m] = g(Z[r0:r0+n, :m])`` for the activation code
     ``act``, with the primal kernels' formulas
@@ -247,7 +248,7 @@ def _activate_rows(A, Z, r0, n, m, act, zero, one):
     return chk
 
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def _output_rows(A, Z, r0, n, m, output, top, total, zero, one):
     """The output layer's ``A = output(Z)`` on rows ``r0:r0+n``: sigmoid
     or identity element-wise, softmax column-wise as the primal kernel's
@@ -288,7 +289,7 @@ def _output_rows(A, Z, r0, n, m, output, top, total, zero, one):
     return chk
 
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def _output_cost(A, r0, n, m, Y, output, eps, zero, one):
     """The cost of the output code ``output`` of ``AL = A[r0:r0+n, :m]``
     against Y (n, m), summed in float64: binary cross-entropy with AL
@@ -339,7 +340,7 @@ def _output_cost(A, r0, n, m, Y, output, eps, zero, one):
     return (1.0 / m) * (-s1 - s2)
 
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def _grad_row(t, zr, m, act):
     """``t = t * g'(z)`` along one row of m: the hidden activation's
     backward pass, the primal kernels' formulas
@@ -349,7 +350,7 @@ def _grad_row(t, zr, m, act):
     activation_grad_row(t, zr, t, 0, m, act)
 
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def run(Z1, dZ1, S, K, dims, acts, output, Wf, woff, bf, boff, A, Z, D,
         roff, Y, lr, inv_m, c, zero, one, eps, n, costs, parallel):
     """``n`` iterations: forward, cost, backward, update. Returns :data:`OK`

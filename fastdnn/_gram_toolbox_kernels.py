@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from . import _numba_config as cfg
+from ._kernel_dispatch import kernel_jit
 from ._gram_kernels import (_activate_rows, _combine_rows, _gram_parallel,
                             _gram_serial, _grad_row, _output_cost,
                             _output_rows)
@@ -40,7 +41,7 @@ OK = -1
 
 # ------------------------------------------------------------ X^T X
 
-@njit(**_EXACT)
+@kernel_jit(**_EXACT)
 def _mirror(acc, K):
     """``K`` (m, m) = the upper triangle of ``acc`` mirrored; whether every
     value is finite."""
@@ -76,7 +77,7 @@ def plain_gram(XT, parallel, block_cols):
 REBUILD_COLUMNS = 1024
 
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def rebuild_w1(a, W1_0, C, XT, W1):
     """``W1 = a W1_0 + C X^T`` in float64 (``XT = X^T``, (m, n_x)), each
     entry summed over the m examples in order."""
@@ -125,7 +126,7 @@ def rebuild_w1(a, W1_0, C, XT, W1):
 
 # ------------------------------------------------------------ products
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def _k_product_rows(T, dZ1, K, idx, n1, mb):
     """``T[:n1] = dZ1[:n1, :mb] K[idx, :]`` (a mini-batch's rows of K),
     row by row of T, four rows of K per pass over it (one row of T at a
@@ -163,7 +164,7 @@ def _dot(d, a, n):
     return s
 
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def _k_product_full(T, dZ1, K, n1):
     """``T[:n1] = dZ1[:n1] K`` for a full batch in column order: K being
     symmetric, ``T[i, j] = dZ1[i] . K[j]``, dot products along contiguous
@@ -217,7 +218,7 @@ def _k_product_full(T, dZ1, K, n1):
             T[i, j] = _dot(dZ1[i], K[j], m)
 
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def k_product(T, dZ1, K, idx, n1, mb, full, Kb):
     """``T[:n1] = dZ1[:n1, :mb] K[idx[:mb], :]``, or ``dZ1[:n1] K`` when
     ``full`` (the columns in order, ``mb = m``).
@@ -249,7 +250,7 @@ def k_product(T, dZ1, K, idx, n1, mb, full, Kb):
 
 # ------------------------------------------------------------ optimizer
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def _step_rows(P, V, G, n, w, lr, beta, omb, nesterov):
     """The optimizer on ``P[:n, :w]`` with velocity V and gradient G:
     ``v = beta v + (1 - beta) g``; ``P -= lr v`` (momentum, and gd with
@@ -282,7 +283,7 @@ def _step(p, v, g, lr, beta, omb, nesterov):
 
 # ------------------------------------------------------------ passes
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def _l2_sum(P0, R, C, a, n00, Wf):
     """``sum ||W_l||^2`` in float64: ``||W1||^2 = a^2 ||W1_0||^2 + 2 a
     <P0, C> + <R, C>`` (``W1 = a W1_0 + C X^T``, ``P0 = W1_0 X``,
@@ -303,7 +304,7 @@ def _l2_sum(P0, R, C, a, n00, Wf):
     return total
 
 
-@njit(**_JIT)
+@kernel_jit(**_JIT)
 def run_passes(K, P0, R, S, T, C, D, G, b1, vb1, co, Wf, woff, bf, boff,
                vWf, vbf, dims, acts, output, Zb, Ab, Db, Mb, Yb, idx, Kb,
                roff, Y, perms, starts, stops, lrs, costs, full, beta, nesterov,
