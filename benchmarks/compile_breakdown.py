@@ -71,8 +71,11 @@ def library_bodies(prefix="fastdnn"):
             continue
         for obj in list(vars(module).values()):
             if isinstance(obj, numba.core.dispatcher.Dispatcher):
-                for cres in obj.overloads.values():
-                    libraries[id(cres.library)] = cres.library
+                # A kernel's twin for Python's calls too (_kernel_dispatch).
+                twin = obj.__dict__.get("_twin")
+                for dispatcher in (obj,) if twin is None else (obj, twin):
+                    for cres in dispatcher.overloads.values():
+                        libraries[id(cres.library)] = cres.library
     by_symbol = sys.modules.get(prefix + "._kernels_by_symbol")
     for compiled in getattr(by_symbol, "_COMPILED", ()):
         library = getattr(compiled, "_library", None)
