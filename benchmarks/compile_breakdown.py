@@ -72,7 +72,7 @@ def library_bodies(prefix="fastdnn"):
         for obj in list(vars(module).values()):
             if isinstance(obj, numba.core.dispatcher.Dispatcher):
                 # A kernel's twin for Python's calls too (_kernel_dispatch).
-                twin = obj.__dict__.get("_twin")
+                twin = getattr(obj, "twin", None)
                 for dispatcher in (obj,) if twin is None else (obj, twin):
                     for cres in dispatcher.overloads.values():
                         libraries[id(cres.library)] = cres.library

@@ -22,6 +22,7 @@ import types as pytypes
 from . import _numba_config  # noqa: F401  (sets NUMBA_CACHE_DIR first)
 
 import numba  # noqa: E402  (after _numba_config set NUMBA_CACHE_DIR)
+from numba.core.caching import NullCache  # noqa: E402
 from numba.core.registry import CPUDispatcher  # noqa: E402
 
 #: The suffix of a twin's qualified name, which names its cache files.
@@ -34,11 +35,14 @@ class KernelDispatcher(CPUDispatcher):
     goes to :meth:`from_python`'s dispatcher instead (numba would call a
     version without a wrapper through a null pointer)."""
 
+    #: The twin, once :meth:`from_python` has made it (else None).
+    twin = None
+
     def from_python(self):
         """The dispatcher that Python's calls run: ``py_func`` under a
         qualified name of its own (:data:`TWIN_SUFFIX`), of the same
         options with the wrapper, made at the first call."""
-        twin = self.__dict__.get("_twin")
+        twin = self.twin
         if twin is None:
             func = self.py_func
             copy = pytypes.FunctionType(func.__code__, func.__globals__,
@@ -50,18 +54,14 @@ class KernelDispatcher(CPUDispatcher):
             copy.__qualname__ = func.__qualname__ + TWIN_SUFFIX
             options = {k: v for k, v in self.targetoptions.items()
                        if k not in ("nopython", "no_cpython_wrapper")}
-            twin = numba.njit(cache=self._cache_enabled, **options)(copy)
-            self.__dict__["_twin"] = twin
+            # Cached as the kernel is (numba's NullCache where it is not).
+            cache = not isinstance(self._cache, NullCache)
+            twin = numba.njit(cache=cache, **options)(copy)
+            self.twin = twin
         return twin
 
     def __call__(self, *args, **kwargs):
         return self.from_python()(*args, **kwargs)
-
-    def enable_caching(self):
-        self._cache_enabled = True
-        super().enable_caching()
-
-    _cache_enabled = False
 
 
 def kernel_jit(**options):
@@ -86,7 +86,7 @@ def compiled_signatures(dispatcher):
     """The signatures ``dispatcher`` has been compiled for, for jitted
     callers and, for a :class:`KernelDispatcher`, for Python's calls."""
     signatures = list(dispatcher.signatures)
-    twin = getattr(dispatcher, "__dict__", {}).get("_twin")
+    twin = getattr(dispatcher, "twin", None)
     if twin is not None:
         signatures += [s for s in twin.signatures if s not in signatures]
     return signatures
